@@ -1,0 +1,10 @@
+"""Cryptopay merchant API client: HMAC request signing, endpoints, callback verification, typed errors."""
+from cryptopay_client.callbacks import callback_signature, verify_callback
+from cryptopay_client.client import CryptopayClient, Exchange
+from cryptopay_client.errors import CryptopayError, TransportError
+from cryptopay_client.signing import HmacAuth, string_to_sign, sign
+
+__all__ = [
+    "CryptopayClient", "Exchange", "CryptopayError", "TransportError", "HmacAuth",
+    "string_to_sign", "sign", "callback_signature", "verify_callback",
+]

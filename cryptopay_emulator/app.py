@@ -1,0 +1,100 @@
+"""Builds an emulator from explicit settings: Flask app, backend, deliverer and the scheduler thread (started on demand)."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from cryptopay_emulator.auth import Authenticator, RateLimiter
+from cryptopay_emulator.backend import Backend
+from cryptopay_emulator.clock import Clock
+from cryptopay_emulator.delivery import Deliverer, Endpoint
+from cryptopay_emulator.errors import ApiError, Unauthenticated
+from cryptopay_emulator.routes_api import api_blueprint, render
+from cryptopay_emulator.routes_control import control_blueprint
+
+log = logging.getLogger("cryptopay_emulator")
+
+
+@dataclass
+class EmulatorConfig:
+    api_key: str
+    api_secret: str = field(repr=False)
+    callback_secret: str = field(repr=False)
+    callback_url: str | None = None
+    control_enabled: bool = True
+    time_scale: float = 1.0
+    start_time: datetime | None = None
+    rate_limit_per_minute: int = 200
+    date_tolerance_seconds: int = 900
+    hosted_base_url: str = "http://localhost/hosted"
+    unresolved_policy: dict[str, str] = field(default_factory=dict)
+
+
+class EmulatorApp:
+    """One emulated Cryptopay account. Call start() to run the scheduler (expiry, callbacks, retries)."""
+
+    def __init__(self, config: EmulatorConfig):
+        self.config = config
+        self.clock = Clock(start=config.start_time, scale=config.time_scale)
+        self.deliverer = Deliverer(self.clock, Endpoint(config.callback_url, config.callback_secret))
+        self.backend = Backend(self.clock, self.deliverer.enqueue, hosted_base_url=config.hosted_base_url)
+        for context, policy in config.unresolved_policy.items():
+            self.backend.settings.set_policy(context, policy)
+        self.clock.on_change(self.deliverer.wake)
+        self.wsgi = self._flask()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _flask(self) -> Flask:
+        app = Flask("cryptopay_emulator")
+        auth = Authenticator(self.config.api_key, self.config.api_secret,
+                             tolerance_seconds=self.config.date_tolerance_seconds)
+        app.register_blueprint(api_blueprint(self.backend, auth, RateLimiter(self.config.rate_limit_per_minute)))
+        if self.config.control_enabled:
+            app.register_blueprint(control_blueprint(self.backend, self.deliverer))
+
+        @app.errorhandler(ApiError)
+        def api_error(error: ApiError) -> Response:
+            if isinstance(error, Unauthenticated):
+                log.info("401 for %s %s: %s", request.method, request.path, error.reason)
+            return render(error.envelope(), error.status)
+
+        @app.errorhandler(HTTPException)
+        def http_error(error: HTTPException) -> Response:
+            # Unknown routes and wrong methods still answer in the real envelope.
+            code = "not_found" if error.code == 404 else "bad_request"
+            err = ApiError(code.replace("_", " "))
+            err.status, err.code = error.code or 400, code
+            return render(err.envelope(), err.status)
+
+        return app
+
+    def start(self) -> "EmulatorApp":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="emulator-scheduler", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.deliverer.wake()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.backend.tick()
+                self.deliverer.run_due()
+            except Exception:  # the scheduler must outlive one bad tick; the error is logged, not hidden
+                log.exception("emulator scheduler tick failed")
+            self.deliverer.wait_for_work(self.deliverer.next_wait(cap=0.25))
+
+
+def create_app(config: EmulatorConfig) -> EmulatorApp:
+    return EmulatorApp(config)

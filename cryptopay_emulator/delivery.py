@@ -1,0 +1,171 @@
+"""Signed callback delivery with Cryptopay's retry schedule on the emulator clock, and a log of every attempt."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+import requests
+
+from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
+from cryptopay_emulator.clock import Clock, iso
+
+MAX_RETRIES = 20
+RESPONSE_LIMIT_SECONDS = 10.0
+
+
+def retry_delay(n: int) -> timedelta:
+    """Wait before retry n (0-based): 30 + n^4 + n seconds, as documented."""
+    return timedelta(seconds=30 + n ** 4 + n)
+
+
+@dataclass
+class Attempt:
+    number: int
+    at: str
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    def to_json(self) -> dict:
+        return self.__dict__.copy()
+
+
+@dataclass
+class Delivery:
+    id: str
+    event: str
+    invoice_id: str
+    status: str
+    body: bytes
+    next_attempt_at: datetime | None
+    resend_of: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    state: str = "pending"  # pending | delivered | failed
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "event": self.event, "invoice_id": self.invoice_id, "invoice_status": self.status,
+                "state": self.state, "resend_of": self.resend_of,
+                "next_attempt_at": iso(self.next_attempt_at) if self.next_attempt_at else None,
+                "attempts": [a.to_json() for a in self.attempts], "body": self.body.decode()}
+
+
+@dataclass
+class Endpoint:
+    """Where callbacks go and what signs them: the account's Callback URL and Callback Secret."""
+    url: str | None
+    secret: str
+
+
+class Deliverer:
+    def __init__(self, clock: Clock, endpoint: Endpoint, *, timeout: float = RESPONSE_LIMIT_SECONDS,
+                 session_factory: Callable[[], requests.Session] = requests.Session):
+        self._clock = clock
+        self.endpoint = endpoint
+        self._timeout = timeout
+        self._session = session_factory()
+        self._lock = threading.RLock()
+        self._send_lock = threading.Lock()
+        self._wake = threading.Event()  # an Event, not a Condition: a wake-up sent before the wait is not lost
+        self.paused = False
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._deliveries: dict[str, Delivery] = {}
+            self._order: list[str] = []
+            self.paused = False
+
+    # -- queueing -------------------------------------------------------------------------------------
+    def enqueue(self, event: str, invoice: dict) -> Delivery:
+        body = json.dumps({"type": "Invoice", "event": event, "data": invoice}, separators=(",", ":")).encode()
+        return self._add(Delivery(str(uuid.uuid4()), event, invoice["id"], invoice["status"], body,
+                                  next_attempt_at=self._clock.now()))
+
+    def resend(self, delivery_id: str) -> Delivery | None:
+        """Like the dashboard's resend: the same body again, as a new delivery."""
+        with self._lock:
+            original = self._deliveries.get(delivery_id)
+        if original is None:
+            return None
+        return self._add(Delivery(str(uuid.uuid4()), original.event, original.invoice_id, original.status,
+                                  original.body, next_attempt_at=self._clock.now(), resend_of=original.id))
+
+    def _add(self, delivery: Delivery) -> Delivery:
+        with self._lock:
+            self._deliveries[delivery.id] = delivery
+            self._order.append(delivery.id)
+        self.wake()
+        return delivery
+
+    def log(self, invoice_id: str | None = None) -> list[dict]:
+        with self._lock:
+            rows = [self._deliveries[i] for i in self._order]
+            return [d.to_json() for d in rows if invoice_id is None or d.invoice_id == invoice_id]
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self.wake()
+
+    # -- sending --------------------------------------------------------------------------------------
+    def due(self) -> list[Delivery]:
+        now = self._clock.now()
+        with self._lock:
+            return [d for d in (self._deliveries[i] for i in self._order)
+                    if d.state == "pending" and d.next_attempt_at is not None and d.next_attempt_at <= now]
+
+    def run_due(self) -> int:
+        """Sends every delivery that is due, in the order they were raised; returns how many were tried."""
+        if self.paused:
+            return 0
+        with self._send_lock:
+            batch = self.due()
+            for delivery in batch:
+                self._attempt(delivery)
+            return len(batch)
+
+    def next_wait(self, cap: float) -> float:
+        with self._lock:
+            pending = [d.next_attempt_at for d in self._deliveries.values()
+                       if d.state == "pending" and d.next_attempt_at is not None]
+        if not pending or self.paused:
+            return cap
+        return min(cap, self._clock.real_seconds_until(min(pending)))
+
+    def _attempt(self, delivery: Delivery) -> None:
+        started = time.monotonic()
+        status, error = None, None
+        if not self.endpoint.url:
+            error = "no callback URL configured"
+        else:
+            try:
+                response = self._session.post(
+                    self.endpoint.url, data=delivery.body, timeout=self._timeout,
+                    headers={"Content-Type": "application/json",
+                             SIGNATURE_HEADER: callback_signature(self.endpoint.secret, delivery.body)})
+                status = response.status_code
+            except requests.Timeout:
+                error = f"no answer within {self._timeout:g} s"
+            except requests.RequestException as exc:
+                error = f"connection failed ({type(exc).__name__})"
+        elapsed_ms = int((time.monotonic() - started) * 1000)
+        with self._lock:
+            number = len(delivery.attempts)
+            delivery.attempts.append(Attempt(number, iso(self._clock.now()), status, error, elapsed_ms))
+            if status == 200:
+                delivery.state, delivery.next_attempt_at = "delivered", None
+            elif number >= MAX_RETRIES:
+                delivery.state, delivery.next_attempt_at = "failed", None
+            else:
+                delivery.next_attempt_at = self._clock.now() + retry_delay(number)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def wait_for_work(self, timeout: float) -> None:
+        self._wake.wait(timeout)
+        self._wake.clear()

@@ -1,0 +1,156 @@
+"""Plain records the backend keeps, and their JSON shapes exactly as the real API renders them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from cryptopay_emulator.clock import iso
+from cryptopay_emulator.money import fmt
+
+FINAL_STATUSES = ("completed", "refunded", "cancelled")
+RESOLVABLE_CONTEXTS = ("underpaid", "overpaid", "paid_late")
+
+
+@dataclass
+class Risk:
+    score: Decimal
+    level: str
+    resource_name: str = "default"
+    resource_category: str = "unknown"
+
+    def to_json(self) -> dict:
+        return {"score": float(self.score), "level": self.level, "resource_name": self.resource_name,
+                "resource_category": self.resource_category}
+
+
+@dataclass
+class Transaction:
+    txid: str
+    amount: Decimal
+    risk: Risk
+    broadcast_at: datetime
+    confirmed: bool = False
+
+    def to_json(self) -> dict:
+        return {"txid": self.txid, "risk": self.risk.to_json()}
+
+
+@dataclass
+class ExchangeRate:
+    pair: str
+    rate: Decimal
+    fee_currency: str
+
+    def to_json(self) -> dict:
+        return {"pair": self.pair, "rate": fmt(self.rate), "fee": "0.0", "fee_currency": self.fee_currency}
+
+
+@dataclass
+class Invoice:
+    id: str
+    seq: int
+    address: str
+    network: str
+    uri: str
+    price_amount: Decimal
+    price_currency: str
+    pay_amount: Decimal
+    pay_currency: str
+    fee: Decimal
+    exchange: ExchangeRate | None
+    hosted_page_url: str
+    created_at: datetime
+    expires_at: datetime
+    custom_id: str | None = None
+    customer_id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    metadata: dict | None = None
+    success_redirect_url: str | None = None
+    unsuccess_redirect_url: str | None = None
+    payer_email: str | None = None
+    status: str = "new"
+    status_context: str | None = None
+    paid_amount: Decimal = Decimal("0")
+    transactions: list[Transaction] = field(default_factory=list)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def to_json(self) -> dict:
+        body = {
+            "id": self.id, "custom_id": self.custom_id, "customer_id": self.customer_id,
+            "status": self.status, "status_context": self.status_context,
+            "address": self.address, "network": self.network, "uri": self.uri,
+            "price_amount": fmt(self.price_amount), "price_currency": self.price_currency,
+            "pay_amount": fmt(self.pay_amount), "pay_currency": self.pay_currency,
+            "fee": fmt(self.fee), "fee_currency": self.price_currency,
+            "paid_amount": fmt(self.paid_amount),
+        }
+        if self.exchange is not None:  # the real API omits the key for same-currency invoices
+            body["exchange"] = self.exchange.to_json()
+        body.update({
+            "transactions": [tx.to_json() for tx in self.transactions],
+            "name": self.name, "description": self.description, "metadata": self.metadata,
+            "success_redirect_url": self.success_redirect_url,
+            "unsuccess_redirect_url": self.unsuccess_redirect_url,
+            "hosted_page_url": self.hosted_page_url,
+            "created_at": iso(self.created_at), "expires_at": iso(self.expires_at),
+        })
+        return body
+
+
+@dataclass
+class Recalculation:
+    id: str
+    invoice_id: str
+    pay_amount: Decimal
+    pay_currency: str
+    price_amount: Decimal
+    price_currency: str
+    fee: Decimal
+    previous_pay_amount: Decimal
+    previous_price_amount: Decimal
+    previous_exchange_rate: Decimal | None
+    exchange: ExchangeRate | None
+    created_at: datetime
+    committed: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "invoice_id": self.invoice_id,
+            "pay_amount": fmt(self.pay_amount), "pay_currency": self.pay_currency,
+            "price_amount": fmt(self.price_amount), "price_currency": self.price_currency,
+            "fee": fmt(self.fee), "fee_currency": self.price_currency,
+            "previous_pay_amount": fmt(self.previous_pay_amount),
+            "previous_price_amount": fmt(self.previous_price_amount),
+            "previous_exchange_rate": fmt(self.previous_exchange_rate) if self.previous_exchange_rate else None,
+            "exchange": self.exchange.to_json() if self.exchange else None,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass
+class Refund:
+    id: str
+    invoice_id: str
+    custom_id: str | None
+    amount: Decimal
+    amount_currency: str
+    fee: Decimal
+    address: str | None
+    network: str
+    created_at: datetime
+    txid: str | None = None
+    risk: Risk | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "custom_id": self.custom_id, "invoice_id": self.invoice_id,
+            "amount": fmt(self.amount), "amount_currency": self.amount_currency,
+            "fee": fmt(self.fee), "fee_currency": self.amount_currency,
+            "address": self.address, "network": self.network, "txid": self.txid,
+            "risk": self.risk.to_json() if self.risk else None, "created_at": iso(self.created_at),
+        }

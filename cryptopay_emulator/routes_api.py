@@ -1,0 +1,85 @@
+"""Thin HTTP handlers for the public /api: authenticate, parse, call the backend, render."""
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, g, request
+
+from cryptopay_emulator.auth import Authenticator, RateLimiter
+from cryptopay_emulator.backend import Backend
+from cryptopay_emulator.errors import Invalid, detail
+
+
+def render(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype="application/json")
+
+
+def json_body() -> dict:
+    raw = request.get_data(cache=True)
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid(details=[detail("must_be_json", "body", "must be a JSON object")]) from None
+    if not isinstance(body, dict):
+        raise Invalid(details=[detail("must_be_json", "body", "must be a JSON object")])
+    return body
+
+
+def signed_path() -> str:
+    """The path exactly as the client sent it (still percent-encoded), with its query: what was signed."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        return raw
+    query = request.query_string.decode("latin-1")
+    return quote(request.path) + (f"?{query}" if query else "")
+
+
+def api_blueprint(backend: Backend, auth: Authenticator, limiter: RateLimiter) -> Blueprint:
+    bp = Blueprint("api", __name__, url_prefix="/api")
+
+    @bp.before_request
+    def authenticate() -> None:
+        g.api_key = auth.check(request.method, signed_path(), request.get_data(cache=True),
+                               request.headers.get("Authorization"), request.headers.get("Date"))
+        limiter.hit(g.api_key)
+
+    @bp.post("/invoices")
+    def create_invoice() -> Response:
+        return render({"data": backend.create_invoice(json_body())}, 201)
+
+    @bp.get("/invoices")
+    def list_invoices() -> Response:
+        return render(backend.list_invoices(request.args.get("customer_id"), request.args.get("starting_after")))
+
+    @bp.get("/invoices/<invoice_id>")
+    def retrieve_invoice(invoice_id: str) -> Response:
+        return render({"data": backend.get_invoice(invoice_id)})
+
+    @bp.get("/invoices/custom_id/<path:custom_id>")
+    def retrieve_by_custom_id(custom_id: str) -> Response:
+        return render({"data": backend.get_invoice_by_custom_id(custom_id)})
+
+    @bp.post("/invoices/<invoice_id>/recalculations")
+    def create_recalculation(invoice_id: str) -> Response:
+        force = json_body().get("force_commit", False)
+        if not isinstance(force, bool):
+            raise Invalid(details=[detail("must_be_boolean", "force_commit", "must be true or false")])
+        return render({"data": backend.create_recalculation(invoice_id, force)}, 201)
+
+    @bp.post("/invoices/<invoice_id>/recalculations/<recalculation_id>/commit")
+    def commit_recalculation(invoice_id: str, recalculation_id: str) -> Response:
+        return render({"data": backend.commit_recalculation(invoice_id, recalculation_id)})
+
+    @bp.post("/invoices/<invoice_id>/refunds")
+    def create_refund(invoice_id: str) -> Response:
+        return render({"data": backend.create_refund(invoice_id, json_body().get("address"))}, 201)
+
+    @bp.get("/invoices/<invoice_id>/refunds")
+    def list_refunds(invoice_id: str) -> Response:
+        return render({"data": backend.list_refunds(invoice_id)})
+
+    return bp

@@ -1,0 +1,126 @@
+"""Sandbox-only control API under /_emulator: clock, payments, settings, monitoring decisions, delivery log."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, request
+
+from cryptopay_emulator.backend import Backend
+from cryptopay_emulator.clock import iso
+from cryptopay_emulator.delivery import Deliverer
+from cryptopay_emulator.errors import Invalid, NotFound, detail
+from cryptopay_emulator.money import parse_amount
+from cryptopay_emulator.routes_api import json_body, render
+
+
+def _number(body: dict, key: str) -> Decimal:
+    try:
+        value = Decimal(str(body.get(key)))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0:
+        raise Invalid(details=[detail("must_be_non_negative_number", key, "must be a non-negative number")])
+    return value
+
+
+def control_blueprint(backend: Backend, deliverer: Deliverer) -> Blueprint:
+    bp = Blueprint("control", __name__, url_prefix="/_emulator")
+    clock = backend.clock
+
+    def after_change() -> None:
+        backend.tick()
+        deliverer.wake()
+
+    @bp.get("/health")
+    def health() -> Response:
+        return render({"ok": True, "now": iso(clock.now())})
+
+    @bp.post("/reset")
+    def reset() -> Response:
+        backend.reset()
+        deliverer.reset()
+        return render({"ok": True})
+
+    @bp.get("/clock")
+    def get_clock() -> Response:
+        return render({"now": iso(clock.now()), "scale": clock.scale})
+
+    @bp.post("/clock/advance")
+    def advance() -> Response:
+        clock.advance(float(_number(json_body(), "seconds")))
+        after_change()
+        return render({"now": iso(clock.now()), "scale": clock.scale})
+
+    @bp.post("/clock/scale")
+    def scale() -> Response:
+        value = _number(json_body(), "scale")
+        if value == 0:
+            raise Invalid(details=[detail("must_be_positive", "scale", "must be greater than zero")])
+        clock.set_scale(float(value))
+        after_change()
+        return render({"now": iso(clock.now()), "scale": clock.scale})
+
+    @bp.post("/payments")
+    def pay() -> Response:
+        body = json_body()
+        amount = parse_amount(body.get("amount"))
+        if amount is None:
+            raise Invalid(details=[detail("must_be_positive_decimal", "amount", "must be a positive decimal string")])
+        confirmed = body.get("confirmed", True)
+        if not isinstance(confirmed, bool):
+            raise Invalid(details=[detail("must_be_boolean", "confirmed", "must be true or false")])
+        tx = backend.pay(amount=amount, invoice_id=body.get("invoice_id"), address=body.get("address"),
+                         risk_level=body.get("risk_level", "low"), confirmed=confirmed)
+        return render({"data": tx}, 201)
+
+    @bp.post("/transactions/<txid>/confirm")
+    def confirm(txid: str) -> Response:
+        return render({"data": backend.confirm_transaction(txid)})
+
+    @bp.get("/settings")
+    def get_settings() -> Response:
+        return render({"unresolved": backend.settings.unresolved, "callback_url": deliverer.endpoint.url})
+
+    @bp.put("/settings")
+    def put_settings() -> Response:
+        body = json_body()
+        policies = body.get("unresolved", {})
+        if not isinstance(policies, dict):
+            raise Invalid(details=[detail("must_be_object", "unresolved", "must map context to policy")])
+        for context, policy in policies.items():
+            backend.settings.set_policy(context, policy)
+        if "callback_url" in body:
+            deliverer.endpoint.url = body["callback_url"]
+        return get_settings()
+
+    @bp.put("/rates/<pay>/<price>")
+    def set_rate(pay: str, price: str) -> Response:
+        backend.set_rate(pay, price, _number(json_body(), "rate"))
+        return render({"pair": pay + price, "rate": str(backend.rate(pay, price))})
+
+    @bp.post("/invoices/<invoice_id>/monitoring_decision")
+    def monitoring_decision(invoice_id: str) -> Response:
+        return render({"data": backend.resolve_illicit(invoice_id, json_body().get("outcome"))})
+
+    @bp.get("/deliveries")
+    def deliveries() -> Response:
+        return render({"data": deliverer.log(request.args.get("invoice_id"))})
+
+    @bp.post("/deliveries/<delivery_id>/resend")
+    def resend(delivery_id: str) -> Response:
+        delivery = deliverer.resend(delivery_id)
+        if delivery is None:
+            raise NotFound()
+        return render({"data": delivery.to_json()}, 201)
+
+    @bp.post("/deliveries/pause")
+    def pause() -> Response:
+        deliverer.set_paused(True)
+        return render({"paused": True})
+
+    @bp.post("/deliveries/resume")
+    def resume() -> Response:
+        deliverer.set_paused(False)
+        return render({"paused": False})
+
+    return bp

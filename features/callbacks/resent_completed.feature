@@ -1,0 +1,18 @@
+@checklist_13
+Feature: A resent "completed" notification never credits twice
+  Cryptopay may deliver the same notification more than once, and its dashboard can resend it.
+  The customer must be credited once, however often the notification arrives.
+
+  Background:
+    Given a new customer
+    And the customer's 100.00 EUR deposit, paid in BTC, has been completed and credited
+
+  Scenario: Cryptopay sends the "completed" notification again
+    When Cryptopay sends the "completed" notification for that deposit again
+    Then the merchant acknowledged every notification
+    And the customer's balance still shows 100.00 EUR
+
+  Scenario: Cryptopay sends the "completed" notification 50 times at once
+    When Cryptopay sends the "completed" notification for that deposit 50 times at once
+    Then the merchant acknowledged every notification
+    And the customer's balance still shows 100.00 EUR

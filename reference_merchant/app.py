@@ -1,0 +1,39 @@
+"""Wires settings, database, Cryptopay client and routes into a Flask app; nothing happens at import."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask
+
+from cryptopay_client import CryptopayClient
+from reference_merchant.callbacks import CallbackProcessor
+from reference_merchant.db import init_db, make_engine
+from reference_merchant.ledger import Ledger
+from reference_merchant.routes import callbacks_blueprint, probe_blueprint, register_errors
+
+
+@dataclass
+class MerchantConfig:
+    database_url: str
+    cryptopay_api_url: str
+    api_key: str
+    api_secret: str = field(repr=False)
+    callback_secret: str = field(repr=False)
+    probe_token: str = field(repr=False)
+    cryptopay_timeout: float = 5.0  # leaves room inside Cryptopay's 10-second answer limit
+
+
+def create_app(config: MerchantConfig, processor_cls: type[CallbackProcessor] = CallbackProcessor,
+               ledger_cls: type[Ledger] = Ledger) -> Flask:
+    engine = make_engine(config.database_url)
+    init_db(engine)
+    cryptopay = CryptopayClient(config.cryptopay_api_url, config.api_key, config.api_secret,
+                                timeout=config.cryptopay_timeout)
+    ledger = ledger_cls(engine)
+    processor = processor_cls(engine, cryptopay, config.callback_secret, ledger)
+    app = Flask("reference_merchant")
+    app.register_blueprint(callbacks_blueprint(processor))
+    app.register_blueprint(probe_blueprint(config.probe_token, processor, ledger))
+    register_errors(app)
+    app.extensions["merchant"] = {"engine": engine, "processor": processor, "ledger": ledger}
+    return app

@@ -1,0 +1,1 @@
+"""Step definitions, grouped by domain concept; test_features.py binds the feature files."""

@@ -1,0 +1,92 @@
+"""Session and scenario fixtures: targets started once per worker, drivers and evidence per scenario."""
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Iterator
+
+import pytest
+
+from steps.keys import SETTINGS_KEY
+from support.drivers.callbacks import CallbackSender
+from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.emulator import EmulatorControl
+from support.drivers.merchant import MerchantAdapter, ProbeMerchant
+from support.drivers.payers import EmulatorPayer, Payer
+from support.evidence import Evidence, Redactor
+from support.settings import Settings
+from support.targets import Targets, start_targets
+
+EMULATOR_ONLY_REASON = ("needs the emulator's sandbox control API (forced risk levels, the clock, the monitoring "
+                        "team's decision); the real sandbox offers no such control")
+
+
+@pytest.fixture(scope="session")
+def settings(pytestconfig: pytest.Config) -> Settings:
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture(scope="session")
+def targets(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targets]:
+    with ExitStack() as stack:
+        yield start_targets(settings, tmp_path_factory.mktemp("targets"), stack)
+
+
+@pytest.fixture(scope="session")
+def redactor(settings: Settings, targets: Targets) -> Redactor:
+    return Redactor(settings.secrets() + targets.secrets())
+
+
+@pytest.fixture
+def evidence(redactor: Redactor) -> Iterator[Evidence]:
+    ev = Evidence(redactor)
+    yield ev
+    ev.attach_exchanges()
+
+
+@pytest.fixture
+def cryptopay(targets: Targets, evidence: Evidence) -> CryptopayDriver:
+    return CryptopayDriver(targets.api_url, targets.api_key, targets.api_secret.reveal(), evidence.record_exchange)
+
+
+@pytest.fixture
+def merchant(targets: Targets) -> MerchantAdapter:
+    return ProbeMerchant(targets.probe_url, targets.probe_token)
+
+
+@pytest.fixture
+def control(targets: Targets) -> EmulatorControl | None:
+    return EmulatorControl(targets.control_url) if targets.control_url else None
+
+
+@pytest.fixture
+def emulator(control: EmulatorControl | None) -> EmulatorControl:
+    """For steps of @emulator_only scenarios; those are skipped before they get here when there is no control."""
+    if control is None:
+        pytest.skip(EMULATOR_ONLY_REASON)
+    return control
+
+
+@pytest.fixture
+def payer(settings: Settings, control: EmulatorControl | None) -> Payer:
+    if settings.payer == "emulator":
+        if control is None:
+            pytest.skip("PAYER=emulator needs the emulator's control API; choose another payer for this target")
+        return EmulatorPayer(control)
+    pytest.skip(f"payer {settings.payer!r} is not available yet")
+
+
+@pytest.fixture
+def callback_sender(targets: Targets) -> CallbackSender:
+    return CallbackSender(targets.callback_url, targets.callback_secret)
+
+
+@pytest.fixture
+def wait_timeout(settings: Settings) -> float:
+    return settings.wait_timeout
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("emulator_only"):
+        settings = item.config.stash.get(SETTINGS_KEY, None)
+        if settings is not None and not (settings.embedded_emulator or settings.emulator_control_url):
+            pytest.skip(EMULATOR_ONLY_REASON)

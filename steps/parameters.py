@@ -1,0 +1,19 @@
+"""Parse types shared by the steps: money as Decimal straight from the text, never through float."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import parse
+
+
+@parse.with_pattern(r"\d+(?:\.\d+)?")
+def parse_amount(text: str) -> Decimal:
+    return Decimal(text)
+
+
+@parse.with_pattern(r"[A-Z]{3,5}")
+def parse_currency(text: str) -> str:
+    return text
+
+
+TYPES = {"Amount": parse_amount, "Currency": parse_currency}

@@ -1,0 +1,22 @@
+"""What the suite reads from Cryptopay: invoices by id, by custom_id and in the list, waiting on their status."""
+from __future__ import annotations
+
+from typing import Callable
+
+from cryptopay_client import CryptopayClient, Exchange
+from support.waiting import wait_until
+
+
+class CryptopayDriver:
+    def __init__(self, api_url: str, api_key: str, api_secret: str, on_exchange: Callable[[Exchange], None]):
+        self.client = CryptopayClient(api_url, api_key, api_secret, on_exchange=on_exchange)
+
+    def invoice(self, invoice_id: str) -> dict:
+        return self.client.retrieve_invoice(invoice_id)
+
+    def wait_for_status(self, invoice_id: str, status: str, context: str | None, timeout: float) -> dict:
+        want = f"{status}/{context}" if context else status
+        return wait_until(lambda: self.invoice(invoice_id),
+                          lambda inv: inv["status"] == status and inv.get("status_context") == context,
+                          timeout=timeout, expected=f"Cryptopay to report invoice {invoice_id} as {want}",
+                          interval=0.05, max_interval=2.0)

@@ -1,0 +1,45 @@
+"""The emulator's sandbox-only control API (/_emulator): clock, payments, settings, deliveries, monitoring."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import requests
+
+
+class ControlError(AssertionError):
+    pass
+
+
+class EmulatorControl:
+    def __init__(self, control_url: str, timeout: float = 15.0):
+        self.url = control_url.rstrip("/")
+        self._timeout = timeout
+        self._session = requests.Session()
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        response = self._session.request(method, self.url + path, json=body, timeout=self._timeout)
+        if response.status_code >= 400:
+            raise ControlError(f"emulator control {method} {path} -> {response.status_code} {response.text[:300]}")
+        return response.json()
+
+    def pay(self, invoice_id: str, amount: Decimal, risk_level: str = "low", confirmed: bool = True) -> dict:
+        return self._call("POST", "/payments", {"invoice_id": invoice_id, "amount": str(amount),
+                                                "risk_level": risk_level, "confirmed": confirmed})["data"]
+
+    def confirm(self, txid: str) -> dict:
+        return self._call("POST", f"/transactions/{txid}/confirm")["data"]
+
+    def advance_clock(self, seconds: float) -> dict:
+        return self._call("POST", "/clock/advance", {"seconds": seconds})
+
+    def set_unresolved_policy(self, policy: dict[str, str]) -> dict:
+        return self._call("PUT", "/settings", {"unresolved": policy})
+
+    def monitoring_decision(self, invoice_id: str, outcome: str) -> dict:
+        return self._call("POST", f"/invoices/{invoice_id}/monitoring_decision", {"outcome": outcome})["data"]
+
+    def deliveries(self, invoice_id: str) -> list[dict]:
+        return self._call("GET", f"/deliveries?invoice_id={invoice_id}")["data"]
+
+    def resend(self, delivery_id: str) -> dict:
+        return self._call("POST", f"/deliveries/{delivery_id}/resend")["data"]

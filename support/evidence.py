@@ -1,0 +1,63 @@
+"""Evidence for the Allure report: redacted JSON attachments and the Cryptopay exchanges a scenario relied on."""
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import allure
+
+from cryptopay_client import Exchange
+
+_AUTH = re.compile(r"(?i)\b(HMAC|Bearer)\s+[^\s\"',]+")
+
+
+class Redactor:
+    """Removes every configured secret value and any Authorization credential from text."""
+
+    def __init__(self, secrets: list[str]):
+        # Longest first, so a secret that contains another is removed whole.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def add(self, secret: str) -> None:
+        if secret and len(secret) >= 4 and secret not in self._secrets:
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets:
+            value = value.replace(secret, "***redacted***")
+        return _AUTH.sub(lambda m: f"{m.group(1)} ***redacted***", value)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+class Evidence:
+    """One per scenario: attaches what a certification reviewer needs to judge the result."""
+
+    def __init__(self, redactor: Redactor):
+        self.redactor = redactor
+        self.exchanges: list[Exchange] = []
+
+    def record_exchange(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+
+    def attach_json(self, name: str, payload: Any) -> None:
+        text = json.dumps(payload, indent=2, default=_default, sort_keys=False)
+        allure.attach(self.redactor.text(text), name=name, attachment_type=allure.attachment_type.JSON)
+
+    def attach_text(self, name: str, text: str) -> None:
+        allure.attach(self.redactor.text(text), name=name, attachment_type=allure.attachment_type.TEXT)
+
+    def attach_exchanges(self) -> None:
+        if not self.exchanges:
+            return
+        rows = [{"request": f"{e.method} {e.path}", "request_body": e.request_body, "status": e.status,
+                 "response_body": e.response_body, "elapsed_ms": e.elapsed_ms} for e in self.exchanges]
+        self.attach_json("Cryptopay API exchanges", rows)
