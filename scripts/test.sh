@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The project's tests: unit, contract and reliability tests plus the go-live features on the embedded default.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+if [ -f scripts/postgres.sh ] && [ -z "${TEST_POSTGRES_URL:-}" ]; then
+  # Starts a throwaway PostgreSQL when the machine can; tests that need it skip with a reason otherwise.
+  eval "$(bash scripts/postgres.sh --print-env 2>/dev/null || true)"
+  export TEST_POSTGRES_URL
+fi
+exec .venv/bin/python -m pytest -n 2 "$@"
