@@ -10,8 +10,8 @@ from dotenv import load_dotenv
 from steps.keys import SETTINGS_KEY
 from support.settings import ConfigError, load_settings
 
-pytest_plugins = ["steps.fixtures", "steps.customers", "steps.deposits", "steps.payments", "steps.callbacks",
-                  "steps.reporting"]
+pytest_plugins = ["steps.fixtures", "steps.reporting", "steps.customers", "steps.deposits", "steps.payments",
+                  "steps.clock", "steps.resolutions", "steps.callbacks", "steps.invoices", "steps.signoff"]
 
 ROOT = Path(__file__).parent
 

@@ -1,21 +1,29 @@
-"""Steps about Cryptopay's notifications (callbacks) reaching the merchant."""
+"""Steps about Cryptopay's notifications (callbacks): received, resent, late, forged, for unknown invoices."""
 from __future__ import annotations
 
-from pytest_bdd import parsers, then, when
+from decimal import Decimal
 
-from support.drivers.callbacks import CallbackSender
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from steps.customers import Customer
+from support.drivers.callbacks import CallbackSender, completed_callback_body
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
-from support.drivers.merchant import Deposit
+from support.drivers.merchant import Deposit, MerchantAdapter
+from support.drivers.payers import Payer
 from support.evidence import Evidence
+from support.forgery import send_bad_callback
+from support.notifications import delivered_events, earlier_callback_body
 from support.resend import ResendResult, resend_concurrently, resend_once
+from support.waiting import wait_until
 
 
 @when('Cryptopay sends the "completed" notification for that deposit again', target_fixture="resend")
 def resend_completed(deposit: Deposit, control: EmulatorControl | None, cryptopay: CryptopayDriver,
                      callback_sender: CallbackSender, evidence: Evidence, wait_timeout: float) -> ResendResult:
     result = resend_once(deposit.invoice_id, control, cryptopay, callback_sender, wait_timeout)
-    evidence.attach_json("Resent 'completed' notification", result.__dict__)
+    evidence.attach_json("Resent 'completed' notification", {"how": result.how, "merchant_answers": result.answers})
     return result
 
 
@@ -30,8 +38,79 @@ def resend_completed_concurrently(deposit: Deposit, times: int, control: Emulato
     return result
 
 
+@when(parsers.cfparse('an earlier "{event}" notification for that deposit arrives late'), target_fixture="resend")
+def earlier_arrives_late(deposit: Deposit, event: str, control: EmulatorControl | None, cryptopay: CryptopayDriver,
+                         callback_sender: CallbackSender, evidence: Evidence) -> ResendResult:
+    name = {"payment confirmed": "transaction_confirmed", "payment seen": "transaction_created"}[event]
+    body = earlier_callback_body(deposit.invoice_id, name, control, cryptopay.invoice(deposit.invoice_id))
+    answer = callback_sender.post_signed(body)
+    evidence.attach_json(f"Late '{name}' notification", {"body": body.decode(), "merchant_answer": answer})
+    return ResendResult(f"late {name} re-posted", [answer])
+
+
+@when(parsers.cfparse('someone sends the merchant a {kind} "completed" notification for that deposit'),
+      target_fixture="resend")
+def bad_notification(deposit: Deposit, kind: str, cryptopay: CryptopayDriver, callback_sender: CallbackSender,
+                     evidence: Evidence) -> ResendResult:
+    answer = send_bad_callback(kind, cryptopay.invoice(deposit.invoice_id), callback_sender)
+    evidence.attach_json(f"A {kind} notification", {"merchant_answer": answer})
+    return ResendResult(kind, [answer])
+
+
+@given("another merchant's invoice for that customer has been completed", target_fixture="foreign_invoice")
+def foreign_invoice(cryptopay: CryptopayDriver, payer: Payer, customer: Customer, evidence: Evidence,
+                    wait_timeout: float) -> dict:
+    # Created straight through the API, not through the merchant's checkout: the merchant never saw it.
+    invoice = cryptopay.client.create_invoice(price_amount="25.0", price_currency="EUR", pay_currency="BTC",
+                                              customer_id=customer.id)
+    payer.pay(invoice, Decimal(invoice["pay_amount"]))
+    invoice = cryptopay.wait_for_status(invoice["id"], "completed", None, wait_timeout)
+    evidence.attach_json("Invoice the merchant never created", invoice)
+    return invoice
+
+
+@when('Cryptopay\'s "completed" notification for that invoice reaches the merchant', target_fixture="resend")
+def foreign_notification(foreign_invoice: dict, callback_sender: CallbackSender) -> ResendResult:
+    return ResendResult("signed completed notification", [callback_sender.post_signed(
+        completed_callback_body(foreign_invoice))])
+
+
+@then("the merchant has no record of that invoice")
+def no_record(merchant: MerchantAdapter, foreign_invoice: dict) -> None:
+    recorded = merchant.recorded_invoice(foreign_invoice["id"])
+    assert recorded is None, f"the merchant recorded an invoice it never created: {recorded}"
+
+
 @then("the merchant acknowledged every notification")
 def acknowledged_all(resend: ResendResult) -> None:
     refused = [code for code in resend.answers if code != 200]
     assert not refused, (f"the merchant answered {refused} to {len(refused)} of {len(resend.answers)} notifications; "
                          "Cryptopay treats anything but 200 as a failure and keeps retrying")
+
+
+@then("the merchant rejected the notification")
+def rejected(resend: ResendResult) -> None:
+    assert all(code is not None and 400 <= code < 500 for code in resend.answers), (
+        f"a {resend.how} notification must be refused with a 4xx answer; the merchant answered {resend.answers}")
+
+
+@then(parsers.cfparse("Cryptopay notified the merchant of {events}"))
+def notified_of(deposit: Deposit, control: EmulatorControl | None, merchant: MerchantAdapter, events: str,
+                evidence: Evidence, wait_timeout: float) -> None:
+    expected = {"the payment": "transaction_created", "its confirmation": "transaction_confirmed",
+                "its completion": "status_changed"}
+    wanted = [expected[part.strip()] for part in events.replace(" and ", ", ").split(",")]
+    found = delivered_events(deposit.invoice_id, control, merchant)
+    if found is None:
+        pytest.skip("neither Cryptopay's delivery log nor the merchant's callback log is visible to the suite; "
+                    "offer the probe extension GET /invoices/{id}/callbacks to prove this item")
+
+    def delivered(rows: list[dict]) -> bool:
+        ok = [r["event"] for r in rows if 200 in r["answers"] or r["state"] in ("delivered",)
+              or str(r["state"]).startswith(("credited", "recorded", "already", "kept"))]
+        return all(e in ok for e in wanted)
+
+    source = found[0]
+    rows = wait_until(lambda: delivered_events(deposit.invoice_id, control, merchant)[1], delivered,
+                      timeout=wait_timeout, expected=f"notifications {wanted} delivered and acknowledged")
+    evidence.attach_json(f"Notifications for the deposit, from {source}", rows)

@@ -8,7 +8,8 @@ from decimal import Decimal
 from pytest_bdd import given, parsers, then
 
 from steps.parameters import TYPES
-from support.drivers.merchant import MerchantAdapter
+from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.merchant import Deposit, MerchantAdapter
 from support.evidence import Evidence
 from support.waiting import wait_until
 
@@ -19,28 +20,55 @@ class Customer:
 
 
 @given("a new customer", target_fixture="customer")
-def new_customer() -> Customer:
+def new_customer(merchant: MerchantAdapter, evidence: Evidence) -> Customer:
     # Unique per scenario, so scenarios never share balances, even across parallel workers.
-    return Customer(f"cust-{uuid.uuid4().hex[:16]}")
+    customer = Customer(f"cust-{uuid.uuid4().hex[:16]}")
+    evidence.attach_json("Balance before", {"customer_id": customer.id, "balances": merchant.balances(customer.id)})
+    return customer
 
 
-def read_balance(merchant: MerchantAdapter, customer: Customer, currency: str) -> Decimal:
-    return merchant.balances(customer.id).get(currency, Decimal("0"))
+def show_balance(evidence: Evidence, customer: Customer, balances: dict) -> None:
+    evidence.attach_json("Balance after", {"customer_id": customer.id, "balances": balances})
+
+
+def wait_for_balance(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
+                     timeout: float) -> dict:
+    return wait_until(lambda: merchant.balances(customer.id),
+                      lambda b: b.get(currency, Decimal("0")) == amount, timeout=timeout,
+                      expected=f"customer {customer.id} to have {amount} {currency}")
 
 
 @then(parsers.cfparse("the customer's balance shows {amount:Amount} {currency:Currency}", extra_types=TYPES))
 def balance_shows(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
                   evidence: Evidence, wait_timeout: float) -> None:
-    balances = wait_until(lambda: merchant.balances(customer.id),
-                          lambda b: b.get(currency, Decimal("0")) == amount, timeout=wait_timeout,
-                          expected=f"customer {customer.id} to have {amount} {currency}")
-    evidence.attach_json("Balance after", {"customer_id": customer.id, "balances": balances})
+    show_balance(evidence, customer, wait_for_balance(merchant, customer, amount, currency, wait_timeout))
 
 
 @then(parsers.cfparse("the customer's balance still shows {amount:Amount} {currency:Currency}", extra_types=TYPES))
 def balance_still_shows(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
                         evidence: Evidence) -> None:
     balances = merchant.balances(customer.id)
-    evidence.attach_json("Balance after", {"customer_id": customer.id, "balances": balances})
+    show_balance(evidence, customer, balances)
     assert balances.get(currency, Decimal("0")) == amount, (
-        f"customer {customer.id} should still have {amount} {currency}, merchant shows {balances}")
+        f"customer {customer.id} should still have {amount} {currency}; the merchant shows {balances}")
+
+
+@then("the customer has not been credited")
+def not_credited(merchant: MerchantAdapter, customer: Customer, evidence: Evidence) -> None:
+    # Called only after the merchant has visibly processed the relevant notification, so "nothing" is final.
+    balances = merchant.balances(customer.id)
+    show_balance(evidence, customer, balances)
+    assert all(v == 0 for v in balances.values()), (
+        f"customer {customer.id} must not be credited yet, but the merchant shows {balances}")
+
+
+@then("the customer's balance shows the deposit's final price")
+def balance_shows_final_price(merchant: MerchantAdapter, cryptopay: CryptopayDriver, customer: Customer,
+                              deposit: Deposit, evidence: Evidence, wait_timeout: float) -> None:
+    invoice = cryptopay.invoice(deposit.invoice_id)
+    final = Decimal(invoice["price_amount"])
+    evidence.attach_json("Final price as Cryptopay reports it", {
+        "requested": f"{deposit.price_amount} {deposit.price_currency}",
+        "final": f"{final} {invoice['price_currency']}"})
+    show_balance(evidence, customer, wait_for_balance(merchant, customer, final, invoice["price_currency"],
+                                                      wait_timeout))

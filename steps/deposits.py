@@ -1,11 +1,11 @@
-"""Steps about deposits: the merchant's checkout creating invoices, and what Cryptopay and the merchant record."""
+"""Steps about deposits: the merchant's checkout creating invoices, and the status Cryptopay and the merchant show."""
 from __future__ import annotations
 
 from decimal import Decimal
 
 from pytest_bdd import given, parsers, then
 
-from steps.customers import Customer
+from steps.customers import Customer, wait_for_balance
 from steps.parameters import TYPES
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit, MerchantAdapter
@@ -14,9 +14,17 @@ from support.evidence import Evidence
 from support.waiting import wait_until
 
 
-def request_deposit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evidence: Evidence, customer: Customer,
-                    amount: Decimal, currency: str, coin: str) -> Deposit:
+def split_status(text: str) -> tuple[str, str | None]:
+    """'unresolved (underpaid)' -> ('unresolved', 'underpaid'); 'completed' -> ('completed', None)."""
+    status, _, context = text.partition(" ")
+    return status, context.strip("()") or None
+
+
+def request_deposit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evidence: Evidence,
+                    deposits: list[Deposit], customer: Customer, amount: Decimal, currency: str,
+                    coin: str) -> Deposit:
     deposit = merchant.create_deposit(customer.id, amount, currency, coin)
+    deposits.append(deposit)
     evidence.attach_json("Invoice as Cryptopay reports it (created)", cryptopay.invoice(deposit.invoice_id))
     return deposit
 
@@ -31,37 +39,60 @@ def wait_merchant_status(merchant: MerchantAdapter, deposit: Deposit, status: st
 
 @given(parsers.cfparse("the customer has asked to deposit {amount:Amount} {currency:Currency}, paid in {coin:Currency}",
                        extra_types=TYPES), target_fixture="deposit")
-def asked_to_deposit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evidence: Evidence, customer: Customer,
-                     amount: Decimal, currency: str, coin: str) -> Deposit:
-    return request_deposit(merchant, cryptopay, evidence, customer, amount, currency, coin)
+def asked_to_deposit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evidence: Evidence,
+                     scenario_deposits: list[Deposit], customer: Customer, amount: Decimal, currency: str,
+                     coin: str) -> Deposit:
+    return request_deposit(merchant, cryptopay, evidence, scenario_deposits, customer, amount, currency, coin)
 
 
 @given(parsers.cfparse("the customer's {amount:Amount} {currency:Currency} deposit, paid in {coin:Currency}, "
                        "has been completed and credited", extra_types=TYPES), target_fixture="deposit")
 def completed_and_credited(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evidence: Evidence,
-                           customer: Customer, payer: Payer, amount: Decimal, currency: str, coin: str,
-                           wait_timeout: float) -> Deposit:
-    deposit = request_deposit(merchant, cryptopay, evidence, customer, amount, currency, coin)
+                           scenario_deposits: list[Deposit], customer: Customer, payer: Payer, amount: Decimal,
+                           currency: str, coin: str, wait_timeout: float) -> Deposit:
+    deposit = request_deposit(merchant, cryptopay, evidence, scenario_deposits, customer, amount, currency, coin)
     invoice = cryptopay.invoice(deposit.invoice_id)
     payer.pay(invoice, Decimal(invoice["pay_amount"]))
     cryptopay.wait_for_status(deposit.invoice_id, "completed", None, wait_timeout)
-    balances = wait_until(lambda: merchant.balances(customer.id), lambda b: b.get(currency) == amount,
-                          timeout=wait_timeout, expected=f"customer {customer.id} to be credited {amount} {currency}")
+    wait_merchant_status(merchant, deposit, "completed", None, wait_timeout)
+    balances = wait_for_balance(merchant, customer, amount, currency, wait_timeout)
     evidence.attach_json("Balance before", {"customer_id": customer.id, "balances": balances})
     return deposit
 
 
+@given(parsers.cfparse("Cryptopay has reported the deposit as {status}"))
 @then(parsers.cfparse("Cryptopay reports the deposit as {status}"))
 def cryptopay_reports(cryptopay: CryptopayDriver, deposit: Deposit, status: str, evidence: Evidence,
                       wait_timeout: float) -> None:
-    state, _, context = status.partition(" ")
-    invoice = cryptopay.wait_for_status(deposit.invoice_id, state, context.strip("()") or None, wait_timeout)
+    state, context = split_status(status)
+    invoice = cryptopay.wait_for_status(deposit.invoice_id, state, context, wait_timeout)
     evidence.attach_json(f"Invoice as Cryptopay reports it ({status})", invoice)
 
 
+@given(parsers.cfparse("the merchant has recorded the deposit as {status}"))
 @then(parsers.cfparse("the merchant records the deposit as {status}"))
 def merchant_records(merchant: MerchantAdapter, deposit: Deposit, status: str, evidence: Evidence,
                      wait_timeout: float) -> None:
-    state, _, context = status.partition(" ")
-    recorded = wait_merchant_status(merchant, deposit, state, context.strip("()") or None, wait_timeout)
+    state, context = split_status(status)
+    recorded = wait_merchant_status(merchant, deposit, state, context, wait_timeout)
     evidence.attach_json("Invoice as the merchant records it", recorded)
+
+
+@then(parsers.cfparse("the merchant still records the deposit as {status}"))
+def merchant_still_records(merchant: MerchantAdapter, deposit: Deposit, status: str, evidence: Evidence) -> None:
+    state, context = split_status(status)
+    recorded = merchant.recorded_invoice(deposit.invoice_id)
+    evidence.attach_json("Invoice as the merchant records it", recorded)
+    assert recorded and (recorded["status"], recorded.get("status_context")) == (state, context), (
+        f"the merchant should still record {status}, it records {recorded}")
+
+
+@then("the merchant's recorded status matches Cryptopay's")
+def statuses_match(merchant: MerchantAdapter, cryptopay: CryptopayDriver, deposit: Deposit, evidence: Evidence,
+                   wait_timeout: float) -> None:
+    invoice = cryptopay.invoice(deposit.invoice_id)
+    recorded = wait_merchant_status(merchant, deposit, invoice["status"], invoice.get("status_context"),
+                                    wait_timeout)
+    evidence.attach_json("Cryptopay's status and the merchant's", {
+        "cryptopay": {"status": invoice["status"], "status_context": invoice.get("status_context")},
+        "merchant": recorded})

@@ -10,9 +10,9 @@ from steps.keys import SETTINGS_KEY
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
-from support.drivers.merchant import MerchantAdapter, ProbeMerchant
+from support.drivers.merchant import Deposit, MerchantAdapter, ProbeMerchant
 from support.drivers.payers import EmulatorPayer, Payer
-from support.evidence import Evidence, Redactor
+from support.evidence import Evidence, Redactor, attach_timeline
 from support.settings import Settings
 from support.targets import Targets, start_targets
 
@@ -41,6 +41,16 @@ def evidence(redactor: Redactor) -> Iterator[Evidence]:
     ev = Evidence(redactor)
     yield ev
     ev.attach_exchanges()
+
+
+@pytest.fixture
+def scenario_deposits(cryptopay: CryptopayDriver, control: EmulatorControl | None, merchant: MerchantAdapter,
+                      evidence: Evidence) -> Iterator[list[Deposit]]:
+    """Deposits a scenario made; at its end each one's timeline is attached as evidence."""
+    made: list[Deposit] = []
+    yield made
+    for deposit in made:
+        attach_timeline(deposit, cryptopay, control, merchant, evidence)
 
 
 @pytest.fixture

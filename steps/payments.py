@@ -1,18 +1,38 @@
-"""Steps about paying invoice addresses (through the configured payer)."""
+"""Steps about paying invoice addresses through the configured payer: exact, too little, too much, risky, late."""
 from __future__ import annotations
 
 from decimal import Decimal
 
-from pytest_bdd import when
+from pytest_bdd import given, parsers, when
 
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit
 from support.drivers.payers import Payer
 from support.evidence import Evidence
 
+# What each way of paying sends, as a share of the invoice's pay_amount.
+SHARES = {"the exact amount": Decimal("1"), "only half": Decimal("0.5"), "twice the amount": Decimal("2")}
 
-@when("the customer pays the exact amount of the deposit")
-def pays_exact(cryptopay: CryptopayDriver, payer: Payer, deposit: Deposit, evidence: Evidence) -> None:
+
+def pay_share(cryptopay: CryptopayDriver, payer: Payer, deposit: Deposit, evidence: Evidence, how: str,
+              risk_level: str = "low") -> dict:
     invoice = cryptopay.invoice(deposit.invoice_id)
-    tx = payer.pay(invoice, Decimal(invoice["pay_amount"]))
-    evidence.attach_json("Payment sent", tx)
+    pay_amount = Decimal(invoice["pay_amount"])
+    amount = (pay_amount * SHARES[how]).quantize(pay_amount)  # keeps the coin's precision
+    tx = payer.pay(invoice, amount, risk_level=risk_level)
+    evidence.attach_json(f"Payment sent ({how}, {risk_level} risk)", {
+        "invoice_id": invoice["id"], "address": invoice["address"], "pay_amount": invoice["pay_amount"],
+        "sent": str(amount), "currency": invoice["pay_currency"], "transaction": tx})
+    return tx
+
+
+@given(parsers.cfparse("the customer has paid {how} of the deposit"))
+@when(parsers.cfparse("the customer pays {how} of the deposit"))
+def customer_pays(cryptopay: CryptopayDriver, payer: Payer, deposit: Deposit, evidence: Evidence, how: str) -> None:
+    pay_share(cryptopay, payer, deposit, evidence, how)
+
+
+@given("the customer has paid the exact amount from a high-risk source")
+@when("the customer pays the exact amount from a high-risk source")
+def customer_pays_risky(cryptopay: CryptopayDriver, payer: Payer, deposit: Deposit, evidence: Evidence) -> None:
+    pay_share(cryptopay, payer, deposit, evidence, "the exact amount", risk_level="high")

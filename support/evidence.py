@@ -61,3 +61,19 @@ class Evidence:
         rows = [{"request": f"{e.method} {e.path}", "request_body": e.request_body, "status": e.status,
                  "response_body": e.response_body, "elapsed_ms": e.elapsed_ms} for e in self.exchanges]
         self.attach_json("Cryptopay API exchanges", rows)
+
+
+def attach_timeline(deposit, cryptopay, control, merchant, evidence: "Evidence") -> None:
+    """The invoice's story at the end of a scenario: Cryptopay's final view, deliveries, what the merchant saw."""
+    try:
+        invoice = cryptopay.invoice(deposit.invoice_id)
+        evidence.attach_json(f"Invoice timeline {deposit.invoice_id[:8]}: Cryptopay at the end", invoice)
+        if control is not None:
+            deliveries = [{k: d[k] for k in ("event", "invoice_status", "state", "attempts", "resend_of")}
+                          for d in control.deliveries(deposit.invoice_id)]
+            evidence.attach_json(f"Invoice timeline {deposit.invoice_id[:8]}: callbacks Cryptopay sent", deliveries)
+        received = merchant.received_callbacks(deposit.invoice_id)
+        if received is not None:
+            evidence.attach_json(f"Invoice timeline {deposit.invoice_id[:8]}: callbacks the merchant saw", received)
+    except Exception as exc:  # evidence gathering must never turn a verdict into an error
+        evidence.attach_text("Invoice timeline unavailable", f"{type(exc).__name__}: {exc}")

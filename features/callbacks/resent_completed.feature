@@ -1,7 +1,7 @@
 @checklist_13
 Feature: A resent "completed" notification never credits twice
   Cryptopay may deliver the same notification more than once, and its dashboard can resend it.
-  The customer must be credited once, however often the notification arrives.
+  The customer must be credited once, however often and however simultaneously the notification arrives.
 
   Background:
     Given a new customer

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+from decimal import Decimal
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -11,10 +12,22 @@ from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
 from support.secrets import Secret
 
 
+def callback_body(event: str, invoice: dict) -> bytes:
+    """A callback body as Cryptopay renders it. Money is already strings; only risk scores are JSON numbers,
+    which the client read as Decimal, so they go back out as numbers."""
+    return json.dumps({"type": "Invoice", "event": event, "data": invoice}, separators=(",", ":"),
+                      default=_number).encode()
+
+
+def _number(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)  # risk score only: money never reaches here, it is a string in every payload
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
 def completed_callback_body(invoice: dict) -> bytes:
     """The `status_changed` callback Cryptopay sends for this invoice state (used where no captured copy exists)."""
-    return json.dumps({"type": "Invoice", "event": "status_changed", "data": invoice},
-                      separators=(",", ":")).encode()
+    return callback_body("status_changed", invoice)
 
 
 class CallbackSender:

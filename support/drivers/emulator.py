@@ -29,6 +29,9 @@ class EmulatorControl:
     def confirm(self, txid: str) -> dict:
         return self._call("POST", f"/transactions/{txid}/confirm")["data"]
 
+    def clock(self) -> dict:
+        return self._call("GET", "/clock")
+
     def advance_clock(self, seconds: float) -> dict:
         return self._call("POST", "/clock/advance", {"seconds": seconds})
 

@@ -1,0 +1,11 @@
+@checklist_12 @emulator_only @negative
+Feature: Cancelled invoices never credit
+  An invoice nobody pays within 14 days is cancelled by Cryptopay, and the merchant credits nothing for it.
+
+  Scenario: A deposit never paid is cancelled after 14 days
+    Given a new customer
+    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    When 14 days pass without payment
+    Then Cryptopay reports the deposit as cancelled
+    And the merchant records the deposit as cancelled
+    And the customer has not been credited

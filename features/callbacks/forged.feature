@@ -1,0 +1,19 @@
+@security @checklist_10 @checklist_12
+Feature: Notifications that Cryptopay did not sign change nothing
+  Only a notification signed with the account's callback secret over its exact content may be acted on.
+  Anything else is refused and leaves the deposit and the balance as they were.
+
+  Scenario Outline: A <kind> "completed" notification is refused
+    Given a new customer
+    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    When someone sends the merchant a <kind> "completed" notification for that deposit
+    Then the merchant rejected the notification
+    And the merchant still records the deposit as new
+    And the customer has not been credited
+
+    Examples:
+      | kind        |
+      | forged      |
+      | tampered    |
+      | unsigned    |
+      | misdirected |

@@ -1,0 +1,42 @@
+@checklist_10 @checklist_11
+Feature: The merchant receives Cryptopay's notifications and follows each one
+  Cryptopay notifies the merchant when a payment is seen, when it is confirmed and when the invoice
+  changes status. The merchant acknowledges each notification and its own record follows Cryptopay's.
+
+  Scenario: Every notification of a paid deposit is acknowledged and followed
+    Given a new customer
+    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    When the customer pays the exact amount of the deposit
+    Then Cryptopay notified the merchant of the payment, its confirmation and its completion
+    And the merchant records the deposit as completed
+    And the merchant's recorded status matches Cryptopay's
+
+  @negative
+  Scenario: A late "payment confirmed" notification does not move a completed deposit back
+    Given a new customer
+    And the customer's 100.00 EUR deposit, paid in BTC, has been completed and credited
+    When an earlier "payment confirmed" notification for that deposit arrives late
+    Then the merchant acknowledged every notification
+    And the merchant still records the deposit as completed
+    And the customer's balance still shows 100.00 EUR
+
+  @negative
+  Scenario: A late "payment seen" notification does not move an underpaid deposit back
+    Given a new customer
+    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the account leaves underpaid invoices for the merchant to resolve
+    And the customer has paid only half of the deposit
+    And the deposit has expired
+    And the merchant has recorded the deposit as unresolved (underpaid)
+    When an earlier "payment seen" notification for that deposit arrives late
+    Then the merchant still records the deposit as unresolved (underpaid)
+    And the customer has not been credited
+
+  @negative @checklist_12
+  Scenario: A notification about an invoice the merchant never created credits nobody
+    Given a new customer
+    And another merchant's invoice for that customer has been completed
+    When Cryptopay's "completed" notification for that invoice reaches the merchant
+    Then the merchant acknowledged every notification
+    And the merchant has no record of that invoice
+    And the customer has not been credited

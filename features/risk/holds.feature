@@ -1,0 +1,35 @@
+@checklist_14
+Feature: Payments from risky sources are held and never credited while held
+  Cryptopay scores every incoming payment. A high-risk payment puts the invoice on hold as unresolved
+  (illicit resource); only Cryptopay's monitoring team can release it or return the funds. The merchant
+  credits nothing while the payment is held, and its teams know how holds work.
+
+  @emulator_only
+  Scenario: A payment from a high-risk source is held and not credited
+    Given a new customer
+    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    When the customer pays the exact amount from a high-risk source
+    Then Cryptopay reports the deposit as unresolved (illicit_resource)
+    And the merchant records the deposit as unresolved (illicit_resource)
+    And the customer has not been credited
+
+  @emulator_only @checklist_12
+  Scenario Outline: The monitoring team decides a held payment is <decision>
+    Given a new customer
+    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has paid the exact amount from a high-risk source
+    And the merchant has recorded the deposit as unresolved (illicit_resource)
+    When Cryptopay's monitoring team decides the payment is <decision>
+    Then Cryptopay reports the deposit as <final>
+    And the merchant records the deposit as <final>
+    And the customer's balance shows <credited> EUR
+
+    Examples:
+      | decision   | final     | credited |
+      | legitimate | completed | 100.00   |
+      | illicit    | refunded  | 0.00     |
+
+  Scenario: The teams that handle risk holds have signed off
+    Given the merchant's go-live sign-off file
+    When the sign-off is checked
+    Then Support, Finance, Fraud and Transaction Monitoring have each acknowledged how risk scoring and holds work

@@ -1,0 +1,23 @@
+@checklist_4 @checklist_11
+Feature: Unresolved invoices are handled the way the merchant declared
+  In its Cryptopay account the merchant chooses, per kind of unresolved invoice, to do nothing, to refund
+  automatically or to recalculate and settle. The declared choice is part of the certification; what
+  Cryptopay and the merchant then do must match it.
+
+  Background:
+    Given a new customer
+    And the customer has asked to deposit 100.00 EUR, paid in BTC
+
+  Scenario: An underpaid deposit is handled as declared
+    Given the customer has paid only half of the deposit
+    When the deposit expires
+    Then Cryptopay handles the underpaid deposit as the declared policy says
+
+  Scenario: An overpaid deposit is handled as declared
+    When the customer pays twice the amount of the deposit
+    Then Cryptopay handles the overpaid deposit as the declared policy says
+
+  Scenario: A late payment is handled as declared
+    Given the deposit has expired
+    When the customer pays the exact amount of the deposit
+    Then Cryptopay handles the paid_late deposit as the declared policy says

@@ -1,0 +1,33 @@
+Feature: Wrong and late payments are reproduced and held for resolution
+  Paying too little, too much or too late leaves the invoice unresolved. While it is unresolved the
+  merchant holds the deposit and credits nothing.
+
+  Background:
+    Given a new customer
+    And the customer has asked to deposit 100.00 EUR, paid in BTC
+
+  @checklist_6 @checklist_10 @checklist_11 @checklist_12
+  Scenario: Paying too little leaves the deposit unresolved as underpaid once it expires
+    Given the account leaves underpaid invoices for the merchant to resolve
+    And the customer has paid only half of the deposit
+    When the deposit expires
+    Then Cryptopay reports the deposit as unresolved (underpaid)
+    And the merchant records the deposit as unresolved (underpaid)
+    And the customer has not been credited
+
+  @checklist_7 @checklist_10 @checklist_11 @checklist_12
+  Scenario: Paying too much leaves the deposit unresolved as overpaid
+    Given the account leaves overpaid invoices for the merchant to resolve
+    When the customer pays twice the amount of the deposit
+    Then Cryptopay reports the deposit as unresolved (overpaid)
+    And the merchant records the deposit as unresolved (overpaid)
+    And the customer has not been credited
+
+  @checklist_8 @checklist_10 @checklist_11 @checklist_12
+  Scenario: Paying after the deposit expired leaves it unresolved as paid late
+    Given the account leaves paid_late invoices for the merchant to resolve
+    And the deposit has expired
+    When the customer pays the exact amount of the deposit
+    Then Cryptopay reports the deposit as unresolved (paid_late)
+    And the merchant records the deposit as unresolved (paid_late)
+    And the customer has not been credited

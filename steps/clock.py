@@ -1,0 +1,33 @@
+"""Steps about time passing: invoice expiry and the 14 days after which unpaid invoices are cancelled."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pytest_bdd import given, when
+
+from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.emulator import EmulatorControl
+from support.drivers.merchant import Deposit
+from support.evidence import Evidence
+from support.timetravel import let_time_pass_until, parse_time
+
+CANCELLATION = timedelta(days=14)
+
+
+@given("the deposit has expired")
+@when("the deposit expires")
+def deposit_expires(cryptopay: CryptopayDriver, control: EmulatorControl | None, deposit: Deposit,
+                    evidence: Evidence, wait_timeout: float) -> None:
+    invoice = cryptopay.invoice(deposit.invoice_id)
+    let_time_pass_until(parse_time(invoice["expires_at"]), control, wait_timeout + 660,
+                        f"invoice {invoice['id']} expires at {invoice['expires_at']}")
+    evidence.attach_text("Time passed", f"invoice expired at {invoice['expires_at']}")
+
+
+@when("14 days pass without payment")
+def fourteen_days_pass(cryptopay: CryptopayDriver, emulator: EmulatorControl, deposit: Deposit,
+                       evidence: Evidence, wait_timeout: float) -> None:
+    invoice = cryptopay.invoice(deposit.invoice_id)
+    moment = parse_time(invoice["created_at"]) + CANCELLATION
+    let_time_pass_until(moment, emulator, wait_timeout, "14 days after the invoice was created")
+    evidence.attach_text("Time passed", f"14 days after {invoice['created_at']}")

@@ -1,0 +1,65 @@
+"""Steps about resolving unresolved invoices: recalculation, refund, the account policy, the monitoring team."""
+from __future__ import annotations
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from steps.deposits import wait_merchant_status
+from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.emulator import EmulatorControl
+from support.drivers.merchant import Deposit, MerchantAdapter
+from support.evidence import Evidence
+from support.settings import Settings
+
+# What Cryptopay does with an unresolved invoice under each account setting (API_FACTS §3).
+POLICY_OUTCOME = {
+    ("do_nothing", "underpaid"): ("unresolved", "underpaid"),
+    ("do_nothing", "overpaid"): ("unresolved", "overpaid"),
+    ("do_nothing", "paid_late"): ("unresolved", "paid_late"),
+    ("refund", "underpaid"): ("refunded", None),
+    ("refund", "overpaid"): ("completed", None),
+    ("refund", "paid_late"): ("refunded", None),
+    ("recalculate", "underpaid"): ("completed", None),
+    ("recalculate", "overpaid"): ("completed", None),
+    ("recalculate", "paid_late"): ("completed", None),
+}
+
+
+@given(parsers.cfparse("the account leaves {context} invoices for the merchant to resolve"))
+def account_leaves_to_merchant(settings: Settings, context: str) -> None:
+    declared = settings.unresolved_policy[context]
+    if declared != "do_nothing":
+        pytest.skip(f"the declared policy for {context} is '{declared}', so Cryptopay resolves these invoices "
+                    "automatically; the item is proven by the policy scenario instead")
+
+
+@when(parsers.cfparse("the merchant resolves the deposit by {resolution}"), target_fixture="resolution")
+def merchant_resolves(cryptopay: CryptopayDriver, deposit: Deposit, resolution: str, evidence: Evidence) -> dict:
+    if resolution == "recalculation":
+        result = cryptopay.client.create_recalculation(deposit.invoice_id, force_commit=True)
+    elif resolution == "refund":
+        result = cryptopay.client.create_refund(deposit.invoice_id)
+    else:
+        raise ValueError(f"unknown resolution {resolution!r}")
+    evidence.attach_json(f"Resolution by {resolution}", result)
+    return result
+
+
+@when(parsers.cfparse("Cryptopay's monitoring team decides the payment is {decision}"))
+def monitoring_decides(emulator: EmulatorControl, deposit: Deposit, decision: str, evidence: Evidence) -> None:
+    outcome = {"legitimate": "completed", "illicit": "refunded"}[decision]
+    evidence.attach_json("Monitoring team's decision", emulator.monitoring_decision(deposit.invoice_id, outcome))
+
+
+@then(parsers.cfparse("Cryptopay handles the {context} deposit as the declared policy says"))
+def handled_as_declared(cryptopay: CryptopayDriver, merchant: MerchantAdapter, settings: Settings,
+                        deposit: Deposit, context: str, evidence: Evidence, wait_timeout: float) -> None:
+    declared = settings.unresolved_policy[context]
+    status, status_context = POLICY_OUTCOME[(declared, context)]
+    invoice = cryptopay.wait_for_status(deposit.invoice_id, status, status_context, wait_timeout)
+    recorded = wait_merchant_status(merchant, deposit, status, status_context, wait_timeout)
+    evidence.attach_json("Declared policy and observed outcome", {
+        "context": context, "declared_policy": declared,
+        "expected": {"status": status, "status_context": status_context},
+        "cryptopay": {"status": invoice["status"], "status_context": invoice["status_context"]},
+        "merchant": recorded})

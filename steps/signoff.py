@@ -1,0 +1,31 @@
+"""Steps about the go-live sign-off by the teams that handle risk holds (checklist item 14)."""
+from __future__ import annotations
+
+from datetime import date
+
+from pytest_bdd import given, then, when
+
+from support.evidence import Evidence
+from support.settings import Settings
+from support.signoff import SignOffReport, check_signoff
+
+
+@given("the merchant's go-live sign-off file", target_fixture="signoff_path")
+def signoff_file(settings: Settings):
+    return settings.signoff_file
+
+
+@when("the sign-off is checked", target_fixture="signoff")
+def check(signoff_path, evidence: Evidence) -> SignOffReport:
+    report = check_signoff(signoff_path, date.today())
+    evidence.attach_json("Go-live sign-off", {
+        "file": report.file, "problems": report.problems, "missing_teams": report.missing_teams,
+        "acknowledgements": [{"team": s.team, "name": s.name, "date": s.signed_on.isoformat(),
+                              "acknowledged": s.statement} for s in report.accepted]})
+    return report
+
+
+@then("Support, Finance, Fraud and Transaction Monitoring have each acknowledged how risk scoring and holds work")
+def all_teams(signoff: SignOffReport) -> None:
+    assert not signoff.problems and not signoff.missing_teams, (
+        f"sign-off incomplete: missing teams {signoff.missing_teams}; problems {signoff.problems}")

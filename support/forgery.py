@@ -1,0 +1,28 @@
+"""Builds the bad callbacks a certification must see rejected: forged, tampered, unsigned, signed for another body."""
+from __future__ import annotations
+
+from cryptopay_client.callbacks import callback_signature
+from support.drivers.callbacks import CallbackSender, callback_body
+
+KINDS = ("forged", "tampered", "unsigned", "misdirected")
+
+
+def claimed_completed(invoice: dict) -> bytes:
+    """What an attacker would send: the invoice claimed completed and fully paid."""
+    data = dict(invoice, status="completed", status_context=None, paid_amount=invoice["pay_amount"])
+    return callback_body("status_changed", data)
+
+
+def send_bad_callback(kind: str, invoice: dict, sender: CallbackSender) -> int:
+    body = claimed_completed(invoice)
+    if kind == "forged":  # signed, but with a secret that is not the account's
+        return sender.post(body, callback_signature("not-the-callback-secret", body))
+    if kind == "tampered":  # a genuine signature of the body, then one byte changed
+        signature = sender.sign(body)
+        return sender.post(body.replace(b'"status_changed"', b'"status_changeD"', 1), signature)
+    if kind == "unsigned":
+        return sender.post(body, None)
+    if kind == "misdirected":  # a genuine signature, but of another body
+        other = callback_body("created", invoice)
+        return sender.post(body, sender.sign(other))
+    raise ValueError(f"unknown kind of bad callback: {kind}")

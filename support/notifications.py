@@ -1,0 +1,41 @@
+"""Reads which notifications reached the merchant: Cryptopay's delivery log where visible, else the merchant's own."""
+from __future__ import annotations
+
+import json
+
+from support.drivers.callbacks import callback_body
+from support.drivers.emulator import EmulatorControl
+from support.drivers.merchant import MerchantAdapter
+
+
+def delivered_events(invoice_id: str, control: EmulatorControl | None,
+                     merchant: MerchantAdapter) -> tuple[str, list[dict]] | None:
+    """[(event, status, merchant's answer)] in delivery order, and where it was read; None if nothing shows it."""
+    if control is not None:
+        rows = [{"event": d["event"], "status": d["invoice_status"], "state": d["state"],
+                 "answers": [a["status_code"] or a["error"] for a in d["attempts"]]}
+                for d in control.deliveries(invoice_id)]
+        return "Cryptopay's delivery log (emulator)", rows
+    received = merchant.received_callbacks(invoice_id)
+    if received is None:
+        return None
+    rows = []
+    for entry in received:
+        try:
+            status = json.loads(entry["raw_body"])["data"]["status"]
+        except (ValueError, KeyError, TypeError):
+            status = None
+        rows.append({"event": entry["event"], "status": status, "state": entry["outcome"],
+                     "answers": [entry["outcome"]]})
+    return "the merchant's callback log (probe extension)", rows
+
+
+def earlier_callback_body(invoice_id: str, event: str, control: EmulatorControl | None,
+                          invoice_now: dict) -> bytes:
+    """The body of an earlier notification: captured if the log shows it, else rebuilt with the earlier status."""
+    if control is not None:
+        for delivery in control.deliveries(invoice_id):
+            if delivery["event"] == event:
+                return delivery["body"].encode()
+    earlier = dict(invoice_now, status="new", status_context=None)
+    return callback_body(event, earlier)

@@ -1,0 +1,73 @@
+"""Validates the go-live sign-off file: every team that must understand risk holds has acknowledged them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+TEAMS = ("Support", "Finance", "Fraud", "Transaction Monitoring")
+
+
+@dataclass(frozen=True)
+class SignOff:
+    team: str
+    name: str
+    signed_on: date
+    statement: str
+
+
+@dataclass(frozen=True)
+class SignOffReport:
+    file: str
+    accepted: list[SignOff]
+    problems: list[str]
+
+    @property
+    def missing_teams(self) -> list[str]:
+        present = {s.team for s in self.accepted}
+        return [team for team in TEAMS if team not in present]
+
+
+def check_signoff(path: Path, today: date) -> SignOffReport:
+    if not path.is_file():
+        return SignOffReport(str(path), [], [f"sign-off file {path} does not exist (see signoff.example.yml)"])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        return SignOffReport(str(path), [], [f"sign-off file is not valid YAML: {exc.__class__.__name__}"])
+    entries = raw.get("acknowledgements") if isinstance(raw, dict) else None
+    if not isinstance(entries, list):
+        return SignOffReport(str(path), [], ["sign-off file needs a list under 'acknowledgements'"])
+    accepted, problems = [], []
+    for index, entry in enumerate(entries, start=1):
+        problem = _entry_problem(entry, today)
+        if problem:
+            problems.append(f"acknowledgement {index}: {problem}")
+        else:
+            accepted.append(SignOff(entry["team"], entry["name"].strip(), _as_date(entry["date"]),
+                                    entry["acknowledged"].strip()))
+    return SignOffReport(str(path), accepted, problems)
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _entry_problem(entry: object, today: date) -> str | None:
+    if not isinstance(entry, dict):
+        return "must be a mapping with team, name, date and acknowledged"
+    if entry.get("team") not in TEAMS:
+        return f"team must be one of {', '.join(TEAMS)}"
+    if not isinstance(entry.get("name"), str) or not entry["name"].strip():
+        return "name (who signed) is required"
+    try:
+        signed = _as_date(entry.get("date"))
+    except ValueError:
+        return "date must be an ISO date (YYYY-MM-DD)"
+    if signed > today:
+        return "date is in the future"
+    if not isinstance(entry.get("acknowledged"), str) or len(entry["acknowledged"].strip()) < 20:
+        return "acknowledged must state, in a sentence, what the team understood"
+    return None
