@@ -12,7 +12,7 @@ from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter, ProbeMerchant
 from support.drivers.payers import EmulatorPayer, Payer
-from support.evidence import Evidence, Redactor, attach_timeline
+from support.evidence import Evidence, Redactor
 from support.settings import Settings
 from support.targets import Targets, start_targets
 
@@ -37,20 +37,15 @@ def redactor(settings: Settings, targets: Targets) -> Redactor:
 
 
 @pytest.fixture
-def evidence(redactor: Redactor) -> Iterator[Evidence]:
-    ev = Evidence(redactor)
-    yield ev
-    ev.attach_exchanges()
+def evidence(redactor: Redactor) -> Evidence:
+    """Attachments for this scenario; steps/reporting.py adds the exchanges and timelines at its end."""
+    return Evidence(redactor)
 
 
 @pytest.fixture
-def scenario_deposits(cryptopay: CryptopayDriver, control: EmulatorControl | None, merchant: MerchantAdapter,
-                      evidence: Evidence) -> Iterator[list[Deposit]]:
-    """Deposits a scenario made; at its end each one's timeline is attached as evidence."""
-    made: list[Deposit] = []
-    yield made
-    for deposit in made:
-        attach_timeline(deposit, cryptopay, control, merchant, evidence)
+def scenario_deposits() -> list[Deposit]:
+    """Deposits a scenario made; steps/reporting.py attaches each one's timeline at the scenario's end."""
+    return []
 
 
 @pytest.fixture

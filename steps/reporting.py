@@ -1,14 +1,38 @@
 """Allure labels from tags: one Behaviors group per checklist item, with severity and a link to the checklist."""
 from __future__ import annotations
 
+import json
+import platform
+import subprocess
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
 import allure
 import pytest
 
+from steps.keys import SETTINGS_KEY
 from support.checklist import DOCS, item_numbers, item_title
+from support.evidence import attach_timeline
+
+STARTED_KEY = pytest.StashKey[str]()
 
 
-@pytest.fixture(autouse=True)
-def checklist_labels(request: pytest.FixtureRequest) -> None:
+def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature, scenario) -> None:
+    """Evidence gathered at the end of every scenario, pass or fail, while its Allure test case is still open."""
+    if "evidence" not in request.fixturenames:
+        return
+    evidence = request.getfixturevalue("evidence")
+    if "scenario_deposits" in request.fixturenames:
+        for deposit in request.getfixturevalue("scenario_deposits"):
+            attach_timeline(deposit, request.getfixturevalue("cryptopay"), request.getfixturevalue("control"),
+                            request.getfixturevalue("merchant"), evidence)
+    evidence.attach_exchanges()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature, scenario) -> None:
+    """Runs after the Allure adapter has opened the test case, so the labels land on it."""
     tags = {marker.name for marker in request.node.iter_markers()}
     numbers = item_numbers(tags)
     for number in numbers:
@@ -20,3 +44,41 @@ def checklist_labels(request: pytest.FixtureRequest) -> None:
         allure.dynamic.severity(allure.severity_level.BLOCKER)
     if "emulator_only" in tags:
         allure.dynamic.label("target", "emulator only")
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=5).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[STARTED_KEY] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Writes run-info.json beside the Allure results (controller only), for the environment and summary."""
+    config = session.config
+    results = getattr(config.option, "allure_report_dir", None)
+    if not results or hasattr(config, "workerinput") or SETTINGS_KEY not in config.stash:
+        return
+    settings = config.stash[SETTINGS_KEY]
+    info = {
+        "cryptopay_target": "embedded emulator" if settings.embedded_emulator else settings.cryptopay_api_url,
+        "merchant_target": ("embedded reference merchant (SQLite)" if settings.embedded_merchant
+                            else settings.merchant_probe_url),
+        "emulator_control": bool(settings.embedded_emulator or settings.emulator_control_url),
+        "payer": settings.payer,
+        "declared_unresolved_policy": settings.unresolved_policy,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "pytest_bdd": metadata.version("pytest-bdd"),
+        "allure_pytest_bdd": metadata.version("allure-pytest-bdd"),
+        "started_at": config.stash.get(STARTED_KEY, None),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "workers": getattr(config.option, "numprocesses", None) or 1,
+    }
+    Path(results).mkdir(parents=True, exist_ok=True)
+    (Path(results) / "run-info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
