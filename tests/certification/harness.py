@@ -1,0 +1,89 @@
+"""Runs the go-live features in a separate pytest process against targets started here (an emulator with its
+control API and a merchant app), the way an external merchant is certified; returns the scenario verdicts."""
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from cryptopay_emulator import EmulatorConfig, create_app as create_emulator
+from reference_merchant import MerchantConfig, create_app as create_merchant
+from support.servers import ServerThread
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Stack:
+    env: dict[str, str]
+    secret_values: list[str]
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    returncode: int
+    passed: set[str]
+    failed: dict[str, str]
+    skipped: dict[str, str]
+    output: str
+
+
+@contextmanager
+def certification_stack(workdir: Path, merchant_kwargs: dict | None = None,
+                        policy: dict[str, str] | None = None) -> Iterator[Stack]:
+    """An emulator and a merchant on loopback, wired to each other, with fresh secrets."""
+    key, api_secret, cb_secret, token = (secrets.token_urlsafe(12), secrets.token_urlsafe(24),
+                                         secrets.token_urlsafe(24), secrets.token_urlsafe(18))
+    with ExitStack() as stack:
+        emulator = create_emulator(EmulatorConfig(api_key=key, api_secret=api_secret, callback_secret=cb_secret,
+                                                  rate_limit_per_minute=0, unresolved_policy=policy or {}))
+        api = ServerThread(emulator.wsgi, "emulator").start()
+        stack.callback(api.stop)
+        merchant = create_merchant(MerchantConfig(
+            database_url=f"sqlite:///{workdir / 'merchant.sqlite3'}", cryptopay_api_url=api.url, api_key=key,
+            api_secret=api_secret, callback_secret=cb_secret, probe_token=token), **(merchant_kwargs or {}))
+        shop = ServerThread(merchant, "merchant").start()
+        stack.callback(shop.stop)
+        emulator.deliverer.endpoint.url = f"{shop.url}/callbacks/cryptopay"
+        emulator.start()
+        stack.callback(emulator.stop)
+        env = {"CRYPTOPAY_API_URL": api.url, "CRYPTOPAY_API_KEY": key, "CRYPTOPAY_API_SECRET": api_secret,
+               "CRYPTOPAY_CALLBACK_SECRET": cb_secret, "MERCHANT_PROBE_URL": f"{shop.url}/probe",
+               "MERCHANT_CALLBACK_URL": f"{shop.url}/callbacks/cryptopay", "MERCHANT_PROBE_TOKEN": token,
+               "EMULATOR_CONTROL_URL": f"{api.url}/_emulator"}
+        for context, value in (policy or {}).items():
+            env[f"UNRESOLVED_POLICY_{context.upper()}"] = value
+        yield Stack(env, [api_secret, cb_secret, token])
+
+
+def run_features(stack: Stack, workdir: Path, *pytest_args: str, timeout: float = 240) -> Verdicts:
+    junit = workdir / "junit.xml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRYPTOPAY_", "MERCHANT_", "EMULATOR_",
+                                                                    "UNRESOLVED_POLICY_", "PYTEST_XDIST"))}
+    env.update(stack.env, CERTIFY_ENV_FILE=os.devnull, WAIT_TIMEOUT_SECONDS="8")
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "steps", "-p", "no:cacheprovider", "-q", "-rs", f"--junitxml={junit}",
+         *pytest_args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return _verdicts(completed.returncode, junit, completed.stdout + completed.stderr)
+
+
+def _verdicts(returncode: int, junit: Path, output: str) -> Verdicts:
+    passed, failed, skipped = set(), {}, {}
+    if junit.exists():
+        for case in ET.parse(junit).getroot().iter("testcase"):
+            name = case.get("name", "")
+            failure = case.find("failure") if case.find("failure") is not None else case.find("error")
+            skip = case.find("skipped")
+            if failure is not None:
+                failed[name] = (failure.get("message") or "")[:500]
+            elif skip is not None:
+                skipped[name] = skip.get("message") or ""
+            else:
+                passed.add(name)
+    return Verdicts(returncode, passed, failed, skipped, output)
