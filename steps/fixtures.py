@@ -13,6 +13,7 @@ from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter, ProbeMerchant
 from support.drivers.payers import EmulatorPayer, Payer
 from support.evidence import Evidence, Redactor
+from support.preflight import preflight_problems
 from support.settings import Settings
 from support.targets import Targets, start_targets
 
@@ -28,7 +29,12 @@ def settings(pytestconfig: pytest.Config) -> Settings:
 @pytest.fixture(scope="session")
 def targets(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targets]:
     with ExitStack() as stack:
-        yield start_targets(settings, tmp_path_factory.mktemp("targets"), stack)
+        started = start_targets(settings, tmp_path_factory.mktemp("targets"), stack)
+        problems = preflight_problems(started)
+        if problems:
+            pytest.exit("The go-live suite cannot reach its targets:\n" + "\n".join(f"  - {p}" for p in problems),
+                        returncode=4)
+        yield started
 
 
 @pytest.fixture(scope="session")

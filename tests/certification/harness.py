@@ -78,6 +78,8 @@ def _verdicts(returncode: int, junit: Path, output: str) -> Verdicts:
     if junit.exists():
         for case in ET.parse(junit).getroot().iter("testcase"):
             name = case.get("name", "")
+            if not name:  # pytest writes a nameless case when the session exits before collection ends
+                continue
             failure = case.find("failure") if case.find("failure") is not None else case.find("error")
             skip = case.find("skipped")
             if failure is not None:
