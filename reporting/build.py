@@ -1,0 +1,60 @@
+"""One build: metadata into the results, Allure report made offline, go-live summary, then the secret scan."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reporting import allure
+from reporting.metadata import write_metadata
+from reporting.offline import external_references, strip_external
+from reporting.results import load_scenarios
+from reporting.run_info import read_run_info
+from reporting.secret_scan import Hit, read_secrets, scan_paths
+from reporting.summary import build_summary, write_summary
+
+EVIDENCE_NAME = "go-live-evidence.html"
+
+
+class OfflineCheckError(RuntimeError):
+    pass
+
+
+@dataclass
+class BuildResult:
+    evidence: Path
+    summary_json: Path
+    summary_md: Path
+    overall: str
+    removed_external: int
+    secret_hits: list[Hit] = field(default_factory=list)
+
+
+def make_offline(html: str) -> tuple[str, int]:
+    """Strips what Allure loads from outside and refuses a page that would still reach out."""
+    html, removed = strip_external(html)
+    remaining = external_references(html)
+    if remaining:
+        raise OfflineCheckError("the report would still load from outside: " + ", ".join(remaining[:10]))
+    return html, removed
+
+
+def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
+          *, allure_bin: Path = allure.ALLURE_BIN) -> BuildResult:
+    results_dir, output_dir = Path(results_dir), Path(output_dir)
+    if not results_dir.is_dir():
+        raise FileNotFoundError(f"no Allure results at {results_dir}")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    run_info = read_run_info(results_dir)
+    write_metadata(results_dir, run_info)
+
+    html, removed = make_offline(allure.generate(results_dir, allure_bin=allure_bin))
+    evidence = output_dir / EVIDENCE_NAME
+    evidence.write_text(html, encoding="utf-8")
+
+    summary = build_summary(load_scenarios(results_dir), run_info)
+    summary_json, summary_md = write_summary(summary, output_dir)
+
+    hits: list[Hit] = []
+    if secrets_file is not None:
+        hits = scan_paths([results_dir, evidence, summary_json, summary_md], read_secrets(secrets_file))
+    return BuildResult(evidence, summary_json, summary_md, summary["overall"], removed, hits)

@@ -1,0 +1,83 @@
+"""Finds secret values and Authorization credentials in the results and the evidence, naming only the file."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+# Same shapes as the redactor's: "HMAC key:signature" and "Bearer token"; redacted ones (***) do not count.
+CREDENTIAL = re.compile(
+    rb"HMAC\s+[^\s\"'*\\]+:[^\s\"'*\\]+"
+    rb"|Bearer\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}"
+)
+# A value shorter than this would match by chance everywhere; the redactor ignores the same ones.
+MIN_SECRET_LENGTH = 4
+# The single-file report embeds data and attachments as base64; secrets hide there from a plain search.
+_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/]{16,}={0,2}")
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: Path
+    kind: str  # "secret #N (line N of the secrets file)" or "credential pattern"; never the value
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.kind}"
+
+
+def read_secrets(path: Path) -> list[str]:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines]
+
+
+def _variants(secret: str) -> list[bytes]:
+    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}
+    return [form.encode("utf-8") for form in forms]
+
+
+def _decoded_runs(data: bytes) -> list[bytes]:
+    decoded = []
+    for match in _BASE64_RUN.finditer(data):
+        run = match.group(0)
+        try:
+            decoded.append(base64.b64decode(run + b"=" * (-len(run) % 4), validate=False))
+        except (binascii.Error, ValueError):
+            continue
+    return decoded
+
+
+def scan_bytes(data: bytes, secrets: list[str]) -> list[str]:
+    """Kinds of hit in one file's content, each kind once."""
+    texts = [data]
+    if _BASE64_RUN.search(data):
+        texts += _decoded_runs(data)
+    kinds: list[str] = []
+    for number, secret in enumerate(secrets, start=1):
+        if len(secret) < MIN_SECRET_LENGTH:
+            continue
+        variants = _variants(secret)
+        if any(variant in text for text in texts for variant in variants):
+            kinds.append(f"secret #{number} (line {number} of the secrets file)")
+    if any(CREDENTIAL.search(text) for text in texts):
+        kinds.append("credential pattern (Authorization HMAC/Bearer)")
+    return kinds
+
+
+def scan_paths(paths: list[Path], secrets: list[str]) -> list[Hit]:
+    """Scans files, and every file under directories."""
+    files: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    hits = []
+    for file in files:
+        try:
+            data = file.read_bytes()
+        except OSError:
+            continue
+        hits += [Hit(file, kind) for kind in scan_bytes(data, secrets)]
+    return hits
