@@ -1,6 +1,8 @@
 """One build: metadata into the results, Allure report made offline, go-live summary, then the secret scan."""
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from reporting.secret_scan import Hit, read_secrets, scan_paths
 from reporting.summary import build_summary, write_summary
 
 EVIDENCE_NAME = "go-live-evidence.html"
+SUMMARY_ATTACHMENT = "go-live-summary-attachment.md"
 
 
 class OfflineCheckError(RuntimeError):
@@ -38,6 +41,14 @@ def make_offline(html: str) -> tuple[str, int]:
     return html, removed
 
 
+def attach_summary(results_dir: Path, summary_md: Path) -> None:
+    """The verdict table inside the evidence file too (Global Attachments), so the one file tells the whole story."""
+    (results_dir / SUMMARY_ATTACHMENT).write_bytes(summary_md.read_bytes())
+    globals_file = {"attachments": [{"name": "Go-live summary (14 checklist items)", "source": SUMMARY_ATTACHMENT,
+                                     "type": "text/markdown", "timestamp": int(time.time() * 1000)}]}
+    (results_dir / "go-live-summary-globals.json").write_text(json.dumps(globals_file), encoding="utf-8")
+
+
 def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
           *, allure_bin: Path = allure.ALLURE_BIN) -> BuildResult:
     results_dir, output_dir = Path(results_dir), Path(output_dir)
@@ -47,12 +58,13 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     run_info = read_run_info(results_dir)
     write_metadata(results_dir, run_info)
 
+    summary = build_summary(load_scenarios(results_dir), run_info)
+    summary_json, summary_md = write_summary(summary, output_dir)
+    attach_summary(results_dir, summary_md)
+
     html, removed = make_offline(allure.generate(results_dir, allure_bin=allure_bin))
     evidence = output_dir / EVIDENCE_NAME
     evidence.write_text(html, encoding="utf-8")
-
-    summary = build_summary(load_scenarios(results_dir), run_info)
-    summary_json, summary_md = write_summary(summary, output_dir)
 
     hits: list[Hit] = []
     if secrets_file is not None:

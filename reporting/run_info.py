@@ -55,6 +55,13 @@ def display_value(value: Any) -> str:
 
 def display_rows(info: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) for every known key, then any extra keys the suite added, so nothing is hidden."""
-    rows = [(label, display_value(info.get(key))) for key, label in KEYS.items()]
+    rows = []
+    for key, label in KEYS.items():
+        value = info.get(key)
+        if key == "declared_unresolved_policy" and isinstance(value, dict) and value:
+            # One row per context: Allure's environment panel cuts long values, and the policy is what matters.
+            rows += [(f"Policy {context}", display_value(choice)) for context, choice in value.items()]
+        else:
+            rows.append((label, display_value(value)))
     rows += [(key, display_value(value)) for key, value in info.items() if key not in KEYS]
     return rows
