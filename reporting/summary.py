@@ -39,6 +39,7 @@ def build_summary(scenarios: list[Scenario], run_info: dict[str, Any]) -> dict[s
             "title": item_title(number),
             "verdict": item_verdict(behind),
             "scenarios": [_scenario_row(s) for s in behind],
+            "skipped": sum(1 for s in behind if s.status == "skipped"),
             "skip_reasons": sorted({s.skip_reason for s in behind if s.status == "skipped"}),
         })
     passed = sum(1 for item in items if item["verdict"] == PASS)
@@ -80,7 +81,9 @@ def render_markdown(summary: dict[str, Any]) -> str:
         rows = item["scenarios"]
         ran = [r for r in rows if r["status"] != "skipped"]
         passed = [r for r in rows if r["status"] == "passed"]
-        lines.append(f"| {_md_cell(item['title'])} | {marks[item['verdict']]} | "
+        # A pass with skipped scenarios is still a pass, but the reviewer should see it was not fully exercised.
+        verdict = marks[item["verdict"]] + (f", {len(rows) - len(ran)} skipped" if len(ran) < len(rows) else "")
+        lines.append(f"| {_md_cell(item['title'])} | {verdict} | "
                      f"{len(passed)} / {len(ran)} / {len(rows)} |")
     for item in summary["items"]:
         lines += ["", f"### {item['title']}: {marks[item['verdict']]}", ""]

@@ -58,9 +58,11 @@ def test_only_skipped_scenarios_mean_not_run_with_the_reasons(tmp_path: Path) ->
 def test_passed_beside_skipped_passes_and_still_lists_the_skip(tmp_path: Path) -> None:
     write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
     write_result(tmp_path, "held payment", "skipped", [14], message="Skipped: emulator only")
-    item = _item(_summary(tmp_path), 14)
-    assert item["verdict"] == "pass"
+    summary = _summary(tmp_path)
+    item = _item(summary, 14)
+    assert item["verdict"] == "pass" and item["skipped"] == 1
     assert item["skip_reasons"] == ["emulator only"]
+    assert "| PASS, 1 skipped | 1 / 1 / 2 |" in render_markdown(summary)
 
 
 def test_an_item_without_any_scenario_is_not_run_and_the_run_not_ready(tmp_path: Path) -> None:
