@@ -5,17 +5,35 @@ import json
 import platform
 import subprocess
 from datetime import datetime, timezone
+from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 
 import allure
 import pytest
+from allure_pytest_bdd.pytest_bdd_listener import PytestBDDListener
+from allure_commons.model2 import Parameter
+from allure_pytest_bdd.steps import get_step_uuid
 
 from steps.keys import SETTINGS_KEY
 from support.checklist import DOCS, item_numbers, item_title
 from support.evidence import attach_timeline
 
 STARTED_KEY = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_bdd_before_step_call(request: pytest.FixtureRequest, feature, scenario, step, step_func,
+                                step_func_args: dict) -> None:
+    """The Allure adapter lists every step argument, fixtures included; keep only the words parsed from the
+    Gherkin line, so a reviewer sees "100.00" and "EUR", never driver objects, URLs or anything secret."""
+    listener = next((p for p in request.config.pluginmanager.get_plugins() if isinstance(p, PytestBDDListener)), None)
+    if listener is None:
+        return
+    with listener.lifecycle.update_step(uuid=get_step_uuid(step)) as result:
+        if result is not None:
+            result.parameters = [Parameter(name=name, value=str(value)) for name, value in step_func_args.items()
+                                 if isinstance(value, (str, int, Decimal)) and not isinstance(value, bool)]
 
 
 def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature, scenario) -> None:
