@@ -12,10 +12,11 @@ from werkzeug.exceptions import HTTPException
 from cryptopay_emulator.auth import Authenticator, RateLimiter
 from cryptopay_emulator.backend import Backend
 from cryptopay_emulator.clock import Clock
-from cryptopay_emulator.delivery import Deliverer, Endpoint
+from cryptopay_emulator.delivery import RESPONSE_LIMIT_SECONDS, Deliverer, Endpoint
 from cryptopay_emulator.errors import ApiError, Unauthenticated
 from cryptopay_emulator.routes_api import api_blueprint, render
 from cryptopay_emulator.routes_control import control_blueprint
+from cryptopay_emulator.withdrawals import WithdrawalDesk
 
 log = logging.getLogger("cryptopay_emulator")
 
@@ -33,6 +34,12 @@ class EmulatorConfig:
     date_tolerance_seconds: int = 900
     hosted_base_url: str = "http://localhost/hosted"
     unresolved_policy: dict[str, str] = field(default_factory=dict)
+    # A merchant slower than this has failed the delivery (the real limit is 10 s; tests use less).
+    callback_timeout_seconds: float = RESPONSE_LIMIT_SECONDS
+    # Starting crypto/fiat balances, e.g. {"BTC": "10.0"}; None: backend.DEFAULT_BALANCES. Restored by reset.
+    starting_balances: dict[str, str] | None = None
+    # Coin-withdrawal callbacks are opt-in on the real dashboard too.
+    coin_withdrawal_callbacks: bool = False
 
 
 class EmulatorApp:
@@ -41,10 +48,13 @@ class EmulatorApp:
     def __init__(self, config: EmulatorConfig):
         self.config = config
         self.clock = Clock(start=config.start_time, scale=config.time_scale)
-        self.deliverer = Deliverer(self.clock, Endpoint(config.callback_url, config.callback_secret))
-        self.backend = Backend(self.clock, self.deliverer.enqueue, hosted_base_url=config.hosted_base_url)
-        for context, policy in config.unresolved_policy.items():
-            self.backend.settings.set_policy(context, policy)
+        self.deliverer = Deliverer(self.clock, Endpoint(config.callback_url, config.callback_secret),
+                                   timeout=config.callback_timeout_seconds)
+        self.backend = Backend(self.clock, self.deliverer.enqueue, hosted_base_url=config.hosted_base_url,
+                               balances=config.starting_balances, unresolved_policy=config.unresolved_policy)
+        self.withdrawals = WithdrawalDesk(
+            self.backend, (lambda event, data: self.deliverer.enqueue_typed("CoinWithdrawal", event, data))
+            if config.coin_withdrawal_callbacks else None)
         self.clock.on_change(self.deliverer.wake)
         self.wsgi = self._flask()
         self._stop = threading.Event()
@@ -54,9 +64,10 @@ class EmulatorApp:
         app = Flask("cryptopay_emulator")
         auth = Authenticator(self.config.api_key, self.config.api_secret,
                              tolerance_seconds=self.config.date_tolerance_seconds)
-        app.register_blueprint(api_blueprint(self.backend, auth, RateLimiter(self.config.rate_limit_per_minute)))
+        app.register_blueprint(api_blueprint(self.backend, self.withdrawals, auth,
+                                             RateLimiter(self.config.rate_limit_per_minute)))
         if self.config.control_enabled:
-            app.register_blueprint(control_blueprint(self.backend, self.deliverer))
+            app.register_blueprint(control_blueprint(self.backend, self.deliverer, self.withdrawals))
 
         @app.errorhandler(ApiError)
         def api_error(error: ApiError) -> Response:

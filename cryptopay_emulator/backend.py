@@ -1,8 +1,10 @@
 """The emulator's rules and state: invoices, payments, expiry, resolutions, account settings. Knows nothing of HTTP."""
 from __future__ import annotations
 
+import heapq
 import threading
 import uuid
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,16 +15,22 @@ from cryptopay_emulator.addresses import new_address, new_txid, payment_uri
 from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.errors import (DuplicateCustomId, Invalid, NotFound, NotRecalculatable, NotRefundable,
                                        RecalculationExpired, detail)
-from cryptopay_emulator.models import (RESOLVABLE_CONTEXTS, ExchangeRate, Invoice, Recalculation, Refund, Risk,
-                                       Transaction)
+from cryptopay_emulator.models import (RESOLVABLE_CONTEXTS, Balances, ExchangeRate, Invoice, Recalculation, Refund,
+                                       Risk, Transaction)
+from cryptopay_emulator.validation import invoice_params
 
 PAGE_SIZE = 50
 FIAT_EXPIRY = timedelta(minutes=10)
 CRYPTO_EXPIRY = timedelta(hours=2)
 CANCEL_AFTER = timedelta(days=14)
 RECALCULATION_WINDOW = timedelta(seconds=30)
+REFUND_BROADCAST_AFTER = timedelta(seconds=10)  # txid and risk appear later, as in create vs list refunds
 POLICIES = ("do_nothing", "refund", "recalculate")
 RISK_SCORES = {"low": Decimal("2.1"), "medium": Decimal("5.4"), "high": Decimal("9.3")}
+DEFAULT_BALANCES = {"BTC": "10.0", "ETH": "100.0", "LTC": "1000.0", "XRP": "100000.0", "XLM": "100000.0",
+                    "USDT": "100000.0", "USDC": "100000.0", "BCH": "100.0", "ADA": "100000.0", "BNB": "100.0",
+                    "SOL": "1000.0", "DOGE": "1000000.0", "TRX": "1000000.0", "SHIB": "1000000000.0",
+                    "EUR": "0.0", "USD": "0.0", "GBP": "0.0", "UAH": "0.0"}
 
 # Listener signature: (event, invoice JSON snapshot).
 Notify = Callable[[str, dict], None]
@@ -44,37 +52,57 @@ class AccountSettings:
 
 class Backend:
     def __init__(self, clock: Clock, notify: Notify, *, hosted_base_url: str = "http://localhost/hosted",
-                 rates: dict[str, dict[str, str]] | None = None):
+                 rates: dict[str, dict[str, str]] | None = None, balances: dict[str, str] | None = None,
+                 unresolved_policy: dict[str, str] | None = None):
         self.clock = clock
         self._notify = notify
         self.hosted_base_url = hosted_base_url.rstrip("/")
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()  # shared with the withdrawals desk: one account, one lock
+        self._lock = self.lock
         self._rates = {coin: {fiat: Decimal(r) for fiat, r in row.items()}
                        for coin, row in (rates or money.DEFAULT_RATES).items()}
-        self.settings = AccountSettings()
+        self._starting_balances = {c: Decimal(v) for c, v in (balances or DEFAULT_BALANCES).items()}
+        self._starting_policy = dict(unresolved_policy or {})
         self.reset()
 
     def reset(self) -> None:
+        """Back to the state the emulator started in: no invoices, starting balances and settings."""
         with self._lock:
             self._invoices: dict[str, Invoice] = {}
             self._by_custom_id: dict[str, str] = {}
             self._by_address: dict[str, str] = {}
-            self._open: set[str] = set()
+            self._by_txid: dict[str, str] = {}
+            # Creation order doubles as created_at order (the clock never goes back), so lists need no sort.
+            self._order: list[str] = []
+            self._position: dict[str, int] = {}
+            self._by_customer: dict[str, list[int]] = {}
+            self._deadlines: list[tuple] = []  # heap of (when, seq, invoice_id): tick() costs O(due), not O(all)
             self._recalculations: dict[str, Recalculation] = {}
             self._refunds: dict[str, list[Refund]] = {}
             self._seq = 0
             self.settings = AccountSettings()
+            for context, policy in self._starting_policy.items():
+                self.settings.set_policy(context, policy)
+            self.balances = Balances(dict(self._starting_balances))
+
+    def set_balances(self, amounts: dict[str, Decimal]) -> None:
+        with self._lock:
+            self.balances.amounts.update(amounts)
+
+    def owns_address(self, address: str) -> str | None:
+        return self._by_address.get(address)
 
     # -- rates --------------------------------------------------------------------------------------
     def rate(self, pay: str, price: str) -> Decimal:
         """Price of one `pay` coin in `price` currency, crossing through EUR for crypto/crypto pairs."""
         if money.is_fiat(price):
             return self._rates[pay][price]
-        return money.floor_to(self._rates[pay]["EUR"] / self._rates[price]["EUR"], 8)
+        cross = self._rates[pay]["EUR"] / self._rates[price]["EUR"]
+        return money.floor_to(cross, 8) if cross >= 1 else money.significant(cross, 8)
 
     def set_rate(self, pay: str, price: str, rate: Decimal) -> None:
         with self._lock:
-            if pay not in self._rates or not money.is_fiat(price) or rate <= 0:
+            if pay not in self._rates or not money.is_fiat(price) or not money.MIN_RATE <= rate <= money.MAX_RATE:
                 raise Invalid(details=[detail("invalid", "pair", "pair must be a coin and a fiat currency")])
             self._rates[pay][price] = rate
 
@@ -82,14 +110,19 @@ class Backend:
     def create_invoice(self, params: dict) -> dict:
         with self._lock:
             self.tick()
-            fields = _validate_invoice(params)
+            fields = invoice_params(params)
             custom_id = fields.get("custom_id")
             if custom_id is not None and custom_id in self._by_custom_id:
                 raise DuplicateCustomId()
             invoice = self._new_invoice(fields)
             self._invoices[invoice.id] = invoice
             self._by_address[invoice.address] = invoice.id
-            self._open.add(invoice.id)
+            self._position[invoice.id] = len(self._order)
+            if invoice.customer_id is not None:
+                self._by_customer.setdefault(invoice.customer_id, []).append(len(self._order))
+            self._order.append(invoice.id)
+            heapq.heappush(self._deadlines, (invoice.expires_at, invoice.seq, invoice.id))
+            heapq.heappush(self._deadlines, (invoice.created_at + CANCEL_AFTER, invoice.seq, invoice.id))
             if custom_id is not None:
                 self._by_custom_id[custom_id] = invoice.id
             self._emit("created", invoice)
@@ -110,7 +143,7 @@ class Backend:
         self._seq += 1
         return Invoice(
             id=invoice_id, seq=self._seq, address=address, network=network,
-            uri=payment_uri(network, address, pay_amount), price_amount=price, price_currency=price_cur,
+            uri=payment_uri(network, address, pay_amount, pay_cur), price_amount=price, price_currency=price_cur,
             pay_amount=pay_amount, pay_currency=pay_cur, fee=money.fee_for(price, price_cur), exchange=exchange,
             hosted_page_url=f"{self.hosted_base_url}/invoices/{invoice_id}", created_at=now,
             expires_at=now + (FIAT_EXPIRY if money.is_fiat(price_cur) else CRYPTO_EXPIRY),
@@ -135,17 +168,17 @@ class Backend:
             self.tick()
             if starting_after is not None and not _is_uuid(starting_after):
                 raise Invalid(details=[detail("must_be_uuid", "starting_after", "must match uuid format")])
-            rows = sorted(self._invoices.values(), key=lambda i: (i.created_at, i.seq), reverse=True)
-            if customer_id is not None:
-                rows = [i for i in rows if i.customer_id == customer_id]
-            total = len(rows)
+            positions = self._by_customer.get(customer_id, []) if customer_id is not None else None
+            total = end = len(self._order) if positions is None else len(positions)
             if starting_after is not None:
-                ids = [i.id for i in rows]
-                if starting_after not in ids:
+                cursor = self._position.get(starting_after.lower())
+                if cursor is None:
                     raise NotFound()
-                rows = rows[ids.index(starting_after) + 1:]
-            page = rows[:PAGE_SIZE]
-            return {"data": [i.to_json() for i in page], "meta": {"total": total, "has_more": len(rows) > PAGE_SIZE}}
+                end = cursor if positions is None else bisect_left(positions, cursor)
+            start = max(0, end - PAGE_SIZE)
+            window = range(start, end) if positions is None else positions[start:end]
+            page = [self._invoices[self._order[i]].to_json() for i in reversed(window)]
+            return {"data": page, "meta": {"total": total, "has_more": start > 0}}
 
     def _invoice(self, invoice_id: str) -> Invoice:
         invoice = self._invoices.get(invoice_id)
@@ -158,15 +191,16 @@ class Backend:
             risk_level: str = "low", confirmed: bool = True) -> dict:
         with self._lock:
             self.tick()
-            if invoice_id is None:
-                invoice_id = self._by_address.get(address or "")
-            invoice = self._invoice(invoice_id or "")
-            if risk_level not in RISK_SCORES:
+            if invoice_id is None and isinstance(address, str):
+                invoice_id = self._by_address.get(address)
+            invoice = self._invoice(invoice_id if isinstance(invoice_id, str) else "")
+            if not isinstance(risk_level, str) or risk_level not in RISK_SCORES:
                 raise Invalid(details=[detail("must_be_included_in", "risk_level", "unknown risk level",
                                               list=list(RISK_SCORES))])
             tx = Transaction(new_txid(invoice.network), amount, Risk(RISK_SCORES[risk_level], risk_level),
                              broadcast_at=self.clock.now())
             invoice.transactions.append(tx)
+            self._by_txid[tx.txid] = invoice.id
             invoice.paid_amount += amount
             self._emit("transaction_created", invoice)
             if confirmed:
@@ -177,11 +211,11 @@ class Backend:
     def confirm_transaction(self, txid: str) -> dict:
         with self._lock:
             self.tick()
-            for invoice in self._invoices.values():
-                for tx in invoice.transactions:
-                    if tx.txid == txid and not tx.confirmed:
-                        self._confirm(invoice, tx)
-                        return invoice.to_json()
+            invoice = self._invoices.get(self._by_txid.get(txid, ""))
+            for tx in invoice.transactions if invoice else ():
+                if tx.txid == txid and not tx.confirmed:
+                    self._confirm(invoice, tx)
+                    return invoice.to_json()
             raise NotFound()
 
     def _confirm(self, invoice: Invoice, tx: Transaction) -> None:
@@ -199,22 +233,30 @@ class Backend:
             self._set_status(invoice, "completed")
         elif invoice.paid_amount > invoice.pay_amount:
             self._unresolve(invoice, "overpaid")
-        # underpaid is only decided at expiry: a top-up before then can still complete the invoice
+        else:
+            # underpaid is only decided at expiry: a top-up before then can still complete the invoice
+            self._apply_time(invoice, self.clock.now())
 
     # -- time ----------------------------------------------------------------------------------------
     def tick(self) -> None:
-        """Applies what time decides: underpaid at expiry, cancelled after 14 days unpaid."""
+        """Applies what time decides for every deadline that has passed: underpaid at expiry, cancelled at 14 days."""
         with self._lock:
             now = self.clock.now()
-            for invoice_id in list(self._open):
-                invoice = self._invoices[invoice_id]
-                if invoice.status != "new":
-                    self._open.discard(invoice_id)
-                elif now >= invoice.created_at + CANCEL_AFTER and invoice.paid_amount == 0:
-                    self._set_status(invoice, "cancelled")
-                elif (now >= invoice.expires_at and 0 < invoice.paid_amount < invoice.pay_amount
-                      and all(t.confirmed for t in invoice.transactions)):
-                    self._unresolve(invoice, "underpaid")
+            while self._deadlines and self._deadlines[0][0] <= now:
+                _, _, invoice_id = heapq.heappop(self._deadlines)
+                invoice = self._invoices.get(invoice_id)
+                if invoice is not None:
+                    self._apply_time(invoice, now)
+
+    def _apply_time(self, invoice: Invoice, now: datetime) -> None:
+        if invoice.status != "new":
+            return
+        if now >= invoice.created_at + CANCEL_AFTER:
+            # never paid, or a broadcast payment never confirmed (double spend): both end cancelled
+            self._set_status(invoice, "cancelled")
+        elif (now >= invoice.expires_at and 0 < invoice.paid_amount < invoice.pay_amount
+              and all(t.confirmed for t in invoice.transactions)):
+            self._unresolve(invoice, "underpaid")
 
     # -- resolutions ---------------------------------------------------------------------------------
     def _unresolve(self, invoice: Invoice, context: str) -> None:
@@ -276,6 +318,7 @@ class Backend:
         invoice.price_amount = recalculation.price_amount
         invoice.fee = recalculation.fee
         invoice.exchange = recalculation.exchange
+        invoice.uri = payment_uri(invoice.network, invoice.address, invoice.pay_amount, invoice.pay_currency)
         self._emit("recalculated", invoice)
         self._set_status(invoice, "completed")
 
@@ -298,14 +341,21 @@ class Backend:
                         fee=money.ceil_to(amount * money.FEE_RATE, money.NETWORK_PRECISION[invoice.pay_currency]),
                         address=address, network=invoice.network, created_at=self.clock.now())
         self._refunds.setdefault(invoice.id, []).append(refund)
+        if address is None:  # no address: back to the merchant's own crypto account
+            self.balances.credit(refund.amount_currency, refund.amount - refund.fee)
         self._emit("refunded", invoice)
         self._set_status(invoice, "completed" if overpaid else "refunded")
         return refund
 
     def list_refunds(self, invoice_id: str) -> list[dict]:
         with self._lock:
-            self._invoice(invoice_id)
-            return [r.to_json() for r in self._refunds.get(invoice_id, [])]
+            self.tick()
+            invoice = self._invoice(invoice_id)
+            refunds = self._refunds.get(invoice_id, [])
+            for refund in refunds:
+                if refund.txid is None and self.clock.now() >= refund.created_at + REFUND_BROADCAST_AFTER:
+                    refund.txid, refund.risk = new_txid(invoice.network), Risk(RISK_SCORES["low"], "low")
+            return [r.to_json() for r in refunds]
 
     def resolve_illicit(self, invoice_id: str, outcome: str) -> dict:
         """Plays Cryptopay's transaction monitoring team, the only party that can release an illicit hold."""
@@ -322,6 +372,8 @@ class Backend:
     # -- internals -----------------------------------------------------------------------------------
     def _set_status(self, invoice: Invoice, status: str, context: str | None = None) -> None:
         invoice.status, invoice.status_context = status, context
+        if status == "completed":  # settled: the price, less the fee, lands in the price currency's account
+            self.balances.credit(invoice.price_currency, invoice.price_amount - invoice.fee)
         self._emit("status_changed", invoice)
 
     def _emit(self, event: str, invoice: Invoice) -> None:
@@ -333,45 +385,3 @@ def _is_uuid(value: str) -> bool:
         return str(uuid.UUID(value)) == value.lower()
     except (ValueError, AttributeError, TypeError):
         return False
-
-
-def _validate_invoice(params: object) -> dict:
-    """Collects every problem at once, in the real API's detail format."""
-    if not isinstance(params, dict):
-        raise Invalid(details=[detail("must_be_object", "body", "must be a JSON object")])
-    problems: list[dict] = []
-    out: dict = {}
-    amount = money.parse_amount(params.get("price_amount"))
-    if amount is None:
-        problems.append(detail("must_be_positive_decimal", "price_amount", "must be a positive decimal string"))
-    out["price_amount"] = amount
-    pay, price = params.get("pay_currency"), params.get("price_currency")
-    if pay not in money.CRYPTO:
-        problems.append(detail("must_be_included_in", "pay_currency", "must be one of: " + ", ".join(money.CRYPTO),
-                               list=list(money.CRYPTO)))
-    allowed_price = money.FIAT + money.CRYPTO
-    if price not in allowed_price:
-        problems.append(detail("must_be_included_in", "price_currency",
-                               "must be one of: " + ", ".join(allowed_price), list=list(allowed_price)))
-    out["pay_currency"], out["price_currency"] = pay, price
-    network = params.get("network")
-    if network is not None and pay in money.CRYPTO:
-        allowed = money.NETWORKS.get(pay, (money.DEFAULT_NETWORK[pay],))
-        if network not in allowed:
-            problems.append(detail("must_be_included_in", "network", "must be one of: " + ", ".join(allowed),
-                                   list=list(allowed)))
-    out["network"] = network
-    for key in ("custom_id", "customer_id", "name", "description", "success_redirect_url",
-                "unsuccess_redirect_url", "payer_email", "subscription_id"):
-        value = params.get(key)
-        if value is not None and (not isinstance(value, str) or len(value) > 255):
-            problems.append(detail("must_be_string", key, "must be a string of at most 255 characters"))
-        out[key] = value
-    metadata = params.get("metadata")
-    if metadata is not None and (not isinstance(metadata, dict)
-                                 or not all(isinstance(v, str) for v in metadata.values())):
-        problems.append(detail("must_be_string_map", "metadata", "must be an object of string values"))
-    out["metadata"] = metadata
-    if problems:
-        raise Invalid(details=problems)
-    return out

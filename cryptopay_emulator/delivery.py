@@ -1,6 +1,8 @@
 """Signed callback delivery with Cryptopay's retry schedule on the emulator clock, and a log of every attempt."""
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import threading
 import time
@@ -39,16 +41,17 @@ class Attempt:
 class Delivery:
     id: str
     event: str
-    invoice_id: str
+    invoice_id: str | None
     status: str
     body: bytes
     next_attempt_at: datetime | None
     resend_of: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     state: str = "pending"  # pending | delivered | failed
+    kind: str = "Invoice"
 
     def to_json(self) -> dict:
-        return {"id": self.id, "event": self.event, "invoice_id": self.invoice_id, "invoice_status": self.status,
+        return {"id": self.id, "type": self.kind, "event": self.event, "invoice_id": self.invoice_id, "invoice_status": self.status,
                 "state": self.state, "resend_of": self.resend_of,
                 "next_attempt_at": iso(self.next_attempt_at) if self.next_attempt_at else None,
                 "attempts": [a.to_json() for a in self.attempts], "body": self.body.decode()}
@@ -78,13 +81,20 @@ class Deliverer:
         with self._lock:
             self._deliveries: dict[str, Delivery] = {}
             self._order: list[str] = []
+            # (next_attempt_at, seq, id): finding what is due costs O(due), not O(every delivery ever made)
+            self._queue: list[tuple] = []
+            self._seq = itertools.count()
             self.paused = False
 
     # -- queueing -------------------------------------------------------------------------------------
     def enqueue(self, event: str, invoice: dict) -> Delivery:
-        body = json.dumps({"type": "Invoice", "event": event, "data": invoice}, separators=(",", ":")).encode()
-        return self._add(Delivery(str(uuid.uuid4()), event, invoice["id"], invoice["status"], body,
-                                  next_attempt_at=self._clock.now()))
+        return self.enqueue_typed("Invoice", event, invoice)
+
+    def enqueue_typed(self, kind: str, event: str, data: dict) -> Delivery:
+        """Any callback type ("Invoice", "CoinWithdrawal"); only invoices fill invoice_id in the log."""
+        body = json.dumps({"type": kind, "event": event, "data": data}, separators=(",", ":")).encode()
+        return self._add(Delivery(str(uuid.uuid4()), event, data["id"] if kind == "Invoice" else None,
+                                  data["status"], body, next_attempt_at=self._clock.now(), kind=kind))
 
     def resend(self, delivery_id: str) -> Delivery | None:
         """Like the dashboard's resend: the same body again, as a new delivery."""
@@ -93,12 +103,14 @@ class Deliverer:
         if original is None:
             return None
         return self._add(Delivery(str(uuid.uuid4()), original.event, original.invoice_id, original.status,
-                                  original.body, next_attempt_at=self._clock.now(), resend_of=original.id))
+                                  original.body, next_attempt_at=self._clock.now(), resend_of=original.id,
+                                  kind=original.kind))
 
     def _add(self, delivery: Delivery) -> Delivery:
         with self._lock:
             self._deliveries[delivery.id] = delivery
             self._order.append(delivery.id)
+            self._schedule(delivery)
         self.wake()
         return delivery
 
@@ -112,11 +124,20 @@ class Deliverer:
         self.wake()
 
     # -- sending --------------------------------------------------------------------------------------
+    def _schedule(self, delivery: Delivery) -> None:
+        heapq.heappush(self._queue, (delivery.next_attempt_at, next(self._seq), delivery.id))
+
     def due(self) -> list[Delivery]:
+        """Takes every delivery whose attempt is due off the queue, oldest first (ties in the order raised)."""
         now = self._clock.now()
+        batch = []
         with self._lock:
-            return [d for d in (self._deliveries[i] for i in self._order)
-                    if d.state == "pending" and d.next_attempt_at is not None and d.next_attempt_at <= now]
+            while self._queue and self._queue[0][0] <= now:
+                _, _, delivery_id = heapq.heappop(self._queue)
+                delivery = self._deliveries.get(delivery_id)
+                if delivery is not None and delivery.state == "pending":
+                    batch.append(delivery)
+        return batch
 
     def run_due(self) -> int:
         """Sends every delivery that is due, in the order they were raised; returns how many were tried."""
@@ -130,11 +151,10 @@ class Deliverer:
 
     def next_wait(self, cap: float) -> float:
         with self._lock:
-            pending = [d.next_attempt_at for d in self._deliveries.values()
-                       if d.state == "pending" and d.next_attempt_at is not None]
-        if not pending or self.paused:
+            first = self._queue[0][0] if self._queue else None
+        if first is None or self.paused:
             return cap
-        return min(cap, self._clock.real_seconds_until(min(pending)))
+        return min(cap, self._clock.real_seconds_until(first))
 
     def _attempt(self, delivery: Delivery) -> None:
         started = time.monotonic()
@@ -148,6 +168,8 @@ class Deliverer:
                     headers={"Content-Type": "application/json",
                              SIGNATURE_HEADER: callback_signature(self.endpoint.secret, delivery.body)})
                 status = response.status_code
+                if time.monotonic() - started > self._timeout:  # a trickled answer is as late as a silent one
+                    status, error = None, f"answered {response.status_code} after the {self._timeout:g} s limit"
             except requests.Timeout:
                 error = f"no answer within {self._timeout:g} s"
             except requests.RequestException as exc:
@@ -162,6 +184,7 @@ class Deliverer:
                 delivery.state, delivery.next_attempt_at = "failed", None
             else:
                 delivery.next_attempt_at = self._clock.now() + retry_delay(number)
+                self._schedule(delivery)
 
     def wake(self) -> None:
         self._wake.set()

@@ -52,6 +52,10 @@ class RecalculationExpired(ApiError):
     status, code, message = 422, "recalculation_expired", "recalculation expired"
 
 
+class WithdrawalExpired(ApiError):
+    status, code, message = 422, "coin_withdrawal_expired", "coin withdrawal expired"
+
+
 class RateLimited(ApiError):
     status, code, message = 429, "too_many_requests", "too many requests"
 

@@ -143,7 +143,7 @@ class Refund:
     address: str | None
     network: str
     created_at: datetime
-    txid: str | None = None
+    txid: str | None = None  # null until the refund is broadcast, as recorded
     risk: Risk | None = None
 
     def to_json(self) -> dict:
@@ -153,4 +153,55 @@ class Refund:
             "fee": fmt(self.fee), "fee_currency": self.amount_currency,
             "address": self.address, "network": self.network, "txid": self.txid,
             "risk": self.risk.to_json() if self.risk else None, "created_at": iso(self.created_at),
+        }
+
+
+@dataclass
+class Balances:
+    """The account's own currency accounts: invoices settle into them, refunds and withdrawals move them."""
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+
+    def available(self, currency: str) -> Decimal:
+        return self.amounts.get(currency, Decimal("0"))
+
+    def credit(self, currency: str, amount: Decimal) -> None:
+        self.amounts[currency] = self.available(currency) + amount
+
+    def debit(self, currency: str, amount: Decimal) -> None:
+        self.amounts[currency] = self.available(currency) - amount
+
+    def to_json(self) -> dict:
+        return {currency: fmt(amount) for currency, amount in sorted(self.amounts.items())}
+
+
+@dataclass
+class CoinWithdrawal:
+    id: str
+    address: str
+    network: str
+    charged_amount: Decimal
+    charged_currency: str
+    received_amount: Decimal
+    received_currency: str
+    network_fee: Decimal
+    rate: Decimal | None  # charged currency per received coin; None when both are the same currency
+    created_at: datetime
+    custom_id: str | None = None
+    customer_id: str | None = None
+    status: str = "new"
+    txid: str | None = None
+    network_fee_level: str = "average"
+
+    def to_json(self) -> dict:
+        # Field set of API_FACTS §9 and recordings/callbacks/coin_withdrawal.json.
+        return {
+            "id": self.id, "custom_id": self.custom_id, "customer_id": self.customer_id,
+            "address": self.address, "network": self.network, "txid": self.txid, "status": self.status,
+            "charged_amount": fmt(self.charged_amount), "charged_currency": self.charged_currency,
+            "received_amount": fmt(self.received_amount), "received_currency": self.received_currency,
+            "network_fee": fmt(self.network_fee), "network_fee_level": self.network_fee_level,
+            "fee": "0.0", "fee_currency": self.received_currency,
+            "exchange": ({"pair": self.received_currency + self.charged_currency, "rate": fmt(self.rate)}
+                         if self.rate is not None else None),
+            "risk": None, "created_at": iso(self.created_at),
         }

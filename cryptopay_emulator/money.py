@@ -1,7 +1,7 @@
 """Amount arithmetic observed in the sandbox recordings: per-coin precision, rounding, decimal-string format."""
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperation
 
 # Precision of pay amounts as the sandbox displays them (API_FACTS §3 "Amount math").
 PAY_PRECISION = {"BTC": 6, "ETH": 8, "LTC": 8, "XRP": 6, "USDT": 6, "USDC": 6, "BUSD": 6, "ADA": 6, "BNB": 8,
@@ -34,6 +34,7 @@ DEFAULT_RATES = {
     "SHIB": {"EUR": "0.00003100", "USD": "0.00003594", "GBP": "0.00002643", "UAH": "0.00097"},
 }
 FEE_RATE = Decimal("0.01")
+MIN_RATE, MAX_RATE = Decimal("1E-9"), Decimal("1E12")
 
 
 def is_fiat(currency: str) -> bool:
@@ -44,8 +45,17 @@ def price_precision(currency: str) -> int:
     return 2 if is_fiat(currency) else NETWORK_PRECISION[currency]
 
 
+# Wide enough that no accepted amount at any accepted rate overflows a quantize (which would be a 500).
+_WIDE = Context(prec=80)
+
+
 def quantize(value: Decimal, places: int, rounding: str) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+    return value.quantize(Decimal(1).scaleb(-places), rounding=rounding, context=_WIDE)
+
+
+def significant(value: Decimal, digits: int) -> Decimal:
+    """Floors to `digits` significant digits, so a tiny cross rate (SHIB in BTC) never rounds to zero."""
+    return value.quantize(Decimal(1).scaleb(value.adjusted() - digits + 1), rounding=ROUND_FLOOR, context=_WIDE)
 
 
 def ceil_to(value: Decimal, places: int) -> Decimal:
@@ -64,15 +74,17 @@ def fmt(value: Decimal) -> str:
     return text
 
 
-def parse_amount(raw: object) -> Decimal | None:
-    """A positive, finite decimal from a JSON string or integer; None when it is not one. Floats are refused."""
+def parse_amount(raw: object, *, allow_zero: bool = False) -> Decimal | None:
+    """A positive (or zero, if allowed), finite decimal from a JSON string or integer; else None. Floats are refused."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         return None
     try:
         value = Decimal(str(raw).strip())
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):  # ValueError: an int past Python's digit limit
         return None
-    if not value.is_finite() or value <= 0 or value.adjusted() > 15 or value.as_tuple().exponent < -18:
+    if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
+        return None
+    if (value != 0 and value.adjusted() > 15) or value.as_tuple().exponent < -18:
         return None
     return value
 

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, g, request
 from cryptopay_emulator.auth import Authenticator, RateLimiter
 from cryptopay_emulator.backend import Backend
 from cryptopay_emulator.errors import Invalid, detail
+from cryptopay_emulator.withdrawals import WithdrawalDesk
 
 
 def render(payload: Any, status: int = 200) -> Response:
@@ -38,7 +39,8 @@ def signed_path() -> str:
     return quote(request.path) + (f"?{query}" if query else "")
 
 
-def api_blueprint(backend: Backend, auth: Authenticator, limiter: RateLimiter) -> Blueprint:
+def api_blueprint(backend: Backend, withdrawals: WithdrawalDesk, auth: Authenticator,
+                  limiter: RateLimiter) -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix="/api")
 
     @bp.before_request
@@ -81,5 +83,25 @@ def api_blueprint(backend: Backend, auth: Authenticator, limiter: RateLimiter) -
     @bp.get("/invoices/<invoice_id>/refunds")
     def list_refunds(invoice_id: str) -> Response:
         return render({"data": backend.list_refunds(invoice_id)})
+
+    @bp.post("/coin_withdrawals")
+    def create_coin_withdrawal() -> Response:
+        return render({"data": withdrawals.create(json_body())}, 201)
+
+    @bp.get("/coin_withdrawals")
+    def list_coin_withdrawals() -> Response:
+        return render(withdrawals.list())
+
+    @bp.get("/coin_withdrawals/<withdrawal_id>")
+    def retrieve_coin_withdrawal(withdrawal_id: str) -> Response:
+        return render({"data": withdrawals.get(withdrawal_id)})
+
+    @bp.get("/coin_withdrawals/custom_id/<path:custom_id>")
+    def retrieve_coin_withdrawal_by_custom_id(custom_id: str) -> Response:
+        return render({"data": withdrawals.get_by_custom_id(custom_id)})
+
+    @bp.post("/coin_withdrawals/<withdrawal_id>/commit")
+    def commit_coin_withdrawal(withdrawal_id: str) -> Response:
+        return render({"data": withdrawals.commit(withdrawal_id)})
 
     return bp

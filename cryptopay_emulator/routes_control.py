@@ -9,21 +9,28 @@ from cryptopay_emulator.backend import Backend
 from cryptopay_emulator.clock import iso
 from cryptopay_emulator.delivery import Deliverer
 from cryptopay_emulator.errors import Invalid, NotFound, detail
+from cryptopay_emulator import money
 from cryptopay_emulator.money import parse_amount
 from cryptopay_emulator.routes_api import json_body, render
+from cryptopay_emulator.withdrawals import WithdrawalDesk
 
 
-def _number(body: dict, key: str) -> Decimal:
+TEN_YEARS = Decimal(10 * 366 * 86400)
+
+
+def _number(body: dict, key: str, maximum: Decimal = TEN_YEARS) -> Decimal:
+    raw = body.get(key)
     try:
-        value = Decimal(str(body.get(key)))
+        value = Decimal(str(raw)) if isinstance(raw, (int, float, str)) and not isinstance(raw, bool) else None
     except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0:
-        raise Invalid(details=[detail("must_be_non_negative_number", key, "must be a non-negative number")])
+        value = None
+    if value is None or not value.is_finite() or not 0 <= value <= maximum:
+        raise Invalid(details=[detail("must_be_non_negative_number", key,
+                                      f"must be a number between 0 and {maximum}", max=str(maximum))])
     return value
 
 
-def control_blueprint(backend: Backend, deliverer: Deliverer) -> Blueprint:
+def control_blueprint(backend: Backend, deliverer: Deliverer, withdrawals: WithdrawalDesk) -> Blueprint:
     bp = Blueprint("control", __name__, url_prefix="/_emulator")
     clock = backend.clock
 
@@ -38,6 +45,7 @@ def control_blueprint(backend: Backend, deliverer: Deliverer) -> Blueprint:
     @bp.post("/reset")
     def reset() -> Response:
         backend.reset()
+        withdrawals.reset()
         deliverer.reset()
         return render({"ok": True})
 
@@ -53,7 +61,7 @@ def control_blueprint(backend: Backend, deliverer: Deliverer) -> Blueprint:
 
     @bp.post("/clock/scale")
     def scale() -> Response:
-        value = _number(json_body(), "scale")
+        value = _number(json_body(), "scale", Decimal(10**6))
         if value == 0:
             raise Invalid(details=[detail("must_be_positive", "scale", "must be greater than zero")])
         clock.set_scale(float(value))
@@ -95,8 +103,27 @@ def control_blueprint(backend: Backend, deliverer: Deliverer) -> Blueprint:
 
     @bp.put("/rates/<pay>/<price>")
     def set_rate(pay: str, price: str) -> Response:
-        backend.set_rate(pay, price, _number(json_body(), "rate"))
+        backend.set_rate(pay, price, _number(json_body(), "rate", money.MAX_RATE))
         return render({"pair": pay + price, "rate": str(backend.rate(pay, price))})
+
+    @bp.get("/balances")
+    def get_balances() -> Response:
+        return render({"data": backend.balances.to_json()})
+
+    @bp.put("/balances")
+    def put_balances() -> Response:
+        """Sets the named currencies' balances, e.g. {"BTC": "10.0"}; the others keep theirs."""
+        body = json_body()
+        allowed = money.CRYPTO + money.FIAT
+        amounts = {}
+        for currency, raw in body.items():
+            amount = parse_amount(raw, allow_zero=True)
+            if currency not in allowed or amount is None:
+                raise Invalid(details=[detail("must_be_decimal_map", currency, "must map a known currency to a "
+                                              "non-negative decimal string", list=list(allowed))])
+            amounts[currency] = amount
+        backend.set_balances(amounts)
+        return get_balances()
 
     @bp.post("/invoices/<invoice_id>/monitoring_decision")
     def monitoring_decision(invoice_id: str) -> Response:
