@@ -15,6 +15,7 @@ from support.drivers.payers import Payer
 from support.evidence import Evidence
 from support.forgery import send_bad_callback
 from support.notifications import delivered_events, earlier_callback_body
+from support.outage import closed_port_url, completed_delivery, wait_for_failed_attempt
 from support.resend import ResendResult, resend_concurrently, resend_once
 from support.waiting import wait_until
 
@@ -114,3 +115,35 @@ def notified_of(deposit: Deposit, control: EmulatorControl | None, merchant: Mer
     rows = wait_until(lambda: delivered_events(deposit.invoice_id, control, merchant)[1], delivered,
                       timeout=wait_timeout, expected=f"notifications {wanted} delivered and acknowledged")
     evidence.attach_json(f"Notifications for the deposit, from {source}", rows)
+
+
+@given("Cryptopay cannot reach the merchant", target_fixture="merchant_callback_url")
+def merchant_unreachable(emulator: EmulatorControl, evidence: Evidence, request: pytest.FixtureRequest) -> str:
+    original = emulator.callback_url()
+    request.addfinalizer(lambda: emulator.set_callback_url(original))  # restored even if the scenario fails
+    emulator.set_callback_url(closed_port_url())
+    evidence.attach_text("Outage", "Cryptopay's callback URL now leads to a closed port (connection refused)")
+    return original
+
+
+@given('Cryptopay has failed to deliver the "completed" notification')
+def delivery_failed(emulator: EmulatorControl, deposit: Deposit, evidence: Evidence, wait_timeout: float) -> None:
+    evidence.attach_json("Failed delivery", wait_for_failed_attempt(emulator, deposit.invoice_id, wait_timeout))
+
+
+@when("the merchant is reachable again and Cryptopay's first retry falls due")
+def merchant_back(emulator: EmulatorControl, merchant_callback_url: str, evidence: Evidence) -> None:
+    emulator.set_callback_url(merchant_callback_url)
+    emulator.advance_clock(31)  # the first retry is due 30 s after the failed attempt
+    evidence.attach_text("Recovery", "callback URL restored; emulator clock advanced 31 s")
+
+
+@then("Cryptopay's delivery log shows the failed attempt and the successful retry")
+def retried(emulator: EmulatorControl, deposit: Deposit, evidence: Evidence, wait_timeout: float) -> None:
+    delivery = wait_until(lambda: completed_delivery(emulator, deposit.invoice_id),
+                          lambda d: bool(d) and d["state"] == "delivered", timeout=wait_timeout,
+                          expected="the retried 'completed' notification to be delivered")
+    evidence.attach_json("Delivery attempts of the 'completed' notification", delivery["attempts"])
+    answers = [a["status_code"] for a in delivery["attempts"]]
+    assert len(answers) >= 2 and answers[0] is None and answers[-1] == 200, (
+        f"expected a refused attempt then a 200 retry, the log shows {delivery['attempts']}")

@@ -38,6 +38,12 @@ class EmulatorControl:
     def set_unresolved_policy(self, policy: dict[str, str]) -> dict:
         return self._call("PUT", "/settings", {"unresolved": policy})
 
+    def callback_url(self) -> str | None:
+        return self._call("GET", "/settings")["callback_url"]
+
+    def set_callback_url(self, url: str | None) -> dict:
+        return self._call("PUT", "/settings", {"callback_url": url})
+
     def monitoring_decision(self, invoice_id: str, outcome: str) -> dict:
         return self._call("POST", f"/invoices/{invoice_id}/monitoring_decision", {"outcome": outcome})["data"]
 

@@ -1,0 +1,16 @@
+@emulator_only @checklist_10 @checklist_13
+Feature: Notifications the merchant could not take are retried, and credit once
+  When the merchant cannot be reached, Cryptopay keeps the notifications and retries them on its schedule
+  (30 seconds, then longer). Once the merchant is back, the retried notifications credit the customer once.
+
+  Scenario: The merchant was unreachable when the deposit completed
+    Given a new customer
+    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And Cryptopay cannot reach the merchant
+    And the customer has paid the exact amount of the deposit
+    And Cryptopay has reported the deposit as completed
+    And Cryptopay has failed to deliver the "completed" notification
+    When the merchant is reachable again and Cryptopay's first retry falls due
+    Then the merchant records the deposit as completed
+    And the customer's balance shows 100.00 EUR
+    And Cryptopay's delivery log shows the failed attempt and the successful retry
