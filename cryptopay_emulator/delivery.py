@@ -175,15 +175,16 @@ class Deliverer:
             except requests.RequestException as exc:
                 error = f"connection failed ({type(exc).__name__})"
         elapsed_ms = int((time.monotonic() - started) * 1000)
+        now = self._clock.now()  # one reading, so the log's retry gap is exactly the schedule's
         with self._lock:
             number = len(delivery.attempts)
-            delivery.attempts.append(Attempt(number, iso(self._clock.now()), status, error, elapsed_ms))
+            delivery.attempts.append(Attempt(number, iso(now), status, error, elapsed_ms))
             if status == 200:
                 delivery.state, delivery.next_attempt_at = "delivered", None
             elif number >= MAX_RETRIES:
                 delivery.state, delivery.next_attempt_at = "failed", None
             else:
-                delivery.next_attempt_at = self._clock.now() + retry_delay(number)
+                delivery.next_attempt_at = now.replace(microsecond=0) + retry_delay(number)
                 self._schedule(delivery)
 
     def wake(self) -> None:

@@ -82,7 +82,7 @@ def live() -> Iterator[Callable[..., LiveEmulator]]:
 class Receiver:
     """A merchant callback endpoint on loopback whose answers a test scripts; every hit sets an event."""
     answers: list[int] = field(default_factory=list)  # status per hit; 200 once the script runs out
-    delay: float = 0.0
+    delays: list[float] = field(default_factory=list)  # seconds before answering, per hit; 0 once it runs out
     hits: list[dict] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
@@ -90,11 +90,13 @@ class Receiver:
         size = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(size)
         with self.arrived:
-            status = self.answers[len(self.hits)] if len(self.hits) < len(self.answers) else 200
+            n = len(self.hits)
+            status = self.answers[n] if n < len(self.answers) else 200
+            delay = self.delays[n] if n < len(self.delays) else 0.0
             self.hits.append({"body": body, "signature": environ.get("HTTP_X_CRYPTOPAY_SIGNATURE")})
             self.arrived.notify_all()
-        if self.delay:
-            threading.Event().wait(self.delay)  # plays a slow merchant; the emulator must give up first
+        if delay:
+            threading.Event().wait(delay)  # plays a slow merchant; the emulator must give up first
         start_response(f"{status} X", [("Content-Type", "text/plain")])
         return [b"ok"]
 

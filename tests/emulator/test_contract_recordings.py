@@ -213,12 +213,16 @@ def test_list_matches_list_yml_item_by_item_and_in_meta(live) -> None:
     body, theirs = answer.json(), recorded["response"]
     assert_same_shape(theirs["meta"], body["meta"])
     assert body["meta"] == {"total": 53, "has_more": True} and len(body["data"]) == 50
-    kinds = {(i["status"], i["status_context"], "exchange" in i): i for i in theirs["data"]}
+    kinds: dict[tuple, list[dict]] = {}
+    for recorded_item in theirs["data"]:
+        kinds.setdefault((recorded_item["status"], recorded_item["status_context"], "exchange" in recorded_item),
+                         []).append(recorded_item)
     seen = set()
     for item in body["data"]:
         kind = (item["status"], item["status_context"], "exchange" in item)
         assert kind in kinds, f"no recorded invoice of kind {kind} to compare with"
-        assert_same_shape(kinds[kind], item)
+        # the closest recorded invoice of that kind: recorded ones differ in which optional fields are set
+        assert_same_shape(min(kinds[kind], key=lambda r: len(shape_differences(r, item))), item)
         seen.add(kind)
     assert seen == {("new", None, True), ("new", None, False), ("completed", None, True),
                     ("unresolved", "overpaid", True), ("unresolved", "paid_late", True),
