@@ -59,14 +59,14 @@ class Backend:
         self.hosted_base_url = hosted_base_url.rstrip("/")
         self.lock = threading.RLock()  # shared with the withdrawals desk: one account, one lock
         self._lock = self.lock
-        self._rates = {coin: {fiat: Decimal(r) for fiat, r in row.items()}
-                       for coin, row in (rates or money.DEFAULT_RATES).items()}
+        self._starting_rates = {coin: {fiat: Decimal(r) for fiat, r in row.items()}
+                                for coin, row in (rates or money.DEFAULT_RATES).items()}
         self._starting_balances = {c: Decimal(v) for c, v in (balances or DEFAULT_BALANCES).items()}
         self._starting_policy = dict(unresolved_policy or {})
         self.reset()
 
     def reset(self) -> None:
-        """Back to the state the emulator started in: no invoices, starting balances and settings."""
+        """Back to the state the emulator started in: no invoices, starting balances, rates and settings."""
         with self._lock:
             self._invoices: dict[str, Invoice] = {}
             self._by_custom_id: dict[str, str] = {}
@@ -84,6 +84,7 @@ class Backend:
             for context, policy in self._starting_policy.items():
                 self.settings.set_policy(context, policy)
             self.balances = Balances(dict(self._starting_balances))
+            self._rates = {coin: dict(row) for coin, row in self._starting_rates.items()}
 
     def set_balances(self, amounts: dict[str, Decimal]) -> None:
         with self._lock:

@@ -78,6 +78,24 @@ def live() -> Iterator[Callable[..., LiveEmulator]]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_live() -> Iterator[LiveEmulator]:
+    """One emulator per module (a server stop costs half a second); `emu` resets it before each test."""
+    app = create_app(EmulatorConfig(api_key=KEY, api_secret=SECRET, callback_secret=CALLBACK_SECRET,
+                                    start_time=START, rate_limit_per_minute=0))
+    server = ServerThread(app.wsgi, "shared-emulator").start()
+    app.backend.hosted_base_url = f"{server.url}/hosted"
+    yield LiveEmulator(app, server.url, CryptopayClient(server.url, KEY, SECRET))
+    server.stop()
+
+
+@pytest.fixture
+def emu(shared_live: LiveEmulator) -> LiveEmulator:
+    """A freshly reset emulator, no rate limit, no scheduler thread (control calls apply time themselves)."""
+    assert shared_live.control("POST", "/reset").status_code == 200
+    return shared_live
+
+
 @dataclass
 class Receiver:
     """A merchant callback endpoint on loopback whose answers a test scripts; every hit sets an event."""

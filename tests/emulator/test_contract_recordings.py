@@ -61,8 +61,7 @@ def test_the_shape_comparison_catches_what_it_claims_to() -> None:
     assert shape_differences(recorded, {**recorded, "list": [{"a": "1"}]})  # type inside a list
 
 
-def test_create_matches_create_yml(live) -> None:
-    emu = live()
+def test_create_matches_create_yml(emu) -> None:
     recorded = cassette("create")[0]
     answer = replay(emu, recorded, {})
     assert answer.status_code == recorded["status"] == 201
@@ -76,8 +75,7 @@ def test_create_matches_create_yml(live) -> None:
     assert seconds_between(ours) == seconds_between(theirs) == 600
 
 
-def test_retrieve_matches_retrieve_yml_for_a_completed_same_currency_invoice(live) -> None:
-    emu = live()
+def test_retrieve_matches_retrieve_yml_for_a_completed_same_currency_invoice(emu) -> None:
     invoice = emu.client.create_invoice(price_amount="0.00005", price_currency="USDT", pay_currency="USDT")
     pay(emu, invoice["id"], "0.00005")
     recorded = cassette("retrieve")[0]
@@ -91,8 +89,7 @@ def test_retrieve_matches_retrieve_yml_for_a_completed_same_currency_invoice(liv
     assert seconds_between(ours) == seconds_between(theirs) == 7200
 
 
-def test_retrieve_by_custom_id_matches_retrieve_by_custom_id_yml(live) -> None:
-    emu = live()
+def test_retrieve_by_custom_id_matches_retrieve_by_custom_id_yml(emu) -> None:
     set_rate(emu, "ETH", "EUR", "3421.5898")
     emu.client.create_invoice(price_amount="100.0", price_currency="EUR", pay_currency="ETH", custom_id="PAYMENT-123")
     recorded = cassette("retrieve_by_custom_id")[0]
@@ -105,8 +102,7 @@ def test_retrieve_by_custom_id_matches_retrieve_by_custom_id_yml(live) -> None:
     assert ours["uri"] == theirs["uri"].replace(theirs["address"], ours["address"])  # value=0.2922619e17
 
 
-def test_forced_recalculation_matches_create_recalculation_yml_and_completes_the_invoice(live) -> None:
-    emu = live()
+def test_forced_recalculation_matches_create_recalculation_yml_and_completes_the_invoice(emu) -> None:
     set_rate(emu, "ETH", "EUR", "3346.8521")
     invoice = emu.client.create_invoice(price_amount="100.0", price_currency="EUR", pay_currency="ETH")
     assert invoice["pay_amount"] == "0.02987883"  # previous_pay_amount in the recording
@@ -128,8 +124,7 @@ def test_forced_recalculation_matches_create_recalculation_yml_and_completes_the
     assert after["uri"] == listed["uri"].replace(listed["address"], after["address"])
 
 
-def test_two_step_recalculation_matches_commit_recalculation_yml(live) -> None:
-    emu = live()
+def test_two_step_recalculation_matches_commit_recalculation_yml(emu) -> None:
     invoice = emu.client.create_invoice(price_amount="50.0", price_currency="USDT", pay_currency="USDT")
     pay(emu, invoice["id"], "0.00005")
     advance(emu, 7201)
@@ -161,15 +156,13 @@ def overpaid_eth_invoice(emu: LiveEmulator) -> dict:
     return emu.client.retrieve_invoice(invoice["id"])
 
 
-def test_overpaid_invoice_matches_its_listed_recording(live) -> None:
-    emu = live()
+def test_overpaid_invoice_matches_its_listed_recording(emu) -> None:
     invoice, listed = overpaid_eth_invoice(emu), recorded_invoice("7e274430-e20f-4321-8748-20824287ae44")
     assert_same_shape(listed, invoice)
     assert {k: invoice[k] for k in AMOUNT_FIELDS} == {k: listed[k] for k in AMOUNT_FIELDS}
 
 
-def test_refund_matches_create_refund_yml_then_list_refunds_yml(live) -> None:
-    emu = live()
+def test_refund_matches_create_refund_yml_then_list_refunds_yml(emu) -> None:
     invoice = overpaid_eth_invoice(emu)
     create, = cassette("create_refund")
     recorded_id = create["response"]["data"]["invoice_id"]
@@ -190,8 +183,7 @@ def test_refund_matches_create_refund_yml_then_list_refunds_yml(live) -> None:
     assert len(answer.json()["data"]) == 1
 
 
-def test_list_matches_list_yml_item_by_item_and_in_meta(live) -> None:
-    emu = live()
+def test_list_matches_list_yml_item_by_item_and_in_meta(emu) -> None:
     backend = emu.app.backend
     for _ in range(47):  # enough to need a second page
         backend.create_invoice({"price_amount": "100.0", "price_currency": "EUR", "pay_currency": "BTC"})
@@ -268,26 +260,22 @@ def signed(emu: LiveEmulator, method: str, path: str, body: bytes | None = None)
     return requests.request(method, emu.url + path, data=body, auth=HmacAuth(KEY, SECRET), timeout=10)
 
 
-def test_not_found_matches_not_found_json(live) -> None:
-    emu = live()
+def test_not_found_matches_not_found_json(emu) -> None:
     assert_error_like("not_found", signed(emu, "GET", "/api/invoices/00000000-0000-4000-8000-000000000000"), 404)
     assert_error_like("not_found", signed(emu, "GET", "/api/invoices/custom_id/nobody"), 404)
 
 
-def test_duplicate_custom_id_matches_duplicate_custom_id_json(live) -> None:
-    emu = live()
+def test_duplicate_custom_id_matches_duplicate_custom_id_json(emu) -> None:
     body = b'{"price_amount":"1.0","price_currency":"EUR","pay_currency":"BTC","custom_id":"order-1"}'
     assert signed(emu, "POST", "/api/invoices", body).status_code == 201
     assert_error_like("duplicate_custom_id", signed(emu, "POST", "/api/invoices", body), 409)
 
 
-def test_wrong_starting_after_matches_wrong_starting_after_json(live) -> None:
-    emu = live()
+def test_wrong_starting_after_matches_wrong_starting_after_json(emu) -> None:
     assert_error_like("wrong_starting_after", signed(emu, "GET", "/api/invoices?starting_after=abc"), 422)
 
 
-def test_unknown_currency_has_the_shape_of_currency_invalid_json(live) -> None:
-    emu = live()
+def test_unknown_currency_has_the_shape_of_currency_invalid_json(emu) -> None:
     answer = signed(emu, "POST", "/api/invoices", b'{"price_amount":"1.0","price_currency":"EUR","pay_currency":"XYZ"}')
     assert answer.status_code == 422
     detail, = answer.json()["error"]["details"]
@@ -295,8 +283,7 @@ def test_unknown_currency_has_the_shape_of_currency_invalid_json(live) -> None:
     assert detail["code"] == "must_be_included_in" and "BTC" in detail["args"]["list"]
 
 
-def test_blank_refund_address_has_the_shape_of_address_invalid_json(live) -> None:
-    emu = live()
+def test_blank_refund_address_has_the_shape_of_address_invalid_json(emu) -> None:
     invoice = overpaid_eth_invoice(emu)
     answer = signed(emu, "POST", f"/api/invoices/{invoice['id']}/refunds", b'{"address":" "}')
     assert answer.status_code == 422
