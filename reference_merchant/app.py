@@ -20,11 +20,13 @@ class MerchantConfig:
     api_secret: str = field(repr=False)
     callback_secret: str = field(repr=False)
     probe_token: str = field(repr=False)
-    cryptopay_timeout: float = 5.0  # leaves room inside Cryptopay's 10-second answer limit
+    cryptopay_timeout: float = 4.0  # with the bounded database waits, leaves room inside the 10-second limit
+    max_body_bytes: int = 1_000_000  # a callback is a few kB; anything far larger is refused before it is read
 
 
 def create_app(config: MerchantConfig, processor_cls: type[CallbackProcessor] = CallbackProcessor,
                ledger_cls: type[Ledger] = Ledger) -> Flask:
+    _check(config)
     engine = make_engine(config.database_url)
     init_db(engine)
     cryptopay = CryptopayClient(config.cryptopay_api_url, config.api_key, config.api_secret,
@@ -32,8 +34,17 @@ def create_app(config: MerchantConfig, processor_cls: type[CallbackProcessor] = 
     ledger = ledger_cls(engine)
     processor = processor_cls(engine, cryptopay, config.callback_secret, ledger)
     app = Flask("reference_merchant")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.register_blueprint(callbacks_blueprint(processor))
     app.register_blueprint(probe_blueprint(config.probe_token, processor, ledger))
     register_errors(app)
     app.extensions["merchant"] = {"engine": engine, "processor": processor, "ledger": ledger}
     return app
+
+
+def _check(config: MerchantConfig) -> None:
+    """An empty secret would make every signature or token check pass or fail silently; refuse to start."""
+    empty = [name for name in ("database_url", "cryptopay_api_url", "api_key", "api_secret", "callback_secret",
+                               "probe_token") if not str(getattr(config, name) or "").strip()]
+    if empty:
+        raise ValueError("MerchantConfig: these settings must not be empty: " + ", ".join(empty))

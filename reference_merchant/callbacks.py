@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -14,8 +15,17 @@ from reference_merchant.db import callback_log
 from reference_merchant.deposits import Deposits
 from reference_merchant.ledger import Ledger
 
+log = logging.getLogger("reference_merchant.callbacks")
+
 INVOICE_EVENTS = {"created", "transaction_created", "transaction_confirmed", "status_changed", "recalculated",
                   "refunded"}
+
+
+MAX_LOGGED_BODY = 20000
+
+
+def _is_id(value: object, longest: int = 64) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= longest
 
 
 @dataclass
@@ -39,6 +49,7 @@ class CallbackProcessor:
 
     # -- the flow -------------------------------------------------------------------------------------
     def handle(self, raw: bytes, signature: str | None) -> Outcome:
+        # The signature is checked on the exact bytes received, before anything is parsed or stored as data.
         if not self.signature_ok(raw, signature):
             return self._log(raw, None, None, False, Outcome(401, "rejected: signature missing or wrong"))
         try:
@@ -47,18 +58,40 @@ class CallbackProcessor:
             invoice_id = data["id"] if kind == "Invoice" else None
         except (ValueError, KeyError, TypeError):
             return self._log(raw, None, None, True, Outcome(400, "rejected: not a Cryptopay callback body"))
+        if kind == "Invoice" and not _is_id(invoice_id):
+            return self._log(raw, None, None, True, Outcome(400, "rejected: invoice id missing or malformed"))
+        event = event if isinstance(event, str) else repr(event)[:64]
         if kind != "Invoice" or event not in INVOICE_EVENTS:
-            return self._log(raw, invoice_id, event, True, Outcome(200, f"ignored: {kind}/{event}"))
-        deposit = self.deposits.get(str(invoice_id))
-        if deposit is None:
-            return self._log(raw, None, event, True, Outcome(200, "ignored: invoice not created by this merchant"))
+            # Acknowledged (200) so Cryptopay does not retry something this merchant will never act on.
+            return self._log(raw, invoice_id, event[:64], True, Outcome(200, f"ignored: {str(kind)[:40]}/{event[:40]}"))
         try:
-            invoice = self.confirmed_invoice(deposit["invoice_id"], data)
+            return self._log(raw, invoice_id, event, True, self._process(invoice_id, event, data))
+        except Exception as exc:  # noqa: BLE001 - any failure must answer non-2xx so Cryptopay retries
+            # Only the exception's type is recorded: database and HTTP errors can quote parameters and URLs.
+            log.exception("callback for invoice %s failed; answering 500 so Cryptopay retries", invoice_id)
+            return self._log(raw, invoice_id, event, True,
+                             Outcome(500, f"retry: processing failed ({type(exc).__name__}); nothing was credited "
+                                          "by this attempt unless the ledger already held the credit"))
+
+    def _process(self, invoice_id: str, event: str, data: dict) -> Outcome:
+        deposit = self.deposits.get(invoice_id)
+        if deposit is None and _is_id(data.get("custom_id"), 128):
+            # Our deposit whose create call has not answered yet (or timed out): found by our own custom_id.
+            deposit = self.deposits.unattached(data["custom_id"])
+        if deposit is None:
+            return Outcome(200, "ignored: invoice not created by this merchant")
+        try:
+            invoice = self.confirmed_invoice(invoice_id, data)
         except (CryptopayError, TransportError) as exc:
             # Non-2xx makes Cryptopay retry later; nothing was changed.
-            return self._log(raw, deposit["invoice_id"], event, True,
-                             Outcome(503, f"retry: could not confirm with Cryptopay ({type(exc).__name__})"))
-        return self._log(raw, deposit["invoice_id"], event, True, Outcome(200, self.apply(deposit, event, invoice)))
+            return Outcome(503, f"retry: could not confirm with Cryptopay ({type(exc).__name__})")
+        if invoice.get("id") != invoice_id or invoice.get("custom_id") != deposit["custom_id"]:
+            # Cryptopay's own record says this invoice is not the one we asked for: not ours to act on.
+            return Outcome(200, "ignored: Cryptopay's invoice does not match this merchant's deposit")
+        if deposit["invoice_id"] is None:
+            self.deposits.attach(deposit["custom_id"], invoice_id)
+            deposit["invoice_id"] = invoice_id
+        return Outcome(200, self.apply(deposit, event, invoice))
 
     def apply(self, deposit: dict, event: str, invoice: dict) -> str:
         status, context = invoice["status"], invoice.get("status_context")
@@ -87,10 +120,16 @@ class CallbackProcessor:
 
     # -- evidence -------------------------------------------------------------------------------------
     def _log(self, raw: bytes, invoice_id: str | None, event: str | None, valid: bool, outcome: Outcome) -> Outcome:
-        with self.engine.begin() as conn:
-            conn.execute(insert(callback_log).values(
-                received_at=datetime.now(timezone.utc), invoice_id=invoice_id, event=event, signature_valid=valid,
-                outcome=outcome.message, raw_body=raw.decode("utf-8", "replace")[:20000]))
+        """Evidence of what arrived. The signature header itself is never stored: it is derived from the secret."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(callback_log).values(
+                    received_at=datetime.now(timezone.utc), invoice_id=invoice_id, event=event,
+                    signature_valid=valid, outcome=outcome.message[:200],
+                    raw_body=raw.decode("utf-8", "replace")[:MAX_LOGGED_BODY]))
+        except Exception:  # noqa: BLE001 - losing a log row must not turn a processed callback into a retry loop
+            log.exception("could not record a callback in callback_log")
+        log.info("callback invoice=%s event=%s -> %s %s", invoice_id, event, outcome.http_status, outcome.message)
         return outcome
 
     def received(self, invoice_id: str) -> list[dict]:

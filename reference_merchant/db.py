@@ -7,11 +7,14 @@ from sqlalchemy.engine import Engine
 
 metadata = MetaData()
 
+# A deposit row is written BEFORE the invoice is created at Cryptopay, keyed by our own custom_id: Cryptopay may
+# send the invoice's first callback before its create call has even answered, and an invoice whose create call
+# timed out may still exist. Either way the callback finds the deposit through custom_id and is not lost.
 deposits = Table(
     "deposits", metadata,
-    Column("invoice_id", String(64), primary_key=True),
+    Column("custom_id", String(128), primary_key=True),
+    Column("invoice_id", String(64), unique=True),  # NULL until Cryptopay has answered (or a callback told us)
     Column("customer_id", String(128), nullable=False, index=True),
-    Column("custom_id", String(128), nullable=False, unique=True),
     Column("price_amount", String(64), nullable=False),
     Column("price_currency", String(16), nullable=False),
     Column("status", String(32), nullable=False),
@@ -44,10 +47,16 @@ callback_log = Table(
 )
 
 
+# Every wait is bounded well inside Cryptopay's 10-second answer limit: a callback that cannot get the database in
+# time answers non-2xx and is retried, instead of answering too late and being retried anyway.
+DB_WAIT_SECONDS = 3
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        # A long busy timeout lets many concurrent callbacks queue for SQLite's single writer instead of failing.
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # A busy timeout lets concurrent callbacks queue for SQLite's single writer instead of failing at once.
+        engine = create_engine(url, connect_args={"timeout": DB_WAIT_SECONDS, "check_same_thread": False},
+                               pool_size=20, max_overflow=60, pool_timeout=DB_WAIT_SECONDS)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:
@@ -56,7 +65,12 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
         return engine
-    return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    connect_args = {}
+    if url.startswith("postgresql"):
+        wait_ms = DB_WAIT_SECONDS * 1000
+        connect_args["options"] = f"-c lock_timeout={wait_ms} -c statement_timeout={wait_ms}"
+    return create_engine(url, pool_size=20, max_overflow=60, pool_timeout=DB_WAIT_SECONDS, pool_pre_ping=True,
+                         connect_args=connect_args)
 
 
 def init_db(engine: Engine) -> None:

@@ -37,7 +37,15 @@ class Ledger:
                     credited_at=datetime.now(timezone.utc)))
             return True
         except IntegrityError:
-            return False
+            # Only the uniqueness guarantee may mean "already credited"; any other integrity failure is a bug
+            # and must surface (the callback then answers 500 and Cryptopay retries).
+            if self._credited(invoice_id):
+                return False
+            raise
+
+    def _credited(self, invoice_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(credits.c.id).where(credits.c.invoice_id == invoice_id)).first() is not None
 
     def balances(self, customer_id: str) -> dict[str, str]:
         with self.engine.connect() as conn:

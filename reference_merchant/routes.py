@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from cryptopay_client import CryptopayError, TransportError
 from cryptopay_client.callbacks import SIGNATURE_HEADER
@@ -47,18 +48,22 @@ def probe_blueprint(token: str, processor: CallbackProcessor, ledger: Ledger) ->
         problem = _deposit_problem(body)
         if problem:
             return _error(422, "invalid", problem)
+        custom_id = f"deposit-{uuid.uuid4()}"
         params = {"price_amount": body["price_amount"], "price_currency": body["price_currency"],
-                  "pay_currency": body["pay_currency"], "customer_id": body["customer_id"],
-                  "custom_id": f"deposit-{uuid.uuid4()}"}
+                  "pay_currency": body["pay_currency"], "customer_id": body["customer_id"], "custom_id": custom_id}
         if body.get("network"):
             params["network"] = body["network"]
+        # Recorded first: the invoice's first callback can arrive before Cryptopay's answer to this call does.
+        deposits.request(custom_id, body["customer_id"], body["price_amount"], body["price_currency"])
         try:
             invoice = processor.cryptopay.create_invoice(**params)
         except CryptopayError as exc:
+            deposits.withdraw(custom_id)  # Cryptopay answered "no": no invoice exists
             return _error(502, "cryptopay_error", f"Cryptopay refused the invoice: {exc.code}")
         except TransportError:
+            # Kept: the invoice may exist after all, and its callbacks will still find this deposit by custom_id.
             return _error(502, "cryptopay_unreachable", "Cryptopay could not be reached")
-        deposits.add(invoice, body["customer_id"])
+        deposits.attach(custom_id, invoice["id"])
         return jsonify({"invoice_id": invoice["id"], "custom_id": invoice["custom_id"]}), 201
 
     @bp.get("/customers/<customer_id>/balance")
@@ -80,28 +85,36 @@ def probe_blueprint(token: str, processor: CallbackProcessor, ledger: Ledger) ->
     return bp
 
 
+FIELD_LIMITS = {"customer_id": 128, "price_amount": 40, "price_currency": 16, "pay_currency": 16, "network": 64}
+
+
 def _deposit_problem(body: object) -> str | None:
+    """Everything is checked before Cryptopay is called, so bad input creates no invoice and no row."""
     if not isinstance(body, dict):
         return "body must be a JSON object"
     for key in ("customer_id", "price_amount", "price_currency", "pay_currency"):
         if not isinstance(body.get(key), str) or not body[key].strip():
             return f"{key} is required and must be a non-empty string"
+    if body.get("network") is not None and (not isinstance(body["network"], str) or not body["network"].strip()):
+        return "network, when given, must be a non-empty string"
+    for key, limit in FIELD_LIMITS.items():
+        if isinstance(body.get(key), str) and len(body[key]) > limit:
+            return f"{key} must be at most {limit} characters"
     try:
-        if Decimal(body["price_amount"]) <= 0:
-            return "price_amount must be positive"
+        amount = Decimal(body["price_amount"])
     except InvalidOperation:
         return "price_amount must be a decimal string"
+    if not amount.is_finite() or amount <= 0:
+        return "price_amount must be a positive finite decimal"
     return None
 
 
 def register_errors(app: Flask) -> None:
-    @app.errorhandler(404)
-    def not_found(_error: Exception) -> tuple[Response, int]:
-        return _error(404, "not_found", "no such route")
-
-    @app.errorhandler(405)
-    def not_allowed(_error: Exception) -> tuple[Response, int]:
-        return _error(405, "method_not_allowed", "method not allowed")
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response, int]:
+        # Every error answers in the probe's JSON envelope, never an HTML page.
+        code = (error.name or "error").lower().replace(" ", "_")
+        return _error(error.code or 500, code, error.description or code)
 
     @app.errorhandler(500)
     def server_error(_error: Exception) -> tuple[Response, int]:
