@@ -28,7 +28,9 @@ POSTGRES_ENV = "TEST_POSTGRES_URL"
 
 
 def callback_bytes(event: str, invoice: dict, kind: str = "Invoice") -> bytes:
-    return json.dumps({"type": kind, "event": event, "data": invoice}, separators=(",", ":")).encode()
+    """The body Cryptopay would send; the client read risk scores as Decimal, and they go back out as numbers."""
+    return json.dumps({"type": kind, "event": event, "data": invoice}, separators=(",", ":"),
+                      default=lambda value: float(value) if isinstance(value, Decimal) else str(value)).encode()
 
 
 @dataclass
