@@ -1,4 +1,4 @@
-"""Runs the emulator standalone: python -m cryptopay_emulator --port 8080 --callback-url http://..."""
+"""Runs the emulator standalone, like stripe-mock: python -m cryptopay_emulator --port 8080 --callback-url http://..."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,8 @@ import sys
 from werkzeug.serving import make_server
 
 from cryptopay_emulator.app import EmulatorConfig, create_app
+from cryptopay_emulator.backend import DEFAULT_BALANCES
+from cryptopay_emulator.money import parse_amount
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -16,32 +18,49 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--api-key", default=None, help="default: random")
-    parser.add_argument("--api-secret", default=None, help="default: random")
-    parser.add_argument("--callback-secret", default=None, help="default: random")
+    parser.add_argument("--api-secret", default=None, help="default: random (then printed, so you can sign)")
+    parser.add_argument("--callback-secret", default=None, help="default: random (then printed)")
     parser.add_argument("--callback-url", default=None, help="the account's Callback URL")
+    parser.add_argument("--callback-timeout", type=float, default=10.0, help="seconds before a callback fails")
     parser.add_argument("--time-scale", type=float, default=1.0, help="emulated seconds per real second")
     parser.add_argument("--no-control", action="store_true", help="disable the /_emulator control API")
     parser.add_argument("--rate-limit", type=int, default=200, help="requests per minute per key (0: off)")
+    parser.add_argument("--balance", action="append", default=[], metavar="CUR=AMOUNT",
+                        help="starting balance, e.g. --balance BTC=10.0 (repeatable)")
     parser.add_argument("--print-secrets", action="store_true",
-                        help="print the generated secrets as JSON on stdout (for the process that started it)")
+                        help="also print secrets given on the command line (generated ones are always printed)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    balances = dict(DEFAULT_BALANCES)
+    for item in args.balance:
+        currency, _, amount = item.partition("=")
+        if parse_amount(amount, allow_zero=True) is None:
+            sys.exit(f"--balance {item}: expected CUR=AMOUNT with a non-negative decimal amount")
+        balances[currency.upper()] = amount
     config = EmulatorConfig(
         api_key=args.api_key or secrets.token_urlsafe(16), api_secret=args.api_secret or secrets.token_urlsafe(32),
         callback_secret=args.callback_secret or secrets.token_urlsafe(32), callback_url=args.callback_url,
-        control_enabled=not args.no_control, time_scale=args.time_scale, rate_limit_per_minute=args.rate_limit)
+        control_enabled=not args.no_control, time_scale=args.time_scale, rate_limit_per_minute=args.rate_limit,
+        callback_timeout_seconds=args.callback_timeout, starting_balances=balances)
     emulator = create_app(config)
     server = make_server(args.host, args.port, emulator.wsgi, threaded=True)
     base = f"http://{args.host}:{server.server_port}"
     emulator.backend.hosted_base_url = f"{base}/hosted"
     info = {"api_url": base, "control_url": f"{base}/_emulator" if config.control_enabled else None,
             "api_key": config.api_key, "callback_url": config.callback_url, "time_scale": config.time_scale}
-    if args.print_secrets:
-        info.update(api_secret=config.api_secret, callback_secret=config.callback_secret)
-    print(json.dumps(info), flush=True)
+    # Secrets the emulator made up are useless unless shown; secrets you chose are only echoed on request.
+    if args.print_secrets or not args.api_secret:
+        info["api_secret"] = config.api_secret
+    if args.print_secrets or not args.callback_secret:
+        info["callback_secret"] = config.callback_secret
+    print(json.dumps(info), flush=True)  # one JSON line on stdout, for the process that started it
+    print(f"Cryptopay sandbox emulator on {base}\n  API (HMAC-signed)  {base}/api\n"
+          f"  control (no auth)  {info['control_url']}\n  api_key            {config.api_key}\n"
+          f"  callbacks to       {config.callback_url or '(none yet: PUT /_emulator/settings callback_url)'}\n"
+          "Ctrl-C stops it.", file=sys.stderr, flush=True)
     emulator.start()
     try:
         server.serve_forever()

@@ -42,12 +42,18 @@ class AccountSettings:
     unresolved: dict[str, str] = field(default_factory=lambda: {c: "do_nothing" for c in RESOLVABLE_CONTEXTS})
 
     def set_policy(self, context: str, policy: str) -> None:
-        if context not in RESOLVABLE_CONTEXTS:
-            raise Invalid(details=[detail("must_be_included_in", "context", "unknown context",
-                                          list=list(RESOLVABLE_CONTEXTS))])
-        if policy not in POLICIES:
-            raise Invalid(details=[detail("must_be_included_in", "policy", "unknown policy", list=list(POLICIES))])
-        self.unresolved[context] = policy
+        self.set_policies({context: policy})
+
+    def set_policies(self, policies: dict) -> None:
+        """All or nothing: one unknown context or policy and no setting changes."""
+        for context, policy in policies.items():
+            if context not in RESOLVABLE_CONTEXTS:
+                raise Invalid(details=[detail("must_be_included_in", "context", "unknown context",
+                                              list=list(RESOLVABLE_CONTEXTS))])
+            if not isinstance(policy, str) or policy not in POLICIES:
+                raise Invalid(details=[detail("must_be_included_in", "policy", "unknown policy",
+                                              list=list(POLICIES))])
+        self.unresolved.update(policies)
 
 
 class Backend:

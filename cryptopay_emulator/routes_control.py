@@ -95,10 +95,11 @@ def control_blueprint(backend: Backend, deliverer: Deliverer, withdrawals: Withd
         policies = body.get("unresolved", {})
         if not isinstance(policies, dict):
             raise Invalid(details=[detail("must_be_object", "unresolved", "must map context to policy")])
-        for context, policy in policies.items():
-            backend.settings.set_policy(context, policy)
-        if "callback_url" in body:
-            deliverer.endpoint.url = body["callback_url"]
+        url = body.get("callback_url", deliverer.endpoint.url)
+        if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+            raise Invalid(details=[detail("must_be_url", "callback_url", "must be an http(s) URL or null")])
+        backend.settings.set_policies(policies)
+        deliverer.endpoint.url = url
         return get_settings()
 
     @bp.put("/rates/<pay>/<price>")
