@@ -1,0 +1,133 @@
+"""Deliberately broken merchants, one defect each, to prove the go-live checklist catches what it claims to.
+
+Each variant is the reference merchant with one decision overridden the way real integrations get it wrong.
+VARIANTS maps a name to the keyword arguments for reference_merchant.create_app. Never copy these.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.engine import Engine
+
+from reference_merchant.callbacks import CallbackProcessor
+from reference_merchant.db import deposits
+from reference_merchant.ledger import Ledger, format_amount
+
+# The broken ledgers keep their credits in a table WITHOUT the UNIQUE(invoice_id) constraint.
+_loose = MetaData()
+loose_credits = Table(
+    "loose_credits", _loose,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("invoice_id", String(64), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("amount", String(64), nullable=False),
+    Column("currency", String(16), nullable=False),
+    Column("credited_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class _LooseLedger(Ledger):
+    def __init__(self, engine: Engine):
+        super().__init__(engine)
+        _loose.create_all(engine)
+
+    def _insert(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(loose_credits).values(invoice_id=invoice_id, customer_id=customer_id,
+                                                      amount=str(amount), currency=currency,
+                                                      credited_at=datetime.now(timezone.utc)))
+
+    def balances(self, customer_id: str) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(loose_credits.c.amount, loose_credits.c.currency)
+                                .where(loose_credits.c.customer_id == customer_id)).all()
+        totals: dict[str, Decimal] = {}
+        for amount, currency in rows:
+            totals[currency] = totals.get(currency, Decimal("0")) + Decimal(amount)
+        return {currency: format_amount(total, currency) for currency, total in sorted(totals.items())}
+
+
+class CreditsOnResend(_LooseLedger):
+    """Violates item 13 (a resent completed callback never credits twice): no uniqueness at all, every
+    completed callback credits again."""
+
+    def credit(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
+        self._insert(invoice_id, customer_id, amount, currency)
+        return True
+
+
+class RacesOnDuplicates(_LooseLedger):
+    """Violates item 13 under concurrency: check-then-insert without a constraint. Sequential resends are caught;
+    simultaneous duplicates all pass the check before any of them inserts."""
+
+    def credit(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
+        with self.engine.connect() as conn:
+            seen = conn.execute(select(loose_credits.c.id).where(loose_credits.c.invoice_id == invoice_id)).first()
+        if seen is not None:
+            return False
+        time.sleep(0.01)  # the defect being modelled: the window between the check and the insert, widened
+        self._insert(invoice_id, customer_id, amount, currency)
+        return True
+
+
+class CreditsOnUnresolved(CallbackProcessor):
+    """Violates items 12 and 14 (credit only on completed; holds are never credited): credits unresolved too."""
+
+    def should_credit(self, event: str, invoice: dict) -> bool:
+        return invoice["status"] in ("completed", "unresolved")
+
+
+class CreditsOriginalAmount(CallbackProcessor):
+    """Violates item 12 (credit the final amount): credits what the deposit asked for, not the completed
+    invoice's price_amount, which differs after a recalculation."""
+
+    def credit_amount(self, deposit: dict, invoice: dict) -> tuple[Decimal, str]:
+        return Decimal(deposit["price_amount"]), deposit["price_currency"]
+
+
+class SkipsSignatureCheck(CallbackProcessor):
+    """Violates item 10 (callbacks verified): accepts any signature, or none, so anyone can post a callback."""
+
+    def signature_ok(self, raw: bytes, signature: str | None) -> bool:
+        return True
+
+
+class CreditsOnTransactionConfirmed(CallbackProcessor):
+    """Violates item 12 (credit only on completed): credits as soon as a payment is confirmed, with the paid
+    data, even when the invoice never completes (underpaid, overpaid, late)."""
+
+    def should_credit(self, event: str, invoice: dict) -> bool:
+        return event == "transaction_confirmed" or invoice["status"] == "completed"
+
+
+class TrustsCallbackBody(CallbackProcessor):
+    """Violates item 11 (status checked with GET /api/invoices/{id}): takes the callback body as the truth and
+    writes whatever status it carries, so a stale or crafted body moves money and state."""
+
+    def confirmed_invoice(self, invoice_id: str, callback_data: dict) -> dict:
+        return callback_data
+
+    def apply(self, deposit: dict, event: str, invoice: dict) -> str:
+        with self.engine.begin() as conn:  # the body's status, written as is: no forward-only guard either
+            conn.execute(update(deposits).where(deposits.c.invoice_id == deposit["invoice_id"])
+                         .values(status=invoice["status"], status_context=invoice.get("status_context"),
+                                 updated_at=datetime.now(timezone.utc)))
+        if not self.should_credit(event, invoice):
+            return f"recorded {invoice['status']} from the body"
+        amount, currency = self.credit_amount(deposit, invoice)
+        credited = self.ledger.credit(deposit["invoice_id"], deposit["customer_id"], amount, currency)
+        return f"credited {amount} {currency}" if credited else "already credited: no change"
+
+
+VARIANTS: dict[str, dict] = {
+    "credits_on_resend": {"ledger_cls": CreditsOnResend},
+    "races_on_duplicates": {"ledger_cls": RacesOnDuplicates},
+    "credits_on_unresolved": {"processor_cls": CreditsOnUnresolved},
+    "credits_original_amount": {"processor_cls": CreditsOriginalAmount},
+    "skips_signature_check": {"processor_cls": SkipsSignatureCheck},
+    "credits_on_transaction_confirmed": {"processor_cls": CreditsOnTransactionConfirmed},
+    "trusts_callback_body": {"processor_cls": TrustsCallbackBody},
+}

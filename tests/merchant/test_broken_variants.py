@@ -1,0 +1,135 @@
+"""Each deliberately broken merchant really has its defect, shown at merchant level over real HTTP; the reference
+merchant, given the same moves, does not."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
+from tests.broken_merchants import VARIANTS
+from tests.merchant.harness import Shop, callback_bytes, running_shop, sqlite_url
+
+EXPIRY_SECONDS = 11 * 60
+
+
+@pytest.fixture(params=["reference", "broken"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def _shop(tmp_path: Path, variant: str, flavour: str):
+    return running_shop(sqlite_url(tmp_path), VARIANTS[variant] if flavour == "broken" else {})
+
+
+def _unseen(shop: Shop, customer: str, amount: str = "100.00") -> str:
+    invoice_id = shop.deposit(customer, amount)
+    shop.wait_delivered(invoice_id)
+    shop.pause_deliveries()
+    return invoice_id
+
+
+def test_credits_on_resend(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "credits_on_resend", flavour) as shop:
+        invoice_id = _unseen(shop, "a")
+        body = callback_bytes("status_changed", shop.pay_in_full(invoice_id))
+        assert [shop.post_callback(body).status_code for _ in range(2)] == [200, 200]
+        expected = Decimal("200.00") if flavour == "broken" else Decimal("100.00")
+        assert shop.balances("a") == {"EUR": expected}
+
+
+def test_races_on_duplicates(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "races_on_duplicates", flavour) as shop:
+        invoice_id = _unseen(shop, "b")
+        body = callback_bytes("status_changed", shop.pay_in_full(invoice_id))
+        assert shop.post_callback(body).status_code == 200
+        assert shop.post_callback(body).status_code == 200
+        assert shop.balances("b") == {"EUR": Decimal("100.00")}  # sequential resends are caught by its check
+        shop.resume_deliveries()
+        second = _unseen(shop, "c")
+        body = callback_bytes("status_changed", shop.pay_in_full(second))
+        copies, signature = 50, shop.sign(body)
+        barrier = threading.Barrier(copies)
+
+        def one(_: int) -> int:
+            with requests.Session() as session:
+                barrier.wait(timeout=30)
+                return session.post(shop.callback_url, data=body, timeout=30, headers={
+                    "Content-Type": "application/json", SIGNATURE_HEADER: signature}).status_code
+
+        with ThreadPoolExecutor(max_workers=copies) as pool:
+            assert set(pool.map(one, range(copies))) == {200}
+        credited = shop.balances("c")["EUR"]
+        if flavour == "broken":
+            assert credited >= Decimal("200.00")  # simultaneous duplicates all passed the check
+        else:
+            assert credited == Decimal("100.00")
+
+
+def test_credits_on_unresolved(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "credits_on_unresolved", flavour) as shop:
+        invoice_id = shop.deposit("d")
+        shop.control.pay(invoice_id, Decimal(shop.invoice(invoice_id)["pay_amount"]) * 2)
+        shop.wait_recorded(invoice_id, "unresolved", "overpaid")
+        shop.wait_delivered(invoice_id)
+        assert shop.balances("d") == ({"EUR": Decimal("100.00")} if flavour == "broken" else {})
+
+
+def test_credits_original_amount(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "credits_original_amount", flavour) as shop:
+        invoice_id = shop.deposit("e")
+        shop.control.pay(invoice_id, Decimal(shop.invoice(invoice_id)["pay_amount"]) / 2)
+        shop.control.advance_clock(EXPIRY_SECONDS)
+        shop.wait_recorded(invoice_id, "unresolved", "underpaid")
+        shop.client.create_recalculation(invoice_id, force_commit=True)
+        final = Decimal(shop.invoice(invoice_id)["price_amount"])
+        shop.wait_recorded(invoice_id, "completed")
+        shop.wait_delivered(invoice_id)
+        expected = Decimal("100.00") if flavour == "broken" else final.quantize(Decimal("0.01"))
+        assert final < Decimal("100.00") and shop.balances("e") == {"EUR": expected}
+
+
+def test_skips_signature_check(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "skips_signature_check", flavour) as shop:
+        invoice_id = _unseen(shop, "f")
+        body = callback_bytes("status_changed", shop.pay_in_full(invoice_id))
+        status = shop.post_callback(body, callback_signature("forger's guess", body)).status_code
+        assert status == (200 if flavour == "broken" else 401)
+        assert shop.balances("f") == ({"EUR": Decimal("100.00")} if flavour == "broken" else {})
+
+
+def test_credits_on_transaction_confirmed(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "credits_on_transaction_confirmed", flavour) as shop:
+        invoice_id = shop.deposit("g")
+        shop.control.pay(invoice_id, Decimal(shop.invoice(invoice_id)["pay_amount"]) / 2)
+        shop.wait_delivered(invoice_id, at_least=3)  # created, transaction_created, transaction_confirmed
+        assert shop.invoice(invoice_id)["status"] == "new" and shop.recorded(invoice_id)["status"] == "new"
+        assert shop.balances("g") == ({"EUR": Decimal("100.00")} if flavour == "broken" else {})
+
+
+def test_trusts_callback_body(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "trusts_callback_body", flavour) as shop:
+        invoice_id = _unseen(shop, "h")
+        unpaid = shop.invoice(invoice_id)
+        # Correctly signed (a replayed or mis-ordered body), but the body's status is not Cryptopay's.
+        body = callback_bytes("status_changed", {**unpaid, "status": "completed"})
+        assert shop.post_callback(body).status_code == 200
+        assert shop.invoice(invoice_id)["status"] == "new"
+        if flavour == "broken":
+            assert shop.balances("h") == {"EUR": Decimal("100.00")}
+            assert shop.recorded(invoice_id)["status"] == "completed"
+        else:
+            assert shop.balances("h") == {} and shop.recorded(invoice_id)["status"] == "new"
+
+
+def test_every_variant_has_a_test_here_and_a_docstring_naming_its_item() -> None:
+    tested = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
+    assert set(VARIANTS) <= tested
+    for kwargs in VARIANTS.values():
+        for cls in kwargs.values():
+            assert "item" in (cls.__doc__ or ""), cls
