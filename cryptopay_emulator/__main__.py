@@ -6,7 +6,7 @@ import json
 import secrets
 import sys
 
-from werkzeug.serving import make_server
+from waitress.server import create_server
 
 from cryptopay_emulator.app import EmulatorConfig, create_app
 from cryptopay_emulator.backend import DEFAULT_BALANCES
@@ -27,6 +27,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rate-limit", type=int, default=200, help="requests per minute per key (0: off)")
     parser.add_argument("--balance", action="append", default=[], metavar="CUR=AMOUNT",
                         help="starting balance, e.g. --balance BTC=10.0 (repeatable)")
+    parser.add_argument("--threads", type=int, default=8, help="request threads (they share one account)")
     parser.add_argument("--print-secrets", action="store_true",
                         help="also print secrets given on the command line (generated ones are always printed)")
     return parser.parse_args(argv)
@@ -46,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         control_enabled=not args.no_control, time_scale=args.time_scale, rate_limit_per_minute=args.rate_limit,
         callback_timeout_seconds=args.callback_timeout, starting_balances=balances)
     emulator = create_app(config)
-    server = make_server(args.host, args.port, emulator.wsgi, threaded=True)
-    base = f"http://{args.host}:{server.server_port}"
+    # waitress, not werkzeug's development server: about twice the signed creates per second on 2 cores
+    server = create_server(emulator.wsgi, host=args.host, port=args.port, threads=args.threads)
+    base = f"http://{args.host}:{server.effective_port}"
     emulator.backend.hosted_base_url = f"{base}/hosted"
     info = {"api_url": base, "control_url": f"{base}/_emulator" if config.control_enabled else None,
             "api_key": config.api_key, "callback_url": config.callback_url, "time_scale": config.time_scale}
@@ -63,10 +65,11 @@ def main(argv: list[str] | None = None) -> int:
           "Ctrl-C stops it.", file=sys.stderr, flush=True)
     emulator.start()
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        server.close()
         emulator.stop()
     return 0
 

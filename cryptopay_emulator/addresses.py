@@ -10,7 +10,9 @@ _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 def _b58(length: int) -> str:
-    return "".join(secrets.choice(_BASE58) for _ in range(length))
+    # One urandom call instead of one secrets.choice per character: a tenth of the cost per invoice.
+    # The slight modulo bias is irrelevant for made-up testnet addresses.
+    return "".join(_BASE58[b % 58] for b in secrets.token_bytes(length))
 
 
 def new_address(network: str) -> str:
