@@ -1,7 +1,9 @@
 """Reads the suite's settings from the environment (.env), validates all of them at once, redacts secrets."""
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -11,11 +13,32 @@ from support.secrets import Secret
 
 SANDBOX_HOST = "business-sandbox.cryptopay.me"
 PRODUCTION_HOST = "business.cryptopay.me"
+ALLOW_ANY_HOST_KEY = "CERTIFY_ALLOW_NON_SANDBOX_HOST"
+# Long and specific on purpose: nobody types this by accident or copies it from a template unread.
 ALLOW_ANY_HOST_VALUE = "I-ACCEPT-REAL-MONEY-RISK"
 POLICIES = ("do_nothing", "refund", "recalculate")
 CONTEXTS = ("underpaid", "overpaid", "paid_late")
 PAYERS = ("emulator", "coin_withdrawal", "operator")
+ADAPTERS = ("probe", "sql")
 TEAMS = ("Support", "Finance", "Fraud", "Transaction Monitoring")
+YES, NO = ("yes", "true", "1"), ("no", "false", "0")
+
+DEFAULT_WAIT_TIMEOUT = 20.0
+# A person needs time to open a wallet, scan and send; testnet mempools add a minute or two.
+DEFAULT_OPERATOR_TIMEOUT = 900.0
+
+KNOWN_KEYS = (
+    "CRYPTOPAY_API_URL", "CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET",
+    "EMULATOR_CONTROL_URL", ALLOW_ANY_HOST_KEY,
+    "MERCHANT_ADAPTER", "MERCHANT_PROBE_URL", "MERCHANT_CALLBACK_URL", "MERCHANT_PROBE_TOKEN",
+    "MERCHANT_SQL_URL", "MERCHANT_SQL_BALANCE_QUERY", "MERCHANT_SQL_INVOICE_QUERY",
+    "PAYER", "PAYER_WITHDRAWAL_CURRENCY", "OPERATOR_PAYMENT_TIMEOUT_SECONDS", "CERTIFY_ALLOW_OPERATOR_IN_CI",
+    *(f"UNRESOLVED_POLICY_{c.upper()}" for c in CONTEXTS), "WAIT_TIMEOUT_SECONDS", "GO_LIVE_SIGNOFF_FILE")
+# Read by other tools that share the same .env (the scripts, the standalone reference merchant): not typos.
+OTHER_TOOLS_KEYS = ("CERTIFY_ENV_FILE", "CERTIFY_SECRETS_OUT", "MERCHANT_DATABASE_URL")
+_PREFIXES = ("CRYPTOPAY_", "MERCHANT_", "PAYER", "OPERATOR_", "UNRESOLVED_POLICY_", "CERTIFY_", "EMULATOR_",
+             "WAIT_TIMEOUT", "GO_LIVE_")
+_CURRENCY = re.compile(r"^[A-Z0-9]{2,10}$")
 
 
 class ConfigError(Exception):
@@ -43,6 +66,12 @@ class Settings:
     signoff_file: Path
     allow_any_host: bool = False
     extra: dict = field(default_factory=dict)
+    merchant_adapter: str = "probe"
+    merchant_sql_url: Secret = Secret("")
+    merchant_sql_balance_query: str | None = None
+    merchant_sql_invoice_query: str | None = None
+    payer_withdrawal_currency: str | None = None
+    operator_payment_timeout: float = DEFAULT_OPERATOR_TIMEOUT
 
     @property
     def embedded_emulator(self) -> bool:
@@ -50,24 +79,30 @@ class Settings:
 
     @property
     def embedded_merchant(self) -> bool:
-        return self.merchant_probe_url is None
+        return self.merchant_probe_url is None and self.merchant_adapter == "probe"
+
+    @property
+    def has_control(self) -> bool:
+        """Whether the emulator's sandbox control API is reachable (embedded, or named for a standalone one)."""
+        return self.embedded_emulator or self.emulator_control_url is not None
+
+    @property
+    def cryptopay_target(self) -> str:
+        """Which Cryptopay this run certifies against, in words for the report."""
+        if self.embedded_emulator:
+            return "embedded emulator"
+        host = urlsplit(self.cryptopay_api_url).hostname
+        if host == SANDBOX_HOST:
+            return f"Cryptopay sandbox ({self.cryptopay_api_url})"
+        if is_loopback(host):
+            return f"standalone emulator ({self.cryptopay_api_url})"
+        return f"NON-SANDBOX host {self.cryptopay_api_url} (allowed by {ALLOW_ANY_HOST_KEY})"
 
     def secrets(self) -> list[str]:
-        return [s.reveal() for s in (self.cryptopay_api_secret, self.cryptopay_callback_secret,
-                                     self.merchant_probe_token) if s]
-
-
-def _blank(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
-
-
-def _check_url(name: str, value: str | None, problems: list[str]) -> None:
-    if value is None:
-        return
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        problems.append(f"{name} must be an http(s) URL, got something else")
+        values = [s.reveal() for s in (self.cryptopay_api_secret, self.cryptopay_callback_secret,
+                                       self.merchant_probe_token, self.merchant_sql_url) if s]
+        password = urlsplit(self.merchant_sql_url.reveal()).password if self.merchant_sql_url else None
+        return values + ([password] if password else [])
 
 
 def is_loopback(host: str | None) -> bool:
@@ -81,54 +116,179 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+class _Reader:
+    """Reads keys from the environment and collects every problem instead of stopping at the first."""
+
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
+        self.problems: list[str] = []
+
+    def get(self, key: str) -> str | None:
+        return (self.env.get(key) or "").strip() or None
+
+    def url(self, key: str) -> str | None:
+        value = self.get(key)
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError on a malformed port
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            # The value itself is not echoed: a URL may carry credentials.
+            self.problems.append(f"{key} must be an http(s) URL such as https://host/path")
+            return None
+        return value
+
+    def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
+        value = (self.get(key) or default).lower()
+        if value not in options:
+            self.problems.append(f"{key} must be one of {', '.join(options)} (got {value!r})")
+            return default
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = (self.get(key) or "no").lower()
+        if value not in YES + NO:
+            self.problems.append(f"{key} must be yes or no (got {value!r})")
+        return value in YES
+
+    def seconds(self, key: str, default: float) -> float:
+        raw = self.get(key)
+        try:
+            value = float(raw) if raw is not None else default
+            if not value > 0 or value == float("inf"):
+                raise ValueError
+            return value
+        except ValueError:
+            self.problems.append(f"{key} must be a positive number of seconds (got {raw!r})")
+            return default
+
+    def require(self, keys: tuple[str, ...], because: str) -> None:
+        self.problems += [f"{key} is required {because}" for key in keys if not self.get(key)]
+
+    def typos(self) -> None:
+        known = KNOWN_KEYS + OTHER_TOOLS_KEYS
+        for key in sorted(self.env):
+            if key.startswith(_PREFIXES) and key not in known and self.get(key):
+                near = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
+                if near:
+                    self.problems.append(f"{key} is not a setting of the suite; did you mean {near[0]}?")
+
+
 def load_settings(env: Mapping[str, str], root: Path = Path(".")) -> Settings:
-    problems: list[str] = []
-    get = lambda key: _blank(env.get(key))  # noqa: E731
-    api_url = get("CRYPTOPAY_API_URL")
-    probe_url = get("MERCHANT_PROBE_URL")
-    _check_url("CRYPTOPAY_API_URL", api_url, problems)
-    _check_url("MERCHANT_PROBE_URL", probe_url, problems)
-    _check_url("MERCHANT_CALLBACK_URL", get("MERCHANT_CALLBACK_URL"), problems)
-    _check_url("EMULATOR_CONTROL_URL", get("EMULATOR_CONTROL_URL"), problems)
-    allow_any = get("CERTIFY_ALLOW_NON_SANDBOX_HOST") == ALLOW_ANY_HOST_VALUE
-    if api_url:
-        missing = [k for k in ("CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET") if not get(k)]
-        problems += [f"{k} is required when CRYPTOPAY_API_URL is set" for k in missing]
-        host = urlsplit(api_url).hostname
-        if host != SANDBOX_HOST and not is_loopback(host) and not allow_any:
-            what = "the PRODUCTION API" if host == PRODUCTION_HOST else f"host {host!r}"
-            problems.append(f"CRYPTOPAY_API_URL points at {what}; only {SANDBOX_HOST} or a loopback emulator are "
-                            f"allowed (override: CERTIFY_ALLOW_NON_SANDBOX_HOST={ALLOW_ANY_HOST_VALUE})")
-    if probe_url:
-        missing = [k for k in ("MERCHANT_CALLBACK_URL", "MERCHANT_PROBE_TOKEN") if not get(k)]
-        problems += [f"{k} is required when MERCHANT_PROBE_URL is set" for k in missing]
-        if not api_url:
-            problems.append("MERCHANT_PROBE_URL is set but CRYPTOPAY_API_URL is not: an external merchant needs a "
-                            "Cryptopay (the sandbox or a standalone emulator) that it is configured against")
-    payer = get("PAYER") or "emulator"
-    if payer not in PAYERS:
-        problems.append(f"PAYER must be one of {', '.join(PAYERS)}")
-    policy = {}
-    for context in CONTEXTS:
-        key = f"UNRESOLVED_POLICY_{context.upper()}"
-        policy[context] = get(key) or "do_nothing"
-        if policy[context] not in POLICIES:
-            problems.append(f"{key} must be one of {', '.join(POLICIES)}")
-    try:
-        timeout = float(get("WAIT_TIMEOUT_SECONDS") or "20")
-        if timeout <= 0:
-            raise ValueError
-    except ValueError:
-        problems.append("WAIT_TIMEOUT_SECONDS must be a positive number of seconds")
-        timeout = 20.0
-    if problems:
-        raise ConfigError(problems)
+    r = _Reader(env)
+    r.typos()
+    api_url = _cryptopay(r)
+    adapter = r.choice("MERCHANT_ADAPTER", ADAPTERS, "probe")
+    probe_url = _merchant(r, adapter, api_url)
+    payer = _payer(r, api_url)
+    policy = {c: r.choice(f"UNRESOLVED_POLICY_{c.upper()}", POLICIES, "do_nothing") for c in CONTEXTS}
+    wait_timeout = r.seconds("WAIT_TIMEOUT_SECONDS", DEFAULT_WAIT_TIMEOUT)
+    operator_timeout = r.seconds("OPERATOR_PAYMENT_TIMEOUT_SECONDS", DEFAULT_OPERATOR_TIMEOUT)
+    currency = r.get("PAYER_WITHDRAWAL_CURRENCY")
+    if currency is not None and not _CURRENCY.match(currency.upper()):
+        r.problems.append("PAYER_WITHDRAWAL_CURRENCY must be a currency code such as BTC or EUR")
+    if r.problems:
+        raise ConfigError(list(dict.fromkeys(r.problems)))  # a URL read twice is still one problem
     return Settings(
-        cryptopay_api_url=api_url, cryptopay_api_key=get("CRYPTOPAY_API_KEY"),
-        cryptopay_api_secret=Secret(get("CRYPTOPAY_API_SECRET") or ""),
-        cryptopay_callback_secret=Secret(get("CRYPTOPAY_CALLBACK_SECRET") or ""),
-        merchant_probe_url=probe_url, merchant_callback_url=get("MERCHANT_CALLBACK_URL"),
-        merchant_probe_token=Secret(get("MERCHANT_PROBE_TOKEN") or ""),
-        emulator_control_url=get("EMULATOR_CONTROL_URL"), payer=payer, unresolved_policy=policy,
-        wait_timeout=timeout, signoff_file=root / (get("GO_LIVE_SIGNOFF_FILE") or "signoff.yml"),
-        allow_any_host=allow_any)
+        cryptopay_api_url=api_url, cryptopay_api_key=r.get("CRYPTOPAY_API_KEY"),
+        cryptopay_api_secret=Secret(r.get("CRYPTOPAY_API_SECRET") or ""),
+        cryptopay_callback_secret=Secret(r.get("CRYPTOPAY_CALLBACK_SECRET") or ""),
+        merchant_probe_url=probe_url, merchant_callback_url=r.url("MERCHANT_CALLBACK_URL"),
+        merchant_probe_token=Secret(r.get("MERCHANT_PROBE_TOKEN") or ""),
+        emulator_control_url=r.url("EMULATOR_CONTROL_URL"), payer=payer, unresolved_policy=policy,
+        wait_timeout=wait_timeout, signoff_file=root / (r.get("GO_LIVE_SIGNOFF_FILE") or "signoff.yml"),
+        allow_any_host=r.get(ALLOW_ANY_HOST_KEY) == ALLOW_ANY_HOST_VALUE, merchant_adapter=adapter,
+        merchant_sql_url=Secret(r.get("MERCHANT_SQL_URL") or ""),
+        merchant_sql_balance_query=r.get("MERCHANT_SQL_BALANCE_QUERY"),
+        merchant_sql_invoice_query=r.get("MERCHANT_SQL_INVOICE_QUERY"),
+        payer_withdrawal_currency=currency.upper() if currency else None, operator_payment_timeout=operator_timeout)
+
+
+def _cryptopay(r: _Reader) -> str | None:
+    """The Cryptopay target and the production guard."""
+    api_url = r.url("CRYPTOPAY_API_URL")
+    control_url = r.url("EMULATOR_CONTROL_URL")
+    override = r.get(ALLOW_ANY_HOST_KEY)
+    if override is not None and override != ALLOW_ANY_HOST_VALUE:
+        r.problems.append(f"{ALLOW_ANY_HOST_KEY} is set but not to the exact value that allows a non-sandbox host")
+    if r.get("CRYPTOPAY_API_URL") is None:
+        if control_url:
+            r.problems.append("EMULATOR_CONTROL_URL is set but CRYPTOPAY_API_URL is not: name the standalone "
+                              "emulator's api_url too (leave both blank for the embedded emulator)")
+        return None
+    r.require(("CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET"),
+              "when CRYPTOPAY_API_URL is set")
+    if api_url is None:
+        return None
+    parts = urlsplit(api_url)
+    host = parts.hostname
+    if host == SANDBOX_HOST:
+        if parts.scheme != "https":
+            r.problems.append(f"CRYPTOPAY_API_URL must use https for {SANDBOX_HOST}")
+        if control_url:
+            r.problems.append("EMULATOR_CONTROL_URL is set but CRYPTOPAY_API_URL is the real sandbox, which has no "
+                              "control API; leave EMULATOR_CONTROL_URL blank")
+    elif not is_loopback(host) and override != ALLOW_ANY_HOST_VALUE:
+        what = "the PRODUCTION API (real money)" if host == PRODUCTION_HOST else f"host {host!r}"
+        r.problems.append(f"CRYPTOPAY_API_URL points at {what}; only {SANDBOX_HOST} or a loopback emulator are "
+                          f"allowed (override: {ALLOW_ANY_HOST_KEY}={ALLOW_ANY_HOST_VALUE})")
+    return api_url
+
+
+def _merchant(r: _Reader, adapter: str, api_url: str | None) -> str | None:
+    """The merchant under test: embedded, or reached through its probe or its database (SQL adapter)."""
+    probe_url = r.url("MERCHANT_PROBE_URL")
+    r.url("MERCHANT_CALLBACK_URL")
+    external = r.get("MERCHANT_PROBE_URL") is not None or adapter == "sql"
+    if not external:
+        return None
+    if adapter == "probe":
+        r.require(("MERCHANT_CALLBACK_URL", "MERCHANT_PROBE_TOKEN"), "when MERCHANT_PROBE_URL is set")
+    else:
+        # The SQL adapter only reads; deposits still start at the merchant, through the probe's POST /deposits.
+        r.require(("MERCHANT_CALLBACK_URL", "MERCHANT_SQL_URL", "MERCHANT_SQL_BALANCE_QUERY",
+                   "MERCHANT_SQL_INVOICE_QUERY"), "when MERCHANT_ADAPTER=sql")
+        r.require(("MERCHANT_PROBE_URL", "MERCHANT_PROBE_TOKEN"), "when MERCHANT_ADAPTER=sql (the deposit URL: the "
+                  "SQL adapter only reads, deposits are requested through the probe's POST /deposits)")
+        _sql(r)
+    if r.get("CRYPTOPAY_API_URL") is None:
+        r.problems.append("the merchant is external but CRYPTOPAY_API_URL is not set: an external merchant needs a "
+                          "Cryptopay (the sandbox or a standalone emulator) that it is configured against")
+    return probe_url
+
+
+def _sql(r: _Reader) -> None:
+    url = r.get("MERCHANT_SQL_URL")
+    if url is not None and not re.match(r"^[a-z][a-z0-9+]*://", url):
+        r.problems.append("MERCHANT_SQL_URL must be a SQLAlchemy database URL such as "
+                          "postgresql+psycopg://user:password@host/db or sqlite:////path/to/file")
+    for key, param in (("MERCHANT_SQL_BALANCE_QUERY", ":customer_id"), ("MERCHANT_SQL_INVOICE_QUERY", ":invoice_id")):
+        query = r.get(key)
+        if query is None:
+            continue
+        # The adapter only reads: anything but a SELECT is refused before it reaches the merchant's database.
+        if not re.match(r"^\s*(select|with)\b", query, re.IGNORECASE) or ";" in query.rstrip().rstrip(";"):
+            r.problems.append(f"{key} must be a single read-only SELECT statement")
+        if param not in query:
+            r.problems.append(f"{key} must use the bound parameter {param}")
+
+
+def _payer(r: _Reader, api_url: str | None) -> str:
+    """How invoice addresses get paid; the default follows the target (the control API when there is one)."""
+    has_control = r.get("CRYPTOPAY_API_URL") is None or r.get("EMULATOR_CONTROL_URL") is not None
+    payer = r.choice("PAYER", PAYERS, "emulator" if has_control else "coin_withdrawal")
+    allow_in_ci = r.flag("CERTIFY_ALLOW_OPERATOR_IN_CI")
+    if payer == "emulator" and not has_control:
+        r.problems.append("PAYER=emulator needs the emulator's control API, which this target does not have: set "
+                          "EMULATOR_CONTROL_URL (standalone emulator) or PAYER=coin_withdrawal or PAYER=operator")
+    if payer in ("coin_withdrawal", "operator") and r.get("CRYPTOPAY_API_URL") is None:
+        r.problems.append(f"PAYER={payer} pays a real Cryptopay account's invoices: set CRYPTOPAY_API_URL (the "
+                          "embedded emulator is paid with PAYER=emulator)")
+    ci = (r.get("CI") or "").lower() in YES
+    if payer == "operator" and ci and not allow_in_ci:
+        r.problems.append("PAYER=operator waits for a person to send coins, and CI=true says nobody is watching; "
+                          "set CERTIFY_ALLOW_OPERATOR_IN_CI=yes if someone is")
+    return payer

@@ -1,16 +1,30 @@
-"""Payers: how an invoice address gets paid. The embedded default plays the payer's wallet through the emulator."""
+"""Payers: how an invoice address gets paid — the emulator's control API, the account's own balance, or a person."""
 from __future__ import annotations
 
+import sys
+import threading
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TextIO
 
+from cryptopay_client import CryptopayClient
 from support.drivers.emulator import EmulatorControl
+from support.operator import Progress, QrCode, instructions, make_qr, payment_payload
+from support.settings import Settings
+from support.waiting import WaitTimeout, wait_until
 
 
 class Payer(Protocol):
     description: str
 
     def pay(self, invoice: dict, amount: Decimal, risk_level: str = "low") -> dict: ...
+
+
+class PaymentNotPossible(AssertionError):
+    """This payer cannot make the payment a scenario asks for (e.g. a high-risk source on a real network)."""
+
+
+class OperatorGaveUp(WaitTimeout):
+    pass
 
 
 class EmulatorPayer:
@@ -21,3 +35,112 @@ class EmulatorPayer:
 
     def pay(self, invoice: dict, amount: Decimal, risk_level: str = "low") -> dict:
         return self._control.pay(invoice["id"], amount, risk_level=risk_level)
+
+
+def wait_for_paid_amount(client: CryptopayClient, invoice_id: str, at_least: Decimal, timeout: float,
+                         progress: Progress, stop: threading.Event | None = None) -> dict:
+    """Polls Cryptopay's GET until the invoice's paid_amount reaches `at_least`, printing progress."""
+    def read() -> dict:
+        if stop is not None and stop.is_set():
+            raise OperatorGaveUp(f"the operator gave up waiting for invoice {invoice_id} to be paid")
+        invoice = client.retrieve_invoice(invoice_id)
+        progress.tick(f"Cryptopay shows paid_amount {invoice['paid_amount']} {invoice['pay_currency']}")
+        return invoice
+
+    # Up to 3 s between reads: one waiting payer stays far below the sandbox's 200 requests a minute.
+    invoice = wait_until(read, lambda inv: Decimal(inv["paid_amount"]) >= at_least, timeout=timeout,
+                         expected=f"Cryptopay to show invoice {invoice_id} paid_amount >= {at_least}",
+                         interval=0.05, max_interval=3.0)
+    progress.done(f"paid_amount {invoice['paid_amount']} {invoice['pay_currency']}")
+    return invoice
+
+
+class CoinWithdrawalPayer:
+    """Pays from the account's own crypto balance, as the sandbox documents: a coin withdrawal to the invoice's
+    address with `received_amount` exactly the amount to pay (network fees come on top, from the balance)."""
+
+    description = "coin withdrawals from the Cryptopay account's own balance"
+
+    def __init__(self, client: CryptopayClient, timeout: float, out: TextIO = sys.stderr,
+                 charged_currency: str | None = None, fallback: Payer | None = None):
+        self._client, self._timeout, self._out = client, timeout, out
+        self._charged_currency = charged_currency
+        # Risk levels cannot be chosen on a real network; a standalone emulator's control API can still force them.
+        self._fallback = fallback
+
+    def pay(self, invoice: dict, amount: Decimal, risk_level: str = "low") -> dict:
+        if risk_level != "low":
+            if self._fallback is None:
+                raise PaymentNotPossible(f"a {risk_level}-risk payment cannot be made from the account's own "
+                                         "balance; only the emulator's control API can force a risk level")
+            return self._fallback.pay(invoice, amount, risk_level)
+        currency = invoice["pay_currency"]
+        before = Decimal(self._client.retrieve_invoice(invoice["id"])["paid_amount"])
+        withdrawal = self._client.create_coin_withdrawal(
+            address=invoice["address"], charged_currency=self._charged_currency or currency,
+            received_currency=currency, received_amount=str(amount), network=invoice["network"], force_commit=True)
+        progress = Progress(self._out, f"{amount} {currency} to reach invoice {invoice['id']}", self._timeout)
+        progress.say(f"paying {amount} {currency} to {invoice['address']} ({invoice['network']}) with coin "
+                     f"withdrawal {withdrawal['id']} ({withdrawal['status']})")
+        seen = wait_for_paid_amount(self._client, invoice["id"], before + amount, self._timeout, progress)
+        return {"paid_by": "coin_withdrawal", "withdrawal_id": withdrawal["id"], "txid": withdrawal.get("txid"),
+                "status": withdrawal["status"], "received_amount": withdrawal["received_amount"],
+                "charged_amount": withdrawal["charged_amount"], "charged_currency": withdrawal["charged_currency"],
+                "invoice_paid_amount": seen["paid_amount"]}
+
+
+class OperatorPayer:
+    """A person pays: the run prints address, exact amount, network and a QR code, then waits for Cryptopay to
+    show the payment. `inp`, when given, is read for 'q' (give up); `last_qr` is kept for the report."""
+
+    description = "an operator sending coins by hand"
+
+    def __init__(self, client: CryptopayClient, timeout: float, out: TextIO = sys.stderr,
+                 inp: TextIO | None = None, progress_every: float = 5.0):
+        self._client, self._timeout, self._out, self._inp = client, timeout, out, inp
+        self._every = progress_every
+        self.last_qr: QrCode | None = None
+
+    def pay(self, invoice: dict, amount: Decimal, risk_level: str = "low") -> dict:
+        if risk_level != "low":
+            raise PaymentNotPossible(f"an operator cannot promise a {risk_level}-risk payment; only the emulator's "
+                                     "control API can force a risk level")
+        before = Decimal(self._client.retrieve_invoice(invoice["id"])["paid_amount"])
+        self.last_qr = qr = make_qr(payment_payload(invoice, amount))
+        progress = Progress(self._out, f"the operator's {amount} {invoice['pay_currency']} on invoice "
+                                       f"{invoice['id']}", self._timeout, every=self._every)
+        progress.say(instructions(invoice, amount, self._timeout, qr, can_abort=self._inp is not None))
+        seen = wait_for_paid_amount(self._client, invoice["id"], before + amount, self._timeout, progress,
+                                    self._listen_for_abort())
+        return {"paid_by": "operator", "address": invoice["address"], "amount": str(amount),
+                "currency": invoice["pay_currency"], "network": invoice["network"], "qr_payload": qr.payload,
+                "invoice_paid_amount": seen["paid_amount"]}
+
+    def _listen_for_abort(self) -> threading.Event | None:
+        if self._inp is None:
+            return None
+        stop = threading.Event()
+
+        def listen() -> None:
+            for line in self._inp:
+                if line.strip().lower() in ("q", "quit", "abort"):
+                    stop.set()
+                    return
+
+        # A daemon: a terminal read cannot be interrupted, and it must not keep the run alive after the wait.
+        threading.Thread(target=listen, name="operator-input", daemon=True).start()
+        return stop
+
+
+def build_payer(settings: Settings, control: EmulatorControl | None, cryptopay_client: CryptopayClient,
+                out: TextIO = sys.stderr, inp: TextIO | None = None) -> Payer:
+    """The payer PAYER names; settings validation already refused combinations that cannot work."""
+    client = getattr(cryptopay_client, "client", cryptopay_client)  # a CryptopayDriver is accepted too
+    if settings.payer == "emulator":
+        if control is None:
+            raise PaymentNotPossible("PAYER=emulator needs the emulator's control API (EMULATOR_CONTROL_URL)")
+        return EmulatorPayer(control)
+    if settings.payer == "coin_withdrawal":
+        return CoinWithdrawalPayer(client, settings.wait_timeout, out, settings.payer_withdrawal_currency,
+                                   fallback=EmulatorPayer(control) if control is not None else None)
+    return OperatorPayer(client, settings.operator_payment_timeout, out, inp)

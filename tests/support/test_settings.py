@@ -1,0 +1,181 @@
+"""Settings validation: every problem named at once, the production guard, payer rules, secrets never shown."""
+from __future__ import annotations
+
+import pytest
+
+from support.settings import (ALLOW_ANY_HOST_KEY, ALLOW_ANY_HOST_VALUE, ConfigError, Settings, load_settings)
+
+SANDBOX = "https://business-sandbox.cryptopay.me"
+API_SECRET, CALLBACK_SECRET, TOKEN = "api-secret-VALUE-1", "callback-secret-VALUE-2", "probe-token-VALUE-3"
+
+
+def external(**overrides: str) -> dict[str, str]:
+    """A complete, valid real-mode configuration; tests break one thing at a time."""
+    env = {"CRYPTOPAY_API_URL": SANDBOX, "CRYPTOPAY_API_KEY": "key-1", "CRYPTOPAY_API_SECRET": API_SECRET,
+           "CRYPTOPAY_CALLBACK_SECRET": CALLBACK_SECRET, "MERCHANT_PROBE_URL": "https://staging.shop.example/probe",
+           "MERCHANT_CALLBACK_URL": "https://staging.shop.example/callbacks/cryptopay",
+           "MERCHANT_PROBE_TOKEN": TOKEN, "PAYER": "coin_withdrawal"}
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def problems(env: dict[str, str]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    return caught.value.problems
+
+
+def test_all_blank_is_the_embedded_run() -> None:
+    settings = load_settings({})
+    assert settings.embedded_emulator and settings.embedded_merchant and settings.has_control
+    assert settings.payer == "emulator" and settings.merchant_adapter == "probe"
+    assert settings.unresolved_policy == {"underpaid": "do_nothing", "overpaid": "do_nothing",
+                                          "paid_late": "do_nothing"}
+    assert settings.cryptopay_target == "embedded emulator"
+
+
+def test_a_complete_sandbox_configuration_loads() -> None:
+    settings = load_settings(external(UNRESOLVED_POLICY_OVERPAID="refund", WAIT_TIMEOUT_SECONDS="900"))
+    assert not settings.embedded_emulator and not settings.embedded_merchant and not settings.has_control
+    assert settings.unresolved_policy["overpaid"] == "refund" and settings.wait_timeout == 900.0
+    assert settings.cryptopay_target.startswith("Cryptopay sandbox")
+    assert set(settings.secrets()) == {API_SECRET, CALLBACK_SECRET, TOKEN}
+
+
+def test_every_missing_value_is_named_at_once() -> None:
+    found = problems({"CRYPTOPAY_API_URL": SANDBOX, "MERCHANT_PROBE_URL": "https://shop.example/probe"})
+    for key in ("CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET", "MERCHANT_CALLBACK_URL",
+                "MERCHANT_PROBE_TOKEN"):
+        assert any(p.startswith(f"{key} is required") for p in found), (key, found)
+
+
+def test_every_malformed_value_is_named_at_once() -> None:
+    found = problems(external(MERCHANT_PROBE_URL="staging.shop/probe", MERCHANT_CALLBACK_URL="ftp://shop/cb",
+                              PAYER="robot", UNRESOLVED_POLICY_UNDERPAID="keep", UNRESOLVED_POLICY_PAID_LATE="",
+                              WAIT_TIMEOUT_SECONDS="soon", OPERATOR_PAYMENT_TIMEOUT_SECONDS="-5",
+                              PAYER_WITHDRAWAL_CURRENCY="bit coin", MERCHANT_ADAPTER="csv"))
+    text = "\n".join(found)
+    for fragment in ("MERCHANT_PROBE_URL must be an http(s) URL", "MERCHANT_CALLBACK_URL must be an http(s) URL",
+                     "PAYER must be one of emulator, coin_withdrawal, operator",
+                     "UNRESOLVED_POLICY_UNDERPAID must be one of do_nothing, refund, recalculate",
+                     "WAIT_TIMEOUT_SECONDS must be a positive number", "OPERATOR_PAYMENT_TIMEOUT_SECONDS must be a "
+                     "positive number", "PAYER_WITHDRAWAL_CURRENCY must be a currency code",
+                     "MERCHANT_ADAPTER must be one of probe, sql"):
+        assert fragment in text, (fragment, text)
+    assert len(found) == len(set(found)), "each problem once"
+    assert "PAID_LATE" not in text, "a blank policy takes its default"
+
+
+def test_a_misspelt_key_is_pointed_out() -> None:
+    found = problems(external(CRYPTOPAY_CALLBACK_SECRT="x"))
+    assert "CRYPTOPAY_CALLBACK_SECRT is not a setting of the suite; did you mean CRYPTOPAY_CALLBACK_SECRET?" in found
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8080", "http://127.0.0.1:5000", "http://[::1]:9"])
+def test_loopback_emulators_are_allowed(url: str) -> None:
+    settings = load_settings(external(CRYPTOPAY_API_URL=url))
+    assert settings.cryptopay_target.startswith("standalone emulator")
+
+
+def test_the_production_api_is_refused_loudly() -> None:
+    found = problems(external(CRYPTOPAY_API_URL="https://business.cryptopay.me"))
+    assert any("the PRODUCTION API (real money)" in p and ALLOW_ANY_HOST_VALUE in p for p in found), found
+
+
+def test_any_other_host_is_refused() -> None:
+    found = problems(external(CRYPTOPAY_API_URL="https://cryptopay.attacker.example"))
+    assert any("host 'cryptopay.attacker.example'" in p for p in found), found
+
+
+def test_the_sandbox_only_over_https() -> None:
+    assert "CRYPTOPAY_API_URL must use https for business-sandbox.cryptopay.me" in problems(
+        external(CRYPTOPAY_API_URL="http://business-sandbox.cryptopay.me"))
+
+
+def test_the_override_accepts_another_host_and_the_report_says_so() -> None:
+    settings = load_settings(external(CRYPTOPAY_API_URL="https://business.cryptopay.me",
+                                      **{ALLOW_ANY_HOST_KEY: ALLOW_ANY_HOST_VALUE}))
+    assert settings.allow_any_host and "NON-SANDBOX host" in settings.cryptopay_target
+
+
+def test_a_half_hearted_override_is_refused() -> None:
+    found = problems(external(CRYPTOPAY_API_URL="https://business.cryptopay.me", **{ALLOW_ANY_HOST_KEY: "yes"}))
+    assert any(p.startswith(f"{ALLOW_ANY_HOST_KEY} is set but not to the exact value") for p in found)
+    assert any("PRODUCTION" in p for p in found)
+
+
+def test_a_control_url_needs_its_emulator_and_never_goes_with_the_sandbox() -> None:
+    assert any("CRYPTOPAY_API_URL is not" in p for p in problems({"EMULATOR_CONTROL_URL": "http://127.0.0.1:1/_emulator"}))
+    assert any("the real sandbox, which has no control API" in p
+               for p in problems(external(EMULATOR_CONTROL_URL="http://127.0.0.1:1/_emulator")))
+
+
+def test_payer_defaults_follow_the_target() -> None:
+    assert load_settings(external(PAYER="")).payer == "coin_withdrawal"
+    standalone = external(CRYPTOPAY_API_URL="http://127.0.0.1:9", EMULATOR_CONTROL_URL="http://127.0.0.1:9/_emulator",
+                          PAYER="")
+    assert load_settings(standalone).payer == "emulator"
+
+
+def test_payer_rules() -> None:
+    assert any(p.startswith("PAYER=emulator needs the emulator's control API")
+               for p in problems(external(PAYER="emulator")))
+    assert any(p.startswith("PAYER=coin_withdrawal pays a real Cryptopay account's invoices")
+               for p in problems({"PAYER": "coin_withdrawal"}))
+    assert any(p.startswith("PAYER=operator pays") for p in problems({"PAYER": "operator"}))
+
+
+def test_the_operator_payer_in_ci_only_when_asked_for() -> None:
+    found = problems(external(PAYER="operator", CI="true"))
+    assert any("CERTIFY_ALLOW_OPERATOR_IN_CI=yes" in p for p in found), found
+    assert load_settings(external(PAYER="operator", CI="true", CERTIFY_ALLOW_OPERATOR_IN_CI="yes")).payer == "operator"
+    settings = load_settings(external(PAYER="operator", OPERATOR_PAYMENT_TIMEOUT_SECONDS="1200"))
+    assert settings.operator_payment_timeout == 1200.0
+    assert "CERTIFY_ALLOW_OPERATOR_IN_CI must be yes or no" in "\n".join(
+        problems(external(PAYER="operator", CERTIFY_ALLOW_OPERATOR_IN_CI="maybe")))
+
+
+def test_the_sql_adapter_settings() -> None:
+    sql = external(MERCHANT_ADAPTER="sql",
+                   MERCHANT_SQL_URL="postgresql+psycopg://qa:db-PASSWORD-4@staging-db/shop",
+                   MERCHANT_SQL_BALANCE_QUERY="SELECT currency, amount FROM balances WHERE customer = :customer_id",
+                   MERCHANT_SQL_INVOICE_QUERY="SELECT status FROM payments WHERE cryptopay_id = :invoice_id")
+    settings = load_settings(sql)
+    assert settings.merchant_adapter == "sql" and not settings.embedded_merchant
+    assert settings.merchant_sql_balance_query.endswith(":customer_id")
+    assert "db-PASSWORD-4" in settings.secrets() and "db-PASSWORD-4" not in repr(settings)
+    found = "\n".join(problems({**sql, "MERCHANT_SQL_URL": "", "MERCHANT_SQL_BALANCE_QUERY": "DELETE FROM balances",
+                                "MERCHANT_SQL_INVOICE_QUERY": "SELECT 1 FROM p WHERE id = :invoice_id; DROP TABLE p"}))
+    assert "MERCHANT_SQL_URL is required when MERCHANT_ADAPTER=sql" in found
+    assert "MERCHANT_PROBE_URL is required when MERCHANT_ADAPTER=sql" in "\n".join(
+        problems({**sql, "MERCHANT_PROBE_URL": ""}))
+    assert "MERCHANT_SQL_BALANCE_QUERY must be a single read-only SELECT statement" in found
+    assert "MERCHANT_SQL_BALANCE_QUERY must use the bound parameter :customer_id" in found
+    assert "MERCHANT_SQL_INVOICE_QUERY must be a single read-only SELECT statement" in found
+    assert "MERCHANT_SQL_URL must be a SQLAlchemy database URL" in "\n".join(
+        problems({**sql, "MERCHANT_SQL_URL": "staging-db/shop"}))
+
+
+def test_an_external_merchant_needs_an_external_cryptopay() -> None:
+    found = problems({"MERCHANT_PROBE_URL": "https://shop.example/probe", "MERCHANT_CALLBACK_URL": "https://s/cb",
+                      "MERCHANT_PROBE_TOKEN": TOKEN})
+    assert any("CRYPTOPAY_API_URL is not set" in p for p in found)
+
+
+def test_secrets_never_in_repr_str_or_messages() -> None:
+    settings = load_settings(external())
+    for shown in (repr(settings), str(settings), repr(settings.cryptopay_api_secret), f"{settings}"):
+        for value in (API_SECRET, CALLBACK_SECRET, TOKEN):
+            assert value not in shown
+    message = str(ConfigError(problems(external(CRYPTOPAY_API_URL="https://business.cryptopay.me"))))
+    assert all(value not in message for value in (API_SECRET, CALLBACK_SECRET, TOKEN))
+
+
+def test_the_existing_fields_keep_working() -> None:
+    settings = load_settings(external())
+    assert isinstance(settings, Settings)
+    for name in ("cryptopay_api_url", "cryptopay_api_key", "cryptopay_api_secret", "cryptopay_callback_secret",
+                 "merchant_probe_url", "merchant_callback_url", "merchant_probe_token", "emulator_control_url",
+                 "payer", "unresolved_policy", "wait_timeout", "signoff_file", "embedded_emulator",
+                 "embedded_merchant"):
+        assert hasattr(settings, name), name
