@@ -5,11 +5,12 @@ VARIANTS maps a name to the keyword arguments for reference_merchant.create_app.
 """
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from reference_merchant.callbacks import CallbackProcessor
@@ -59,18 +60,48 @@ class CreditsOnResend(_LooseLedger):
         return True
 
 
-class RacesOnDuplicates(_LooseLedger):
-    """Violates item 13 under concurrency: check-then-insert without a constraint. Sequential resends are caught;
-    simultaneous duplicates all pass the check before any of them inserts."""
+class RacingLedger(_LooseLedger):
+    """The ledger half of races_on_duplicates (item 13): credits are "replaced" with Cryptopay's final amount by deleting
+    the rows seen at check time and inserting a fresh one, with no constraint behind it."""
 
-    def credit(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
+    def seen(self, invoice_id: str) -> list[int]:
         with self.engine.connect() as conn:
-            seen = conn.execute(select(loose_credits.c.id).where(loose_credits.c.invoice_id == invoice_id)).first()
-        if seen is not None:
-            return False
+            return [row.id for row in conn.execute(select(loose_credits.c.id)
+                                                   .where(loose_credits.c.invoice_id == invoice_id))]
+
+    def replace(self, seen: list[int], invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> None:
+        if seen:
+            with self.engine.begin() as conn:
+                conn.execute(delete(loose_credits).where(loose_credits.c.id.in_(seen)))
         time.sleep(0.01)  # the defect being modelled: the window between the check and the insert, widened
         self._insert(invoice_id, customer_id, amount, currency)
-        return True
+
+    def credit(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
+        seen = self.seen(invoice_id)
+        self.replace(seen, invoice_id, customer_id, amount, currency)
+        return not seen
+
+
+class RacesOnDuplicates(CallbackProcessor):
+    """Violates item 13 under concurrency: check-then-insert without a constraint. It checks the ledger first,
+    then confirms with Cryptopay, then replaces whatever credit it saw with one for the final amount. One copy at
+    a time always ends with one credit; simultaneous copies all act on the same stale check and each inserts
+    its own credit. Use with RacingLedger."""
+
+    _checked = threading.local()
+
+    def confirmed_invoice(self, invoice_id: str, callback_data: dict) -> dict:
+        self._checked.seen = self.ledger.seen(invoice_id)  # the check, before the slow call: the window
+        return super().confirmed_invoice(invoice_id, callback_data)
+
+    def apply(self, deposit: dict, event: str, invoice: dict) -> str:
+        self.deposits.record_status(deposit["invoice_id"], invoice["status"], invoice.get("status_context"))
+        if not self.should_credit(event, invoice):
+            return f"recorded {invoice['status']}"
+        amount, currency = self.credit_amount(deposit, invoice)
+        seen = self._checked.seen
+        self.ledger.replace(seen, deposit["invoice_id"], deposit["customer_id"], amount, currency)
+        return "credit replaced" if seen else f"credited {amount} {currency}"
 
 
 class CreditsOnUnresolved(CallbackProcessor):
@@ -124,7 +155,7 @@ class TrustsCallbackBody(CallbackProcessor):
 
 VARIANTS: dict[str, dict] = {
     "credits_on_resend": {"ledger_cls": CreditsOnResend},
-    "races_on_duplicates": {"ledger_cls": RacesOnDuplicates},
+    "races_on_duplicates": {"processor_cls": RacesOnDuplicates, "ledger_cls": RacingLedger},
     "credits_on_unresolved": {"processor_cls": CreditsOnUnresolved},
     "credits_original_amount": {"processor_cls": CreditsOriginalAmount},
     "skips_signature_check": {"processor_cls": SkipsSignatureCheck},
