@@ -1,0 +1,84 @@
+"""The whole go-live suite, unchanged, against the reference merchant started as its own process the way an
+external merchant runs: only URLs and secrets connect them."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import select
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from cryptopay_emulator import EmulatorConfig, create_app as create_emulator
+from support.servers import ServerThread
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 30
+SUITE_SECONDS = 600
+OWN_PREFIXES = ("CRYPTOPAY_", "MERCHANT_", "EMULATOR_", "UNRESOLVED_POLICY_", "PYTEST_XDIST", "PYTEST_ADDOPTS")
+
+
+def _clean_env() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if not key.startswith(OWN_PREFIXES)}
+
+
+def _first_line(proc: subprocess.Popen, timeout: float) -> str:
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if not ready:
+        raise AssertionError(f"the merchant printed nothing within {timeout:g} s")
+    return proc.stdout.readline()
+
+
+@pytest.fixture
+def emulator_and_merchant(tmp_path: Path) -> Iterator[dict[str, str]]:
+    key, api_secret, cb_secret, token = (secrets.token_urlsafe(12), secrets.token_urlsafe(24),
+                                         secrets.token_urlsafe(24), secrets.token_urlsafe(18))
+    emulator = create_emulator(EmulatorConfig(api_key=key, api_secret=api_secret, callback_secret=cb_secret,
+                                              rate_limit_per_minute=0))
+    api = ServerThread(emulator.wsgi, "emulator").start()
+    env = {**_clean_env(), "MERCHANT_DATABASE_URL": f"sqlite:///{tmp_path / 'external-merchant.sqlite3'}",
+           "CRYPTOPAY_API_URL": api.url, "CRYPTOPAY_API_KEY": key, "CRYPTOPAY_API_SECRET": api_secret,
+           "CRYPTOPAY_CALLBACK_SECRET": cb_secret, "MERCHANT_PROBE_TOKEN": token}
+    with open(tmp_path / "merchant.log", "wb") as merchant_log:
+        proc = subprocess.Popen([sys.executable, "-m", "reference_merchant", "--port", "0"], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=merchant_log, text=True)
+    try:
+        urls = json.loads(_first_line(proc, STARTUP_SECONDS))
+        emulator.deliverer.endpoint.url = urls["callback_url"]
+        emulator.start()
+        yield {"CRYPTOPAY_API_URL": api.url, "CRYPTOPAY_API_KEY": key, "CRYPTOPAY_API_SECRET": api_secret,
+               "CRYPTOPAY_CALLBACK_SECRET": cb_secret, "MERCHANT_PROBE_URL": urls["probe_url"],
+               "MERCHANT_CALLBACK_URL": urls["callback_url"], "MERCHANT_PROBE_TOKEN": token,
+               "EMULATOR_CONTROL_URL": f"{api.url}/_emulator"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        proc.stdout.close()
+        emulator.stop()
+        api.stop()
+
+
+@pytest.mark.slow
+def test_the_unchanged_suite_passes_against_the_reference_merchant_as_a_separate_process(
+        emulator_and_merchant: dict[str, str], tmp_path: Path) -> None:
+    env = {**_clean_env(), **emulator_and_merchant, "CERTIFY_ENV_FILE": "/dev/null"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "steps", "-q", "-p", "no:cacheprovider", "-rfEs",
+         f"--basetemp={tmp_path / 'suite'}"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=SUITE_SECONDS)
+    output = completed.stdout + completed.stderr
+    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    assert completed.returncode == 0, output[-5000:]
+    passed = re.search(r"(\d+) passed", summary)
+    assert passed and int(passed.group(1)) >= 10, summary  # the scenarios really ran, not just collected
+    assert "failed" not in summary and "error" not in summary, summary
+    assert "FAILED" not in output and "ERROR" not in output, output[-5000:]
