@@ -1,9 +1,12 @@
 """Settings validation: every problem named at once, the production guard, payer rules, secrets never shown."""
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from support.settings import (ALLOW_ANY_HOST_KEY, ALLOW_ANY_HOST_VALUE, ConfigError, Settings, load_settings)
+import pytest
+from dotenv import dotenv_values
+
+from support.settings import ALLOW_ANY_HOST_KEY, ALLOW_ANY_HOST_VALUE, KNOWN_KEYS, ConfigError, Settings, load_settings
 
 SANDBOX = "https://business-sandbox.cryptopay.me"
 API_SECRET, CALLBACK_SECRET, TOKEN = "api-secret-VALUE-1", "callback-secret-VALUE-2", "probe-token-VALUE-3"
@@ -179,3 +182,10 @@ def test_the_existing_fields_keep_working() -> None:
                  "payer", "unresolved_policy", "wait_timeout", "signoff_file", "embedded_emulator",
                  "embedded_merchant"):
         assert hasattr(settings, name), name
+
+
+def test_env_example_documents_every_key_and_loads_as_the_embedded_run() -> None:
+    example = dotenv_values(Path(__file__).resolve().parents[2] / ".env.example")
+    assert set(KNOWN_KEYS) <= set(example), set(KNOWN_KEYS) - set(example)
+    settings = load_settings({k: v or "" for k, v in example.items()})
+    assert settings.embedded_emulator and settings.embedded_merchant and settings.payer == "emulator"

@@ -1,0 +1,64 @@
+"""Real mode's resend: the exact completed callback rebuilt from GET, signed and re-posted, never credits twice."""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from support.drivers.callbacks import CallbackSender
+from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.payers import CoinWithdrawalPayer
+from support.resend import resend_concurrently, resend_once
+from support.secrets import Secret
+from tests.merchant.harness import Shop, running_shop, sqlite_url
+from tests.support.conftest import Transcript
+
+
+@pytest.fixture
+def shop_without_control(tmp_path: Path) -> Iterator[Shop]:
+    """Like the real sandbox: no control API, so payments go through coin withdrawals."""
+    with running_shop(sqlite_url(tmp_path), control_enabled=False) as shop:
+        yield shop
+
+
+def completed_deposit(shop: Shop, customer: str) -> tuple[str, CryptopayDriver]:
+    invoice_id = shop.deposit(customer, amount="100.00")
+    cryptopay = CryptopayDriver(shop.api_url, shop.key, shop.api_secret, lambda exchange: None)
+    invoice = cryptopay.invoice(invoice_id)
+    CoinWithdrawalPayer(cryptopay.client, timeout=10, out=Transcript()).pay(invoice, Decimal(invoice["pay_amount"]))
+    shop.wait_recorded(invoice_id, "completed")
+    return invoice_id, cryptopay
+
+
+def test_control_api_is_really_absent(shop_without_control: Shop) -> None:
+    assert shop_without_control.http.get(f"{shop_without_control.api_url}/_emulator/clock").status_code == 404
+
+
+def test_a_resent_completed_callback_is_accepted_and_credits_once(shop_without_control: Shop) -> None:
+    shop = shop_without_control
+    invoice_id, cryptopay = completed_deposit(shop, "resend-once")
+    before = shop.balances("resend-once")
+    assert before == {"EUR": Decimal("100.00")}
+    sender = CallbackSender(shop.callback_url, Secret(shop.callback_secret))
+    result = resend_once(invoice_id, None, cryptopay, sender, timeout=10)
+    assert result.how.startswith("exact completed callback re-posted") and result.answers == [200]
+    assert shop.balances("resend-once") == before and shop.credit_rows(invoice_id) == 1
+
+
+def test_resent_concurrently_still_credits_once(shop_without_control: Shop) -> None:
+    shop = shop_without_control
+    invoice_id, cryptopay = completed_deposit(shop, "resend-storm")
+    sender = CallbackSender(shop.callback_url, Secret(shop.callback_secret))
+    result = resend_concurrently(invoice_id, 20, None, cryptopay, sender)
+    assert result.answers == [200] * 20
+    assert shop.balances("resend-storm") == {"EUR": Decimal("100.00")} and shop.credit_rows(invoice_id) == 1
+
+
+def test_a_copy_signed_with_another_secret_is_refused(shop_without_control: Shop) -> None:
+    shop = shop_without_control
+    invoice_id, cryptopay = completed_deposit(shop, "resend-forged")
+    forged = CallbackSender(shop.callback_url, Secret("not-the-callback-secret"))
+    assert resend_once(invoice_id, None, cryptopay, forged, timeout=10).answers != [200]
+    assert shop.credit_rows(invoice_id) == 1
