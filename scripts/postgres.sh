@@ -6,7 +6,14 @@
 # Idempotent: a cluster already running from an earlier call is reused. Fails soft: when PostgreSQL cannot be
 # installed or started it says why on stderr and exits 0 with nothing exported, and the PostgreSQL tests skip.
 # Settings: PG_TEST_DIR (default /tmp/cryptopay-test-pg), PG_TEST_PORT (default 55432).
+# Options: --print-env (the default behaviour, accepted for clarity); --stop stops the cluster.
 set -uo pipefail
+
+case "${1:-}" in
+  ""|--print-env) ;;
+  --stop) ;;
+  *) echo "usage: bash scripts/postgres.sh [--print-env|--stop]" >&2; exit 2 ;;
+esac
 
 DIR=${PG_TEST_DIR:-/tmp/cryptopay-test-pg}
 PORT=${PG_TEST_PORT:-55432}
@@ -51,6 +58,10 @@ else
 fi
 
 DATA=$DIR/data
+if [ "${1:-}" = --stop ]; then
+  [ -s "$DATA/PG_VERSION" ] && as_owner "$BIN/pg_ctl" -D "$DATA" -m fast stop >&2 || true
+  exit 0
+fi
 if [ ! -s "$DATA/PG_VERSION" ]; then
   say "creating a throwaway cluster in $DATA"
   # trust is acceptable only because the server listens on 127.0.0.1 and a private socket directory and
