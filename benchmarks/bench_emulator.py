@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import statistics
@@ -147,6 +148,7 @@ def main() -> int:
     parser.add_argument("--http-creates", type=int, default=3000, help="signed HTTP creates per HTTP measurement")
     parser.add_argument("--samples", type=int, default=300, help="payments timed for callback latency")
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # an access-log line per request would be measured too
     results = {"date": date.today().isoformat(), "nproc": os.cpu_count(), "python": platform.python_version(),
                "machine": platform.machine()}
     results["backend_creates_per_s"] = backend_creates(args.creates)

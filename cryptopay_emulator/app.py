@@ -78,7 +78,7 @@ class EmulatorApp:
         @app.errorhandler(HTTPException)
         def http_error(error: HTTPException) -> Response:
             # Unknown routes and wrong methods still answer in the real envelope.
-            code = "not_found" if error.code == 404 else "bad_request"
+            code = {404: "not_found", 405: "method_not_allowed"}.get(error.code or 400, "bad_request")
             err = ApiError(code.replace("_", " "))
             err.status, err.code = error.code or 400, code
             return render(err.envelope(), err.status)

@@ -72,7 +72,7 @@ def test_unknown_routes_are_404_not_found_in_the_envelope(emu, path) -> None:
 
 def test_a_wrong_method_is_refused_in_the_envelope_not_with_a_500(emu) -> None:
     answer = requests.delete(emu.url + "/api/invoices", auth=HmacAuth(KEY, SECRET), timeout=10)
-    assert answer.status_code == 405 and answer.json()["error"]["code"]
+    assert_envelope(answer, 405, "method_not_allowed")
 
 
 def test_missing_and_wrong_fields_are_422_invalid_with_every_problem_listed(emu) -> None:
