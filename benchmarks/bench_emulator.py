@@ -1,6 +1,6 @@
 """Measures the emulator: signed invoice creates per second (backend alone, HTTP in-process, HTTP to a standalone
 process) and callback latency from a payment to the merchant's 200. Usage:
-.venv/bin/python benchmarks/bench_emulator.py [--creates 5000] [--http-creates 3000] [--samples 300]"""
+.venv/bin/python benchmarks/bench_emulator.py [--creates 20000] [--http-creates 3000] [--samples 300] [--repeat 3]"""
 from __future__ import annotations
 
 import argparse
@@ -142,16 +142,8 @@ def percentile(values: list[float], p: int) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--creates", type=int, default=20000, help="backend-only creates")
-    parser.add_argument("--http-creates", type=int, default=3000, help="signed HTTP creates per HTTP measurement")
-    parser.add_argument("--samples", type=int, default=300, help="payments timed for callback latency")
-    args = parser.parse_args()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # an access-log line per request would be measured too
-    results = {"date": date.today().isoformat(), "nproc": os.cpu_count(), "python": platform.python_version(),
-               "machine": platform.machine()}
-    results["backend_creates_per_s"] = backend_creates(args.creates)
+def measure_once(args: argparse.Namespace) -> dict[str, float]:
+    results = {"backend_creates_per_s": backend_creates(args.creates)}
     in_process = create_app(config())
     server = ServerThread(in_process.wsgi, "bench-emulator").start()
     try:
@@ -161,9 +153,25 @@ def main() -> int:
     for threads in (1, 2, 4):
         results[f"http_standalone_{threads}_clients_creates_per_s"] = standalone_creates(args.http_creates, threads)
     results.update(callback_latency(args.samples))
-    width = max(map(len, results))
-    for key, value in results.items():
-        print(f"{key:<{width}}  {value:.1f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--creates", type=int, default=20000, help="backend-only creates")
+    parser.add_argument("--http-creates", type=int, default=3000, help="signed HTTP creates per HTTP measurement")
+    parser.add_argument("--samples", type=int, default=300, help="payments timed for callback latency")
+    parser.add_argument("--repeat", type=int, default=3, help="whole runs; the median of each figure is reported")
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # an access-log line per request would be measured too
+    runs = [measure_once(args) for _ in range(args.repeat)]
+    print(f"date {date.today().isoformat()}, nproc {os.cpu_count()}, Python {platform.python_version()} "
+          f"({platform.machine()}), load average before the last run {os.getloadavg()[0]:.2f}, "
+          f"median of {args.repeat} runs [min–max]")
+    width = max(map(len, runs[0]))
+    for key in runs[0]:
+        values = [run[key] for run in runs]
+        print(f"{key:<{width}}  {statistics.median(values):9.1f}  [{min(values):.1f}–{max(values):.1f}]")
     return 0
 
 

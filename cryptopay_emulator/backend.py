@@ -132,8 +132,7 @@ class Backend:
             heapq.heappush(self._deadlines, (invoice.created_at + CANCEL_AFTER, invoice.seq, invoice.id))
             if custom_id is not None:
                 self._by_custom_id[custom_id] = invoice.id
-            self._emit("created", invoice)
-            return invoice.to_json()
+            return self._emit("created", invoice)  # the same snapshot answers the request: rendered once
 
     def _new_invoice(self, f: dict) -> Invoice:
         now = self.clock.now()
@@ -383,8 +382,10 @@ class Backend:
             self.balances.credit(invoice.price_currency, invoice.price_amount - invoice.fee)
         self._emit("status_changed", invoice)
 
-    def _emit(self, event: str, invoice: Invoice) -> None:
-        self._notify(event, invoice.to_json())
+    def _emit(self, event: str, invoice: Invoice) -> dict:
+        snapshot = invoice.to_json()
+        self._notify(event, snapshot)
+        return snapshot
 
 
 def _is_uuid(value: str) -> bool:
