@@ -78,8 +78,10 @@ class Progress:
         self.say(f"  {SPINNER[self._turn % 4]} waiting {now - self._start:4.0f}/{self._timeout:.0f} s for "
                  f"{self._what}; {seen}")
 
-    def done(self, seen: str) -> None:
-        self.say(f"  done after {self._clock() - self._start:.1f} s: {self._what}; {seen}")
+    def done(self, seen: str, always: bool = False) -> None:
+        """Closes a wait the reader saw progress for (or any wait, `always`); an instant success stays quiet."""
+        if always or self._turn:
+            self.say(f"  done after {self._clock() - self._start:.1f} s: {self._what}; {seen}")
 
 
 class TerminalOut:

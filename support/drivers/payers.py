@@ -38,7 +38,7 @@ class EmulatorPayer:
 
 
 def wait_for_paid_amount(client: CryptopayClient, invoice_id: str, at_least: Decimal, timeout: float,
-                         progress: Progress, stop: threading.Event | None = None) -> dict:
+                         progress: Progress, stop: threading.Event | None = None, always_done: bool = False) -> dict:
     """Polls Cryptopay's GET until the invoice's paid_amount reaches `at_least`, printing progress."""
     def read() -> dict:
         if stop is not None and stop.is_set():
@@ -51,7 +51,7 @@ def wait_for_paid_amount(client: CryptopayClient, invoice_id: str, at_least: Dec
     invoice = wait_until(read, lambda inv: Decimal(inv["paid_amount"]) >= at_least, timeout=timeout,
                          expected=f"Cryptopay to show invoice {invoice_id} paid_amount >= {at_least}",
                          interval=0.05, max_interval=3.0)
-    progress.done(f"paid_amount {invoice['paid_amount']} {invoice['pay_currency']}")
+    progress.done(f"paid_amount {invoice['paid_amount']} {invoice['pay_currency']}", always=always_done)
     return invoice
 
 
@@ -111,7 +111,7 @@ class OperatorPayer:
                                        f"{invoice['id']}", self._timeout, every=self._every)
         progress.say(instructions(invoice, amount, self._timeout, qr, can_abort=self._inp is not None))
         seen = wait_for_paid_amount(self._client, invoice["id"], before + amount, self._timeout, progress,
-                                    self._listen_for_abort())
+                                    self._listen_for_abort(), always_done=True)
         return {"paid_by": "operator", "address": invoice["address"], "amount": str(amount),
                 "currency": invoice["pay_currency"], "network": invoice["network"], "qr_payload": qr.payload,
                 "invoice_paid_amount": seen["paid_amount"]}

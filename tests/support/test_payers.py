@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ import requests
 
 from support.drivers.payers import (CoinWithdrawalPayer, EmulatorPayer, OperatorGaveUp, OperatorPayer,
                                     PaymentNotPossible, build_payer)
-from support.operator import payment_payload
+from support.operator import Progress, TerminalOut, payment_payload
 from support.settings import load_settings
 from support.waiting import WaitTimeout, wait_until
 from tests.support.conftest import Sandbox, Transcript
@@ -41,7 +42,6 @@ def test_coin_withdrawal_payer_sends_exactly_the_amount(sandbox: Sandbox, transc
     assert Decimal(withdrawal["received_amount"]) == amount and withdrawal["received_currency"] == "BTC"
     assert withdrawal["charged_currency"] == "BTC" and Decimal(tx["invoice_paid_amount"]) == amount
     assert f"paying {amount} BTC to {invoice['address']}" in transcript.text()
-    assert "done after" in transcript.text()
 
 
 def test_coin_withdrawal_payer_pays_a_second_time_on_top(sandbox: Sandbox, transcript: Transcript) -> None:
@@ -94,6 +94,7 @@ def test_operator_payer_driven_by_a_test_playing_the_operator(sandbox: Sandbox, 
     shown = transcript.text()
     assert f"network       {invoice['network']}" in shown and "█" in shown, "the terminal QR code is printed"
     assert re.search(r"[|/\\-] waiting +\d+/20 s for the operator's", shown), "a visible progress indicator"
+    assert "done after" in shown, "the operator is told the payment arrived"
     assert payer.last_qr is not None and payer.last_qr.svg.startswith("<svg")
     assert payer.last_qr.payload == tx["qr_payload"] and str(amount) in payer.last_qr.payload
 
@@ -125,3 +126,33 @@ def test_build_payer_picks_by_settings(sandbox: Sandbox) -> None:
             "CRYPTOPAY_API_SECRET": "s", "CRYPTOPAY_CALLBACK_SECRET": "c"}
     assert isinstance(build_payer(load_settings(real), None, sandbox.client), CoinWithdrawalPayer)
     assert isinstance(build_payer(load_settings({**real, "PAYER": "operator"}), None, sandbox.client), OperatorPayer)
+
+
+def test_progress_prints_at_most_once_per_interval_and_closes_only_a_visible_wait() -> None:
+    now = [0.0]
+    out = io.StringIO()
+    progress = Progress(out, "1 BTC on invoice X", timeout=60, every=5, clock=lambda: now[0])
+    progress.tick("paid 0")
+    assert out.getvalue() == ""
+    now[0] = 5.0
+    progress.tick("paid 0")
+    now[0] = 6.0
+    progress.tick("paid 0")
+    assert out.getvalue().count("waiting") == 1 and "   5/60 s for 1 BTC on invoice X; paid 0" in out.getvalue()
+    progress.done("paid 1")
+    assert "done after 6.0 s" in out.getvalue()
+    quiet = io.StringIO()
+    Progress(quiet, "x", timeout=1, clock=lambda: 0.0).done("paid")
+    assert quiet.getvalue() == ""
+
+
+def test_terminal_out_writes_past_pytest_capture() -> None:
+    entered = []
+
+    class FakeCaptureManager:
+        @contextmanager
+        def global_and_fixture_disabled(self):
+            entered.append(True)
+            yield
+
+    assert TerminalOut(FakeCaptureManager()).write("") == 0 and entered == [True]
