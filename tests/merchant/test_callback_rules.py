@@ -152,6 +152,22 @@ def test_out_of_order_callbacks_never_move_the_recorded_state_backwards(shop: Sh
     assert shop.balances("judy") == {"EUR": Decimal("100.00")}
 
 
+def test_a_late_new_after_unresolved_keeps_the_deposit_unresolved(shop: Shop) -> None:
+    invoice_id = shop.deposit("kurt", "100.00")
+    shop.control.pay(invoice_id, Decimal(shop.invoice(invoice_id)["pay_amount"]) / 2)
+    shop.control.advance_clock(11 * 60)
+    shop.wait_recorded(invoice_id, "unresolved", "underpaid")
+    deliveries = shop.wait_delivered(invoice_id, at_least=4)
+    late = [d for d in deliveries if d["invoice_status"] == "new"]
+    assert {d["event"] for d in late} == {"created", "transaction_created", "transaction_confirmed"}
+    for delivery in late:
+        shop.control.resend(delivery["id"])
+    shop.wait_delivered(invoice_id, at_least=len(deliveries) + len(late))
+    assert shop.recorded(invoice_id) == {"invoice_id": invoice_id, "status": "unresolved",
+                                         "status_context": "underpaid"}
+    assert shop.balances("kurt") == {}
+
+
 @pytest.mark.parametrize("later,earlier", [
     (("unresolved", "underpaid"), ("new", None)), (("completed", None), ("new", None)),
     (("completed", None), ("unresolved", "underpaid")), (("refunded", None), ("unresolved", "overpaid")),
