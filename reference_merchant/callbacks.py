@@ -19,9 +19,7 @@ log = logging.getLogger("reference_merchant.callbacks")
 
 INVOICE_EVENTS = {"created", "transaction_created", "transaction_confirmed", "status_changed", "recalculated",
                   "refunded"}
-
-
-MAX_LOGGED_BODY = 20000
+MAX_LOGGED_BODY = 20000  # characters of the raw body kept as evidence
 
 
 def _is_id(value: object, longest: int = 64) -> bool:
@@ -63,15 +61,15 @@ class CallbackProcessor:
         event = event if isinstance(event, str) else repr(event)[:64]
         if kind != "Invoice" or event not in INVOICE_EVENTS:
             # Acknowledged (200) so Cryptopay does not retry something this merchant will never act on.
-            return self._log(raw, invoice_id, event[:64], True, Outcome(200, f"ignored: {str(kind)[:40]}/{event[:40]}"))
+            return self._log(raw, invoice_id, event[:64], True,
+                             Outcome(200, f"ignored: {str(kind)[:40]}/{event[:40]}"))
         try:
             return self._log(raw, invoice_id, event, True, self._process(invoice_id, event, data))
         except Exception as exc:  # noqa: BLE001 - any failure must answer non-2xx so Cryptopay retries
             # Only the exception's type is recorded: database and HTTP errors can quote parameters and URLs.
             log.exception("callback for invoice %s failed; answering 500 so Cryptopay retries", invoice_id)
             return self._log(raw, invoice_id, event, True,
-                             Outcome(500, f"retry: processing failed ({type(exc).__name__}); nothing was credited "
-                                          "by this attempt unless the ledger already held the credit"))
+                             Outcome(500, f"retry: processing failed ({type(exc).__name__})"))
 
     def _process(self, invoice_id: str, event: str, data: dict) -> Outcome:
         deposit = self.deposits.get(invoice_id)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint,
-                        create_engine, event)
+                        create_engine, event, inspect)
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()
@@ -75,3 +75,11 @@ def make_engine(url: str) -> Engine:
 
 def init_db(engine: Engine) -> None:
     metadata.create_all(engine)
+    # create_all never alters an existing table: refuse a database laid out by an older version, loudly.
+    columns = {c["name"] for c in inspect(engine).get_columns("deposits")}
+    if "custom_id" not in columns or "price_amount" not in columns:
+        raise RuntimeError("the merchant database's deposits table has an older layout; use a fresh database")
+    primary = inspect(engine).get_pk_constraint("deposits")["constrained_columns"]
+    if primary != ["custom_id"]:
+        raise RuntimeError("the merchant database's deposits table has an older layout (keyed by invoice_id); "
+                           "use a fresh database")
