@@ -104,7 +104,10 @@ class EmulatorApp:
                 self.deliverer.run_due()
             except Exception:  # the scheduler must outlive one bad tick; the error is logged, not hidden
                 log.exception("emulator scheduler tick failed")
-            self.deliverer.wait_for_work(self.deliverer.next_wait(cap=0.25))
+            # sleep until the next retry or invoice deadline, so a high time scale still expires on time
+            deadline = self.backend.next_deadline()
+            until_deadline = self.clock.real_seconds_until(deadline) if deadline else 0.25
+            self.deliverer.wait_for_work(self.deliverer.next_wait(cap=min(0.25, until_deadline)))
 
 
 def create_app(config: EmulatorConfig) -> EmulatorApp:

@@ -244,6 +244,10 @@ class Backend:
             self._apply_time(invoice, self.clock.now())
 
     # -- time ----------------------------------------------------------------------------------------
+    def next_deadline(self) -> datetime | None:
+        with self._lock:
+            return self._deadlines[0][0] if self._deadlines else None
+
     def tick(self) -> None:
         """Applies what time decides for every deadline that has passed: underpaid at expiry, cancelled at 14 days."""
         with self._lock:

@@ -144,3 +144,15 @@ def test_anything_but_200_is_a_failure(status) -> None:
     delivery = deliverer.enqueue("created", {"id": "inv-1", "status": "new"})
     deliverer.run_due()
     assert delivery.state == "pending" and delivery.attempts[0].status_code == status
+
+
+def test_at_a_high_time_scale_the_scheduler_expires_invoices_by_itself(live, receiver) -> None:
+    merchant, url = receiver
+    emu = live(callback_url=url)
+    invoice = emu.client.create_invoice(**EUR_BTC)
+    emu.control("POST", "/payments", {"invoice_id": invoice["id"], "amount": "0.001"})
+    emu.control("POST", "/clock/scale", {"scale": 3600})  # the remaining ten minutes take about 0.17 real seconds
+    hits = merchant.wait_for(4)  # created, transaction_created, transaction_confirmed, then expiry's status_changed
+    last = json.loads(hits[3]["body"])
+    assert (last["event"], last["data"]["status"], last["data"]["status_context"]) == (
+        "status_changed", "unresolved", "underpaid")

@@ -132,3 +132,16 @@ def test_the_default_limit_is_the_documented_200_a_minute(live) -> None:
     codes = [session.get(emu.url + "/api/invoices", auth=HmacAuth(KEY, SECRET), timeout=10).status_code
              for _ in range(201)]
     assert codes[:200] == [200] * 200 and codes[200] == 429
+
+
+def test_a_recalculation_committed_after_30_emulated_seconds_is_422_over_http(emu) -> None:
+    invoice = emu.client.create_invoice(price_amount="10.0", price_currency="EUR", pay_currency="BTC")
+    emu.control("POST", "/payments", {"invoice_id": invoice["id"], "amount": "0.0001"})
+    emu.control("POST", "/clock/advance", {"seconds": 601})
+    pending = emu.client.create_recalculation(invoice["id"], force_commit=False)
+    emu.control("POST", "/clock/advance", {"seconds": 31})
+    with pytest.raises(CryptopayError) as refused:
+        emu.client.commit_recalculation(invoice["id"], pending["id"])
+    assert (refused.value.status, refused.value.code) == (422, "recalculation_expired")
+    assert len(refused.value.request_id) == 32
+    assert emu.client.retrieve_invoice(invoice["id"])["status_context"] == "underpaid"
