@@ -147,3 +147,19 @@ def retried(emulator: EmulatorControl, deposit: Deposit, evidence: Evidence, wai
     answers = [a["status_code"] for a in delivery["attempts"]]
     assert len(answers) >= 2 and answers[0] is None and answers[-1] == 200, (
         f"expected a refused attempt then a 200 retry, the log shows {delivery['attempts']}")
+
+
+@given("Cryptopay is holding back its notifications")
+def holding_back(emulator: EmulatorControl, request: pytest.FixtureRequest) -> None:
+    request.addfinalizer(emulator.resume_deliveries)  # released at the end, whatever the verdict
+    emulator.pause_deliveries()
+
+
+@when(parsers.cfparse('the "completed" notification reaches the merchant {times:d} times at once'),
+      target_fixture="resend")
+def first_delivery_storm(deposit: Deposit, times: int, emulator: EmulatorControl, cryptopay: CryptopayDriver,
+                         callback_sender: CallbackSender, evidence: Evidence) -> ResendResult:
+    result = resend_concurrently(deposit.invoice_id, times, emulator, cryptopay, callback_sender)
+    evidence.attach_json("First 'completed' notification, many copies at once", {
+        "how": result.how, "merchant_answers": {str(c): result.answers.count(c) for c in set(result.answers)}})
+    return result

@@ -60,6 +60,19 @@ class CreditsOnResend(_LooseLedger):
         return True
 
 
+class CheckThenInsert(_LooseLedger):
+    """Violates item 13 under concurrency, the textbook way: "if not already credited: credit", with no
+    constraint behind it. Sequential duplicates are caught; simultaneous first deliveries all pass the check."""
+
+    def credit(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
+        with self.engine.connect() as conn:
+            if conn.execute(select(loose_credits.c.id).where(loose_credits.c.invoice_id == invoice_id)).first():
+                return False
+        time.sleep(0.01)  # the defect being modelled: the window between the check and the insert, widened
+        self._insert(invoice_id, customer_id, amount, currency)
+        return True
+
+
 class RacingLedger(_LooseLedger):
     """The ledger half of races_on_duplicates (item 13): credits are "replaced" with Cryptopay's final amount by deleting
     the rows seen at check time and inserting a fresh one, with no constraint behind it."""
@@ -156,6 +169,7 @@ class TrustsCallbackBody(CallbackProcessor):
 VARIANTS: dict[str, dict] = {
     "credits_on_resend": {"ledger_cls": CreditsOnResend},
     "races_on_duplicates": {"processor_cls": RacesOnDuplicates, "ledger_cls": RacingLedger},
+    "check_then_insert": {"ledger_cls": CheckThenInsert},
     "credits_on_unresolved": {"processor_cls": CreditsOnUnresolved},
     "credits_original_amount": {"processor_cls": CreditsOriginalAmount},
     "skips_signature_check": {"processor_cls": SkipsSignatureCheck},

@@ -44,6 +44,12 @@ class EmulatorControl:
     def set_callback_url(self, url: str | None) -> dict:
         return self._call("PUT", "/settings", {"callback_url": url})
 
+    def pause_deliveries(self) -> dict:
+        return self._call("POST", "/deliveries/pause")
+
+    def resume_deliveries(self) -> dict:
+        return self._call("POST", "/deliveries/resume")
+
     def monitoring_decision(self, invoice_id: str, outcome: str) -> dict:
         return self._call("POST", f"/invoices/{invoice_id}/monitoring_decision", {"outcome": outcome})["data"]
 

@@ -74,6 +74,17 @@ def test_races_on_duplicates(tmp_path: Path, flavour: str) -> None:
                 assert credited == Decimal("100.00")
 
 
+def test_check_then_insert(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "check_then_insert", flavour) as shop:
+        invoice_id = _unseen(shop, "k")
+        body = callback_bytes("status_changed", shop.pay_in_full(invoice_id))
+        assert _post_at_once(shop, body) == {200}  # the very first delivery, 50 copies at once
+        credited = shop.balances("k")["EUR"]
+        assert credited >= Decimal("200.00") if flavour == "broken" else credited == Decimal("100.00")
+        assert [shop.post_callback(body).status_code for _ in range(2)] == [200, 200]
+        assert shop.balances("k")["EUR"] == credited  # one at a time, the check does catch duplicates
+
+
 def test_credits_on_unresolved(tmp_path: Path, flavour: str) -> None:
     with _shop(tmp_path, "credits_on_unresolved", flavour) as shop:
         invoice_id = shop.deposit("d")

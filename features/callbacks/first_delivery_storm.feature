@@ -1,0 +1,14 @@
+@checklist_13 @emulator_only
+Feature: The first "completed" notification arriving many times at once credits once
+  Duplicates can race each other before anything was credited. The merchant must still credit once, which
+  only a uniqueness rule enforced by its database guarantees.
+
+  Scenario: The very first "completed" notification arrives 50 times at once
+    Given a new customer
+    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And Cryptopay is holding back its notifications
+    And the customer has paid the exact amount of the deposit
+    And Cryptopay has reported the deposit as completed
+    When the "completed" notification reaches the merchant 50 times at once
+    Then the merchant acknowledged every notification
+    And the customer's balance still shows 100.00 EUR
