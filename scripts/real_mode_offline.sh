@@ -2,7 +2,7 @@
 # Proves real mode offline: the emulator and the reference merchant run as separate processes, configured to the
 # suite only through an env file, with no control API (payments by coin withdrawal, time only as it passes, the
 # emulator's clock scaled so a 10-minute expiry takes seconds). Extra arguments go to pytest, e.g. -n 4.
-#   bash scripts/real_mode_offline.sh [pytest args]        TIME_SCALE=120 by default
+#   bash scripts/real_mode_offline.sh [pytest args]   default args: -n 16 --dist load; TIME_SCALE=120 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -75,6 +75,11 @@ echo "  a 10-minute invoice expiry takes $("$PY" -c "print(round(600 / $TIME_SCA
 for key in $(compgen -e | grep -E '^(CRYPTOPAY_|MERCHANT_|EMULATOR_|PAYER|UNRESOLVED_POLICY_|OPERATOR_|WAIT_TIMEOUT|CERTIFY_ALLOW_)' || true); do
   unset "$key"
 done
+# Default: enough workers that xdist's load scheduling deals the scenarios out one or two per worker, so the
+# ten scenarios that each wait for an expiry run side by side (worksteal or fewer workers queue them behind
+# each other: a worker always holds its next test, which cannot be stolen).
+if [ $# -eq 0 ]; then set -- -n 16 --dist load; fi
+echo "  pytest steps $*" >&2
 start=$("$PY" -c 'import time; print(time.monotonic())')
 status=0
 CERTIFY_ENV_FILE=$ENV_FILE "$PY" -m pytest steps -p no:cacheprovider -q -rs --junitxml="$WORK/junit.xml" "$@" \
@@ -86,6 +91,10 @@ wall = time.monotonic() - start
 cases = [(float(c.get("time") or 0), c.get("name")) for c in ET.parse(junit).getroot().iter("testcase")
          if c.find("skipped") is None]
 longest = max(cases, default=(0.0, "(none ran)"))
+for case in ET.parse(junit).getroot().iter("testcase"):
+    skipped = case.find("skipped")
+    if skipped is not None:
+        print(f"  skipped: {case.get('name')}: {skipped.get('message', '')[:110]}", file=sys.stderr)
 print(f"real mode offline: wall time {wall:.1f} s; longest single scenario {longest[0]:.1f} s ({longest[1]}); "
       f"the longest wait Cryptopay imposes, a 10-minute expiry, is {600 / scale:.1f} s at x{scale:g}",
       file=sys.stderr)
