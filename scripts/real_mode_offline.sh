@@ -81,9 +81,17 @@ done
 if [ $# -eq 0 ]; then set -- -n 16 --dist load; fi
 echo "  pytest steps $*" >&2
 start=$("$PY" -c 'import time; print(time.monotonic())')
-status=0
+set +e
 CERTIFY_ENV_FILE=$ENV_FILE "$PY" -m pytest steps -p no:cacheprovider -q -rs --junitxml="$WORK/junit.xml" "$@" \
-  || status=$?
+  2>&1 | tee "$WORK/pytest.out"
+status=${PIPESTATUS[0]}
+set -e
+# Secret hygiene: none of this run's secrets may appear in its output or either process's log.
+for value in "$API_SECRET" "$CALLBACK_SECRET" "$PROBE_TOKEN"; do
+  if grep -qF -e "$value" "$WORK/pytest.out" "$WORK/emulator.log" "$WORK/merchant.log"; then
+    echo "real mode offline: a secret of this run appears in its output or logs" >&2; status=5
+  fi
+done
 "$PY" - "$start" "$WORK/junit.xml" "$TIME_SCALE" <<'PYEOF'
 import sys, time, xml.etree.ElementTree as ET
 start, junit, scale = float(sys.argv[1]), sys.argv[2], float(sys.argv[3])
