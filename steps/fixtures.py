@@ -12,7 +12,8 @@ from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter, ProbeMerchant
-from support.drivers.payers import EmulatorPayer, Payer
+from support.drivers.payers import Payer, PaymentNotPossible, build_payer
+from support.drivers.sql_adapter import SqlMerchant
 from support.evidence import Evidence, Redactor
 from support.preflight import preflight_problems
 from support.settings import Settings
@@ -32,7 +33,7 @@ def targets(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     with ExitStack() as stack:
         started = start_targets(settings, tmp_path_factory.mktemp("targets"), stack)
         record_secrets_for_scan(started.secrets() + settings.secrets())
-        problems = preflight_problems(started)
+        problems = preflight_problems(started, build_merchant(settings, started))
         if problems:
             pytest.exit("The go-live suite cannot reach its targets:\n" + "\n".join(f"  - {p}" for p in problems),
                         returncode=4)
@@ -70,9 +71,18 @@ def cryptopay(targets: Targets, evidence: Evidence) -> CryptopayDriver:
     return CryptopayDriver(targets.api_url, targets.api_key, targets.api_secret.reveal(), evidence.record_exchange)
 
 
-@pytest.fixture
-def merchant(targets: Targets) -> MerchantAdapter:
+def build_merchant(settings: Settings, targets: Targets) -> MerchantAdapter:
+    """The adapter .env chooses: the certification probe (default) or read-only SQL queries."""
+    if settings.merchant_adapter == "sql":
+        return SqlMerchant(settings.merchant_sql_url.reveal(), settings.merchant_sql_balance_query,
+                           settings.merchant_sql_invoice_query, deposit_url=targets.probe_url,
+                           deposit_token=targets.probe_token)
     return ProbeMerchant(targets.probe_url, targets.probe_token)
+
+
+@pytest.fixture(scope="session")
+def merchant(settings: Settings, targets: Targets) -> MerchantAdapter:
+    return build_merchant(settings, targets)
 
 
 @pytest.fixture
@@ -89,12 +99,11 @@ def emulator(control: EmulatorControl | None) -> EmulatorControl:
 
 
 @pytest.fixture
-def payer(settings: Settings, control: EmulatorControl | None) -> Payer:
-    if settings.payer == "emulator":
-        if control is None:
-            pytest.skip("PAYER=emulator needs the emulator's control API; choose another payer for this target")
-        return EmulatorPayer(control)
-    pytest.skip(f"payer {settings.payer!r} is not available yet")
+def payer(settings: Settings, control: EmulatorControl | None, cryptopay: CryptopayDriver) -> Payer:
+    try:
+        return build_payer(settings, control, cryptopay)
+    except PaymentNotPossible as exc:
+        pytest.skip(f"no way to pay invoices on this target: {exc}")
 
 
 @pytest.fixture
