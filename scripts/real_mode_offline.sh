@@ -2,12 +2,12 @@
 # Proves real mode offline: the emulator and the reference merchant run as separate processes, configured to the
 # suite only through an env file, with no control API (payments by coin withdrawal, time only as it passes, the
 # emulator's clock scaled so a 10-minute expiry takes seconds). Extra arguments go to pytest, e.g. -n 4.
-#   bash scripts/real_mode_offline.sh [pytest args]   default args: -n 16 --dist load; TIME_SCALE=120 by default
+#   bash scripts/real_mode_offline.sh [pytest args]   default: one xdist worker per scenario; TIME_SCALE=60 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY=${PYTHON:-$ROOT/.venv/bin/python}
-TIME_SCALE=${TIME_SCALE:-120}
+TIME_SCALE=${TIME_SCALE:-60}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/real-mode-offline.XXXXXX")
 chmod 700 "$WORK"
 PIDS=()
@@ -75,10 +75,14 @@ echo "  a 10-minute invoice expiry takes $("$PY" -c "print(round(600 / $TIME_SCA
 for key in $(compgen -e | grep -E '^(CRYPTOPAY_|MERCHANT_|EMULATOR_|PAYER|UNRESOLVED_POLICY_|OPERATOR_|WAIT_TIMEOUT|CERTIFY_ALLOW_)' || true); do
   unset "$key"
 done
-# Default: enough workers that xdist's load scheduling deals the scenarios out one or two per worker, so the
-# ten scenarios that each wait for an expiry run side by side (worksteal or fewer workers queue them behind
-# each other: a worker always holds its next test, which cannot be stolen).
-if [ $# -eq 0 ]; then set -- -n 16 --dist load; fi
+# Default: one worker per scenario, so the ten scenarios that each wait for an expiry all wait side by side.
+# With fewer workers xdist can queue two of them on one worker (it deals tests in pairs once there are two per
+# worker, and a worker's next test cannot be stolen), and the run takes two expiries instead of one.
+if [ $# -eq 0 ]; then
+  count=$(CERTIFY_ENV_FILE=$ENV_FILE "$PY" -m pytest steps --collect-only -q -p no:cacheprovider 2>/dev/null \
+    | sed -nE 's/^([0-9]+) tests? collected.*/\1/p')
+  set -- -n "${count:-16}" --dist load
+fi
 echo "  pytest steps $*" >&2
 start=$("$PY" -c 'import time; print(time.monotonic())')
 set +e
