@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date as format_date
 
 from cryptopay_emulator.auth import Authenticator, RateLimiter
 from cryptopay_emulator.backend import Backend
@@ -68,6 +69,13 @@ class EmulatorApp:
                                              RateLimiter(self.config.rate_limit_per_minute)))
         if self.config.control_enabled:
             app.register_blueprint(control_blueprint(self.backend, self.deliverer, self.withdrawals))
+
+        @app.after_request
+        def server_date(response: Response) -> Response:
+            # Cryptopay's "now", as any HTTP server states it; a scaled clock shows through, so a client without the
+            # control API can still tell when an invoice has expired.
+            response.headers["Date"] = format_date(self.clock.now())
+            return response
 
         @app.errorhandler(ApiError)
         def api_error(error: ApiError) -> Response:

@@ -20,7 +20,7 @@ def deposit_expires(cryptopay: CryptopayDriver, control: EmulatorControl | None,
                     evidence: Evidence, wait_timeout: float) -> None:
     invoice = cryptopay.invoice(deposit.invoice_id)
     let_time_pass_until(parse_time(invoice["expires_at"]), control, wait_timeout + 660,
-                        f"invoice {invoice['id']} expires at {invoice['expires_at']}")
+                        f"invoice {invoice['id']} expires at {invoice['expires_at']}", server_now=cryptopay.server_now)
     evidence.attach_text("Time passed", f"invoice expired at {invoice['expires_at']}")
 
 

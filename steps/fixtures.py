@@ -15,6 +15,7 @@ from support.drivers.merchant import Deposit, MerchantAdapter, ProbeMerchant
 from support.drivers.payers import Payer, PaymentNotPossible, build_payer
 from support.drivers.sql_adapter import SqlMerchant
 from support.evidence import Evidence, Redactor
+from support.operator import TerminalOut
 from support.preflight import preflight_problems
 from support.settings import Settings
 from support.targets import Targets, start_targets
@@ -99,9 +100,12 @@ def emulator(control: EmulatorControl | None) -> EmulatorControl:
 
 
 @pytest.fixture
-def payer(settings: Settings, control: EmulatorControl | None, cryptopay: CryptopayDriver) -> Payer:
+def payer(settings: Settings, control: EmulatorControl | None, cryptopay: CryptopayDriver,
+          pytestconfig: pytest.Config) -> Payer:
     try:
-        return build_payer(settings, control, cryptopay)
+        # Past pytest's capture: the operator must see the QR code and everyone the progress of long waits.
+        out = TerminalOut(pytestconfig.pluginmanager.getplugin("capturemanager"))
+        return build_payer(settings, control, cryptopay, out=out)
     except PaymentNotPossible as exc:
         pytest.skip(f"no way to pay invoices on this target: {exc}")
 

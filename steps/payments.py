@@ -20,6 +20,10 @@ def pay_share(cryptopay: CryptopayDriver, payer: Payer, deposit: Deposit, eviden
     pay_amount = Decimal(invoice["pay_amount"])
     amount = (pay_amount * SHARES[how]).quantize(pay_amount)  # keeps the coin's precision
     tx = payer.pay(invoice, amount, risk_level=risk_level)
+    qr = getattr(payer, "last_qr", None)  # an operator paid: keep the code they were shown
+    if qr is not None:
+        evidence.attach_svg("Payment QR code shown to the operator", qr.svg)
+        evidence.attach_text("Payment QR code (terminal)", qr.text)
     evidence.attach_json(f"Payment sent ({how}, {risk_level} risk)", {
         "invoice_id": invoice["id"], "address": invoice["address"], "pay_amount": invoice["pay_amount"],
         "sent": str(amount), "currency": invoice["pay_currency"], "transaction": tx})

@@ -84,7 +84,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     settings = config.stash[SETTINGS_KEY]
     info = {
-        "cryptopay_target": "embedded emulator" if settings.embedded_emulator else settings.cryptopay_api_url,
+        "cryptopay_target": settings.cryptopay_target,
         "merchant_target": ("embedded reference merchant (SQLite)" if settings.embedded_merchant
                             else settings.merchant_probe_url),
         "emulator_control": bool(settings.embedded_emulator or settings.emulator_control_url),

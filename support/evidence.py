@@ -55,6 +55,9 @@ class Evidence:
     def attach_text(self, name: str, text: str) -> None:
         allure.attach(self.redactor.text(text), name=name, attachment_type=allure.attachment_type.TEXT)
 
+    def attach_svg(self, name: str, svg: str) -> None:
+        allure.attach(svg, name=name, attachment_type=allure.attachment_type.SVG)
+
     def attach_exchanges(self) -> None:
         if not self.exchanges:
             return

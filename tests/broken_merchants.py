@@ -68,7 +68,7 @@ class CheckThenInsert(_LooseLedger):
         with self.engine.connect() as conn:
             if conn.execute(select(loose_credits.c.id).where(loose_credits.c.invoice_id == invoice_id)).first():
                 return False
-        time.sleep(0.01)  # the defect being modelled: the window between the check and the insert, widened
+        time.sleep(0.05)  # the defect being modelled: the window between the check and the insert, widened
         self._insert(invoice_id, customer_id, amount, currency)
         return True
 
