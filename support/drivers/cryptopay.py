@@ -1,7 +1,11 @@
 """What the suite reads from Cryptopay: invoices by id, by custom_id and in the list, waiting on their status."""
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Callable
+
+import requests
 
 from cryptopay_client import CryptopayClient, Exchange
 from support.waiting import wait_until
@@ -20,3 +24,8 @@ class CryptopayDriver:
                           lambda inv: inv["status"] == status and inv.get("status_context") == context,
                           timeout=timeout, expected=f"Cryptopay to report invoice {invoice_id} as {want}",
                           interval=0.05, max_interval=2.0)
+
+    def server_now(self) -> datetime:
+        """Cryptopay's clock, from the Date header every HTTP answer carries (an unauthenticated HEAD)."""
+        response = requests.head(self.client.base_url + "/", timeout=10)
+        return parsedate_to_datetime(response.headers["Date"])
