@@ -10,7 +10,9 @@ from pytest_bdd import given, parsers, then
 from steps.parameters import TYPES
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit, MerchantAdapter
+from support.drivers.emulator import EmulatorControl
 from support.evidence import Evidence
+from support.notifications import wait_until_settled
 from support.waiting import wait_until
 
 
@@ -54,8 +56,10 @@ def balance_still_shows(merchant: MerchantAdapter, customer: Customer, amount: D
 
 
 @then("the customer has not been credited")
-def not_credited(merchant: MerchantAdapter, customer: Customer, evidence: Evidence) -> None:
-    # Called only after the merchant has visibly processed the relevant notification, so "nothing" is final.
+def not_credited(merchant: MerchantAdapter, customer: Customer, evidence: Evidence, scenario_deposits: list[Deposit],
+                 control: EmulatorControl | None, wait_timeout: float) -> None:
+    # "Nothing" is only final once the merchant has answered every notification it was sent.
+    wait_until_settled([d.invoice_id for d in scenario_deposits], control, wait_timeout)
     balances = merchant.balances(customer.id)
     show_balance(evidence, customer, balances)
     assert all(v == 0 for v in balances.values()), (

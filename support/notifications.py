@@ -6,6 +6,7 @@ import json
 from support.drivers.callbacks import callback_body
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import MerchantAdapter
+from support.waiting import wait_until
 
 
 def delivered_events(invoice_id: str, control: EmulatorControl | None,
@@ -39,3 +40,14 @@ def earlier_callback_body(invoice_id: str, event: str, control: EmulatorControl 
                 return delivery["body"].encode()
     earlier = dict(invoice_now, status="new", status_context=None)
     return callback_body(event, earlier)
+
+
+def wait_until_settled(invoice_ids: list[str], control: EmulatorControl | None, timeout: float) -> None:
+    """Where Cryptopay's delivery log is visible, waits until every notification sent so far has been answered,
+    so a check that nothing happened is not made while the merchant is still acting on one."""
+    if control is None:
+        return
+    for invoice_id in invoice_ids:
+        wait_until(lambda: control.deliveries(invoice_id),
+                   lambda rows: all(d["state"] in ("delivered", "failed") for d in rows), timeout=timeout,
+                   expected=f"every notification for invoice {invoice_id} to be answered by the merchant")

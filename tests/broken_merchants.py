@@ -166,10 +166,34 @@ class TrustsCallbackBody(CallbackProcessor):
         return f"credited {amount} {currency}" if credited else "already credited: no change"
 
 
+class _WithoutCustomer:
+    """A Cryptopay client that drops customer_id from the invoices it creates; everything else passes through."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+    def create_invoice(self, **params):
+        params.pop("customer_id", None)
+        return self._client.create_invoice(**params)
+
+
+class LosesCustomerId(CallbackProcessor):
+    """Violates item 5 (several invoices, each found again): its checkout creates invoices without the customer,
+    so Cryptopay's list cannot find a customer's invoices."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cryptopay = _WithoutCustomer(self.cryptopay)
+
+
 VARIANTS: dict[str, dict] = {
     "credits_on_resend": {"ledger_cls": CreditsOnResend},
     "races_on_duplicates": {"processor_cls": RacesOnDuplicates, "ledger_cls": RacingLedger},
     "check_then_insert": {"ledger_cls": CheckThenInsert},
+    "loses_customer_id": {"processor_cls": LosesCustomerId},
     "credits_on_unresolved": {"processor_cls": CreditsOnUnresolved},
     "credits_original_amount": {"processor_cls": CreditsOriginalAmount},
     "skips_signature_check": {"processor_cls": SkipsSignatureCheck},

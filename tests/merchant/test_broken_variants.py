@@ -85,6 +85,13 @@ def test_check_then_insert(tmp_path: Path, flavour: str) -> None:
         assert shop.balances("k")["EUR"] == credited  # one at a time, the check does catch duplicates
 
 
+def test_loses_customer_id(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "loses_customer_id", flavour) as shop:
+        invoice_id = shop.deposit("m")
+        listed = [i["id"] for i in shop.client.list_invoices(customer_id="m")["data"]]
+        assert listed == ([] if flavour == "broken" else [invoice_id])
+
+
 def test_credits_on_unresolved(tmp_path: Path, flavour: str) -> None:
     with _shop(tmp_path, "credits_on_unresolved", flavour) as shop:
         invoice_id = shop.deposit("d")
