@@ -1,0 +1,75 @@
+"""Faults during the 'completed' delivery: the merchant answers 5xx, or answers after Cryptopay's 10-second
+limit (scaled down here). Cryptopay retries on its schedule and the customer ends up credited exactly once."""
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from reference_merchant.callbacks import CallbackProcessor
+from tests.merchant.harness import Shop, running_shop, sqlite_url
+from support.waiting import wait_until
+
+LIMIT = 0.3  # the emulator's answer limit for these tests, standing in for Cryptopay's 10 seconds
+
+
+def fails_first_completed() -> type[CallbackProcessor]:
+    tripped = threading.Event()  # one fault per test
+
+    class FailsFirstCompleted(CallbackProcessor):
+        """Fault injection: crashes while handling the first 'completed' callback, before anything is credited."""
+
+        def apply(self, deposit: dict, event: str, invoice: dict) -> str:
+            if event == "status_changed" and invoice["status"] == "completed" and not tripped.is_set():
+                tripped.set()
+                raise RuntimeError("injected fault: database went away mid-callback")
+            return super().apply(deposit, event, invoice)
+
+    return FailsFirstCompleted
+
+
+def slow_first_completed() -> type[CallbackProcessor]:
+    tripped = threading.Event()
+
+    class SlowFirstCompleted(CallbackProcessor):
+        """Fault injection: credits on the first 'completed' callback, then answers too late for Cryptopay."""
+
+        def apply(self, deposit: dict, event: str, invoice: dict) -> str:
+            outcome = super().apply(deposit, event, invoice)
+            if event == "status_changed" and invoice["status"] == "completed" and not tripped.is_set():
+                tripped.set()
+                time.sleep(LIMIT * 4)  # the fault itself: a merchant slower than Cryptopay's answer limit
+            return outcome
+
+    return SlowFirstCompleted
+
+
+def _completed_delivery(shop: Shop, invoice_id: str) -> dict | None:
+    return next((d for d in shop.control.deliveries(invoice_id)
+                 if d["event"] == "status_changed" and d["invoice_status"] == "completed"), None)
+
+
+def _retry_until_delivered(shop: Shop, invoice_id: str) -> dict:
+    failed = wait_until(lambda: _completed_delivery(shop, invoice_id),
+                        lambda d: bool(d and d["attempts"]), timeout=15, expected="a first attempt")
+    assert failed["state"] == "pending" and failed["attempts"][0]["status_code"] != 200, failed
+    shop.control.advance_clock(31)  # the first retry falls due 30 s after the failed attempt
+    return wait_until(lambda: _completed_delivery(shop, invoice_id), lambda d: d["state"] == "delivered",
+                      timeout=15, expected="the retried 'completed' callback to be delivered")
+
+
+@pytest.mark.parametrize(("fault", "first_answer"), [(fails_first_completed, 500), (slow_first_completed, None)])
+def test_after_a_failed_completed_delivery_the_retry_credits_exactly_once(tmp_path: Path, fault, first_answer) -> None:
+    with running_shop(sqlite_url(tmp_path), {"processor_cls": fault()}, callback_timeout_seconds=LIMIT) as shop:
+        invoice_id = shop.deposit("outage-customer")
+        shop.pay_in_full(invoice_id)
+        delivered = _retry_until_delivered(shop, invoice_id)
+        attempts = delivered["attempts"]
+        assert attempts[0]["status_code"] == first_answer and attempts[-1]["status_code"] == 200, attempts
+        if first_answer is None:
+            assert "no answer within" in attempts[0]["error"]
+        assert shop.balances("outage-customer") == {"EUR": Decimal("100.00")}
+        assert shop.credit_rows(invoice_id) == 1
