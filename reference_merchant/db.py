@@ -49,7 +49,7 @@ callback_log = Table(
 
 # Every wait is bounded well inside Cryptopay's 10-second answer limit: a callback that cannot get the database in
 # time answers non-2xx and is retried, instead of answering too late and being retried anyway.
-DB_WAIT_SECONDS = 3
+DB_WAIT_SECONDS = 8  # under the 10-second answer limit, with room for a burst of duplicates on SQLite
 
 
 def make_engine(url: str) -> Engine:

@@ -9,16 +9,17 @@ from reporting.results import Scenario
 from reporting.run_info import display_rows
 from support.checklist import ITEMS, item_title
 
-PASS, FAIL, NOT_RUN = "pass", "fail", "not run"
+PASS, PARTIAL, FAIL, NOT_RUN = "pass", "partial", "fail", "not run"
 
 
 def item_verdict(scenarios: list[Scenario]) -> str:
-    """Fail if any scenario did not pass or skip; pass if at least one passed; otherwise nothing proved it."""
+    """Fail if any scenario did not pass or skip; pass only if every scenario behind the item ran and passed;
+    partial if some passed and others could not run on this target (a skip is never counted as a pass)."""
     if any(s.status not in ("passed", "skipped") for s in scenarios):
         return FAIL
-    if any(s.status == "passed" for s in scenarios):
-        return PASS
-    return NOT_RUN
+    if not any(s.status == "passed" for s in scenarios):
+        return NOT_RUN
+    return PARTIAL if any(s.status == "skipped" for s in scenarios) else PASS
 
 
 def _scenario_row(scenario: Scenario) -> dict[str, Any]:
@@ -43,9 +44,12 @@ def build_summary(scenarios: list[Scenario], run_info: dict[str, Any]) -> dict[s
             "skip_reasons": sorted({s.skip_reason for s in behind if s.status == "skipped"}),
         })
     passed = sum(1 for item in items if item["verdict"] == PASS)
+    verdicts = {item["verdict"] for item in items}
+    overall = ("ready" if passed == len(ITEMS)
+               else "partially proven" if verdicts <= {PASS, PARTIAL} else "not ready")
     return {
         "report": "Cryptopay go-live certification",
-        "overall": "ready" if passed == len(ITEMS) else "not ready",
+        "overall": overall,
         "items_passed": passed,
         "items_total": len(ITEMS),
         "run": run_info,
@@ -59,12 +63,13 @@ def _md_cell(text: str) -> str:
 
 
 def render_markdown(summary: dict[str, Any]) -> str:
-    marks = {PASS: "PASS", FAIL: "FAIL", NOT_RUN: "NOT RUN"}
+    marks = {PASS: "PASS", PARTIAL: "PARTIAL", FAIL: "FAIL", NOT_RUN: "NOT RUN"}
     lines = [
         "# Cryptopay go-live summary",
         "",
         f"**Overall: {summary['overall'].upper()}** ({summary['items_passed']} of {summary['items_total']} "
-        "checklist items pass; ready only when all pass)",
+        "checklist items fully pass; ready only when all pass with every scenario run; PARTIAL means some of "
+        "an item's scenarios could not run on this target)",
         "",
         "## Run",
         "",

@@ -12,6 +12,11 @@ secrets=$(mktemp) && chmod 600 "$secrets"
 trap 'rm -f "$secrets"' EXIT
 CERTIFY_SECRETS_OUT="$secrets" .venv/bin/python -m pytest steps -p no:cacheprovider --alluredir="$results" -rs "$@"
 verdict=$?
-bash scripts/build_report.sh "$results" reports "$secrets" || { echo "evidence report not generated or not clean" >&2; exit 3; }
+if ! bash scripts/build_report.sh "$results" reports "$secrets"; then
+  # Never leave a report that failed its secret scan where people pick up the evidence.
+  rm -f reports/go-live-evidence.html reports/go-live-summary.md reports/go-live-summary.json
+  echo "evidence report not generated or not clean: nothing to attach" >&2
+  exit 3
+fi
 if [ $verdict -eq 0 ]; then echo "go-live certification: all scenarios passed"; else echo "go-live certification: FAILED (pytest exit $verdict)"; fi
 exit $verdict

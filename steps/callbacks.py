@@ -1,6 +1,7 @@
 """Steps about Cryptopay's notifications (callbacks): received, resent, late, forged, for unknown invoices."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -117,10 +118,16 @@ def notified_of(deposit: Deposit, control: EmulatorControl | None, merchant: Mer
     evidence.attach_json(f"Notifications for the deposit, from {source}", rows)
 
 
-@given("Cryptopay cannot reach the merchant", target_fixture="merchant_callback_url")
-def merchant_unreachable(emulator: EmulatorControl, evidence: Evidence, request: pytest.FixtureRequest) -> str:
-    original = emulator.callback_url()
-    request.addfinalizer(lambda: emulator.set_callback_url(original))  # restored even if the scenario fails
+@dataclass(frozen=True)
+class SavedCallbackUrl:
+    url: str | None
+
+
+@given("Cryptopay cannot reach the merchant", target_fixture="saved_callback_url")
+def merchant_unreachable(emulator: EmulatorControl, evidence: Evidence,
+                         request: pytest.FixtureRequest) -> SavedCallbackUrl:
+    original = SavedCallbackUrl(emulator.callback_url())
+    request.addfinalizer(lambda: emulator.set_callback_url(original.url))  # restored even if the scenario fails
     emulator.set_callback_url(closed_port_url())
     evidence.attach_text("Outage", "Cryptopay's callback URL now leads to a closed port (connection refused)")
     return original
@@ -132,8 +139,8 @@ def delivery_failed(emulator: EmulatorControl, deposit: Deposit, evidence: Evide
 
 
 @when("the merchant is reachable again and Cryptopay's first retry falls due")
-def merchant_back(emulator: EmulatorControl, merchant_callback_url: str, evidence: Evidence) -> None:
-    emulator.set_callback_url(merchant_callback_url)
+def merchant_back(emulator: EmulatorControl, saved_callback_url: SavedCallbackUrl, evidence: Evidence) -> None:
+    emulator.set_callback_url(saved_callback_url.url)
     emulator.advance_clock(31)  # the first retry is due 30 s after the failed attempt
     evidence.attach_text("Recovery", "callback URL restored; emulator clock advanced 31 s")
 

@@ -87,12 +87,22 @@ def merchant_still_records(merchant: MerchantAdapter, deposit: Deposit, status: 
         f"the merchant should still record {status}, it records {recorded}")
 
 
+@then("Cryptopay does not report the deposit as completed")
+def cryptopay_not_completed(cryptopay: CryptopayDriver, deposit: Deposit, evidence: Evidence) -> None:
+    invoice = cryptopay.invoice(deposit.invoice_id)
+    evidence.attach_json("Invoice as Cryptopay reports it", invoice)
+    assert invoice["status"] != "completed", f"a partly paid invoice must not be completed: {invoice['status']}"
+
+
 @then("the merchant's recorded status matches Cryptopay's")
 def statuses_match(merchant: MerchantAdapter, cryptopay: CryptopayDriver, deposit: Deposit, evidence: Evidence,
                    wait_timeout: float) -> None:
-    invoice = cryptopay.invoice(deposit.invoice_id)
-    recorded = wait_merchant_status(merchant, deposit, invoice["status"], invoice.get("status_context"),
-                                    wait_timeout)
-    evidence.attach_json("Cryptopay's status and the merchant's", {
-        "cryptopay": {"status": invoice["status"], "status_context": invoice.get("status_context")},
-        "merchant": recorded})
+    def both() -> dict:
+        invoice = cryptopay.invoice(deposit.invoice_id)  # re-read each time: Cryptopay's status may move on
+        recorded = merchant.recorded_invoice(deposit.invoice_id) or {}
+        return {"cryptopay": {"status": invoice["status"], "status_context": invoice.get("status_context")},
+                "merchant": {"status": recorded.get("status"), "status_context": recorded.get("status_context")}}
+
+    seen = wait_until(both, lambda pair: pair["cryptopay"] == pair["merchant"], timeout=wait_timeout,
+                      expected=f"the merchant's record of invoice {deposit.invoice_id} to match Cryptopay's")
+    evidence.attach_json("Cryptopay's status and the merchant's", seen)

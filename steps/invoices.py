@@ -30,9 +30,13 @@ def each_found(cryptopay: CryptopayDriver, several: list[Deposit], evidence: Evi
     for deposit in several:
         by_id = cryptopay.invoice(deposit.invoice_id)
         by_custom_id = cryptopay.client.retrieve_invoice_by_custom_id(deposit.custom_id)
-        assert by_custom_id["id"] == by_id["id"] == deposit.invoice_id
-        assert Decimal(by_id["price_amount"]) == deposit.price_amount
-        assert (by_id["price_currency"], by_id["pay_currency"]) == (deposit.price_currency, deposit.pay_currency)
+        assert by_custom_id["id"] == by_id["id"] == deposit.invoice_id, (
+            f"custom id {deposit.custom_id} finds invoice {by_custom_id['id']}, not {deposit.invoice_id}")
+        assert Decimal(by_id["price_amount"]) == deposit.price_amount, (
+            f"invoice {by_id['id']} is priced {by_id['price_amount']}, the deposit asked for {deposit.price_amount}")
+        assert (by_id["price_currency"], by_id["pay_currency"]) == (deposit.price_currency, deposit.pay_currency), (
+            f"invoice {by_id['id']} is {by_id['price_currency']}/{by_id['pay_currency']}, the deposit asked for "
+            f"{deposit.price_currency}/{deposit.pay_currency}")
         rows.append({"invoice_id": by_id["id"], "custom_id": by_id["custom_id"],
                      "price": f"{by_id['price_amount']} {by_id['price_currency']}",
                      "pay": f"{by_id['pay_amount']} {by_id['pay_currency']}"})
@@ -46,4 +50,4 @@ def listed(cryptopay: CryptopayDriver, customer: Customer, several: list[Deposit
     evidence.attach_json("Invoice list for the customer", {"ids": listed_ids, "meta": listing["meta"]})
     assert listed_ids == [d.invoice_id for d in reversed(several)], (
         f"expected the deposits newest first, the list shows {listed_ids}")
-    assert listing["meta"]["total"] == len(several)
+    assert listing["meta"]["total"] == len(several), f"the list counts {listing['meta']['total']} invoices"

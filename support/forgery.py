@@ -17,9 +17,9 @@ def send_bad_callback(kind: str, invoice: dict, sender: CallbackSender) -> int:
     body = claimed_completed(invoice)
     if kind == "forged":  # signed, but with a secret that is not the account's
         return sender.post(body, callback_signature("not-the-callback-secret", body))
-    if kind == "tampered":  # a genuine signature of the body, then one byte changed
+    if kind == "tampered":  # a genuine signature of the body, then the amount changed (one byte added)
         signature = sender.sign(body)
-        return sender.post(body.replace(b'"status_changed"', b'"status_changeD"', 1), signature)
+        return sender.post(body.replace(b'"price_amount":"', b'"price_amount":"9', 1), signature)
     if kind == "unsigned":
         return sender.post(body, None)
     if kind == "misdirected":  # a genuine signature, but of another body

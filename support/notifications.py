@@ -48,6 +48,6 @@ def wait_until_settled(invoice_ids: list[str], control: EmulatorControl | None, 
     if control is None:
         return
     for invoice_id in invoice_ids:
-        wait_until(lambda: control.deliveries(invoice_id),
-                   lambda rows: all(d["state"] in ("delivered", "failed") for d in rows), timeout=timeout,
-                   expected=f"every notification for invoice {invoice_id} to be answered by the merchant")
+        # An attempt is logged once the merchant's answer (or its failure) is in, so "attempted" means settled.
+        wait_until(lambda: control.deliveries(invoice_id), lambda rows: all(d["attempts"] for d in rows),
+                   timeout=timeout, expected=f"every notification for invoice {invoice_id} to reach the merchant")

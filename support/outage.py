@@ -9,11 +9,12 @@ from support.waiting import wait_until
 
 
 def closed_port_url() -> str:
-    # Bind, note the port, close: nothing listens there afterwards, so connections are refused at once.
+    # Bind, note the port, close: nothing listens there afterwards, so connections are refused at once. On
+    # 127.0.0.2, because every server of the suite binds 127.0.0.1 and could otherwise be given the same port.
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.2", 0))
         port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/callbacks/unreachable"
+    return f"http://127.0.0.2:{port}/callbacks/unreachable"
 
 
 def completed_delivery(control: EmulatorControl, invoice_id: str) -> dict | None:

@@ -30,7 +30,10 @@ class SignOffReport:
         return [team for team in TEAMS if team not in present]
 
 
-def check_signoff(path: Path, today: date) -> SignOffReport:
+EXAMPLE_MARK = "(reference merchant)"
+
+
+def check_signoff(path: Path, today: date, example_allowed: bool = False) -> SignOffReport:
     if not path.is_file():
         return SignOffReport(str(path), [], [f"sign-off file {path} does not exist (see signoff.example.yml)"])
     try:
@@ -48,6 +51,9 @@ def check_signoff(path: Path, today: date) -> SignOffReport:
         else:
             accepted.append(SignOff(entry["team"], entry["name"].strip(), _as_date(entry["date"]),
                                     entry["acknowledged"].strip()))
+    if not example_allowed and any(EXAMPLE_MARK in s.name for s in accepted):
+        problems.append("the sign-off is the reference merchant's example; your own teams must sign "
+                        "(copy signoff.example.yml and set GO_LIVE_SIGNOFF_FILE)")
     return SignOffReport(str(path), accepted, problems)
 
 

@@ -18,6 +18,6 @@ Feature: Customers are credited for completed deposits, and only for those
   Scenario: A confirmed payment that does not complete the invoice credits nothing
     When the customer pays only half of the deposit
     Then Cryptopay notified the merchant of the payment and its confirmation
-    And Cryptopay reports the deposit as new
-    And the merchant records the deposit as new
+    And Cryptopay does not report the deposit as completed
+    And the merchant's recorded status matches Cryptopay's
     And the customer has not been credited

@@ -35,7 +35,9 @@ EXPECTED_FAILURES = {
                                 "test_an_overpaid_deposit_recalculated_at_the_current_rate_credits_the_new_higher_price",
                                 "test_a_late_payment_recalculated_at_the_current_rate_credits_the_new_price"],
     "skips_signature_check": ["test_a_kind_completed_notification_is_refused[forged]",
-                              "test_a_kind_completed_notification_is_refused[unsigned]"],
+                              "test_a_kind_completed_notification_is_refused[tampered]",
+                              "test_a_kind_completed_notification_is_refused[unsigned]",
+                              "test_a_kind_completed_notification_is_refused[misdirected]"],
     "credits_on_transaction_confirmed": ["test_a_confirmed_payment_that_does_not_complete_the_invoice_credits_nothing"],
     "trusts_callback_body": ["test_a_late_payment_seen_notification_does_not_move_an_underpaid_deposit_back"],
     "ignores_status_changes": ["test_every_notification_of_a_paid_deposit_is_acknowledged_and_followed",
@@ -78,7 +80,7 @@ def test_a_declared_policy_that_differs_from_the_account_setting_fails_item_4(tm
 
 @pytest.mark.slow
 def test_a_missing_team_in_the_signoff_fails_item_14(tmp_path: Path) -> None:
-    signoff = tmp_path / "signoff.yml"
+    signoff = tmp_path / "incomplete-signoff.yml"
     signoff.write_text("acknowledgements:\n  - team: Support\n    name: Ada\n    date: 2026-01-05\n"
                        "    acknowledged: Held deposits are explained to customers as pending review.\n")
     with certification_stack(tmp_path) as stack:

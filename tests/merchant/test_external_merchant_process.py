@@ -14,6 +14,8 @@ from typing import Iterator
 
 import pytest
 
+from tests.certification.harness import own_signoff
+
 from cryptopay_emulator import EmulatorConfig, create_app as create_emulator
 from support.servers import ServerThread
 
@@ -70,7 +72,8 @@ def emulator_and_merchant(tmp_path: Path) -> Iterator[dict[str, str]]:
 @pytest.mark.slow
 def test_the_unchanged_suite_passes_against_the_reference_merchant_as_a_separate_process(
         emulator_and_merchant: dict[str, str], tmp_path: Path) -> None:
-    env = {**_clean_env(), **emulator_and_merchant, "CERTIFY_ENV_FILE": "/dev/null"}
+    env = {**_clean_env(), **emulator_and_merchant, "CERTIFY_ENV_FILE": "/dev/null",
+           "GO_LIVE_SIGNOFF_FILE": str(own_signoff(tmp_path))}
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "steps", "-q", "-p", "no:cacheprovider", "-rfEs",
          f"--basetemp={tmp_path / 'suite'}"], cwd=ROOT, env=env, capture_output=True, text=True,

@@ -13,7 +13,7 @@ from reference_merchant.callbacks import CallbackProcessor
 from tests.merchant.harness import Shop, running_shop, sqlite_url
 from support.waiting import wait_until
 
-LIMIT = 0.3  # the emulator's answer limit for these tests, standing in for Cryptopay's 10 seconds
+LIMIT = 2.0  # the emulator's answer limit for these tests, standing in for Cryptopay's 10 seconds
 
 
 def fails_first_completed() -> type[CallbackProcessor]:
@@ -41,7 +41,7 @@ def slow_first_completed() -> type[CallbackProcessor]:
             outcome = super().apply(deposit, event, invoice)
             if event == "status_changed" and invoice["status"] == "completed" and not tripped.is_set():
                 tripped.set()
-                time.sleep(LIMIT * 4)  # the fault itself: a merchant slower than Cryptopay's answer limit
+                time.sleep(LIMIT * 1.5)  # the fault itself: a merchant slower than Cryptopay's answer limit
             return outcome
 
     return SlowFirstCompleted

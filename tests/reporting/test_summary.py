@@ -55,14 +55,15 @@ def test_only_skipped_scenarios_mean_not_run_with_the_reasons(tmp_path: Path) ->
     assert item["scenarios"][0]["skip_reason"] == "needs the emulator's control API"
 
 
-def test_passed_beside_skipped_passes_and_still_lists_the_skip(tmp_path: Path) -> None:
+def test_passed_beside_skipped_is_only_partial_and_the_run_not_ready(tmp_path: Path) -> None:
     write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
     write_result(tmp_path, "held payment", "skipped", [14], message="Skipped: emulator only")
     summary = _summary(tmp_path)
     item = _item(summary, 14)
-    assert item["verdict"] == "pass" and item["skipped"] == 1
+    assert item["verdict"] == "partial" and item["skipped"] == 1
     assert item["skip_reasons"] == ["emulator only"]
-    assert "| PASS, 1 skipped | 1 / 1 / 2 |" in render_markdown(summary)
+    assert "| PARTIAL, 1 skipped | 1 / 1 / 2 |" in render_markdown(summary)
+    assert summary["overall"] == "partially proven" and _item(summary, 13)["verdict"] == "pass"
 
 
 def test_an_item_without_any_scenario_is_not_run_and_the_run_not_ready(tmp_path: Path) -> None:
