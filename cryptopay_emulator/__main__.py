@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import secrets
 import sys
@@ -18,8 +19,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--api-key", default=None, help="default: random")
-    parser.add_argument("--api-secret", default=None, help="default: random (then printed, so you can sign)")
-    parser.add_argument("--callback-secret", default=None, help="default: random (then printed)")
+    parser.add_argument("--api-secret", default=None,
+                        help="default: $CRYPTOPAY_EMULATOR_API_SECRET, else random (then printed, so you can sign)")
+    parser.add_argument("--callback-secret", default=None,
+                        help="default: $CRYPTOPAY_EMULATOR_CALLBACK_SECRET, else random (then printed)")
     parser.add_argument("--callback-url", default=None, help="the account's Callback URL")
     parser.add_argument("--callback-timeout", type=float, default=10.0, help="seconds before a callback fails")
     parser.add_argument("--time-scale", type=float, default=1.0, help="emulated seconds per real second")
@@ -35,6 +38,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # Secrets may come from the environment, so they never show in the process list (/proc/*/cmdline).
+    args.api_secret = args.api_secret or os.environ.get("CRYPTOPAY_EMULATOR_API_SECRET") or None
+    args.callback_secret = args.callback_secret or os.environ.get("CRYPTOPAY_EMULATOR_CALLBACK_SECRET") or None
     balances = dict(DEFAULT_BALANCES)
     for item in args.balance:
         currency, _, amount = item.partition("=")

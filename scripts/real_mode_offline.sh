@@ -49,8 +49,9 @@ CALLBACK_URL=$(json_field "$MERCHANT" callback_url)
 
 # --rate-limit 0: the scaled run packs an hour of sandbox traffic into a minute; the real limit is 200/min.
 # --opt=value: a random secret may start with "-", which argparse would take for an option.
+CRYPTOPAY_EMULATOR_API_SECRET="$API_SECRET" CRYPTOPAY_EMULATOR_CALLBACK_SECRET="$CALLBACK_SECRET" \
 "$PY" -m cryptopay_emulator --port="$EMULATOR_PORT" --callback-url="$CALLBACK_URL" --api-key="$API_KEY" \
-  --api-secret="$API_SECRET" --callback-secret="$CALLBACK_SECRET" --time-scale="$TIME_SCALE" --no-control \
+  --time-scale="$TIME_SCALE" --no-control \
   --rate-limit=0 >"$WORK/emulator.json" 2>"$WORK/emulator.log" &
 PIDS+=($!)
 first_json "emulator" "$WORK/emulator.json" "${PIDS[-1]}" "$WORK/emulator.log" >/dev/null

@@ -68,8 +68,9 @@ def scenario_deposits() -> list[Deposit]:
 
 
 @pytest.fixture
-def cryptopay(targets: Targets, evidence: Evidence) -> CryptopayDriver:
-    return CryptopayDriver(targets.api_url, targets.api_key, targets.api_secret.reveal(), evidence.record_exchange)
+def cryptopay(settings: Settings, targets: Targets, evidence: Evidence) -> CryptopayDriver:
+    return CryptopayDriver(targets.api_url, targets.api_key, targets.api_secret.reveal(), evidence.record_exchange,
+                           poll_max_seconds=2.0 if settings.embedded_emulator else 10.0)
 
 
 def build_merchant(settings: Settings, targets: Targets) -> MerchantAdapter:

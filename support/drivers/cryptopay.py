@@ -12,8 +12,11 @@ from support.waiting import wait_until
 
 
 class CryptopayDriver:
-    def __init__(self, api_url: str, api_key: str, api_secret: str, on_exchange: Callable[[Exchange], None]):
+    def __init__(self, api_url: str, api_key: str, api_secret: str, on_exchange: Callable[[Exchange], None],
+                 poll_max_seconds: float = 2.0):
         self.client = CryptopayClient(api_url, api_key, api_secret, on_exchange=on_exchange)
+        # The real sandbox allows 200 requests a minute per key, shared by every worker and by the merchant.
+        self._poll_max = poll_max_seconds
 
     def invoice(self, invoice_id: str) -> dict:
         return self.client.retrieve_invoice(invoice_id)
@@ -23,7 +26,7 @@ class CryptopayDriver:
         return wait_until(lambda: self.invoice(invoice_id),
                           lambda inv: inv["status"] == status and inv.get("status_context") == context,
                           timeout=timeout, expected=f"Cryptopay to report invoice {invoice_id} as {want}",
-                          interval=0.05, max_interval=2.0)
+                          interval=0.05, max_interval=self._poll_max)
 
     def server_now(self) -> datetime:
         """Cryptopay's clock, from the Date header every HTTP answer carries (an unauthenticated HEAD)."""
