@@ -14,7 +14,7 @@ from cryptopay_emulator.auth import Authenticator, RateLimiter
 from cryptopay_emulator.backend import Backend
 from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.delivery import RESPONSE_LIMIT_SECONDS, Deliverer, Endpoint
-from cryptopay_emulator.errors import ApiError, Unauthenticated
+from cryptopay_emulator.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, Unauthenticated
 from cryptopay_emulator.routes_api import api_blueprint, render
 from cryptopay_emulator.routes_control import control_blueprint
 from cryptopay_emulator.withdrawals import WithdrawalDesk
@@ -86,9 +86,7 @@ class EmulatorApp:
         @app.errorhandler(HTTPException)
         def http_error(error: HTTPException) -> Response:
             # Unknown routes and wrong methods still answer in the real envelope.
-            code = {404: "not_found", 405: "method_not_allowed"}.get(error.code or 400, "bad_request")
-            err = ApiError(code.replace("_", " "))
-            err.status, err.code = error.code or 400, code
+            err = {404: NotFound, 405: MethodNotAllowed}.get(error.code or 400, BadRequest)()
             return render(err.envelope(), err.status)
 
         return app

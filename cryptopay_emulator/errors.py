@@ -32,6 +32,14 @@ class NotFound(ApiError):
     status, code, message = 404, "not_found", "not found"
 
 
+class MethodNotAllowed(ApiError):
+    status, code, message = 405, "method_not_allowed", "method not allowed"
+
+
+class BadRequest(ApiError):
+    status, code, message = 400, "bad_request", "bad request"
+
+
 class DuplicateCustomId(ApiError):
     status, code, message = 409, "duplicate_custom_id", "duplicate custom id"
 
