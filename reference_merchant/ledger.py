@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -48,9 +48,13 @@ class Ledger:
             return conn.execute(select(credits.c.id).where(credits.c.invoice_id == invoice_id)).first() is not None
 
     def balances(self, customer_id: str) -> dict[str, str]:
+        return self.balances_from(credits, customer_id)
+
+    def balances_from(self, table: Table, customer_id: str) -> dict[str, str]:
+        """Sums a customer's credit rows per currency, in Decimal, from amounts stored as strings."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(credits.c.amount, credits.c.currency)
-                                .where(credits.c.customer_id == customer_id)).all()
+            rows = conn.execute(select(table.c.amount, table.c.currency)
+                                .where(table.c.customer_id == customer_id)).all()
         totals: dict[str, Decimal] = {}
         for amount, currency in rows:
             totals[currency] = totals.get(currency, Decimal("0")) + Decimal(amount)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from reference_merchant.callbacks import CallbackProcessor
 from reference_merchant.db import deposits
-from reference_merchant.ledger import Ledger, format_amount
+from reference_merchant.ledger import Ledger
 
 # The broken ledgers keep their credits in a table WITHOUT the UNIQUE(invoice_id) constraint.
 _loose = MetaData()
@@ -42,13 +42,7 @@ class _LooseLedger(Ledger):
                                                       credited_at=datetime.now(timezone.utc)))
 
     def balances(self, customer_id: str) -> dict[str, str]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(loose_credits.c.amount, loose_credits.c.currency)
-                                .where(loose_credits.c.customer_id == customer_id)).all()
-        totals: dict[str, Decimal] = {}
-        for amount, currency in rows:
-            totals[currency] = totals.get(currency, Decimal("0")) + Decimal(amount)
-        return {currency: format_amount(total, currency) for currency, total in sorted(totals.items())}
+        return self.balances_from(loose_credits, customer_id)
 
 
 class CreditsOnResend(_LooseLedger):
