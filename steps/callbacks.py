@@ -15,7 +15,7 @@ from support.drivers.merchant import Deposit, MerchantAdapter
 from support.drivers.payers import Payer
 from support.evidence import Evidence
 from support.forgery import send_bad_callback
-from support.notifications import delivered_events, earlier_callback_body
+from support.notifications import delivered_events, earlier_callback_body, events_acknowledged
 from support.outage import closed_port_url, completed_delivery, wait_for_failed_attempt
 from support.resend import ResendResult, resend_concurrently, resend_once
 from support.waiting import wait_until
@@ -107,14 +107,10 @@ def notified_of(deposit: Deposit, control: EmulatorControl | None, merchant: Mer
         pytest.skip("neither Cryptopay's delivery log nor the merchant's callback log is visible to the suite; "
                     "offer the probe extension GET /invoices/{id}/callbacks to prove this item")
 
-    def delivered(rows: list[dict]) -> bool:
-        ok = [r["event"] for r in rows if 200 in r["answers"] or r["state"] in ("delivered",)
-              or str(r["state"]).startswith(("credited", "recorded", "already", "kept"))]
-        return all(e in ok for e in wanted)
-
     source = found[0]
-    rows = wait_until(lambda: delivered_events(deposit.invoice_id, control, merchant)[1], delivered,
-                      timeout=wait_timeout, expected=f"notifications {wanted} delivered and acknowledged")
+    rows = wait_until(lambda: delivered_events(deposit.invoice_id, control, merchant)[1],
+                      lambda rows: events_acknowledged(rows, wanted), timeout=wait_timeout,
+                      expected=f"notifications {wanted} delivered and acknowledged")
     evidence.attach_json(f"Notifications for the deposit, from {source}", rows)
 
 

@@ -31,6 +31,18 @@ def delivered_events(invoice_id: str, control: EmulatorControl | None,
     return "the merchant's callback log (probe extension)", rows
 
 
+# Outcomes the reference merchant's callback log records for a notification it accepted and acted on; a
+# merchant's own log (probe extension) is read the same way.
+ACCEPTED_OUTCOMES = ("credited", "recorded", "already", "kept")
+
+
+def events_acknowledged(rows: list[dict], events: list[str]) -> bool:
+    """Every wanted event has a delivery the merchant answered 200 (Cryptopay's log) or accepted (its own log)."""
+    done = {row["event"] for row in rows
+            if 200 in row["answers"] or row["state"] == "delivered" or str(row["state"]).startswith(ACCEPTED_OUTCOMES)}
+    return all(event in done for event in events)
+
+
 def earlier_callback_body(invoice_id: str, event: str, control: EmulatorControl | None,
                           invoice_now: dict) -> bytes:
     """The body of an earlier notification: captured if the log shows it, else rebuilt with the earlier status."""
