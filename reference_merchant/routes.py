@@ -51,8 +51,9 @@ def probe_blueprint(token: str, processor: CallbackProcessor, ledger: Ledger) ->
         custom_id = f"deposit-{uuid.uuid4()}"
         params = {"price_amount": body["price_amount"], "price_currency": body["price_currency"],
                   "pay_currency": body["pay_currency"], "customer_id": body["customer_id"], "custom_id": custom_id}
-        if body.get("network"):
-            params["network"] = body["network"]
+        for optional in ("network", "description"):
+            if body.get(optional):
+                params[optional] = body[optional]
         # Recorded first: the invoice's first callback can arrive before Cryptopay's answer to this call does.
         deposits.request(custom_id, body["customer_id"], body["price_amount"], body["price_currency"])
         try:
@@ -85,7 +86,8 @@ def probe_blueprint(token: str, processor: CallbackProcessor, ledger: Ledger) ->
     return bp
 
 
-FIELD_LIMITS = {"customer_id": 128, "price_amount": 40, "price_currency": 16, "pay_currency": 16, "network": 64}
+FIELD_LIMITS = {"customer_id": 128, "price_amount": 40, "price_currency": 16, "pay_currency": 16, "network": 64,
+                "description": 255}
 
 
 def _deposit_problem(body: object) -> str | None:
@@ -97,6 +99,8 @@ def _deposit_problem(body: object) -> str | None:
             return f"{key} is required and must be a non-empty string"
     if body.get("network") is not None and (not isinstance(body["network"], str) or not body["network"].strip()):
         return "network, when given, must be a non-empty string"
+    if body.get("description") is not None and not isinstance(body["description"], str):
+        return "description, when given, must be a string"
     for key, limit in FIELD_LIMITS.items():
         if isinstance(body.get(key), str) and len(body[key]) > limit:
             return f"{key} must be at most {limit} characters"

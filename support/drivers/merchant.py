@@ -18,6 +18,14 @@ class Deposit:
     price_amount: Decimal
     price_currency: str
     pay_currency: str
+    description: str | None = None
+
+
+def deposit_description(customer_id: str) -> str:
+    """The text every suite deposit carries to Cryptopay: business-neutral, visible in the dashboard, and with
+    characters (&, <, >, accents, a dash) whose JSON encodings differ between encoders, so a callback body
+    carrying it cannot be re-serialised to the bytes Cryptopay signed."""
+    return f"Dépôt <café> & crème — {customer_id}"
 
 
 class MerchantError(AssertionError):
@@ -25,7 +33,8 @@ class MerchantError(AssertionError):
 
 
 class MerchantAdapter(Protocol):
-    def create_deposit(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str) -> Deposit: ...
+    def create_deposit(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str,
+                       description: str | None = None) -> Deposit: ...
     def balances(self, customer_id: str) -> dict[str, Decimal]: ...
     def recorded_invoice(self, invoice_id: str) -> dict | None: ...
     def received_callbacks(self, invoice_id: str) -> list[dict] | None: ...
@@ -50,14 +59,18 @@ class ProbeMerchant:
         except requests.RequestException as exc:
             raise MerchantError(f"merchant probe unreachable at {self.probe_url} ({type(exc).__name__})") from None
 
-    def create_deposit(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str) -> Deposit:
+    def create_deposit(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str,
+                       description: str | None = None) -> Deposit:
         body = {"customer_id": customer_id, "price_amount": str(amount), "price_currency": currency,
                 "pay_currency": pay_currency}
+        if description is not None:
+            body["description"] = description
         response = self._request("POST", "/deposits", json=body)
         if response.status_code != 201:
             raise MerchantError(f"merchant refused the deposit request: {response.status_code} {response.text[:300]}")
         data = response.json()
-        return Deposit(customer_id, data["invoice_id"], data["custom_id"], amount, currency, pay_currency)
+        return Deposit(customer_id, data["invoice_id"], data["custom_id"], amount, currency, pay_currency,
+                       description)
 
     def balances(self, customer_id: str) -> dict[str, Decimal]:
         response = self._request("GET", f"/customers/{customer_id}/balance")

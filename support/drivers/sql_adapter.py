@@ -56,10 +56,11 @@ class SqlMerchant:
             raise MerchantError(f"merchant database query failed at {self._display_url} "
                                 f"({type(exc).__name__})") from None
 
-    def create_deposit(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str) -> Deposit:
+    def create_deposit(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str,
+                       description: str | None = None) -> Deposit:
         if self._deposits is None:
             raise MerchantError(NO_DEPOSITS)
-        return self._deposits.create_deposit(customer_id, amount, currency, pay_currency)
+        return self._deposits.create_deposit(customer_id, amount, currency, pay_currency, description)
 
     def balances(self, customer_id: str) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}

@@ -74,7 +74,8 @@ def test_every_documented_operation_and_status_matches_the_reference_merchant(sh
     def call(method: str, path: str, **kwargs) -> dict:
         return contract.check(shop.probe(method, path, **kwargs), prefix)
 
-    request = {"customer_id": "olga", "price_amount": "100.00", "price_currency": "EUR", "pay_currency": "BTC"}
+    request = {"customer_id": "olga", "price_amount": "100.00", "price_currency": "EUR", "pay_currency": "BTC",
+               "description": "Dépôt <café> & crème — olga"}
     jsonschema.Draft4Validator(contract.request_schema("POST", "/deposits")).validate(request)
     created = call("POST", "/deposits", json=request)
     invoice_id = created["invoice_id"]

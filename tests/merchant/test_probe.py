@@ -23,7 +23,8 @@ def _counts(shop: Shop) -> tuple[int, int]:
     None, [], "text", {}, {**GOOD, "customer_id": ""}, {**GOOD, "customer_id": 7}, {**GOOD, "price_amount": 10},
     {**GOOD, "price_amount": 10.5}, {**GOOD, "price_amount": "ten"}, {**GOOD, "price_amount": "-1"},
     {**GOOD, "price_amount": "0"}, {**GOOD, "price_amount": "NaN"}, {**GOOD, "price_amount": "Infinity"},
-    {**GOOD, "customer_id": "x" * 129}, {**GOOD, "network": ""}, {**GOOD, "pay_currency": None}])
+    {**GOOD, "customer_id": "x" * 129}, {**GOOD, "network": ""}, {**GOOD, "pay_currency": None},
+    {**GOOD, "description": "x" * 256}, {**GOOD, "description": 7}])
 def test_bad_deposit_requests_are_refused_and_create_nothing(shop: Shop, body: object) -> None:
     before = _counts(shop)
     response = shop.probe("POST", "/deposits", json=body)
@@ -37,6 +38,13 @@ def test_a_deposit_cryptopay_refuses_leaves_no_record(shop: Shop) -> None:
     response = shop.probe("POST", "/deposits", json={**GOOD, "price_currency": "XXX"})
     assert response.status_code == 502 and response.json()["error"]["code"] == "cryptopay_error"
     assert _counts(shop) == before
+
+
+def test_a_deposit_description_reaches_cryptopay_exactly(shop: Shop) -> None:
+    description = "Dépôt <café> & crème — " + "é" * 232  # 255 characters, the documented limit
+    response = shop.probe("POST", "/deposits", json={**GOOD, "description": description})
+    assert response.status_code == 201, response.text
+    assert shop.client.retrieve_invoice(response.json()["invoice_id"])["description"] == description
 
 
 @pytest.mark.security
