@@ -194,3 +194,14 @@ VARIANTS: dict[str, dict] = {
     "credits_on_transaction_confirmed": {"processor_cls": CreditsOnTransactionConfirmed},
     "trusts_callback_body": {"processor_cls": TrustsCallbackBody},
 }
+
+
+class BooksEverythingInEur(CallbackProcessor):
+    """Violates item 12 (credit the final price, in its currency): credits the right amount but always books it
+    in EUR, so a deposit priced in dollars or in bitcoin lands in the customer's euro balance."""
+
+    def credit_amount(self, deposit: dict, invoice: dict) -> tuple[Decimal, str]:
+        return Decimal(invoice["price_amount"]), "EUR"
+
+
+VARIANTS["books_everything_in_eur"] = {"processor_cls": BooksEverythingInEur}
