@@ -123,7 +123,7 @@ class CallbackProcessor:
             with self.engine.begin() as conn:
                 conn.execute(insert(callback_log).values(
                     received_at=datetime.now(timezone.utc), invoice_id=invoice_id, event=event,
-                    signature_valid=valid, outcome=outcome.message[:200],
+                    signature_valid=valid, answered_status=outcome.http_status, outcome=outcome.message[:200],
                     raw_body=raw.decode("utf-8", "replace")[:MAX_LOGGED_BODY]))
         except Exception:  # noqa: BLE001 - losing a log row must not turn a processed callback into a retry loop
             log.exception("could not record a callback in callback_log")
@@ -135,5 +135,6 @@ class CallbackProcessor:
             rows = conn.execute(select(callback_log).where(callback_log.c.invoice_id == invoice_id)
                                 .order_by(callback_log.c.id)).mappings().all()
         return [{"received_at": r["received_at"].isoformat(), "event": r["event"],
-                 "signature_valid": r["signature_valid"], "outcome": r["outcome"], "raw_body": r["raw_body"]}
+                 "signature_valid": r["signature_valid"], "answered_status": r["answered_status"],
+                 "outcome": r["outcome"], "raw_body": r["raw_body"]}
                 for r in rows]

@@ -42,6 +42,7 @@ callback_log = Table(
     Column("invoice_id", String(64), index=True),
     Column("event", String(64)),
     Column("signature_valid", Boolean, nullable=False),
+    Column("answered_status", Integer, nullable=False),  # what the callback endpoint answered Cryptopay
     Column("outcome", String(200), nullable=False),
     Column("raw_body", Text, nullable=False),
 )
@@ -82,4 +83,7 @@ def init_db(engine: Engine) -> None:
     primary = inspect(engine).get_pk_constraint("deposits")["constrained_columns"]
     if primary != ["custom_id"]:
         raise RuntimeError("the merchant database's deposits table has an older layout (keyed by invoice_id); "
+                           "use a fresh database")
+    if "answered_status" not in {c["name"] for c in inspect(engine).get_columns("callback_log")}:
+        raise RuntimeError("the merchant database's callback_log table has an older layout (no answered_status); "
                            "use a fresh database")

@@ -26,20 +26,22 @@ def delivered_events(invoice_id: str, control: EmulatorControl | None,
             status = json.loads(entry["raw_body"])["data"]["status"]
         except (ValueError, KeyError, TypeError):
             status = None
+        # The outcome is the merchant's own free text, shown as evidence only; the HTTP status its callback
+        # endpoint answered (probe v1: answered_status) is what says whether Cryptopay got an acknowledgement.
         rows.append({"event": entry["event"], "status": status, "state": entry["outcome"],
-                     "answers": [entry["outcome"]]})
+                     "answers": [entry["answered_status"]]})
     return "the merchant's callback log (probe extension)", rows
 
 
-# Outcomes the reference merchant's callback log records for a notification it accepted and acted on; a
-# merchant's own log (probe extension) is read the same way.
-ACCEPTED_OUTCOMES = ("credited", "recorded", "already", "kept")
+def acknowledged(answer: object) -> bool:
+    """Cryptopay documents exactly 200 as "handled": any other answer, even another 2xx, is a failed delivery
+    that it retries, so it is not an acknowledgement here either."""
+    return answer == 200 and not isinstance(answer, bool)
 
 
 def events_acknowledged(rows: list[dict], events: list[str]) -> bool:
-    """Every wanted event has a delivery the merchant answered 200 (Cryptopay's log) or accepted (its own log)."""
-    done = {row["event"] for row in rows
-            if 200 in row["answers"] or row["state"] == "delivered" or str(row["state"]).startswith(ACCEPTED_OUTCOMES)}
+    """Every wanted event has a delivery the merchant answered 200, whichever log shows it."""
+    done = {row["event"] for row in rows if any(acknowledged(answer) for answer in row["answers"])}
     return all(event in done for event in events)
 
 

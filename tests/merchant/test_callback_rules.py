@@ -121,6 +121,9 @@ def test_a_processing_failure_answers_500_and_the_retry_credits_exactly_once(tmp
         outcomes = [c["outcome"] for c in shop.callbacks(invoice_id)]
         assert outcomes.count("credited 30.0 EUR") == 1, outcomes
         assert any(o.startswith("retry: processing failed (ConnectionError)") for o in outcomes), outcomes
+        # The log says what the endpoint answered each time: the three refusals, then the acknowledgement.
+        answered = [c["answered_status"] for c in shop.callbacks(invoice_id) if c["event"] != "created"]
+        assert answered.count(500) == 3 and answered[-1] == 200, answered
         assert not any("database went away" in o for o in outcomes)  # exception text never reaches the evidence
 
 
@@ -196,7 +199,8 @@ def test_the_callback_log_is_read_only_through_the_probe_and_holds_no_secrets(sh
     assert [c["event"] for c in logged] == ["created", "transaction_created", "transaction_confirmed",
                                             "status_changed"]
     assert all(c["signature_valid"] and json.loads(c["raw_body"])["data"]["id"] == invoice_id for c in logged)
-    assert {"received_at", "event", "signature_valid", "outcome", "raw_body"} <= set(logged[0])
+    assert {"received_at", "event", "signature_valid", "answered_status", "outcome", "raw_body"} <= set(logged[0])
+    assert [c["answered_status"] for c in logged] == [200, 200, 200, 200]
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         assert shop.probe(method, f"/invoices/{invoice_id}/callbacks").status_code == 405
     assert shop.probe("GET", f"/invoices/{invoice_id}/callbacks", token="wrong").status_code == 401
