@@ -9,7 +9,7 @@ from pathlib import Path
 from reporting import allure
 from reporting.metadata import write_metadata
 from reporting.offline import external_references, strip_external
-from reporting.results import load_scenarios
+from reporting.results import fill_not_run, load_scenarios
 from reporting.run_info import read_run_info
 from reporting.secret_scan import Hit, read_secrets, scan_paths
 from reporting.summary import build_summary, write_summary
@@ -28,6 +28,7 @@ class BuildResult:
     summary_json: Path
     summary_md: Path
     overall: str
+    headline: str
     removed_external: int
     secret_hits: list[Hit] = field(default_factory=list)
 
@@ -56,6 +57,7 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
         raise FileNotFoundError(f"no Allure results at {results_dir}")
     output_dir.mkdir(parents=True, exist_ok=True)
     run_info = read_run_info(results_dir)
+    fill_not_run(results_dir)  # every collected scenario appears, with why it did not run
     write_metadata(results_dir, run_info)
 
     summary = build_summary(load_scenarios(results_dir), run_info)
@@ -69,4 +71,4 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     hits: list[Hit] = []
     if secrets_file is not None:
         hits = scan_paths([results_dir, evidence, summary_json, summary_md], read_secrets(secrets_file))
-    return BuildResult(evidence, summary_json, summary_md, summary["overall"], removed, hits)
+    return BuildResult(evidence, summary_json, summary_md, summary["overall"], summary["headline"], removed, hits)

@@ -33,6 +33,10 @@ CATEGORIES: list[dict[str, Any]] = [
         "name": "Suite error (the scenario could not complete)",
         "matchedStatuses": ["broken"],
     },
+    {
+        "name": "Not run on this target (its item cannot pass: see the reason)",
+        "matchedStatuses": ["skipped"],
+    },
 ]
 
 

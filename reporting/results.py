@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from support.checklist import item_numbers
+from support.checklist import item_numbers, item_title
+from support.run_manifest import read_manifest
 
+PROVEN_ON = "proven on"
 _SKIP_PREFIXES = ("Skipped: ", "_pytest.outcomes.Skipped: ", "Skipped")
 
 
@@ -22,6 +25,10 @@ class Scenario:
     history_id: str
     stop: int = 0
     parameters: tuple[str, ...] = field(default=())
+    # (type, text, status) of each Gherkin step, And/But resolved to the type they continue.
+    steps: tuple[tuple[str, str, str], ...] = field(default=())
+    # Where the scenario was proven when two runs are merged (the sandbox run, or the emulator rehearsal).
+    proven_on: str = ""
 
     @property
     def title(self) -> str:
@@ -39,13 +46,33 @@ class Scenario:
         return reason or "no reason given"
 
 
+_STEP_TYPES = {"given": "given", "when": "when", "then": "then"}
+
+
+def _steps(data: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """Allure names a step "Then the ..." or "And the ..."; an And continues the type of the step before it."""
+    steps, current = [], "given"
+    for step in data.get("steps") or []:
+        if not isinstance(step, dict):
+            continue
+        keyword, _, text = str(step.get("name") or "").partition(" ")
+        current = _STEP_TYPES.get(keyword.lower(), current)
+        steps.append((current, text, str(step.get("status") or "unknown")))
+    return tuple(steps)
+
+
+def _proven_on(data: dict[str, Any]) -> str:
+    return next((str(p.get("value")) for p in data.get("parameters") or []
+                 if isinstance(p, dict) and p.get("name") == PROVEN_ON), "")
+
+
 def _scenario(data: dict[str, Any]) -> Scenario:
     labels = [label for label in data.get("labels") or [] if isinstance(label, dict)]
     tags = tuple(str(label.get("value", "")) for label in labels if label.get("name") == "tag")
     feature = next((str(label.get("value")) for label in labels if label.get("name") == "feature"), "")
     details = data.get("statusDetails") or {}
     parameters = tuple(f"{p.get('name')}={p.get('value')}" for p in data.get("parameters") or []
-                       if isinstance(p, dict) and not p.get("excluded"))
+                       if isinstance(p, dict) and not p.get("excluded") and p.get("name") != PROVEN_ON)
     name = str(data.get("name") or data.get("fullName") or "unnamed scenario")
     return Scenario(
         name=name,
@@ -58,6 +85,8 @@ def _scenario(data: dict[str, Any]) -> Scenario:
         history_id=str(data.get("historyId") or f"{data.get('fullName') or name}|{parameters}"),
         stop=int(data.get("stop") or data.get("start") or 0),
         parameters=parameters,
+        steps=_steps(data),
+        proven_on=_proven_on(data),
     )
 
 
@@ -78,3 +107,40 @@ def load_scenarios(results_dir: Path) -> list[Scenario]:
         if current is None or key > current[0]:
             latest[scenario.history_id] = (key, scenario)
     return sorted((entry[1] for entry in latest.values()), key=lambda s: (s.feature, s.name, s.parameters))
+
+
+STOPPED_EARLY_REASON = ("not run: the run stopped before this scenario (a failure with -x or --maxfail, an "
+                        "interruption, or a crashed worker)")
+
+
+def not_run_result(entry: dict[str, Any], reason: str, at: int) -> dict[str, Any]:
+    """An Allure result for a collected scenario that never ran, so the report lists it with its reason."""
+    labels = [{"name": "feature", "value": entry.get("feature", "")}, {"name": "framework", "value": "pytest-bdd"}]
+    labels += [{"name": "tag", "value": tag} for tag in entry.get("tags", [])]
+    labels += [{"name": "epic", "value": item_title(n)} for n in item_numbers(entry.get("tags", []))]
+    return {
+        "uuid": str(uuid.uuid4()), "name": entry["name"], "fullName": entry["fullName"],
+        "historyId": entry["historyId"], "testCaseId": entry.get("testCaseId"), "status": "skipped",
+        "statusDetails": {"message": reason}, "start": at, "stop": at, "labels": labels,
+        "parameters": entry.get("parameters", []),
+        "steps": [{"name": f"{s['keyword']} {s['text']}", "status": "skipped", "start": at, "stop": at}
+                  for s in entry.get("steps", [])],
+    }
+
+
+def fill_not_run(results_dir: Path) -> int:
+    """Writes a skipped result, with its reason, for every collected scenario that left no result (deselected,
+    skipped before it started, or never reached). Returns how many were written."""
+    manifest = read_manifest(results_dir)
+    if manifest is None:
+        return 0
+    seen = {s.history_id for s in load_scenarios(results_dir)}
+    written = 0
+    for entry in manifest["scenarios"]:
+        if not isinstance(entry, dict) or entry.get("historyId") in seen:
+            continue
+        result = not_run_result(entry, entry.get("not_run_reason") or STOPPED_EARLY_REASON,
+                                int(manifest.get("written_at") or 0))
+        (Path(results_dir) / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
+        written += 1
+    return written

@@ -9,6 +9,8 @@ FILENAME = "run-info.json"
 
 # The keys the report shows, in display order; any may be missing (an interrupted run, an older suite).
 KEYS: dict[str, str] = {
+    "target_class": "Target class",
+    "merchant_build": "Merchant build",
     "cryptopay_target": "Cryptopay target",
     "merchant_target": "Merchant target",
     "emulator_control": "Emulator control",
@@ -21,6 +23,7 @@ KEYS: dict[str, str] = {
     "started_at": "Started at",
     "finished_at": "Finished at",
     "workers": "Workers",
+    "signed_off_by": "Signed off by",
 }
 
 

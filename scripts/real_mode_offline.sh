@@ -90,13 +90,18 @@ fi
 echo "  pytest steps $*" >&2
 start=$("$PY" -c 'import time; print(time.monotonic())')
 set +e
-CERTIFY_ENV_FILE=$ENV_FILE "$PY" -m pytest steps -p no:cacheprovider -q -rs --junitxml="$WORK/junit.xml" "$@" \
-  2>&1 | tee "$WORK/pytest.out"
+CERTIFY_ENV_FILE=$ENV_FILE "$PY" -m pytest steps -p no:cacheprovider -q -rs --junitxml="$WORK/junit.xml" \
+  --alluredir="$WORK/allure-results" "$@" 2>&1 | tee "$WORK/pytest.out"
 status=${PIPESTATUS[0]}
 set -e
+# The verdict as a reviewer gets it: every collected scenario in the summary, the emulator-only ones not run.
+"$PY" -m reporting summary --results "$WORK/allure-results" --output "$WORK/summary" >"$WORK/summary.out"
+cat "$WORK/summary.out" >&2
+if [ -n "${REAL_MODE_OFFLINE_SUMMARY:-}" ]; then cp "$WORK/summary/go-live-summary.json" "$REAL_MODE_OFFLINE_SUMMARY"; fi
 # Secret hygiene: none of this run's secrets may appear in its output or either process's log.
 for value in "$API_SECRET" "$CALLBACK_SECRET" "$PROBE_TOKEN"; do
-  if grep -qF -e "$value" "$WORK/pytest.out" "$WORK/emulator.log" "$WORK/merchant.log"; then
+  if grep -rqF -e "$value" "$WORK/pytest.out" "$WORK/emulator.log" "$WORK/merchant.log" "$WORK/allure-results" \
+      "$WORK/summary"; then
     echo "real mode offline: a secret of this run appears in its output or logs" >&2; status=5
   fi
 done

@@ -17,11 +17,10 @@ from support.drivers.sql_adapter import SqlMerchant
 from support.evidence import Evidence, Redactor
 from support.operator import TerminalOut
 from support.preflight import preflight_problems
+from support.run_manifest import EMULATOR_ONLY_REASON
 from support.settings import Settings
 from support.targets import Targets, start_targets
 
-EMULATOR_ONLY_REASON = ("needs the emulator's sandbox control API (forced risk levels, the clock, the monitoring "
-                        "team's decision); the real sandbox offers no such control")
 
 
 @pytest.fixture(scope="session")
@@ -120,9 +119,3 @@ def callback_sender(targets: Targets) -> CallbackSender:
 def wait_timeout(settings: Settings) -> float:
     return settings.wait_timeout
 
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("emulator_only"):
-        settings = item.config.stash.get(SETTINGS_KEY, None)
-        if settings is not None and not (settings.embedded_emulator or settings.emulator_control_url):
-            pytest.skip(EMULATOR_ONLY_REASON)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
@@ -16,7 +16,8 @@ from allure_commons.model2 import Parameter
 from allure_pytest_bdd.steps import get_step_uuid
 
 from steps.keys import SETTINGS_KEY
-from support.checklist import DOCS, item_numbers, item_title
+from support.checklist import DOCS, item_numbers, item_title, proven_items
+from support.signoff import check_signoff
 from support.evidence import attach_timeline
 
 STARTED_KEY = pytest.StashKey[str]()
@@ -34,6 +35,11 @@ def pytest_bdd_before_step_call(request: pytest.FixtureRequest, feature, scenari
         if result is not None:
             result.parameters = [Parameter(name=name, value=str(value)) for name, value in step_func_args.items()
                                  if isinstance(value, (str, int, Decimal)) and not isinstance(value, bool)]
+            proves = proven_items(step.type, step.name, item_numbers(
+                {marker.name for marker in request.node.iter_markers()}))
+            if proves:  # which checklist item this check proves, so a failure is read against the right item
+                result.parameters.append(Parameter(name="proves", value=", ".join(f"item {n}" for n in
+                                                                                    sorted(proves))))
 
 
 def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature, scenario) -> None:
@@ -72,6 +78,15 @@ def _git_commit() -> str:
         return "unknown"
 
 
+def _signed_off_by(settings) -> list[str]:
+    """The names on the sign-off (item 14), so the summary says who vouched for the risk-hold handling."""
+    try:
+        report = check_signoff(settings.signoff_file, date.today(), example_allowed=settings.embedded_merchant)
+    except Exception:  # noqa: BLE001 - the sign-off scenario reports the problem; the summary just omits names
+        return []
+    return [f"{s.team}: {s.name} ({s.signed_on.isoformat()})" for s in report.accepted]
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[STARTED_KEY] = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -84,6 +99,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     settings = config.stash[SETTINGS_KEY]
     info = {
+        "target_class": settings.target_class,
+        "merchant_build": settings.merchant_build,
         "cryptopay_target": settings.cryptopay_target,
         "merchant_target": ("embedded reference merchant (SQLite)" if settings.embedded_merchant
                             else settings.merchant_probe_url),
@@ -97,6 +114,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "started_at": config.stash.get(STARTED_KEY, None),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "workers": getattr(config.option, "numprocesses", None) or 1,
+        "signed_off_by": _signed_off_by(settings),
     }
     Path(results).mkdir(parents=True, exist_ok=True)
     (Path(results) / "run-info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")

@@ -1,6 +1,8 @@
 """Cryptopay's 14-item invoice go-live checklist, in our words; tags checklist_N point here."""
 from __future__ import annotations
 
+import re
+
 DOCS = "https://developers.cryptopay.me/guides/testing/invoices"
 
 ITEMS: dict[int, str] = {
@@ -33,3 +35,31 @@ def item_numbers(tag_names: list[str] | set[str]) -> list[int]:
 
 def item_title(number: int) -> str:
     return f"Item {number:02d}: {ITEMS[number]}"
+
+
+# What each kind of Then-step proves. A step proves the candidates that the scenario is tagged with; a step whose
+# candidates the scenario does not carry proves all of the scenario's items (e.g. a balance check in a policy
+# scenario proves item 4). Given and When steps prove nothing by themselves: they set the scene.
+PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
+    ("the customer's balance", re.compile(r"^the customer('s balance| has not been credited| has been credited)"),
+     frozenset({12, 13, 14})),
+    ("the merchant's record", re.compile(r"^the merchant('s recorded status| records| still records| has recorded"
+                                         r"| has no record)"), frozenset({11})),
+    ("the notifications", re.compile(r"^(the merchant (acknowledged|rejected)|Cryptopay notified|"
+                                     r"Cryptopay's delivery log)"), frozenset({10, 13})),
+    ("Cryptopay's status", re.compile(r"^Cryptopay (reports|does not report|handles)"),
+     frozenset({1, 2, 3, 4, 6, 7, 8, 9, 14})),
+    ("the invoices found", re.compile(r"^(each deposit has its own invoice|Cryptopay's invoice list)"),
+     frozenset({5})),
+    ("the sign-off", re.compile(r"^Support, Finance, Fraud and Transaction Monitoring"), frozenset({14})),
+)
+
+
+def proven_items(step_type: str, text: str, scenario_items: list[int] | set[int]) -> set[int]:
+    """The checklist items a step proves in a scenario tagged with scenario_items; empty for Given and When."""
+    if step_type.lower() != "then":
+        return set()
+    for _kind, pattern, candidates in PROOF_KINDS:
+        if pattern.match(text):
+            return (set(candidates) & set(scenario_items)) or set(scenario_items)
+    return set(scenario_items)

@@ -31,7 +31,7 @@ KNOWN_KEYS = (
     "CRYPTOPAY_API_URL", "CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET",
     "EMULATOR_CONTROL_URL", ALLOW_ANY_HOST_KEY,
     "MERCHANT_ADAPTER", "MERCHANT_PROBE_URL", "MERCHANT_CALLBACK_URL", "MERCHANT_PROBE_TOKEN",
-    "MERCHANT_SQL_URL", "MERCHANT_SQL_BALANCE_QUERY", "MERCHANT_SQL_INVOICE_QUERY",
+    "MERCHANT_SQL_URL", "MERCHANT_SQL_BALANCE_QUERY", "MERCHANT_SQL_INVOICE_QUERY", "MERCHANT_BUILD",
     "PAYER", "PAYER_WITHDRAWAL_CURRENCY", "OPERATOR_PAYMENT_TIMEOUT_SECONDS", "CERTIFY_ALLOW_OPERATOR_IN_CI",
     *(f"UNRESOLVED_POLICY_{c.upper()}" for c in CONTEXTS), "WAIT_TIMEOUT_SECONDS", "GO_LIVE_SIGNOFF_FILE")
 # Read by other tools that share the same .env (the scripts, the standalone reference merchant): not typos.
@@ -72,6 +72,7 @@ class Settings:
     merchant_sql_invoice_query: str | None = None
     payer_withdrawal_currency: str | None = None
     operator_payment_timeout: float = DEFAULT_OPERATOR_TIMEOUT
+    merchant_build: str | None = None
 
     @property
     def embedded_emulator(self) -> bool:
@@ -85,6 +86,16 @@ class Settings:
     def has_control(self) -> bool:
         """Whether the emulator's sandbox control API is reachable (embedded, or named for a standalone one)."""
         return self.embedded_emulator or self.emulator_control_url is not None
+
+    @property
+    def target_class(self) -> str:
+        """What a pass here means: only the real sandbox certifies; the emulators rehearse."""
+        if self.embedded_emulator:
+            return "embedded emulator"
+        host = urlsplit(self.cryptopay_api_url).hostname
+        if host == SANDBOX_HOST:
+            return "sandbox"
+        return "standalone emulator" if is_loopback(host) else "non-sandbox host"
 
     @property
     def cryptopay_target(self) -> str:
@@ -190,6 +201,7 @@ def load_settings(env: Mapping[str, str], root: Path = Path(".")) -> Settings:
     currency = r.get("PAYER_WITHDRAWAL_CURRENCY")
     if currency is not None and not _CURRENCY.match(currency.upper()):
         r.problems.append("PAYER_WITHDRAWAL_CURRENCY must be a currency code such as BTC or EUR")
+    build = _merchant_build(r)
     if r.problems:
         raise ConfigError(list(dict.fromkeys(r.problems)))  # a URL read twice is still one problem
     return Settings(
@@ -204,7 +216,20 @@ def load_settings(env: Mapping[str, str], root: Path = Path(".")) -> Settings:
         merchant_sql_url=Secret(r.get("MERCHANT_SQL_URL") or ""),
         merchant_sql_balance_query=r.get("MERCHANT_SQL_BALANCE_QUERY"),
         merchant_sql_invoice_query=r.get("MERCHANT_SQL_INVOICE_QUERY"),
-        payer_withdrawal_currency=currency.upper() if currency else None, operator_payment_timeout=operator_timeout)
+        payer_withdrawal_currency=currency.upper() if currency else None, operator_payment_timeout=operator_timeout,
+        merchant_build=build)
+
+
+_BUILD = re.compile(r"^[\w.:/+@-]{1,100}$", re.ASCII)
+
+
+def _merchant_build(r: _Reader) -> str | None:
+    """The merchant build the evidence is about (a version or commit): shown in the verdict, compared on merge."""
+    build = r.get("MERCHANT_BUILD")
+    if build is not None and not _BUILD.match(build):
+        r.problems.append("MERCHANT_BUILD must be a version or commit label of up to 100 characters (letters, "
+                          "digits and . _ - : / + @), e.g. shop-2026.11.3 or a git commit")
+    return build
 
 
 def _cryptopay(r: _Reader) -> str | None:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 
 def write_result(results: Path, name: str, status: str, items: list[int], *, history_id: str | None = None,
-                 stop: int = 1_000, message: str = "", extra_tags: tuple[str, ...] = ()) -> Path:
+                 stop: int = 1_000, message: str = "", extra_tags: tuple[str, ...] = (),
+                 steps: list[tuple[str, str]] = ()) -> Path:
+    """steps: (Gherkin line with its keyword, Allure status), in scenario order."""
     results.mkdir(parents=True, exist_ok=True)
     tags = [f"checklist_{n}" for n in items] + list(extra_tags)
     data = {
@@ -18,6 +20,8 @@ def write_result(results: Path, name: str, status: str, items: list[int], *, his
         "stop": stop,
         "labels": [{"name": "feature", "value": "A feature"}] + [{"name": "tag", "value": t} for t in tags],
     }
+    if steps:
+        data["steps"] = [{"name": line, "status": status} for line, status in steps]
     if message:
         data["statusDetails"] = {"message": message}
     path = results / f"{uuid.uuid4()}-result.json"

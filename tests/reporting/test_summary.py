@@ -60,18 +60,19 @@ def test_passed_beside_skipped_is_only_partial_and_the_run_not_ready(tmp_path: P
     write_result(tmp_path, "held payment", "skipped", [14], message="Skipped: emulator only")
     summary = _summary(tmp_path)
     item = _item(summary, 14)
-    assert item["verdict"] == "partial" and item["skipped"] == 1
+    assert item["verdict"] == "partial" and item["not_run"] == 1
     assert item["skip_reasons"] == ["emulator only"]
-    assert "| PARTIAL, 1 skipped | 1 / 1 / 2 |" in render_markdown(summary)
-    assert summary["overall"] == "partially proven" and _item(summary, 13)["verdict"] == "pass"
+    assert "| PARTIAL | 1 / 1 / 2 | held payment: emulator only |" in render_markdown(summary)
+    assert summary["overall"] == "partial" and _item(summary, 13)["verdict"] == "pass"
+    assert summary["headline"].startswith("PARTIAL on an unrecorded target: item 14 not fully proven")
 
 
-def test_an_item_without_any_scenario_is_not_run_and_the_run_not_ready(tmp_path: Path) -> None:
+def test_an_item_without_any_scenario_is_not_run_and_the_run_never_ready(tmp_path: Path) -> None:
     write_result(tmp_path, "covers all but 5", "passed", [n for n in ALL_ITEMS if n != 5])
     summary = _summary(tmp_path)
     assert _item(summary, 5)["verdict"] == "not run"
     assert _item(summary, 5)["scenarios"] == []
-    assert summary["overall"] == "not ready"
+    assert summary["overall"] == "partial" and not summary["certification"]
     assert summary["items_passed"] == 13
 
 
@@ -104,7 +105,69 @@ def test_summary_files_carry_targets_items_and_verdicts(tmp_path: Path) -> None:
     assert data["run"]["cryptopay_target"] == "https://sandbox.example"
     assert len(data["items"]) == 14
     markdown = md_path.read_text(encoding="utf-8")
-    assert "**Overall: NOT READY**" in markdown
+    assert "**PARTIAL on an unrecorded target: item 5 not fully proven" in markdown
     assert "| Cryptopay target | https://sandbox.example |" in markdown
     assert "Item 05: Creates several invoices" in markdown and "| NOT RUN |" in markdown
     assert render_markdown(summary) == markdown
+
+
+RECALCULATED = [("Given a new customer", "passed"), ("And the customer has paid only half of the deposit", "passed"),
+                ("When the merchant resolves the deposit by recalculation", "passed"),
+                ("Then Cryptopay reports the deposit as completed", "passed"),
+                ("And the merchant records the deposit as completed", "passed"),
+                ("And the customer's balance shows the deposit's final price", "failed")]
+
+
+def test_a_failed_balance_check_fails_item_12_and_keeps_the_statuses_item_11(tmp_path: Path) -> None:
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    write_result(tmp_path, "underpaid recalculated", "failed", [1, 9, 11, 12], steps=RECALCULATED,
+                 message="waited 8 s for the customer to have 50.05 EUR")
+    summary = _summary(tmp_path)
+    assert _item(summary, 12)["verdict"] == "fail"
+    assert [_item(summary, n)["verdict"] for n in (1, 9, 11)] == ["pass", "pass", "pass"]
+    row = next(r for r in _item(summary, 11)["scenarios"] if r["name"] == "underpaid recalculated")
+    assert row["for_this_item"] == "passed" and "customer's balance" in row["detail"]
+
+
+def test_a_failed_status_check_leaves_later_items_not_proven_rather_than_passed(tmp_path: Path) -> None:
+    steps = [*RECALCULATED[:4], ("And the merchant records the deposit as completed", "failed"),
+             ("And the customer's balance shows the deposit's final price", "skipped")]
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    write_result(tmp_path, "underpaid recalculated", "failed", [1, 9, 11, 12], steps=steps, message="status new")
+    summary = _summary(tmp_path)
+    assert _item(summary, 11)["verdict"] == "fail"
+    assert _item(summary, 12)["verdict"] == "partial"  # its check never ran: not proven, not blamed
+    assert [_item(summary, n)["verdict"] for n in (1, 9)] == ["pass", "pass"]
+    assert summary["overall"] == "not ready" and summary["headline"].startswith("NOT READY")
+    assert "item 11 fail" in summary["headline"]
+
+
+def test_a_failure_while_setting_the_scene_fails_every_item_of_the_scenario(tmp_path: Path) -> None:
+    steps = [("Given a new customer", "passed"), ("When the customer pays the exact amount", "broken"),
+             ("Then the merchant records the deposit as completed", "skipped")]
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    write_result(tmp_path, "paid in full", "broken", [11, 12], steps=steps, message="ConnectionError")
+    summary = _summary(tmp_path)
+    assert [_item(summary, n)["verdict"] for n in (11, 12)] == ["fail", "fail"]
+
+
+def test_a_check_outside_the_scenarios_items_blames_all_of_them(tmp_path: Path) -> None:
+    steps = [("Given a new customer", "passed"), ("When the deposit expires", "passed"),
+             ("Then the customer has not been credited", "failed")]
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    write_result(tmp_path, "policy", "failed", [4], steps=steps, message="credited")
+    assert _item(_summary(tmp_path), 4)["verdict"] == "fail"
+
+
+def test_the_verdict_names_what_was_certified(tmp_path: Path) -> None:
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    scenarios = load_scenarios(tmp_path)
+    sandbox = build_summary(scenarios, {"target_class": "sandbox", "merchant_build": "shop-1.2"})
+    assert sandbox["headline"] == "READY on the Cryptopay sandbox (merchant build shop-1.2)"
+    assert sandbox["certification"] is True
+    for target in ("embedded emulator", "standalone emulator"):
+        rehearsal = build_summary(scenarios, {"target_class": target})
+        assert rehearsal["overall"] == "ready" and rehearsal["certification"] is False
+        assert rehearsal["headline"].startswith("ALL ITEMS PASS on ") and "rehearsal, not a certification" in \
+            rehearsal["headline"]
+    assert "READY" not in build_summary(scenarios, {"target_class": "embedded emulator"})["headline"]

@@ -1,6 +1,7 @@
 """The offline proof of real mode passes: separate processes, no control API, coin withdrawals, a scaled clock."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -13,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 @pytest.mark.offline_proof
-def test_real_mode_offline_passes_and_skips_only_emulator_only_scenarios() -> None:
+def test_real_mode_offline_passes_and_skips_only_emulator_only_scenarios(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}  # not a worker of this run
+    env["REAL_MODE_OFFLINE_SUMMARY"] = str(tmp_path / "summary.json")
     result = subprocess.run(["bash", "scripts/real_mode_offline.sh"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=300)
     output = result.stdout + result.stderr
@@ -24,3 +26,15 @@ def test_real_mode_offline_passes_and_skips_only_emulator_only_scenarios() -> No
     skipped = re.findall(r"^  skipped: (\S+): (.*)$", output, re.MULTILINE)
     assert skipped and all("needs the emulator's sandbox control API" in reason for _, reason in skipped), skipped
     assert re.search(r"real mode offline: wall time [0-9.]+ s; longest single scenario [0-9.]+ s", output)
+    _summary_is_partial_with_every_skip_listed(json.loads((tmp_path / "summary.json").read_text()), skipped)
+
+
+def _summary_is_partial_with_every_skip_listed(summary: dict, skipped: list[tuple[str, str]]) -> None:
+    """Without control, READY is out of reach: the summary says PARTIAL and names every scenario not run."""
+    assert summary["overall"] == "partial" and summary["headline"].startswith("PARTIAL on a standalone emulator")
+    not_run = {row["name"]: row.get("skip_reason", "") for item in summary["items"] for row in item["scenarios"]
+               if row["status"] == "skipped"}
+    assert len(not_run) == len({name.split("[")[0] for name, _ in skipped}) > 0, (not_run, skipped)
+    assert all("needs the emulator's sandbox control API" in reason for reason in not_run.values()), not_run
+    item_14 = next(item for item in summary["items"] if item["item"] == 14)
+    assert item_14["verdict"] == "partial", item_14
