@@ -1,22 +1,60 @@
 #!/usr/bin/env bash
 # Runs the go-live certification (embedded emulator + reference merchant unless .env names other targets)
 # and writes the evidence: reports/go-live-evidence.html and reports/go-live-summary.{md,json}.
-# Extra arguments go to pytest, e.g. `-n 8` in real mode so the long expiry waits overlap.
+# Extra arguments go to pytest, e.g. `-m checklist_13` for one item (a subset: never a certification).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+usage() {
+  cat <<'EOF'
+usage: bash scripts/certify.sh [pytest options]        run the certification, write reports/
+       bash scripts/certify.sh --merge RUN_A RUN_B     one verdict from a sandbox run and an emulator rehearsal
+       bash scripts/certify.sh --help
+
+Settings come from .env (or the file CERTIFY_ENV_FILE names; see .env.example). Main keys:
+  CRYPTOPAY_API_URL, CRYPTOPAY_API_KEY, CRYPTOPAY_API_SECRET, CRYPTOPAY_CALLBACK_SECRET   the Cryptopay target
+  MERCHANT_PROBE_URL, MERCHANT_CALLBACK_URL, MERCHANT_PROBE_TOKEN, MERCHANT_BUILD           the merchant under test
+  EMULATOR_CONTROL_URL (a rehearsal on a standalone emulator), PAYER, UNRESOLVED_POLICY_*, WAIT_TIMEOUT_SECONDS
+All blank: the embedded emulator and reference merchant (a rehearsal, not a certification).
+
+Results: reports/go-live-evidence.html (one self-contained file), reports/go-live-summary.md and .json, and
+reports/allure-results/ (keep a copy of it for --merge). The verdict is READY only when every scenario of every
+item passed on the Cryptopay sandbox; the sandbox cannot force risk holds, 14 days passing or a monitoring
+decision, so run those as a rehearsal against an emulator with control, pointed at by the same merchant build,
+then merge:  bash scripts/certify.sh --merge runs/sandbox runs/rehearsal
+Exit: 0 all ran scenarios passed, 1 some failed, 3 evidence not clean, 4 configuration or preflight problem.
+EOF
+}
+
+case "${1:-}" in
+  -h|--help) usage; exit 0 ;;
+  --merge)
+    if [ $# -ne 3 ]; then usage >&2; exit 64; fi
+    bash scripts/bootstrap.sh || exit 2
+    bash scripts/install_tools.sh || exit 2
+    exec .venv/bin/python -m reporting merge "$2" "$3" --output reports ;;
+esac
+
 bash scripts/bootstrap.sh || exit 2
+# A fresh results dir replaces reports/allure-results only once the run produced evidence: a configuration
+# error leaves the previous run's evidence as it was.
 results=reports/allure-results
-rm -rf "$results" && mkdir -p "$results"
+fresh=reports/.allure-results-running
+rm -rf "$fresh" && mkdir -p "$fresh"
 # The run's secrets go to a private file outside reports/ so the evidence can be scanned for them; always removed.
 secrets=$(mktemp) && chmod 600 "$secrets"
-trap 'rm -f "$secrets"' EXIT
-CERTIFY_SECRETS_OUT="$secrets" .venv/bin/python -m pytest steps -p no:cacheprovider --alluredir="$results" -rs "$@"
-verdict=$?
+trap 'rm -f "$secrets"; rm -rf "$fresh"' EXIT
+CERTIFY_SECRETS_OUT="$secrets" .venv/bin/python -m pytest steps -p no:cacheprovider --alluredir="$fresh" \
+  --junitxml="$fresh/junit.xml" -rfEs "$@"
+status=$?
+if [ $status -eq 4 ] || [ $status -eq 2 ]; then
+  exit $status  # a configuration, preflight or usage problem: pytest named it; no evidence to build
+fi
+rm -rf "$results" && mv "$fresh" "$results" && mv "$results/junit.xml" reports/junit.xml 2>/dev/null
 if ! bash scripts/build_report.sh "$results" reports "$secrets"; then
   # Never leave a report that failed its secret scan where people pick up the evidence.
   rm -f reports/go-live-evidence.html reports/go-live-summary.md reports/go-live-summary.json
   echo "evidence report not generated or not clean: nothing to attach" >&2
   exit 3
 fi
-if [ $verdict -eq 0 ]; then echo "go-live certification: all scenarios passed"; else echo "go-live certification: FAILED (pytest exit $verdict)"; fi
-exit $verdict
+exit $status

@@ -10,11 +10,11 @@ ROOT = Path(__file__).resolve().parents[2]
 LEAKY_SECRET = "do-not-echo-this-SECRET-9"
 
 
-def run_steps(extra_env: dict[str, str]) -> subprocess.CompletedProcess:
+def run_steps(extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRYPTOPAY_", "MERCHANT_", "EMULATOR_", "PAYER",
                                                                     "UNRESOLVED_POLICY_", "PYTEST_XDIST", "CERTIFY_"))}
-    env.update(extra_env, CERTIFY_ENV_FILE=os.devnull)
-    return subprocess.run([sys.executable, "-m", "pytest", "steps", "-p", "no:cacheprovider", "-q"], cwd=ROOT,
+    env.update({"CERTIFY_ENV_FILE": os.devnull, **extra_env})
+    return subprocess.run([sys.executable, "-m", "pytest", "steps", "-p", "no:cacheprovider", "-q", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -31,3 +31,21 @@ def test_a_broken_env_gives_one_clear_message() -> None:
                      "WAIT_TIMEOUT_SECONDS must be a positive number"):
         assert fragment in output, (fragment, output)
     assert " passed" not in output and " failed" not in output, "no scenario ran"
+
+
+def test_a_named_settings_file_that_does_not_exist_stops_the_run(tmp_path: Path) -> None:
+    for missing in (tmp_path / "nonexistent.env", tmp_path):  # absent, and a directory that cannot be read as one
+        result = run_steps({"CERTIFY_ENV_FILE": str(missing)})
+        output = result.stdout + result.stderr
+        assert result.returncode == 4, output
+        assert f"CERTIFY_ENV_FILE names {missing}, which cannot be read" in output and "Traceback" not in output
+        assert " passed" not in output, "the embedded default must not be certified instead"
+
+
+def test_several_workers_against_one_emulator_with_control_are_refused() -> None:
+    target = {"CRYPTOPAY_API_URL": "http://127.0.0.1:9", "CRYPTOPAY_API_KEY": "k", "CRYPTOPAY_API_SECRET": "s",
+              "CRYPTOPAY_CALLBACK_SECRET": "c", "EMULATOR_CONTROL_URL": "http://127.0.0.1:9/_emulator"}
+    result = run_steps(target, "-n", "2")
+    output = result.stdout + result.stderr
+    assert result.returncode == 4 and "-n 2 against one standalone emulator with its control API" in output, output
+    assert "Run it serially" in output and "Traceback" not in output
