@@ -2,18 +2,17 @@
 docs/openapi/probe-v1.yaml with jsonschema."""
 from __future__ import annotations
 
-import copy
 import re
-from pathlib import Path
 
 import jsonschema
 import pytest
 import requests
 import yaml
 
+from support.drivers.merchant import PROBE_SPEC, RULE, inline_refs
 from tests.merchant.harness import Shop
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi" / "probe-v1.yaml"
+SPEC_PATH = PROBE_SPEC  # the very file the suite validates every probe answer against
 
 
 @pytest.fixture(scope="module")
@@ -21,21 +20,8 @@ def spec() -> dict:
     return yaml.safe_load(SPEC_PATH.read_text())
 
 
-def _resolve(node: object, spec: dict) -> object:
-    """Inlines $refs and turns OpenAPI 3.0's `nullable` into JSON Schema, so plain jsonschema can validate."""
-    if isinstance(node, dict):
-        if "$ref" in node:
-            target: object = spec
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            return _resolve(copy.deepcopy(target), spec)
-        out = {key: _resolve(value, spec) for key, value in node.items() if key not in ("example", "nullable")}
-        if node.get("nullable") and "type" in out:
-            out["type"] = [out["type"], "null"]
-        return out
-    if isinstance(node, list):
-        return [_resolve(item, spec) for item in node]
-    return node
+# The suite's own probe driver validates with the same inlining, so this test and the suite read one contract.
+_resolve = inline_refs
 
 
 class Contract:
@@ -128,3 +114,10 @@ def test_the_documented_examples_are_valid(spec: dict) -> None:
             for body in bodies:
                 if "example" in body:
                     jsonschema.validate(body["example"], _resolve(body["schema"], spec))
+
+
+def test_every_operation_states_the_rule_its_answers_are_held_to(spec: dict) -> None:
+    """The suite names this rule when an answer breaks the contract, so none may be missing."""
+    missing = [f"{method.upper()} {template}" for template, item in spec["paths"].items()
+               for method, operation in item.items() if not operation.get(RULE)]
+    assert not missing, missing
