@@ -1,8 +1,8 @@
 """Validates the go-live sign-off file: every team that must understand risk holds has acknowledged them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
@@ -23,11 +23,20 @@ class SignOffReport:
     file: str
     accepted: list[SignOff]
     problems: list[str]
+    future_dated: list[SignOff] = field(default_factory=list)  # complete entries, refused only for their date
 
     @property
     def missing_teams(self) -> list[str]:
-        present = {s.team for s in self.accepted}
+        # A team whose entry is dated in the future did sign; that is its own problem, not a missing team.
+        present = {s.team for s in self.accepted + self.future_dated}
         return [team for team in TEAMS if team not in present]
+
+    def failure(self) -> str:
+        """Every reason the sign-off is not accepted, each by name; empty when it is accepted."""
+        reasons = list(self.problems)
+        if self.missing_teams:
+            reasons.append(f"missing teams: {', '.join(self.missing_teams)}")
+        return "sign-off not accepted: " + "; ".join(reasons) if reasons else ""
 
 
 EXAMPLE_MARK = "(reference merchant)"
@@ -43,25 +52,33 @@ def check_signoff(path: Path, today: date, example_allowed: bool = False) -> Sig
     entries = raw.get("acknowledgements") if isinstance(raw, dict) else None
     if not isinstance(entries, list):
         return SignOffReport(str(path), [], ["sign-off file needs a list under 'acknowledgements'"])
-    accepted, problems = [], []
+    accepted, future_dated, problems = [], [], []
     for index, entry in enumerate(entries, start=1):
-        problem = _entry_problem(entry, today)
+        problem = _entry_problem(entry)
         if problem:
             problems.append(f"acknowledgement {index}: {problem}")
+            continue
+        signed = SignOff(entry["team"], entry["name"].strip(), _as_date(entry["date"]), entry["acknowledged"].strip())
+        if signed.signed_on > today:
+            future_dated.append(signed)
+            problems.append(f"acknowledgement {index}: {signed.team}'s sign-off ({signed.name}) is dated in the "
+                            f"future: {signed.signed_on.isoformat()}, today is {today.isoformat()}")
         else:
-            accepted.append(SignOff(entry["team"], entry["name"].strip(), _as_date(entry["date"]),
-                                    entry["acknowledged"].strip()))
-    if not example_allowed and any(EXAMPLE_MARK in s.name for s in accepted):
+            accepted.append(signed)
+    if not example_allowed and any(EXAMPLE_MARK in s.name for s in accepted + future_dated):
         problems.append("the sign-off is the reference merchant's example; your own teams must sign "
                         "(copy signoff.example.yml and set GO_LIVE_SIGNOFF_FILE)")
-    return SignOffReport(str(path), accepted, problems)
+    return SignOffReport(str(path), accepted, problems, future_dated)
 
 
 def _as_date(value: object) -> date:
+    if isinstance(value, datetime):  # YAML reads "2026-01-05 10:00" as a datetime, which cannot compare to a date
+        return value.date()
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _entry_problem(entry: object, today: date) -> str | None:
+def _entry_problem(entry: object) -> str | None:
+    """What makes an entry unreadable as a sign-off; its date being in the future is judged by the caller."""
     if not isinstance(entry, dict):
         return "must be a mapping with team, name, date and acknowledged"
     if entry.get("team") not in TEAMS:
@@ -69,11 +86,9 @@ def _entry_problem(entry: object, today: date) -> str | None:
     if not isinstance(entry.get("name"), str) or not entry["name"].strip():
         return "name (who signed) is required"
     try:
-        signed = _as_date(entry.get("date"))
+        _as_date(entry.get("date"))
     except ValueError:
         return "date must be an ISO date (YYYY-MM-DD)"
-    if signed > today:
-        return "date is in the future"
     if not isinstance(entry.get("acknowledged"), str) or len(entry["acknowledged"].strip()) < 20:
         return "acknowledged must state, in a sentence, what the team understood"
     return None
