@@ -120,6 +120,11 @@ def headline(overall: str, items: list[dict[str, Any]], run_info: dict[str, Any]
     return f"ALL ITEMS PASS on {where}: a rehearsal, not a certification{suffix}"
 
 
+def _subset_words(run_info: dict[str, Any]) -> str:
+    selection = run_info.get("selection")
+    return f"Subset run ({selection}), not a certification. " if selection else ""
+
+
 def build_summary(scenarios: list[Scenario], run_info: dict[str, Any]) -> dict[str, Any]:
     items = []
     for number in sorted(ITEMS):
@@ -138,7 +143,7 @@ def build_summary(scenarios: list[Scenario], run_info: dict[str, Any]) -> dict[s
         "report": "Cryptopay go-live certification",
         "overall": overall,
         "certification": overall == READY and target_class(run_info) in CERTIFYING_TARGETS,
-        "headline": headline(overall, items, run_info),
+        "headline": _subset_words(run_info) + headline(overall, items, run_info),
         "items_passed": sum(1 for item in items if item["verdict"] == PASS),
         "items_total": len(ITEMS),
         "scenarios_not_run": sum(1 for s in scenarios if s.status == "skipped"),

@@ -115,6 +115,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "workers": getattr(config.option, "numprocesses", None) or 1,
         "signed_off_by": _signed_off_by(settings),
+        "selection": " ".join(f"{flag} {value!r}" for flag, value in (("-m", config.option.markexpr),
+                                                                      ("-k", config.option.keyword)) if value),
     }
     Path(results).mkdir(parents=True, exist_ok=True)
     (Path(results) / "run-info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")

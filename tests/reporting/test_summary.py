@@ -171,3 +171,10 @@ def test_the_verdict_names_what_was_certified(tmp_path: Path) -> None:
         assert rehearsal["headline"].startswith("ALL ITEMS PASS on ") and "rehearsal, not a certification" in \
             rehearsal["headline"]
     assert "READY" not in build_summary(scenarios, {"target_class": "embedded emulator"})["headline"]
+
+
+def test_a_subset_run_says_so_first(tmp_path: Path) -> None:
+    write_result(tmp_path, "resend", "passed", [13])
+    summary = build_summary(load_scenarios(tmp_path), {"target_class": "embedded emulator",
+                                                       "selection": "-m 'checklist_13'"})
+    assert summary["headline"].startswith("Subset run (-m 'checklist_13'), not a certification. PARTIAL on")
