@@ -153,3 +153,19 @@ def test_every_variant_has_a_test_here_and_a_docstring_naming_its_item() -> None
     for kwargs in VARIANTS.values():
         for cls in kwargs.values():
             assert "item" in (cls.__doc__ or ""), cls
+
+
+# -- issue 10, part 4: credits booked in the wrong currency ------------------------------------------------------
+def test_books_everything_in_eur(tmp_path: Path, flavour: str) -> None:
+    """A dollar deposit and a bitcoin deposit: the broken merchant books both amounts in euros."""
+    with _shop(tmp_path, "books_everything_in_eur", flavour) as shop:
+        for amount, currency in (("40.00", "USD"), ("0.0015", "BTC")):
+            invoice_id = shop.deposit("u", amount, currency, "BTC")
+            shop.pay_in_full(invoice_id)
+            shop.wait_recorded(invoice_id, "completed")
+            shop.wait_delivered(invoice_id, at_least=4)  # the completed notification was answered
+        balances = shop.balances("u")
+        if flavour == "broken":
+            assert set(balances) == {"EUR"}, balances  # both credits, in a currency neither was priced in
+        else:
+            assert balances == {"USD": Decimal("40.00"), "BTC": Decimal("0.0015")}
