@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
+
 from support.secrets import Secret
 
 SANDBOX_HOST = "business-sandbox.cryptopay.me"
@@ -39,6 +44,8 @@ OTHER_TOOLS_KEYS = ("CERTIFY_ENV_FILE", "CERTIFY_SECRETS_OUT", "MERCHANT_DATABAS
 _PREFIXES = ("CRYPTOPAY_", "MERCHANT_", "PAYER", "OPERATOR_", "UNRESOLVED_POLICY_", "CERTIFY_", "EMULATOR_",
              "WAIT_TIMEOUT", "GO_LIVE_")
 _CURRENCY = re.compile(r"^[A-Z0-9]{2,10}$")
+_SECONDS = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,3})?$", re.ASCII)
+_PRINTABLE_ASCII = re.compile(r"^[\x21-\x7e]{1,512}$")
 
 
 class ConfigError(Exception):
@@ -141,14 +148,10 @@ class _Reader:
         value = self.get(key)
         if value is None:
             return None
-        try:
-            parts = urlsplit(value)
-            parts.port  # noqa: B018 - raises ValueError on a malformed port
-        except ValueError:
-            parts = None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = url_problem(value)
+        if problem is not None:
             # The value itself is not echoed: a URL may carry credentials.
-            self.problems.append(f"{key} must be an http(s) URL such as https://host/path")
+            self.problems.append(f"{key} must be an http(s) URL such as https://host/path{problem}")
             return None
         return value
 
@@ -165,16 +168,24 @@ class _Reader:
             self.problems.append(f"{key} must be yes or no (got {value!r})")
         return value in YES
 
-    def seconds(self, key: str, default: float) -> float:
+    def seconds(self, key: str, default: float, low: float, high: float) -> float:
         raw = self.get(key)
-        try:
-            value = float(raw) if raw is not None else default
-            if not value > 0 or value == float("inf"):
-                raise ValueError
-            return value
-        except ValueError:
-            self.problems.append(f"{key} must be a positive number of seconds (got {raw!r})")
+        if raw is None:
             return default
+        # Plain ASCII digits only: float() would also take 1e-9, 1_000, "inf" and non-ASCII digits.
+        if not _SECONDS.match(raw) or not low <= float(raw) <= high:
+            self.problems.append(f"{key} must be a number of seconds from {low:g} to {high:g}, in plain digits "
+                                 f"(got {raw!r})")
+            return default
+        return float(raw)
+
+    def secret(self, key: str) -> Secret:
+        """A credential, refused unless it is printable ASCII: headers and HMAC keys cannot carry anything else."""
+        value = self.get(key) or ""
+        if value and not _PRINTABLE_ASCII.match(value):
+            self.problems.append(f"{key} must be printable ASCII without spaces (copy it again from where it was "
+                                 "issued; the value is not shown)")
+        return Secret(value)
 
     def require(self, keys: tuple[str, ...], because: str) -> None:
         self.problems += [f"{key} is required {because}" for key in keys if not self.get(key)]
@@ -182,10 +193,34 @@ class _Reader:
     def typos(self) -> None:
         known = KNOWN_KEYS + OTHER_TOOLS_KEYS
         for key in sorted(self.env):
-            if key.startswith(_PREFIXES) and key not in known and self.get(key):
-                near = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
+            if key in known or not self.env.get(key):
+                continue
+            if key.upper() in known:
+                self.problems.append(f"{key} is ignored: settings are upper case, write {key.upper()}")
+            elif key.upper().startswith(_PREFIXES):
+                near = difflib.get_close_matches(key.upper(), KNOWN_KEYS, n=1, cutoff=0.8)
                 if near:
                     self.problems.append(f"{key} is not a setting of the suite; did you mean {near[0]}?")
+
+
+def url_problem(value: str) -> str | None:
+    """Why a configured URL is refused (words to append, possibly empty), or None when it is fine. The host is decided by the parser the HTTP client uses
+    (urllib3's), and must agree with the standard library's: a URL the two read differently is refused."""
+    if not value.isascii() or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return ", in plain ASCII without spaces or control characters"
+    for char, why in (("\\", "a backslash"), ("@", "'@' (no user:password@ in URLs)"), ("#", "a fragment (#)")):
+        if char in value:
+            return f", without {why}"
+    try:
+        parts, seen = urlsplit(value), parse_url(value)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except (ValueError, LocationParseError):
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname or "%" in parts.netloc:
+        return ""
+    if (seen.host or "").lower().strip("[]") != parts.hostname or seen.scheme != parts.scheme:
+        return ", written plainly (the HTTP client and the standard library read this one differently)"
+    return None
 
 
 def load_settings(env: Mapping[str, str], root: Path = Path(".")) -> Settings:
@@ -196,24 +231,30 @@ def load_settings(env: Mapping[str, str], root: Path = Path(".")) -> Settings:
     probe_url = _merchant(r, adapter, api_url)
     payer = _payer(r, api_url)
     policy = {c: r.choice(f"UNRESOLVED_POLICY_{c.upper()}", POLICIES, "do_nothing") for c in CONTEXTS}
-    wait_timeout = r.seconds("WAIT_TIMEOUT_SECONDS", DEFAULT_WAIT_TIMEOUT)
-    operator_timeout = r.seconds("OPERATOR_PAYMENT_TIMEOUT_SECONDS", DEFAULT_OPERATOR_TIMEOUT)
+    wait_timeout = r.seconds("WAIT_TIMEOUT_SECONDS", DEFAULT_WAIT_TIMEOUT, 1, 86_400)
+    operator_timeout = r.seconds("OPERATOR_PAYMENT_TIMEOUT_SECONDS", DEFAULT_OPERATOR_TIMEOUT, 10, 86_400)
+    signoff_file = root / (r.get("GO_LIVE_SIGNOFF_FILE") or "signoff.yml")
+    if not signoff_file.is_file():
+        r.problems.append(f"GO_LIVE_SIGNOFF_FILE names {signoff_file}, which does not exist (item 14 needs the "
+                          "teams' sign-off: copy signoff.example.yml)")
     currency = r.get("PAYER_WITHDRAWAL_CURRENCY")
     if currency is not None and not _CURRENCY.match(currency.upper()):
         r.problems.append("PAYER_WITHDRAWAL_CURRENCY must be a currency code such as BTC or EUR")
     build = _merchant_build(r)
+    secret = {key: r.secret(key) for key in ("CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET",
+                                             "MERCHANT_PROBE_TOKEN", "MERCHANT_SQL_URL")}
     if r.problems:
         raise ConfigError(list(dict.fromkeys(r.problems)))  # a URL read twice is still one problem
     return Settings(
         cryptopay_api_url=api_url, cryptopay_api_key=r.get("CRYPTOPAY_API_KEY"),
-        cryptopay_api_secret=Secret(r.get("CRYPTOPAY_API_SECRET") or ""),
-        cryptopay_callback_secret=Secret(r.get("CRYPTOPAY_CALLBACK_SECRET") or ""),
+        cryptopay_api_secret=secret["CRYPTOPAY_API_SECRET"],
+        cryptopay_callback_secret=secret["CRYPTOPAY_CALLBACK_SECRET"],
         merchant_probe_url=probe_url, merchant_callback_url=r.url("MERCHANT_CALLBACK_URL"),
-        merchant_probe_token=Secret(r.get("MERCHANT_PROBE_TOKEN") or ""),
+        merchant_probe_token=secret["MERCHANT_PROBE_TOKEN"],
         emulator_control_url=r.url("EMULATOR_CONTROL_URL"), payer=payer, unresolved_policy=policy,
-        wait_timeout=wait_timeout, signoff_file=root / (r.get("GO_LIVE_SIGNOFF_FILE") or "signoff.yml"),
+        wait_timeout=wait_timeout, signoff_file=signoff_file,
         allow_any_host=r.get(ALLOW_ANY_HOST_KEY) == ALLOW_ANY_HOST_VALUE, merchant_adapter=adapter,
-        merchant_sql_url=Secret(r.get("MERCHANT_SQL_URL") or ""),
+        merchant_sql_url=secret["MERCHANT_SQL_URL"],
         merchant_sql_balance_query=r.get("MERCHANT_SQL_BALANCE_QUERY"),
         merchant_sql_invoice_query=r.get("MERCHANT_SQL_INVOICE_QUERY"),
         payer_withdrawal_currency=currency.upper() if currency else None, operator_payment_timeout=operator_timeout,
@@ -285,9 +326,20 @@ def _merchant(r: _Reader, adapter: str, api_url: str | None) -> str | None:
     return probe_url
 
 
+def _sql_url_ok(url: str) -> bool:
+    """Parsed now, the way the adapter will, so a bad URL (and its password) never reaches a traceback later."""
+    if not re.match(r"^[a-z][a-z0-9+]*://", url):
+        return False
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):
+        return False
+    return True
+
+
 def _sql(r: _Reader) -> None:
     url = r.get("MERCHANT_SQL_URL")
-    if url is not None and not re.match(r"^[a-z][a-z0-9+]*://", url):
+    if url is not None and not _sql_url_ok(url):
         r.problems.append("MERCHANT_SQL_URL must be a SQLAlchemy database URL such as "
                           "postgresql+psycopg://user:password@host/db or sqlite:////path/to/file")
     for key, param in (("MERCHANT_SQL_BALANCE_QUERY", ":customer_id"), ("MERCHANT_SQL_INVOICE_QUERY", ":invoice_id")):

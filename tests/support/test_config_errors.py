@@ -28,7 +28,7 @@ def test_a_broken_env_gives_one_clear_message() -> None:
     assert output.count("The go-live suite cannot start") == 1, output
     for fragment in ("CRYPTOPAY_API_KEY is required", "CRYPTOPAY_CALLBACK_SECRET is required", "PRODUCTION API",
                      "MERCHANT_PROBE_URL must be an http(s) URL", "UNRESOLVED_POLICY_OVERPAID must be one of",
-                     "WAIT_TIMEOUT_SECONDS must be a positive number"):
+                     "WAIT_TIMEOUT_SECONDS must be a number of seconds from 1"):
         assert fragment in output, (fragment, output)
     assert " passed" not in output and " failed" not in output, "no scenario ran"
 

@@ -61,8 +61,8 @@ def test_every_malformed_value_is_named_at_once() -> None:
     for fragment in ("MERCHANT_PROBE_URL must be an http(s) URL", "MERCHANT_CALLBACK_URL must be an http(s) URL",
                      "PAYER must be one of emulator, coin_withdrawal, operator",
                      "UNRESOLVED_POLICY_UNDERPAID must be one of do_nothing, refund, recalculate",
-                     "WAIT_TIMEOUT_SECONDS must be a positive number", "OPERATOR_PAYMENT_TIMEOUT_SECONDS must be a "
-                     "positive number", "PAYER_WITHDRAWAL_CURRENCY must be a currency code",
+                     "WAIT_TIMEOUT_SECONDS must be a number of seconds from 1", "OPERATOR_PAYMENT_TIMEOUT_SECONDS must be a "
+                     "number of seconds", "PAYER_WITHDRAWAL_CURRENCY must be a currency code",
                      "MERCHANT_ADAPTER must be one of probe, sql"):
         assert fragment in text, (fragment, text)
     assert len(found) == len(set(found)), "each problem once"
@@ -189,3 +189,72 @@ def test_env_example_documents_every_key_and_loads_as_the_embedded_run() -> None
     assert set(KNOWN_KEYS) <= set(example), set(KNOWN_KEYS) - set(example)
     settings = load_settings({k: v or "" for k, v in example.items()})
     assert settings.embedded_emulator and settings.embedded_merchant and settings.payer == "emulator"
+
+
+@pytest.mark.parametrize("url", [
+    "https://business.cryptopay.me\\@127.0.0.1/",   # the backslash bypass: requests went to production
+    "https://business.cryptopay.me@127.0.0.1/",     # userinfo: the host is 127.0.0.1, the eye reads production
+    "http://user:pass@127.0.0.1:8080",               # credentials in a URL end up in logs
+    "http://127.0.0.1:8080/#@business.cryptopay.me",  # fragment
+    "http://127.0.0.1:8080/ x",                      # whitespace
+    "http://127.0.0.1:8080\t/x",                     # control character inside
+    "https://business-sandbox.cryptopay.me\u2024evil.example",  # a look-alike dot
+    "http://127.0.0.1%2f@business.cryptopay.me",     # percent-encoding in the authority
+    "http://127.0.0.1:99999",                        # a port that cannot be
+    "javascript:alert(1)",
+])
+def test_urls_that_could_disguise_their_host_are_refused(url: str) -> None:
+    found = problems(external(CRYPTOPAY_API_URL=url))
+    assert any(p.startswith("CRYPTOPAY_API_URL must be an http(s) URL") for p in found), found
+    assert not any("cryptopay.me" in p and url in p for p in found), "the URL itself is never echoed"
+
+
+@pytest.mark.parametrize("url", ["https://business.cryptopay.me.", "https://BUSINESS.cryptopay.me",
+                                 "http://127.1:8080", "http://2130706433:8080", "https://localhost.evil.example"])
+def test_hosts_that_only_look_allowed_are_refused_as_hosts(url: str) -> None:
+    found = problems(external(CRYPTOPAY_API_URL=url))
+    assert any("CRYPTOPAY_API_URL points at" in p for p in found), found
+
+
+@pytest.mark.parametrize("key", ["MERCHANT_PROBE_URL", "MERCHANT_CALLBACK_URL"])
+def test_every_configured_url_is_checked_the_same_way(key: str) -> None:
+    found = problems(external(**{key: "https://staging.shop.example\\@evil.example/x"}))
+    assert any(p.startswith(f"{key} must be an http(s) URL") and "backslash" in p for p in found), found
+
+
+@pytest.mark.parametrize("value", ["1e-9", "1e10", "1_000", "\u0661\u0662", "inf", "nan", "0", "86401", "-5", "0x10"])
+def test_wait_timeouts_are_plain_bounded_numbers(value: str) -> None:
+    found = problems(external(WAIT_TIMEOUT_SECONDS=value))
+    assert any(p.startswith("WAIT_TIMEOUT_SECONDS must be a number of seconds from 1 to 86400") for p in found)
+
+
+@pytest.mark.parametrize("key", ["CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET",
+                                 "MERCHANT_PROBE_TOKEN"])
+def test_non_ascii_credentials_are_refused_without_being_shown(key: str) -> None:
+    found = problems(external(**{key: "sécret-ключ"}))
+    assert any(p.startswith(f"{key} must be printable ASCII") for p in found), found
+    assert "sécret" not in "\n".join(found)
+
+
+def test_lower_case_keys_are_not_silently_ignored() -> None:
+    found = problems(external(wait_timeout_seconds="900", Payer="operator"))
+    assert "wait_timeout_seconds is ignored: settings are upper case, write WAIT_TIMEOUT_SECONDS" in found
+    assert "Payer is ignored: settings are upper case, write PAYER" in found
+
+
+def test_a_missing_signoff_file_is_named_before_any_scenario(tmp_path: Path) -> None:
+    found = problems(external(GO_LIVE_SIGNOFF_FILE=str(tmp_path / "nope.yml")))
+    assert any(p.startswith("GO_LIVE_SIGNOFF_FILE names") and "does not exist" in p for p in found), found
+
+
+def test_a_malformed_sql_url_is_refused_at_configuration_time() -> None:
+    found = problems(external(MERCHANT_ADAPTER="sql", MERCHANT_SQL_URL="postgresql+psycopg://u:pw@host:notaport/db",
+                              MERCHANT_SQL_BALANCE_QUERY="select currency, amount from b where c = :customer_id",
+                              MERCHANT_SQL_INVOICE_QUERY="select status, ctx from i where id = :invoice_id"))
+    assert any(p.startswith("MERCHANT_SQL_URL must be a SQLAlchemy database URL") for p in found), found
+    assert "pw" not in "\n".join(p for p in found if p.startswith("MERCHANT_SQL_URL"))
+
+
+def test_merchant_build_is_a_short_label() -> None:
+    assert load_settings(external(MERCHANT_BUILD="shop-2026.11.3+abc")).merchant_build == "shop-2026.11.3+abc"
+    assert any(p.startswith("MERCHANT_BUILD must be") for p in problems(external(MERCHANT_BUILD="v1; rm -rf /")))
