@@ -46,6 +46,10 @@ class ProbeContractError(MerchantError):
     """A probe answer that breaks probe v1; the message starts with "probe-v1:" and states the rule."""
 
 
+class ProbeTokenRejected(MerchantError):
+    """The probe answered 401: MERCHANT_PROBE_TOKEN is not the token the merchant expects."""
+
+
 def inline_refs(node: object, spec: dict) -> object:
     """Inlines $refs and turns OpenAPI 3.0's `nullable` into JSON Schema, so plain jsonschema can validate."""
     if isinstance(node, dict):
@@ -157,7 +161,7 @@ class ProbeMerchant:
         response = self._request(method, path, **kwargs)
         if response.status_code == 401:
             # "401" in the message is how preflight recognises a rejected token.
-            raise MerchantError(f"{method} {template} answered 401: the merchant rejected MERCHANT_PROBE_TOKEN")
+            raise ProbeTokenRejected(f"{method} {template} answered 401: the merchant rejected MERCHANT_PROBE_TOKEN")
         return response
 
     def create_deposit(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str,

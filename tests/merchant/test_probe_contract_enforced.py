@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from support.drivers.merchant import MerchantError, ProbeContractError, ProbeMerchant
+from support.drivers.merchant import MerchantError, ProbeContractError, ProbeMerchant, ProbeTokenRejected
 from support.secrets import Secret
 from support.servers import ServerThread
 
@@ -75,7 +75,7 @@ def test_a_balance_404_for_a_customer_never_credited_is_a_contract_violation(can
 
 def test_a_rejected_token_is_not_a_contract_violation(canned: CannedProbe, probe: ProbeMerchant) -> None:
     canned.set("/probe/customers/c/balance", 401, {"error": {"code": "unauthorized", "message": "token"}})
-    with pytest.raises(MerchantError) as failed:
+    with pytest.raises(ProbeTokenRejected) as failed:
         probe.balances("c")
     assert not isinstance(failed.value, ProbeContractError) and "401" in str(failed.value)
     assert "MERCHANT_PROBE_TOKEN" in str(failed.value) and "t" * 32 not in str(failed.value)
