@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -28,15 +30,46 @@ def settings(pytestconfig: pytest.Config) -> Settings:
     return pytestconfig.stash[SETTINGS_KEY]
 
 
+PREFLIGHT_HEADING = "The go-live suite cannot start: its targets failed the preflight checks:"
+
+
+def preflight_message(settings: Settings, started: Targets) -> str | None:
+    problems = preflight_problems(started, build_merchant(settings, started))
+    return PREFLIGHT_HEADING + "\n" + "\n".join(f"  - {p}" for p in problems) if problems else None
+
+
+def stop_on_preflight_problems(settings: Settings, started: Targets) -> None:
+    message = preflight_message(settings, started)
+    if message:
+        pytest.exit(message, returncode=4)
+
+
+def external_targets(settings: Settings) -> bool:
+    """Targets the suite does not start: the same for every worker, so they are checked once, up front."""
+    return not settings.embedded_emulator and not settings.embedded_merchant
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """External targets are checked in the controller before any xdist worker starts, so a problem reads the same
+    (one message, exit 4) serial or under -n; a worker exiting would only give an INTERNALERROR."""
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if hasattr(config, "workerinput") or settings is None or config.option.collectonly or config.option.help \
+            or not external_targets(settings):
+        return
+    with ExitStack() as stack:
+        message = preflight_message(settings, start_targets(settings, Path(tempfile.gettempdir()), stack))
+    if message:
+        raise pytest.UsageError(message)
+
+
 @pytest.fixture(scope="session")
 def targets(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targets]:
     with ExitStack() as stack:
         started = start_targets(settings, tmp_path_factory.mktemp("targets"), stack)
         record_secrets_for_scan(started.secrets() + settings.secrets())
-        problems = preflight_problems(started, build_merchant(settings, started))
-        if problems:
-            pytest.exit("The go-live suite cannot reach its targets:\n" + "\n".join(f"  - {p}" for p in problems),
-                        returncode=4)
+        if not external_targets(settings):  # external ones were checked before the session started
+            stop_on_preflight_problems(settings, started)
         yield started
 
 
