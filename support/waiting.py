@@ -11,6 +11,11 @@ class WaitTimeout(AssertionError):
     pass
 
 
+class WaitingCannotHelp(Exception):
+    """Raised by a read whose answer no amount of waiting changes (e.g. a probe contract violation): the wait
+    ends at once with that reason instead of reporting it as "last seen" after the whole timeout."""
+
+
 def wait_until(read: Callable[[], T], accept: Callable[[T], bool], *, timeout: float, expected: str,
                interval: float = 0.01, max_interval: float = 0.25) -> T:
     """Returns the first value `accept`s; the poll interval backs off so long real-mode waits stay cheap."""
@@ -21,7 +26,7 @@ def wait_until(read: Callable[[], T], accept: Callable[[T], bool], *, timeout: f
             last = read()
             if accept(last):
                 return last
-        except WaitTimeout:
+        except (WaitTimeout, WaitingCannotHelp):
             raise
         except Exception as exc:  # a target briefly unavailable is "last seen", not the end of the wait
             last = f"{type(exc).__name__}: {exc}"

@@ -14,6 +14,7 @@ import requests
 import yaml
 
 from support.secrets import Secret
+from support.waiting import WaitingCannotHelp
 
 # The contract every probe answer is checked against: the very document merchants implement.
 PROBE_SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi" / "probe-v1.yaml"
@@ -42,11 +43,11 @@ class MerchantError(AssertionError):
     pass
 
 
-class ProbeContractError(MerchantError):
+class ProbeContractError(MerchantError, WaitingCannotHelp):
     """A probe answer that breaks probe v1; the message starts with "probe-v1:" and states the rule."""
 
 
-class ProbeTokenRejected(MerchantError):
+class ProbeTokenRejected(MerchantError, WaitingCannotHelp):
     """The probe answered 401: MERCHANT_PROBE_TOKEN is not the token the merchant expects."""
 
 

@@ -1,0 +1,41 @@
+"""wait_until: returns the first accepted value, says what it last saw on timeout, ends at once when waiting cannot help."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from support.drivers.merchant import ProbeContractError
+from support.waiting import WaitTimeout, wait_until
+
+
+def test_returns_the_first_accepted_value() -> None:
+    values = iter([1, 2, 3])
+    assert wait_until(lambda: next(values), lambda v: v == 2, timeout=5, expected="two") == 2
+
+
+def test_a_timeout_says_what_was_expected_and_last_seen() -> None:
+    with pytest.raises(WaitTimeout, match=r"waited 0.05 s for the balance; last seen: 7"):
+        wait_until(lambda: 7, lambda v: v == 8, timeout=0.05, expected="the balance")
+
+
+def test_a_transient_error_is_last_seen_not_the_end() -> None:
+    calls = iter([ConnectionError("refused"), 5])
+
+    def read() -> int:
+        value = next(calls)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    assert wait_until(read, lambda v: v == 5, timeout=5, expected="five") == 5
+
+
+def test_a_contract_violation_ends_the_wait_at_once() -> None:
+    def read() -> None:
+        raise ProbeContractError("probe-v1: money is a decimal string")
+
+    started = time.monotonic()
+    with pytest.raises(ProbeContractError, match="money is a decimal string"):
+        wait_until(read, lambda v: True, timeout=30, expected="anything")
+    assert time.monotonic() - started < 5, "the wait must not run to its timeout"
