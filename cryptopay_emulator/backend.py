@@ -27,6 +27,9 @@ RECALCULATION_WINDOW = timedelta(seconds=30)
 REFUND_BROADCAST_AFTER = timedelta(seconds=10)  # txid and risk appear later, as in create vs list refunds
 POLICIES = ("do_nothing", "refund", "recalculate")
 RISK_SCORES = {"low": Decimal("2.1"), "medium": Decimal("5.4"), "high": Decimal("9.3")}
+# Later reads of the same transaction: the sandbox re-scores on every read while the level stays (API_FACTS §3,
+# recorded); a fixed cycle per level keeps the emulator reproducible.
+RESCORES = {"low": ("2.1", "1.7", "3.2"), "medium": ("5.4", "4.9", "6.1"), "high": ("9.3", "8.8", "9.6")}
 DEFAULT_BALANCES = {"BTC": "10.0", "ETH": "100.0", "LTC": "1000.0", "XRP": "100000.0", "XLM": "100000.0",
                     "USDT": "100000.0", "USDC": "100000.0", "BCH": "100.0", "ADA": "100000.0", "BNB": "100.0",
                     "SOL": "1000.0", "DOGE": "1000000.0", "TRX": "1000000.0", "SHIB": "1000000000.0",
@@ -191,6 +194,16 @@ class Backend:
         if invoice is None:
             raise NotFound()
         return invoice
+
+    def current_state(self, invoice_id: str) -> dict:
+        """The invoice as a read now shows it (what a dashboard resend carries): each transaction re-scored at
+        its same risk level, the new score kept so the API's GET agrees with what was sent."""
+        with self._lock:
+            self.tick()
+            invoice = self._invoice(invoice_id)
+            for tx in invoice.transactions:
+                tx.risk.score = next_score(tx.risk.level, tx.risk.score)
+            return invoice.to_json()
 
     # -- payments (sandbox control: plays the payer's wallet and the blockchain) ---------------------
     def pay(self, *, amount: Decimal, invoice_id: str | None = None, address: str | None = None,
@@ -390,6 +403,13 @@ class Backend:
         snapshot = invoice.to_json()
         self._notify(event, snapshot)
         return snapshot
+
+
+def next_score(level: str, score: Decimal) -> Decimal:
+    """The next score in the level's cycle: always a different number, never a different level."""
+    cycle = [Decimal(s) for s in RESCORES[level]]
+    position = cycle.index(score) if score in cycle else -1
+    return cycle[(position + 1) % len(cycle)]
 
 
 def _is_uuid(value: str) -> bool:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import threading
 import time
 import uuid
@@ -15,6 +14,7 @@ import requests
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
 from cryptopay_emulator.clock import Clock, iso
+from cryptopay_emulator.rails_json import rails_json
 
 MAX_RETRIES = 20
 RESPONSE_LIMIT_SECONDS = 10.0
@@ -92,19 +92,23 @@ class Deliverer:
 
     def enqueue_typed(self, kind: str, event: str, data: dict) -> Delivery:
         """Any callback type ("Invoice", "CoinWithdrawal"); only invoices fill invoice_id in the log."""
-        body = json.dumps({"type": kind, "event": event, "data": data}, separators=(",", ":")).encode()
+        body = rails_json({"type": kind, "event": event, "data": data})
         return self._add(Delivery(str(uuid.uuid4()), event, data["id"] if kind == "Invoice" else None,
                                   data["status"], body, next_attempt_at=self._clock.now(), kind=kind))
 
-    def resend(self, delivery_id: str) -> Delivery | None:
-        """Like the dashboard's resend: the same body again, as a new delivery."""
+    def resend(self, delivery_id: str, current: Callable[[str], dict] | None = None) -> Delivery | None:
+        """Like the dashboard's resend, as a new delivery: the same event, carrying the invoice as `current` renders
+        it now (so not byte-identical to the first delivery); the original bytes when there is no `current`."""
         with self._lock:
             original = self._deliveries.get(delivery_id)
         if original is None:
             return None
-        return self._add(Delivery(str(uuid.uuid4()), original.event, original.invoice_id, original.status,
-                                  original.body, next_attempt_at=self._clock.now(), resend_of=original.id,
-                                  kind=original.kind))
+        status, body = original.status, original.body
+        if current is not None and original.kind == "Invoice" and original.invoice_id:
+            data = current(original.invoice_id)
+            status, body = data["status"], rails_json({"type": original.kind, "event": original.event, "data": data})
+        return self._add(Delivery(str(uuid.uuid4()), original.event, original.invoice_id, status, body,
+                                  next_attempt_at=self._clock.now(), resend_of=original.id, kind=original.kind))
 
     def _add(self, delivery: Delivery) -> Delivery:
         with self._lock:

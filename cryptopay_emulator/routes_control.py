@@ -136,7 +136,7 @@ def control_blueprint(backend: Backend, deliverer: Deliverer, withdrawals: Withd
 
     @bp.post("/deliveries/<delivery_id>/resend")
     def resend(delivery_id: str) -> Response:
-        delivery = deliverer.resend(delivery_id)
+        delivery = deliverer.resend(delivery_id, backend.current_state)
         if delivery is None:
             raise NotFound()
         return render({"data": delivery.to_json()}, 201)

@@ -8,10 +8,11 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from steps.customers import Customer
+from support.callback_answers import acknowledgement_problem, rejection_problem
 from support.drivers.callbacks import CallbackSender, completed_callback_body
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
-from support.drivers.merchant import Deposit, MerchantAdapter
+from support.drivers.merchant import Deposit, MerchantAdapter, deposit_description
 from support.drivers.payers import Payer
 from support.evidence import Evidence
 from support.forgery import send_bad_callback
@@ -25,7 +26,9 @@ from support.waiting import wait_until
 def resend_completed(deposit: Deposit, control: EmulatorControl | None, cryptopay: CryptopayDriver,
                      callback_sender: CallbackSender, evidence: Evidence, wait_timeout: float) -> ResendResult:
     result = resend_once(deposit.invoice_id, control, cryptopay, callback_sender, wait_timeout)
-    evidence.attach_json("Resent 'completed' notification", {"how": result.how, "merchant_answers": result.answers})
+    evidence.attach_json("Resent 'completed' notification", {
+        "how": result.how, "merchant_answers": result.answers, "bodies": [b.decode() for b in result.bodies]})
+    warn_about_retries(result, evidence)
     return result
 
 
@@ -33,11 +36,28 @@ def resend_completed(deposit: Deposit, control: EmulatorControl | None, cryptopa
       target_fixture="resend")
 def resend_completed_concurrently(deposit: Deposit, times: int, control: EmulatorControl | None,
                                   cryptopay: CryptopayDriver, callback_sender: CallbackSender,
-                                  evidence: Evidence) -> ResendResult:
-    result = resend_concurrently(deposit.invoice_id, times, control, cryptopay, callback_sender)
-    evidence.attach_json("Concurrent 'completed' notifications", {
-        "how": result.how, "merchant_answers": {str(c): result.answers.count(c) for c in set(result.answers)}})
+                                  evidence: Evidence, wait_timeout: float) -> ResendResult:
+    result = resend_concurrently(deposit.invoice_id, times, control, cryptopay, callback_sender, wait_timeout)
+    attach_storm(result, "Concurrent 'completed' notifications", evidence)
     return result
+
+
+def attach_storm(result: ResendResult, name: str, evidence: Evidence) -> None:
+    evidence.attach_json(name, {"how": result.how, "final_answers": _counts(result.answers)})
+    warn_about_retries(result, evidence)
+
+
+def warn_about_retries(result: ResendResult, evidence: Evidence) -> None:
+    """A busy merchant may answer 5xx and be retried: not a failure, but the reviewer should see it."""
+    if result.retried:
+        evidence.attach_json("Warning: notifications answered 5xx (or not in time) before being acknowledged", {
+            "notifications_retried": len(result.retried), "answers_of_each": [list(h) for h in result.retried],
+            "meaning": "the merchant asked Cryptopay to retry; each was re-posted as Cryptopay retries, and only "
+                       "the last answer counts for the acknowledgement"})
+
+
+def _counts(answers: list) -> dict[str, int]:
+    return {str(answer): answers.count(answer) for answer in sorted(set(answers), key=str)}
 
 
 @when(parsers.cfparse('an earlier "{event}" notification for that deposit arrives late'), target_fixture="resend")
@@ -64,7 +84,7 @@ def foreign_invoice(cryptopay: CryptopayDriver, payer: Payer, customer: Customer
                     wait_timeout: float) -> dict:
     # Created straight through the API, not through the merchant's checkout: the merchant never saw it.
     invoice = cryptopay.client.create_invoice(price_amount="25.0", price_currency="EUR", pay_currency="BTC",
-                                              customer_id=customer.id)
+                                              customer_id=customer.id, description=deposit_description(customer.id))
     payer.pay(invoice, Decimal(invoice["pay_amount"]))
     invoice = cryptopay.wait_for_status(invoice["id"], "completed", None, wait_timeout)
     evidence.attach_json("Invoice the merchant never created", invoice)
@@ -84,16 +104,18 @@ def no_record(merchant: MerchantAdapter, foreign_invoice: dict) -> None:
 
 
 @then("the merchant acknowledged every notification")
-def acknowledged_all(resend: ResendResult) -> None:
-    refused = [code for code in resend.answers if code != 200]
-    assert not refused, (f"the merchant answered {refused} to {len(refused)} of {len(resend.answers)} notifications; "
-                         "Cryptopay treats anything but 200 as a failure and keeps retrying")
+def acknowledged_all(resend: ResendResult, callback_sender: CallbackSender) -> None:
+    """Every notification must end answered 200; interim 5xx answers that a retry cleared are only a warning."""
+    problem = acknowledgement_problem(resend.answers, callback_sender.callback_url)
+    assert problem is None, problem + (f"; answers of the retried ones: {[list(h) for h in resend.retried]}"
+                                       if resend.retried else "")
 
 
 @then("the merchant rejected the notification")
-def rejected(resend: ResendResult) -> None:
-    assert all(code is not None and 400 <= code < 500 for code in resend.answers), (
-        f"a {resend.how} notification must be refused with a 4xx answer; the merchant answered {resend.answers}")
+def rejected(resend: ResendResult, callback_sender: CallbackSender) -> None:
+    """Only the signature check's refusal (400, 401, 403) counts: a 404 from a mistyped URL proves nothing."""
+    problem = rejection_problem(resend.answers, resend.how, callback_sender.callback_url)
+    assert problem is None, problem
 
 
 @then(parsers.cfparse("Cryptopay notified the merchant of {events}"))
@@ -161,8 +183,7 @@ def holding_back(emulator: EmulatorControl, request: pytest.FixtureRequest) -> N
 @when(parsers.cfparse('the "completed" notification reaches the merchant {times:d} times at once'),
       target_fixture="resend")
 def first_delivery_storm(deposit: Deposit, times: int, emulator: EmulatorControl, cryptopay: CryptopayDriver,
-                         callback_sender: CallbackSender, evidence: Evidence) -> ResendResult:
-    result = resend_concurrently(deposit.invoice_id, times, emulator, cryptopay, callback_sender)
-    evidence.attach_json("First 'completed' notification, many copies at once", {
-        "how": result.how, "merchant_answers": {str(c): result.answers.count(c) for c in set(result.answers)}})
+                         callback_sender: CallbackSender, evidence: Evidence, wait_timeout: float) -> ResendResult:
+    result = resend_concurrently(deposit.invoice_id, times, emulator, cryptopay, callback_sender, wait_timeout)
+    attach_storm(result, "First 'completed' notification, many copies at once", evidence)
     return result

@@ -19,7 +19,9 @@ def send_bad_callback(kind: str, invoice: dict, sender: CallbackSender) -> int:
         return sender.post(body, callback_signature("not-the-callback-secret", body))
     if kind == "tampered":  # a genuine signature of the body, then the amount changed (one byte added)
         signature = sender.sign(body)
-        return sender.post(body.replace(b'"price_amount":"', b'"price_amount":"9', 1), signature)
+        tampered = body.replace(b'"price_amount": "', b'"price_amount": "9', 1)
+        assert tampered != body, "the tampering found no price_amount to change"  # else the test proves nothing
+        return sender.post(tampered, signature)
     if kind == "unsigned":
         return sender.post(body, None)
     if kind == "misdirected":  # a genuine signature, but of another body

@@ -1,8 +1,14 @@
 """Checks, before any scenario, that the targets answer and accept the configured credentials."""
 from __future__ import annotations
 
+import json
+import uuid
+
 from cryptopay_client import CryptopayClient, CryptopayError, TransportError
+from support.callback_answers import explain, is_rejection, misses_the_handler
+from support.drivers.callbacks import Answer, CallbackSender
 from support.drivers.merchant import MerchantAdapter, MerchantError
+from support.secrets import Secret
 from support.targets import Targets
 
 
@@ -26,4 +32,55 @@ def preflight_problems(targets: Targets, merchant: MerchantAdapter) -> list[str]
         problems.append(f"merchant at {targets.probe_url or targets.merchant_label}: {reason}")
     except Exception as exc:  # e.g. the SQL adapter's database refusing the connection
         problems.append(f"merchant ({targets.merchant_label}) could not be read: {type(exc).__name__}")
-    return problems
+    return problems + callback_problems(CallbackSender(targets.callback_url, targets.callback_secret, timeout=10))
+
+
+def callback_problems(sender: CallbackSender) -> list[str]:
+    """Posts a correctly signed 'completed' notification for an invoice the merchant never created (it must be
+    acknowledged, 2xx) and one with a wrong signature (it must be refused, 400/401/403). Without this a mistyped
+    MERCHANT_CALLBACK_URL answers 404 and every negative scenario "passes" on a route that does not exist."""
+    body = unknown_invoice_body(str(uuid.uuid4()))
+    signed = sender.post_signed(body)
+    problem = _signed_problem(signed, sender.callback_url)
+    if problem and misses_the_handler(signed):
+        return [problem]  # the second post would only say the same about the URL
+    forged = sender.post(body, CallbackSender(sender.callback_url, Secret("go-live-preflight-wrong")).sign(body))
+    return [p for p in (problem, _forged_problem(forged, sender.callback_url)) if p]
+
+
+def _signed_problem(answer: Answer, url: str) -> str | None:
+    if isinstance(answer, int) and 200 <= answer < 300:
+        return None
+    lead = "the merchant's callback endpoint answered a correctly signed notification for an invoice it never created"
+    if answer in (401, 403):
+        return (f"{lead} with {answer}, a signature refusal: most often the merchant verifies with another Callback "
+                f"Secret than this Cryptopay account's (CRYPTOPAY_CALLBACK_SECRET); MERCHANT_CALLBACK_URL is {url}")
+    if misses_the_handler(answer):
+        return f"{lead} with {explain(answer, url)}"
+    return (f"{lead} with {explain(answer, url)}; it must acknowledge (2xx) notifications it ignores, or Cryptopay "
+            "keeps retrying them for days")
+
+
+def _forged_problem(answer: Answer, url: str) -> str | None:
+    # A 2xx here is a merchant that skips the signature check: a defect the @security scenarios prove and report
+    # under item 10, not a setting to fix, so the run goes on to show it.
+    if is_rejection(answer) or (isinstance(answer, int) and 200 <= answer < 300):
+        return None
+    return (f"the merchant's callback endpoint answered a notification with a wrong signature with "
+            f"{explain(answer, url)}; it must refuse it with 400, 401 or 403")
+
+
+def unknown_invoice_body(invoice_id: str) -> bytes:
+    """A 'completed' notification shaped like Cryptopay's, for an invoice nobody created. Compact ASCII JSON on
+    purpose: every way of verifying the signature agrees on these bytes, so a refusal here can only be the
+    secret or the URL (whether the merchant verifies the exact raw bytes is proven by the scenarios)."""
+    invoice = {
+        "id": invoice_id, "custom_id": None, "customer_id": None, "status": "completed", "status_context": None,
+        "address": "2N1go1ivePreflightUnknownInvoice00", "network": "bitcoin",
+        "uri": "bitcoin:2N1go1ivePreflightUnknownInvoice00?amount=0.0001", "price_amount": "10.0",
+        "price_currency": "EUR", "pay_amount": "0.0001", "pay_currency": "BTC", "fee": "0.1", "fee_currency": "EUR",
+        "paid_amount": "0.0001", "transactions": [], "name": None, "description": "go-live preflight: not a real invoice",
+        "metadata": None, "success_redirect_url": None, "unsuccess_redirect_url": None,
+        "hosted_page_url": f"https://hosted-business-sandbox.cryptopay.me/invoices/{invoice_id}",
+        "created_at": "2021-10-14T10:51:57+00:00", "expires_at": "2021-10-14T11:01:57+00:00"}
+    return json.dumps({"type": "Invoice", "event": "status_changed", "data": invoice}, separators=(",", ":")).encode()

@@ -205,3 +205,69 @@ class BooksEverythingInEur(CallbackProcessor):
 
 
 VARIANTS["books_everything_in_eur"] = {"processor_cls": BooksEverythingInEur}
+
+
+# -- raw bytes and body hashes (issue 10, parts 3 and 6); imports kept with the variants that need them ----------
+import hashlib  # noqa: E402
+import json  # noqa: E402
+
+from sqlalchemy.exc import IntegrityError  # noqa: E402
+
+from cryptopay_client import verify_callback  # noqa: E402
+from reference_merchant.callbacks import Outcome  # noqa: E402
+
+
+class ReserialisesBeforeVerifying(CallbackProcessor):
+    """Violates item 10 (callbacks verified over the raw body): parses the body and checks the HMAC over its own
+    compact re-serialisation, which matches Cryptopay's bytes only when they happen to be compact ASCII JSON."""
+
+    def signature_ok(self, raw: bytes, signature: str | None) -> bool:
+        try:
+            again = json.dumps(json.loads(raw), separators=(",", ":")).encode()
+        except ValueError:
+            return False
+        return verify_callback(self._secret, again, signature)
+
+
+seen_bodies = Table(
+    "seen_bodies", _loose,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("body_sha256", String(64), nullable=False, unique=True),  # unique per body, NOT per invoice
+)
+
+
+class BodyHashLedger(_LooseLedger):
+    """The ledger half of dedupes_by_body_hash (item 13): remembers the sha256 of every raw body seen; credits
+    have no uniqueness of their own."""
+
+    def first_sight(self, raw: bytes) -> bool:
+        """Claims the body atomically (the UNIQUE hash), so identical copies at once still pass only one."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(seen_bodies).values(body_sha256=hashlib.sha256(raw).hexdigest()))
+            return True
+        except IntegrityError:
+            return False
+
+    def credit(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
+        self._insert(invoice_id, customer_id, amount, currency)
+        return True
+
+
+class DedupesByBodyHash(CallbackProcessor):
+    """Violates item 13 (a resent completed callback never credits twice): de-duplicates notifications by a hash
+    of the raw body instead of by invoice, and credits on each completed status_changed it has not seen, so the
+    same notification carrying the invoice as re-read later (a new risk score) credits again. Use with
+    BodyHashLedger."""
+
+    def handle(self, raw: bytes, signature: str | None) -> Outcome:
+        if self.signature_ok(raw, signature) and not self.ledger.first_sight(raw):
+            return Outcome(200, "already processed this body: no change")
+        return super().handle(raw, signature)
+
+    def should_credit(self, event: str, invoice: dict) -> bool:
+        return event == "status_changed" and invoice["status"] == "completed"
+
+
+VARIANTS["reserialises_before_verifying"] = {"processor_cls": ReserialisesBeforeVerifying}
+VARIANTS["dedupes_by_body_hash"] = {"processor_cls": DedupesByBodyHash, "ledger_cls": BodyHashLedger}

@@ -1,33 +1,30 @@
 """Posts callbacks to the merchant the way Cryptopay does: exact bytes, signed (or deliberately not) with the secret."""
 from __future__ import annotations
 
-import json
 import threading
-from decimal import Decimal
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
+from cryptopay_emulator.rails_json import rails_json
 from support.secrets import Secret
 
 
-def callback_body(event: str, invoice: dict) -> bytes:
-    """A callback body as Cryptopay renders it. Money is already strings; only risk scores are JSON numbers,
-    which the client read as Decimal, so they go back out as numbers."""
-    return json.dumps({"type": "Invoice", "event": event, "data": invoice}, separators=(",", ":"),
-                      default=_number).encode()
-
-
-def _number(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)  # risk score only: money never reaches here, it is a string in every payload
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+def callback_body(event: str, invoice: dict, indent: int | None = None) -> bytes:
+    """A callback body as Cryptopay renders it (its Rails encoder: see cryptopay_emulator.rails_json), so a
+    merchant that verifies anything but the exact raw bytes fails here as it would in production."""
+    return rails_json({"type": "Invoice", "event": event, "data": invoice}, indent=indent)
 
 
 def completed_callback_body(invoice: dict) -> bytes:
     """The `status_changed` callback Cryptopay sends for this invoice state (used where no captured copy exists)."""
     return callback_body("status_changed", invoice)
+
+
+# What the merchant's callback endpoint answered: an HTTP status, or why there was none (no answer in time,
+# connection failed). Kept printable and JSON-friendly: it goes straight into the evidence.
+Answer = int | str
 
 
 class CallbackSender:
@@ -42,26 +39,35 @@ class CallbackSender:
     def sign(self, body: bytes) -> str:
         return callback_signature(self._secret.reveal(), body)
 
-    def post(self, body: bytes, signature: str | None) -> int:
+    def post(self, body: bytes, signature: str | None) -> Answer:
         headers = {"Content-Type": "application/json"}
         if signature is not None:
             headers[SIGNATURE_HEADER] = signature
-        return requests.post(self.callback_url, data=body, headers=headers, timeout=self._timeout).status_code
+        return self._send(requests.post, body, headers)
 
-    def post_signed(self, body: bytes) -> int:
+    def post_signed(self, body: bytes) -> Answer:
         return self.post(body, self.sign(body))
 
-    def post_signed_concurrently(self, body: bytes, times: int) -> list[int]:
+    def _send(self, post, body: bytes, headers: dict) -> Answer:
+        # Redirects are not followed: a 3xx means the URL does not reach the handler, and following it would turn
+        # the POST into a GET that proves nothing. Transport failures become answers the steps can explain.
+        try:
+            return post(self.callback_url, data=body, headers=headers, timeout=self._timeout,
+                        allow_redirects=False).status_code
+        except requests.Timeout:
+            return f"no answer within {self._timeout:g} s"
+        except requests.RequestException as exc:
+            return f"connection failed ({type(exc).__name__})"
+
+    def post_signed_concurrently(self, body: bytes, times: int) -> list[Answer]:
         """All copies are released together by a barrier, so they really overlap at the merchant."""
         barrier = threading.Barrier(times)
-        signature = self.sign(body)
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: self.sign(body)}
 
-        def one(_: int) -> int:
+        def one(_: int) -> Answer:
             with requests.Session() as session:
                 barrier.wait(timeout=30)
-                return session.post(self.callback_url, data=body, timeout=self._timeout,
-                                    headers={"Content-Type": "application/json",
-                                             SIGNATURE_HEADER: signature}).status_code
+                return self._send(session.post, body, headers)
 
         with ThreadPoolExecutor(max_workers=times) as pool:
             return list(pool.map(one, range(times)))

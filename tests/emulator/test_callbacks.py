@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from cryptopay_client.callbacks import verify_callback
+from cryptopay_emulator.backend import RESCORES, next_score
 from cryptopay_emulator.delivery import MAX_RETRIES, Deliverer, Endpoint, retry_delay
 from support.waiting import wait_until
 from tests.emulator.conftest import CALLBACK_SECRET, frozen_clock
@@ -77,17 +78,36 @@ def test_a_merchant_slower_than_the_limit_has_failed_the_attempt(live, receiver)
     assert len(done["attempts"]) == 2
 
 
-def test_any_past_callback_can_be_resent_byte_for_byte(live, receiver) -> None:
+def test_a_resend_carries_the_invoice_as_it_is_now(live, receiver) -> None:
+    """Like the dashboard's resend: the same event for the same invoice, but re-read, so the risk score (and with
+    it the bytes) differ while the level and everything else stay."""
     merchant, url = receiver
     emu = live(callback_url=url)
     invoice = emu.client.create_invoice(**EUR_BTC)
-    merchant.wait_for(1)
-    original = first_delivery_when(emu, invoice["id"], lambda d: d["state"] == "delivered", "the first delivery")
+    emu.control("POST", "/payments", {"invoice_id": invoice["id"], "amount": invoice["pay_amount"],
+                                      "risk_level": "medium"})
+    merchant.wait_for(4)
+    original = wait_until(lambda: deliveries(emu, invoice["id"])[-1], lambda d: d["state"] == "delivered",
+                          timeout=10, expected="the completed delivery")
     answer = emu.control("POST", f"/deliveries/{original['id']}/resend")
     assert answer.status_code == 201 and answer.json()["data"]["resend_of"] == original["id"]
-    hits = merchant.wait_for(2)
-    assert hits[0]["body"] == hits[1]["body"]
+    completed, resent = merchant.wait_for(5)[3:5]
+    assert resent["body"] != completed["body"] and verify_callback(CALLBACK_SECRET, resent["body"], resent["signature"])
+    first, again = json.loads(completed["body"]), json.loads(resent["body"])
+    old_risk, new_risk = first["data"]["transactions"][0].pop("risk"), again["data"]["transactions"][0].pop("risk")
+    assert (old_risk["level"], new_risk["level"]) == ("medium", "medium") and old_risk["score"] != new_risk["score"]
+    assert first == again and again["data"]["status"] == "completed"
+    assert emu.client.retrieve_invoice(invoice["id"])["transactions"][0]["risk"]["score"] == Decimal(str(new_risk["score"]))
     assert emu.control("POST", "/deliveries/00000000-0000-4000-8000-000000000000/resend").status_code == 404
+
+
+def test_every_resend_re_scores_within_the_level() -> None:
+    for level, cycle in RESCORES.items():
+        score, seen = Decimal(cycle[0]), []
+        for _ in cycle:
+            score = next_score(level, score)
+            seen.append(score)
+        assert sorted(seen) == sorted(Decimal(s) for s in cycle) and len(set(seen)) == len(cycle)
 
 
 def test_paused_delivery_holds_callbacks_until_resumed(live, receiver) -> None:

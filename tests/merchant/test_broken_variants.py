@@ -155,6 +155,58 @@ def test_every_variant_has_a_test_here_and_a_docstring_naming_its_item() -> None
             assert "item" in (cls.__doc__ or ""), cls
 
 
+# -- issue 10, parts 3 and 6: raw bytes, body hashes -----------------------------------------------------------
+from cryptopay_emulator.backend import next_score  # noqa: E402
+from cryptopay_emulator.rails_json import rails_json  # noqa: E402
+from support.waiting import wait_until  # noqa: E402
+
+AWKWARD = "Dépôt <café> & crème — r"  # what every suite deposit's description carries
+
+
+def test_reserialises_before_verifying(tmp_path: Path, flavour: str) -> None:
+    """The emulator itself renders the awkward description into every callback: the broken merchant refuses
+    Cryptopay's genuine notifications (401) and credits nothing; the reference merchant verifies the raw bytes."""
+    with _shop(tmp_path, "reserialises_before_verifying", flavour) as shop:
+        answer = shop.probe("POST", "/deposits", json={"customer_id": "r", "price_amount": "100.00",
+                                                       "price_currency": "EUR", "pay_currency": "BTC",
+                                                       "description": AWKWARD})
+        invoice_id = answer.json()["invoice_id"]
+        shop.pay_in_full(invoice_id)
+        rows = wait_until(lambda: shop.control.deliveries(invoice_id),
+                          lambda ds: len(ds) == 4 and all(d["attempts"] for d in ds), timeout=15,
+                          expected="all four callbacks attempted")
+        assert all("\\u003ccafé\\u003e \\u0026 crème" in d["body"] for d in rows)
+        answers = {a["status_code"] for d in rows for a in d["attempts"]}
+        assert answers == ({401} if flavour == "broken" else {200})
+        assert shop.balances("r") == ({} if flavour == "broken" else {"EUR": Decimal("100.00")})
+
+
+def test_reserialises_before_verifying_also_refuses_a_body_built_by_the_suite(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "reserialises_before_verifying", flavour) as shop:
+        shop.pause_deliveries()  # only the suite's body reaches the merchant
+        invoice_id = shop.deposit("q")
+        body = rails_json({"type": "Invoice", "event": "status_changed",
+                           "data": {**shop.pay_in_full(invoice_id), "description": AWKWARD}})
+        assert shop.post_callback(body).status_code == (401 if flavour == "broken" else 200)
+
+
+def test_dedupes_by_body_hash(tmp_path: Path, flavour: str) -> None:
+    """The exact bytes again are caught by both; the same invoice re-read (a new risk score, same level) credits
+    the broken merchant a second time."""
+    with _shop(tmp_path, "dedupes_by_body_hash", flavour) as shop:
+        invoice_id = _unseen(shop, "s")
+        invoice = shop.pay_in_full(invoice_id)
+        body = rails_json({"type": "Invoice", "event": "status_changed", "data": invoice})
+        assert [shop.post_callback(body).status_code for _ in range(2)] == [200, 200]
+        assert shop.balances("s") == {"EUR": Decimal("100.00")}
+        risk = invoice["transactions"][0]["risk"]
+        reread = {**invoice, "transactions": [{**invoice["transactions"][0],
+                                               "risk": {**risk, "score": next_score(risk["level"], risk["score"])}}]}
+        assert shop.post_callback(rails_json({"type": "Invoice", "event": "status_changed", "data": reread})
+                                  ).status_code == 200
+        assert shop.balances("s") == {"EUR": Decimal("200.00") if flavour == "broken" else Decimal("100.00")}
+
+
 # -- issue 10, part 4: credits booked in the wrong currency ------------------------------------------------------
 def test_books_everything_in_eur(tmp_path: Path, flavour: str) -> None:
     """A dollar deposit and a bitcoin deposit: the broken merchant books both amounts in euros."""

@@ -1,6 +1,8 @@
-"""Real mode's resend: the exact completed callback rebuilt from GET, signed and re-posted, never credits twice."""
+"""Real mode's resend: the completed callback rebuilt from GET and again as the invoice is now (other bytes), signed
+and re-posted, never credits twice; a merchant de-duplicating by a hash of the body is caught."""
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
@@ -12,6 +14,8 @@ from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.payers import CoinWithdrawalPayer
 from support.resend import resend_concurrently, resend_once
 from support.secrets import Secret
+from support.waiting import wait_until
+from tests.broken_merchants import VARIANTS
 from tests.merchant.harness import Shop, running_shop, sqlite_url
 from tests.support.conftest import Transcript
 
@@ -43,8 +47,21 @@ def test_a_resent_completed_callback_is_accepted_and_credits_once(shop_without_c
     assert before == {"EUR": Decimal("100.00")}
     sender = CallbackSender(shop.callback_url, Secret(shop.callback_secret))
     result = resend_once(invoice_id, None, cryptopay, sender, timeout=10)
-    assert result.how.startswith("exact completed callback re-posted") and result.answers == [200]
+    assert "as the invoice is now (different bytes)" in result.how and result.answers == [200, 200]
+    first, again = result.bodies
+    assert first != again and json.loads(first) == json.loads(again)  # same invoice, same status, other bytes
     assert shop.balances("resend-once") == before and shop.credit_rows(invoice_id) == 1
+
+
+def test_a_merchant_that_dedupes_by_body_hash_is_credited_twice(tmp_path: Path) -> None:
+    with running_shop(sqlite_url(tmp_path), VARIANTS["dedupes_by_body_hash"], control_enabled=False) as shop:
+        invoice_id, cryptopay = completed_deposit(shop, "resend-hash")
+        wait_until(lambda: shop.balances("resend-hash"), lambda b: b == {"EUR": Decimal("100.00")}, timeout=10,
+                   expected="the completed notification credited once")
+        sender = CallbackSender(shop.callback_url, Secret(shop.callback_secret))
+        assert resend_once(invoice_id, None, cryptopay, sender, timeout=10).answers == [200, 200]
+        # The body rebuilt from GET is byte-identical to the first delivery (caught); the re-read one is not.
+        assert shop.balances("resend-hash") == {"EUR": Decimal("200.00")}
 
 
 def test_resent_concurrently_still_credits_once(shop_without_control: Shop) -> None:
@@ -60,5 +77,5 @@ def test_a_copy_signed_with_another_secret_is_refused(shop_without_control: Shop
     shop = shop_without_control
     invoice_id, cryptopay = completed_deposit(shop, "resend-forged")
     forged = CallbackSender(shop.callback_url, Secret("not-the-callback-secret"))
-    assert resend_once(invoice_id, None, cryptopay, forged, timeout=10).answers != [200]
+    assert resend_once(invoice_id, None, cryptopay, forged, timeout=10).answers == [401, 401]
     assert shop.credit_rows(invoice_id) == 1
