@@ -51,7 +51,8 @@ def attach_summary(results_dir: Path, summary_md: Path) -> None:
 
 
 def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
-          *, allure_bin: Path = allure.ALLURE_BIN) -> BuildResult:
+          *, secrets: list[str] | None = None, allure_bin: Path = allure.ALLURE_BIN) -> BuildResult:
+    """secrets (in memory) or secrets_file: the values the results, the evidence and the summary must not hold."""
     results_dir, output_dir = Path(results_dir), Path(output_dir)
     if not results_dir.is_dir():
         raise FileNotFoundError(f"no Allure results at {results_dir}")
@@ -68,7 +69,6 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     evidence = output_dir / EVIDENCE_NAME
     evidence.write_text(html, encoding="utf-8")
 
-    hits: list[Hit] = []
-    if secrets_file is not None:
-        hits = scan_paths([results_dir, evidence, summary_json, summary_md], read_secrets(secrets_file))
+    values = (secrets or []) + (read_secrets(secrets_file) if secrets_file is not None else [])
+    hits = scan_paths([results_dir, evidence, summary_json, summary_md], values)
     return BuildResult(evidence, summary_json, summary_md, summary["overall"], summary["headline"], removed, hits)

@@ -36,25 +36,12 @@ case "${1:-}" in
 esac
 
 bash scripts/bootstrap.sh || exit 2
-# A fresh results dir replaces reports/allure-results only once the run produced evidence: a configuration
-# error leaves the previous run's evidence as it was.
-results=reports/allure-results
+bash scripts/install_tools.sh || exit 2
+# The run writes into a fresh results dir; pytest itself builds the evidence at the end, with this run's secrets in
+# memory only (nothing secret on disk, even if the run is killed), and moves the results to reports/allure-results.
+# A configuration error therefore leaves the previous run's evidence as it was. exec: Ctrl-C and SIGTERM reach
+# pytest itself, which stops its workers and still builds the evidence of what ran.
 fresh=reports/.allure-results-running
 rm -rf "$fresh" && mkdir -p "$fresh"
-# The run's secrets go to a private file outside reports/ so the evidence can be scanned for them; always removed.
-secrets=$(mktemp) && chmod 600 "$secrets"
-trap 'rm -f "$secrets"; rm -rf "$fresh"' EXIT
-CERTIFY_SECRETS_OUT="$secrets" .venv/bin/python -m pytest steps -p no:cacheprovider --alluredir="$fresh" \
-  --junitxml="$fresh/junit.xml" -rfEs "$@"
-status=$?
-if [ $status -eq 4 ] || [ $status -eq 2 ]; then
-  exit $status  # a configuration, preflight or usage problem: pytest named it; no evidence to build
-fi
-rm -rf "$results" && mv "$fresh" "$results" && mv "$results/junit.xml" reports/junit.xml 2>/dev/null
-if ! bash scripts/build_report.sh "$results" reports "$secrets"; then
-  # Never leave a report that failed its secret scan where people pick up the evidence.
-  rm -f reports/go-live-evidence.html reports/go-live-summary.md reports/go-live-summary.json
-  echo "evidence report not generated or not clean: nothing to attach" >&2
-  exit 3
-fi
-exit $status
+exec .venv/bin/python -m pytest steps -p no:cacheprovider --alluredir="$fresh" --go-live-evidence=reports \
+  --junitxml=reports/junit.xml -rfEs "$@"

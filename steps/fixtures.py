@@ -1,7 +1,6 @@
 """Session and scenario fixtures: targets started once per worker, drivers and evidence per scenario."""
 from __future__ import annotations
 
-import os
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -20,6 +19,7 @@ from support.evidence import Evidence, Redactor
 from support.operator import TerminalOut
 from support.preflight import preflight_problems
 from support.run_manifest import EMULATOR_ONLY_REASON
+from support.run_secrets import remember
 from support.settings import Settings
 from support.targets import Targets, start_targets
 
@@ -64,22 +64,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def targets(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targets]:
+def targets(settings: Settings, tmp_path_factory: pytest.TempPathFactory,
+            pytestconfig: pytest.Config) -> Iterator[Targets]:
     with ExitStack() as stack:
         started = start_targets(settings, tmp_path_factory.mktemp("targets"), stack)
-        record_secrets_for_scan(started.secrets() + settings.secrets())
+        remember(pytestconfig, started.secrets() + settings.secrets())  # in memory, for the redaction and scan
         if not external_targets(settings):  # external ones were checked before the session started
             stop_on_preflight_problems(settings, started)
         yield started
-
-
-def record_secrets_for_scan(values: list[str]) -> None:
-    """Hands this run's secrets to scripts/certify.sh's scan of the evidence, through a private temp file it
-    created (mode 600, outside reports/, deleted after the scan). Without that file nothing is written."""
-    path = os.environ.get("CERTIFY_SECRETS_OUT")
-    if path and os.path.isfile(path):
-        with open(path, "a", encoding="utf-8") as out:
-            out.writelines(f"{value}\n" for value in values if value)
 
 
 @pytest.fixture(scope="session")

@@ -48,10 +48,10 @@ def own_signoff(workdir: Path) -> Path:
 
 @contextmanager
 def certification_stack(workdir: Path, merchant_kwargs: dict | None = None,
-                        policy: dict[str, str] | None = None) -> Iterator[Stack]:
+                        policy: dict[str, str] | None = None, probe_token: str | None = None) -> Iterator[Stack]:
     """An emulator and a merchant on loopback, wired to each other, with fresh secrets."""
     key, api_secret, cb_secret, token = (secrets.token_urlsafe(12), secrets.token_urlsafe(24),
-                                         secrets.token_urlsafe(24), secrets.token_urlsafe(18))
+                                         secrets.token_urlsafe(24), probe_token or secrets.token_urlsafe(18))
     with ExitStack() as stack:
         emulator = create_emulator(EmulatorConfig(api_key=key, api_secret=api_secret, callback_secret=cb_secret,
                                                   rate_limit_per_minute=0, unresolved_policy=policy or {}))
