@@ -38,13 +38,19 @@ KNOWN_KEYS = (
     "MERCHANT_ADAPTER", "MERCHANT_PROBE_URL", "MERCHANT_CALLBACK_URL", "MERCHANT_PROBE_TOKEN",
     "MERCHANT_SQL_URL", "MERCHANT_SQL_BALANCE_QUERY", "MERCHANT_SQL_INVOICE_QUERY", "MERCHANT_BUILD",
     "PAYER", "PAYER_WITHDRAWAL_CURRENCY", "OPERATOR_PAYMENT_TIMEOUT_SECONDS", "CERTIFY_ALLOW_OPERATOR_IN_CI",
-    *(f"UNRESOLVED_POLICY_{c.upper()}" for c in CONTEXTS), "WAIT_TIMEOUT_SECONDS", "GO_LIVE_SIGNOFF_FILE")
+    *(f"UNRESOLVED_POLICY_{c.upper()}" for c in CONTEXTS), "WAIT_TIMEOUT_SECONDS", "GO_LIVE_SIGNOFF_FILE",
+    "CRYPTOPAY_REQUESTS_PER_MINUTE", "PAYMENT_COIN")
 # Read by other tools that share the same .env (the scripts, the standalone reference merchant): not typos.
 OTHER_TOOLS_KEYS = ("CERTIFY_ENV_FILE", "MERCHANT_DATABASE_URL")
-_PREFIXES = ("CRYPTOPAY_", "MERCHANT_", "PAYER", "OPERATOR_", "UNRESOLVED_POLICY_", "CERTIFY_", "EMULATOR_",
+_PREFIXES = ("CRYPTOPAY_", "MERCHANT_", "PAYER", "PAYMENT_", "OPERATOR_", "UNRESOLVED_POLICY_", "CERTIFY_", "EMULATOR_",
              "WAIT_TIMEOUT", "GO_LIVE_")
 _CURRENCY = re.compile(r"^[A-Z0-9]{2,10}$")
 _SECONDS = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,3})?$", re.ASCII)
+_COUNT = re.compile(r"^[0-9]{1,6}$", re.ASCII)
+# Cryptopay's documented limit per API key; the suite spends part of it and leaves the rest to the merchant.
+DEFAULT_REQUESTS_PER_MINUTE = 200
+# Coins the sandbox takes payments in (API_FACTS §4 networks); each scenario's payment is made in PAYMENT_COIN.
+PAYMENT_COINS = ("BTC", "LTC", "BCH", "DOGE", "ETH", "XRP", "XLM", "TRX", "SOL", "ADA", "BNB")
 _PRINTABLE_ASCII = re.compile(r"^[\x21-\x7e]{1,512}$")
 
 
@@ -80,6 +86,8 @@ class Settings:
     payer_withdrawal_currency: str | None = None
     operator_payment_timeout: float = DEFAULT_OPERATOR_TIMEOUT
     merchant_build: str | None = None
+    requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
+    payment_coin: str = "BTC"
 
     @property
     def embedded_emulator(self) -> bool:
@@ -179,6 +187,15 @@ class _Reader:
             return default
         return float(raw)
 
+    def count(self, key: str, default: int, low: int, high: int) -> int:
+        raw = self.get(key)
+        if raw is None:
+            return default
+        if not _COUNT.match(raw) or not low <= int(raw) <= high:
+            self.problems.append(f"{key} must be a whole number from {low} to {high}, in plain digits (got {raw!r})")
+            return default
+        return int(raw)
+
     def secret(self, key: str) -> Secret:
         """A credential, refused unless it is printable ASCII: headers and HMAC keys cannot carry anything else."""
         value = self.get(key) or ""
@@ -241,6 +258,11 @@ def load_settings(env: Mapping[str, str], root: Path = Path(".")) -> Settings:
     if currency is not None and not _CURRENCY.match(currency.upper()):
         r.problems.append("PAYER_WITHDRAWAL_CURRENCY must be a currency code such as BTC or EUR")
     build = _merchant_build(r)
+    per_minute = r.count("CRYPTOPAY_REQUESTS_PER_MINUTE", DEFAULT_REQUESTS_PER_MINUTE, 10, 100_000)
+    coin = (r.get("PAYMENT_COIN") or "BTC").upper()
+    if coin not in PAYMENT_COINS:
+        r.problems.append(f"PAYMENT_COIN must be one of {', '.join(PAYMENT_COINS)} (got {r.get('PAYMENT_COIN')!r})")
+        coin = "BTC"
     secret = {key: r.secret(key) for key in ("CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET",
                                              "MERCHANT_PROBE_TOKEN", "MERCHANT_SQL_URL")}
     if r.problems:
@@ -258,7 +280,7 @@ def load_settings(env: Mapping[str, str], root: Path = Path(".")) -> Settings:
         merchant_sql_balance_query=r.get("MERCHANT_SQL_BALANCE_QUERY"),
         merchant_sql_invoice_query=r.get("MERCHANT_SQL_INVOICE_QUERY"),
         payer_withdrawal_currency=currency.upper() if currency else None, operator_payment_timeout=operator_timeout,
-        merchant_build=build)
+        merchant_build=build, requests_per_minute=per_minute, payment_coin=coin)
 
 
 _BUILD = re.compile(r"^[\w.:/+@-]{1,100}$", re.ASCII)
