@@ -24,11 +24,24 @@ def callbacks_blueprint(processor: CallbackProcessor) -> Blueprint:
 
     @bp.post("/callbacks/cryptopay")
     def receive() -> tuple[Response, int]:
-        # The raw bytes, before any parsing: the signature covers exactly these.
-        outcome = processor.handle(request.get_data(cache=False), request.headers.get(SIGNATURE_HEADER))
+        # The raw bytes, before any parsing: the signature covers exactly these. MAX_CONTENT_LENGTH has
+        # already refused (413) a body too large to be a callback, before it was read.
+        try:
+            outcome = processor.handle(request.get_data(cache=False), _signature_header())
+        except RecursionError:  # a signed body nested deeper than any callback: refused, nothing changed
+            return _error(400, "invalid", "not a Cryptopay callback body (nested too deeply)")
         return jsonify({"outcome": outcome.message}), outcome.http_status
 
     return bp
+
+
+def _signature_header() -> str | None:
+    """A signature is hex; anything else (non-ASCII bytes included) can only fail the check, so it is passed on
+    as a value that fails it instead of reaching the constant-time compare, which refuses non-ASCII text."""
+    value = request.headers.get(SIGNATURE_HEADER)
+    if value is None or (value.isascii() and len(value) <= 256):
+        return value
+    return "invalid"
 
 
 def probe_blueprint(token: str, processor: CallbackProcessor, ledger: Ledger) -> Blueprint:
@@ -121,5 +134,5 @@ def register_errors(app: Flask) -> None:
         return _error(error.code or 500, code, error.description or code)
 
     @app.errorhandler(500)
-    def server_error(_error: Exception) -> tuple[Response, int]:
+    def server_error(_exc: Exception) -> tuple[Response, int]:  # not named _error: that would shadow the helper
         return _error(500, "internal", "internal error; Cryptopay will retry the callback")
