@@ -9,10 +9,9 @@ import requests
 
 from cryptopay_client.signing import HmacAuth
 from tests.emulator.conftest import KEY, SECRET, LiveEmulator
-from tests.emulator.shapes import (MISSING_REASON, RECORDINGS, assert_same_shape, cassette, recorded_error,
+from tests.emulator.shapes import (RECORDINGS, assert_same_shape, cassette, recorded_error,
                                    shape_differences)
 
-pytestmark = pytest.mark.skipif(not RECORDINGS.is_dir(), reason=MISSING_REASON)
 
 
 def replay(emu: LiveEmulator, interaction: dict, ids: dict[str, str]) -> requests.Response:

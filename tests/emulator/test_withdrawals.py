@@ -90,8 +90,6 @@ def test_custom_ids_are_unique_and_retrievable(emu) -> None:
 
 
 def test_the_field_set_matches_the_recorded_coin_withdrawal_callback(emu) -> None:
-    if not RECORDINGS.is_dir():
-        pytest.skip("recordings not found (../shared is outside this repository)")
     recorded = json.loads((RECORDINGS / "callbacks" / "coin_withdrawal.json").read_text())["data"]
     emu.control("PUT", "/balances", {"EUR": "100.0"})
     made = emu.client.create_coin_withdrawal(address="0x7d00c40f923f1cdb99a5a8e692db8a8804e06715",
