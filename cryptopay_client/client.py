@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,8 +11,14 @@ from urllib.parse import quote
 
 import requests
 
-from cryptopay_client.errors import CryptopayError, TransportError
+from cryptopay_client.budget import RequestBudget, Unlimited
+from cryptopay_client.errors import CryptopayError, RateLimited, TransportError
+from cryptopay_client.retry import RetryPolicy
 from cryptopay_client.signing import HmacAuth
+
+log = logging.getLogger("cryptopay_client")
+# How long one request may queue for the shared budget before the call fails: a full window and then some.
+BUDGET_WAIT_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -41,20 +48,31 @@ def _decimal_as_string(value: Any) -> str:
 
 
 class CryptopayClient:
+    """`budget` paces every request (shared across processes when it is a SharedBudget); `retry` says how a 429
+    is answered: GETs are retried after a jittered back-off, POSTs only after a lookup proved they were not
+    applied (creates that carry a custom_id), otherwise the 429 is raised as RateLimited."""
+
     def __init__(self, base_url: str, api_key: str, api_secret: str, *, timeout: float = 15.0,
-                 on_exchange: Callable[[Exchange], None] | None = None, session: requests.Session | None = None):
+                 on_exchange: Callable[[Exchange], None] | None = None, session: requests.Session | None = None,
+                 budget: RequestBudget | None = None, retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
         self.base_url = base_url.rstrip("/")
         self._auth = HmacAuth(api_key, api_secret)
         self._timeout = timeout
         self._on_exchange = on_exchange
         self._session = session or requests.Session()
+        self.budget = budget or Unlimited()
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"CryptopayClient(base_url={self.base_url!r})"
 
     # -- invoices ---------------------------------------------------------------------------------
     def create_invoice(self, **params: Any) -> dict:
-        return self._call("POST", "/api/invoices", params)["data"]
+        custom_id = params.get("custom_id")
+        lookup = (lambda: self._found(self.retrieve_invoice_by_custom_id, custom_id)) if custom_id else None
+        return self._call("POST", "/api/invoices", params, lookup=lookup)["data"]
 
     def retrieve_invoice(self, invoice_id: str) -> dict:
         return self._call("GET", f"/api/invoices/{quote(invoice_id, safe='')}")["data"]
@@ -84,7 +102,9 @@ class CryptopayClient:
 
     # -- coin withdrawals (how a sandbox account pays an invoice address) ---------------------------
     def create_coin_withdrawal(self, **params: Any) -> dict:
-        return self._call("POST", "/api/coin_withdrawals", params)["data"]
+        custom_id = params.get("custom_id")
+        lookup = (lambda: self._found(self.retrieve_coin_withdrawal_by_custom_id, custom_id)) if custom_id else None
+        return self._call("POST", "/api/coin_withdrawals", params, lookup=lookup)["data"]
 
     def commit_coin_withdrawal(self, withdrawal_id: str) -> dict:
         return self._call("POST", f"/api/coin_withdrawals/{quote(withdrawal_id, safe='')}/commit")["data"]
@@ -92,14 +112,48 @@ class CryptopayClient:
     def retrieve_coin_withdrawal(self, withdrawal_id: str) -> dict:
         return self._call("GET", f"/api/coin_withdrawals/{quote(withdrawal_id, safe='')}")["data"]
 
+    def retrieve_coin_withdrawal_by_custom_id(self, custom_id: str) -> dict:
+        return self._call("GET", f"/api/coin_withdrawals/custom_id/{quote(custom_id, safe='')}")["data"]
+
+    @staticmethod
+    def _found(retrieve: Callable[[str], dict], custom_id: str) -> dict | None:
+        """What a create with this custom_id made, or None when Cryptopay has nothing under it (404)."""
+        try:
+            return retrieve(custom_id)
+        except CryptopayError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     # -- transport --------------------------------------------------------------------------------
-    def _call(self, method: str, path: str, body: Any = None, query: dict | None = None) -> dict:
+    def _call(self, method: str, path: str, body: Any = None, query: dict | None = None,
+              lookup: Callable[[], dict | None] | None = None) -> dict:
+        attempt = 0
+        while True:
+            status, payload, signed_path, retry_after = self._send(method, path, body, query)
+            if status != 429:
+                return _result(status, payload, method, signed_path)
+            delay = self._retry.delay(attempt, retry_after)
+            if delay is None or (method != "GET" and lookup is None):
+                why = ("gave up after the retries allowed" if delay is None else
+                       "not retried: this POST carries no custom_id to prove it was not applied")
+                raise RateLimited.from_response(status, payload, method, signed_path, why)
+            log.info("%s %s answered 429; waiting %.1f s (Retry-After %s) before %s", method, signed_path, delay,
+                     retry_after or "absent", "retrying" if method == "GET" else "looking it up by custom_id")
+            self._sleep(delay)
+            attempt += 1
+            if lookup is not None and (made := lookup()) is not None:
+                return {"data": made}  # the POST was applied after all: never send it twice
+
+    def _send(self, method: str, path: str, body: Any, query: dict | None) -> tuple[int, Any, str, str | None]:
+        """One request inside the budget: status, parsed body, the path as signed, and Retry-After if any."""
         raw = dumps(body).encode() if body else None
-        url = self.base_url + path
+        self.budget.acquire(BUDGET_WAIT_SECONDS)
         started = time.monotonic()
         try:
-            response = self._session.request(method, url, data=raw, params=query or None, auth=self._auth,
-                                             timeout=self._timeout, headers={"Accept": "application/json"})
+            response = self._session.request(method, self.base_url + path, data=raw, params=query or None,
+                                             auth=self._auth, timeout=self._timeout,
+                                             headers={"Accept": "application/json"})
         except requests.RequestException as exc:
             raise TransportError(f"{method} {path}: Cryptopay API unreachable at {self.base_url} ({type(exc).__name__})") from None
         payload = _parse(response.content)
@@ -107,12 +161,16 @@ class CryptopayClient:
         if self._on_exchange:
             self._on_exchange(Exchange(method, signed_path, body, response.status_code, payload,
                                        int((time.monotonic() - started) * 1000)))
-        if response.status_code >= 400:
-            raise CryptopayError.from_response(response.status_code, payload, method, signed_path)
-        if not isinstance(payload, dict):
-            raise CryptopayError(response.status_code, "unexpected_response", "body is not a JSON object",
-                                 method=method, path=signed_path)
-        return payload
+        return response.status_code, payload, signed_path, response.headers.get("Retry-After")
+
+
+def _result(status: int, payload: Any, method: str, signed_path: str) -> dict:
+    if status >= 400:
+        raise CryptopayError.from_response(status, payload, method, signed_path)
+    if not isinstance(payload, dict):
+        raise CryptopayError(status, "unexpected_response", "body is not a JSON object", method=method,
+                             path=signed_path)
+    return payload
 
 
 def _parse(content: bytes) -> Any:

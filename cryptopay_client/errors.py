@@ -34,3 +34,18 @@ class CryptopayError(Exception):
 
 class TransportError(Exception):
     """The API could not be reached or did not answer in time."""
+
+
+class RateLimited(CryptopayError):
+    """A 429 the client did not (or could no longer) retry; `why` says which."""
+
+    def __init__(self, *args: Any, why: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.why = why
+        if why:
+            self.args = (f"{self.args[0]}; {why}",)
+
+    @classmethod
+    def from_response(cls, status: int, payload: Any, method: str, path: str, why: str = "") -> "RateLimited":
+        plain = CryptopayError.from_response(status, payload, method, path)
+        return cls(status, plain.code, plain.message, plain.details, plain.request_id, method, path, why=why)

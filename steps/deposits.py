@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import parse
 from pytest_bdd import given, parsers, then
 
 from steps.customers import Customer, wait_for_balance
@@ -11,7 +12,19 @@ from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit, MerchantAdapter, deposit_description
 from support.drivers.payers import Payer
 from support.evidence import Evidence
+from support.settings import Settings
 from support.waiting import wait_until
+
+# "paid in crypto": the coin is the run's PAYMENT_COIN, so the wording stays true whichever coin pays.
+RUN_COIN = "crypto"
+
+
+@parse.with_pattern(r"crypto|[A-Z]{3,5}")
+def parse_coin(text: str) -> str:
+    return text
+
+
+COIN_TYPES = {**TYPES, "Coin": parse_coin}
 
 
 def split_status(text: str) -> tuple[str, str | None]:
@@ -26,6 +39,7 @@ def request_deposit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evide
     # Every deposit carries the awkward description, so every callback body has characters encoders disagree on.
     deposit = merchant.create_deposit(customer.id, amount, currency, coin, deposit_description(customer.id))
     deposits.append(deposit)
+    evidence.attach_json("Payment coin", {"pay_currency": coin, "invoice_id": deposit.invoice_id})
     evidence.attach_json("Invoice as Cryptopay reports it (created)", cryptopay.invoice(deposit.invoice_id))
     return deposit
 
@@ -38,20 +52,26 @@ def wait_merchant_status(merchant: MerchantAdapter, deposit: Deposit, status: st
                       timeout=timeout, expected=f"the merchant to record invoice {deposit.invoice_id} as {want}")
 
 
-@given(parsers.cfparse("the customer has asked to deposit {amount:Amount} {currency:Currency}, paid in {coin:Currency}",
-                       extra_types=TYPES), target_fixture="deposit")
+def pay_coin(coin: str, settings: Settings) -> str:
+    return settings.payment_coin if coin == RUN_COIN else coin
+
+
+@given(parsers.cfparse("the customer has asked to deposit {amount:Amount} {currency:Currency}, paid in {coin:Coin}",
+                       extra_types=COIN_TYPES), target_fixture="deposit")
 def asked_to_deposit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evidence: Evidence,
-                     scenario_deposits: list[Deposit], customer: Customer, amount: Decimal, currency: str,
-                     coin: str) -> Deposit:
-    return request_deposit(merchant, cryptopay, evidence, scenario_deposits, customer, amount, currency, coin)
+                     scenario_deposits: list[Deposit], customer: Customer, settings: Settings, amount: Decimal,
+                     currency: str, coin: str) -> Deposit:
+    return request_deposit(merchant, cryptopay, evidence, scenario_deposits, customer, amount, currency,
+                           pay_coin(coin, settings))
 
 
-@given(parsers.cfparse("the customer's {amount:Amount} {currency:Currency} deposit, paid in {coin:Currency}, "
-                       "has been completed and credited", extra_types=TYPES), target_fixture="deposit")
+@given(parsers.cfparse("the customer's {amount:Amount} {currency:Currency} deposit, paid in {coin:Coin}, "
+                       "has been completed and credited", extra_types=COIN_TYPES), target_fixture="deposit")
 def completed_and_credited(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evidence: Evidence,
-                           scenario_deposits: list[Deposit], customer: Customer, payer: Payer, amount: Decimal,
-                           currency: str, coin: str, wait_timeout: float) -> Deposit:
-    deposit = request_deposit(merchant, cryptopay, evidence, scenario_deposits, customer, amount, currency, coin)
+                           scenario_deposits: list[Deposit], customer: Customer, payer: Payer, settings: Settings,
+                           amount: Decimal, currency: str, coin: str, wait_timeout: float) -> Deposit:
+    deposit = request_deposit(merchant, cryptopay, evidence, scenario_deposits, customer, amount, currency,
+                              pay_coin(coin, settings))
     invoice = cryptopay.invoice(deposit.invoice_id)
     payer.pay(invoice, Decimal(invoice["pay_amount"]))
     cryptopay.wait_for_status(deposit.invoice_id, "completed", None, wait_timeout)

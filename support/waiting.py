@@ -5,6 +5,8 @@ import time
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
+# How long until the next read, from (reads so far, seconds waited so far, the value last read).
+Pace = Callable[[int, float, object], float]
 
 
 class WaitTimeout(AssertionError):
@@ -16,13 +18,29 @@ class WaitingCannotHelp(Exception):
     ends at once with that reason instead of reporting it as "last seen" after the whole timeout."""
 
 
+def backoff(first: float = 0.01, most: float = 0.25, factor: float = 1.5) -> Pace:
+    """Quick first reads, then ever slower up to `most`: cheap for local targets that answer in milliseconds."""
+    return lambda reads, waited, last: min(first * factor ** max(reads - 1, 0), most)
+
+
+def proportional(floor: float, share: float = 0.25, most: float = 60.0) -> Pace:
+    """Never faster than `floor` (what a request budget allows), and never more than `share` of the time already
+    waited, so a change is seen at most that share late, and a 10-minute wait costs a few dozen reads, not hundreds."""
+    return lambda reads, waited, last: min(most, max(floor, share * waited))
+
+
 def wait_until(read: Callable[[], T], accept: Callable[[T], bool], *, timeout: float, expected: str,
-               interval: float = 0.01, max_interval: float = 0.25) -> T:
-    """Returns the first value `accept`s; the poll interval backs off so long real-mode waits stay cheap."""
-    deadline = time.monotonic() + timeout
+               interval: float = 0.01, max_interval: float = 0.25, pace: Pace | None = None) -> T:
+    """Returns the first value `accept`s. Reads are spaced by `pace` (default: back off from `interval` to
+    `max_interval`), so long real-mode waits stay cheap."""
+    pace = pace or backoff(interval, max_interval)
+    started = time.monotonic()
+    deadline = started + timeout
     last: object = "<nothing read yet>"
+    reads = 0
     while True:
         try:
+            reads += 1
             last = read()
             if accept(last):
                 return last
@@ -30,8 +48,7 @@ def wait_until(read: Callable[[], T], accept: Callable[[T], bool], *, timeout: f
             raise
         except Exception as exc:  # a target briefly unavailable is "last seen", not the end of the wait
             last = f"{type(exc).__name__}: {exc}"
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        now = time.monotonic()
+        if now >= deadline:
             raise WaitTimeout(f"waited {timeout:g} s for {expected}; last seen: {last}")
-        time.sleep(min(interval, remaining))
-        interval = min(interval * 1.5, max_interval)
+        time.sleep(min(max(pace(reads, now - started, last), 0.0), deadline - now))

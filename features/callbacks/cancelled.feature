@@ -4,7 +4,7 @@ Feature: Cancelled invoices never credit
 
   Scenario: A deposit never paid is cancelled after 14 days
     Given a new customer
-    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has asked to deposit 100.00 EUR, paid in crypto
     When 14 days pass without payment
     Then Cryptopay reports the deposit as cancelled
     And the merchant records the deposit as cancelled

@@ -5,7 +5,7 @@ Feature: Notifications that Cryptopay did not sign change nothing
 
   Scenario Outline: A <kind> "completed" notification is refused
     Given a new customer
-    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has asked to deposit 100.00 EUR, paid in crypto
     When someone sends the merchant a <kind> "completed" notification for that deposit
     Then the merchant rejected the notification
     And the merchant still records the deposit as new

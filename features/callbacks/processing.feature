@@ -5,7 +5,7 @@ Feature: The merchant receives Cryptopay's notifications and follows each one
 
   Scenario: Every notification of a paid deposit is acknowledged and followed
     Given a new customer
-    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has asked to deposit 100.00 EUR, paid in crypto
     When the customer pays the exact amount of the deposit
     Then Cryptopay notified the merchant of the payment, its confirmation and its completion
     And the merchant records the deposit as completed
@@ -14,7 +14,7 @@ Feature: The merchant receives Cryptopay's notifications and follows each one
   @negative
   Scenario: A late "payment confirmed" notification does not move a completed deposit back
     Given a new customer
-    And the customer's 100.00 EUR deposit, paid in BTC, has been completed and credited
+    And the customer's 100.00 EUR deposit, paid in crypto, has been completed and credited
     When an earlier "payment confirmed" notification for that deposit arrives late
     Then the merchant acknowledged every notification
     And the merchant still records the deposit as completed
@@ -23,7 +23,7 @@ Feature: The merchant receives Cryptopay's notifications and follows each one
   @negative
   Scenario: A late "payment seen" notification does not move an underpaid deposit back
     Given a new customer
-    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has asked to deposit 100.00 EUR, paid in crypto
     And the account leaves underpaid invoices for the merchant to resolve
     And the customer has paid only half of the deposit
     And the deposit has expired

@@ -5,7 +5,7 @@ Feature: A resent "completed" notification never credits twice
 
   Background:
     Given a new customer
-    And the customer's 100.00 EUR deposit, paid in BTC, has been completed and credited
+    And the customer's 100.00 EUR deposit, paid in crypto, has been completed and credited
 
   Scenario: Cryptopay sends the "completed" notification again
     When Cryptopay sends the "completed" notification for that deposit again

@@ -10,21 +10,21 @@ Feature: Customers are credited for completed deposits, and only for those
 
   @checklist_11
   Scenario Outline: A deposit paid in full credits the customer exactly the invoice's price
-    Given the customer has asked to deposit <price> <currency>, paid in <coin>
+    Given the customer has asked to deposit <price> <currency>, paid in crypto
     When the customer pays the exact amount of the deposit
     Then Cryptopay reports the deposit as completed
     And the merchant records the deposit as completed
     And the customer's balance shows <price> <currency>
 
     Examples:
-      | price  | currency | coin |
-      | 100.00 | EUR      | BTC  |
-      | 40.00  | USD      | BTC  |
-      | 0.0015 | BTC      | BTC  |
+      | price  | currency |
+      | 100.00 | EUR      |
+      | 40.00  | USD      |
+      | 0.0015 | BTC      |
 
   @negative
   Scenario: A confirmed payment that does not complete the invoice credits nothing
-    Given the customer has asked to deposit 100.00 EUR, paid in BTC
+    Given the customer has asked to deposit 100.00 EUR, paid in crypto
     When the customer pays only half of the deposit
     Then Cryptopay notified the merchant of the payment and its confirmation
     And Cryptopay does not report the deposit as completed

@@ -5,7 +5,7 @@ Feature: Notifications the merchant could not take are retried, and credit once
 
   Scenario: The merchant was unreachable when the deposit completed
     Given a new customer
-    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has asked to deposit 100.00 EUR, paid in crypto
     And Cryptopay cannot reach the merchant
     And the customer has paid the exact amount of the deposit
     And Cryptopay has reported the deposit as completed

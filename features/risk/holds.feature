@@ -7,7 +7,7 @@ Feature: Payments from risky sources are held and never credited while held
   @emulator_only
   Scenario: A payment from a high-risk source is held and not credited
     Given a new customer
-    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has asked to deposit 100.00 EUR, paid in crypto
     When the customer pays the exact amount from a high-risk source
     Then Cryptopay reports the deposit as unresolved (illicit_resource)
     And the merchant records the deposit as unresolved (illicit_resource)
@@ -16,7 +16,7 @@ Feature: Payments from risky sources are held and never credited while held
   @emulator_only @checklist_12
   Scenario Outline: The monitoring team decides a held payment is <decision>
     Given a new customer
-    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has asked to deposit 100.00 EUR, paid in crypto
     And the customer has paid the exact amount from a high-risk source
     And the merchant has recorded the deposit as unresolved (illicit_resource)
     When Cryptopay's monitoring team decides the payment is <decision>

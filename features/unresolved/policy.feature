@@ -6,7 +6,7 @@ Feature: Unresolved invoices are handled the way the merchant declared
 
   Background:
     Given a new customer
-    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has asked to deposit 100.00 EUR, paid in crypto
 
   Scenario: An underpaid deposit is handled as declared
     Given the customer has paid only half of the deposit

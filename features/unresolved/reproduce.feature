@@ -4,7 +4,7 @@ Feature: Wrong and late payments are reproduced and held for resolution
 
   Background:
     Given a new customer
-    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has asked to deposit 100.00 EUR, paid in crypto
 
   @checklist_6 @checklist_10 @checklist_11 @checklist_12
   Scenario: Paying too little leaves the deposit unresolved as underpaid once it expires

@@ -6,7 +6,7 @@ Feature: Unresolved deposits are brought to a final status by the merchant's res
 
   Background:
     Given a new customer
-    And the customer has asked to deposit 100.00 EUR, paid in BTC
+    And the customer has asked to deposit 100.00 EUR, paid in crypto
 
   @checklist_1 @checklist_9 @checklist_11 @checklist_12
   Scenario: An underpaid deposit recalculated at the current rate credits the new, lower price

@@ -8,14 +8,17 @@ from typing import Callable
 import requests
 
 from cryptopay_client import CryptopayClient, Exchange
+from support.request_budget import RunBudget, current
 from support.waiting import wait_until
 
 
 class CryptopayDriver:
     def __init__(self, api_url: str, api_key: str, api_secret: str, on_exchange: Callable[[Exchange], None],
-                 poll_max_seconds: float = 2.0):
-        self.client = CryptopayClient(api_url, api_key, api_secret, on_exchange=on_exchange)
-        # The real sandbox allows 200 requests a minute per key, shared by every worker and by the merchant.
+                 poll_max_seconds: float = 2.0, run_budget: RunBudget | None = None):
+        # Every request of the run draws on one budget shared by all workers and the payer (steps/budget.py).
+        self.run_budget = run_budget or current()
+        self.client = CryptopayClient(api_url, api_key, api_secret, on_exchange=on_exchange,
+                                      budget=self.run_budget.budget)
         self._poll_max = poll_max_seconds
 
     def invoice(self, invoice_id: str) -> dict:
@@ -26,9 +29,10 @@ class CryptopayDriver:
         return wait_until(lambda: self.invoice(invoice_id),
                           lambda inv: inv["status"] == status and inv.get("status_context") == context,
                           timeout=timeout, expected=f"Cryptopay to report invoice {invoice_id} as {want}",
-                          interval=0.05, max_interval=self._poll_max)
+                          pace=self.run_budget.poll_pace(self._poll_max))
 
     def server_now(self) -> datetime:
-        """Cryptopay's clock, from the Date header every HTTP answer carries (an unauthenticated HEAD)."""
+        """Cryptopay's clock, from the Date header every HTTP answer carries (an unauthenticated HEAD: it names
+        no API key, so it cannot count against the key's limit)."""
         response = requests.head(self.client.base_url + "/", timeout=10)
         return parsedate_to_datetime(response.headers["Date"])

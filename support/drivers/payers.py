@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import sys
 import threading
+import uuid
 from decimal import Decimal
 from typing import Protocol, TextIO
 
 from cryptopay_client import CryptopayClient
 from support.drivers.emulator import EmulatorControl
 from support.operator import Progress, QrCode, instructions, make_qr, payment_payload
+from support.request_budget import RunBudget, current
 from support.settings import Settings
 from support.waiting import WaitTimeout, wait_until
+
+# The longest pause between two reads while a payment waits for its confirmations (minutes on a real testnet).
+PAYMENT_POLL_MAX_SECONDS = 30.0
 
 
 class Payer(Protocol):
@@ -38,8 +43,10 @@ class EmulatorPayer:
 
 
 def wait_for_paid_amount(client: CryptopayClient, invoice_id: str, at_least: Decimal, timeout: float,
-                         progress: Progress, stop: threading.Event | None = None, always_done: bool = False) -> dict:
-    """Polls Cryptopay's GET until the invoice's paid_amount reaches `at_least`, printing progress."""
+                         progress: Progress, stop: threading.Event | None = None, always_done: bool = False,
+                         run_budget: RunBudget | None = None) -> dict:
+    """Polls Cryptopay's GET until the invoice's paid_amount reaches `at_least`, printing progress; within the
+    run's request budget, and ever more slowly while a testnet confirmation takes minutes."""
     def read() -> dict:
         if stop is not None and stop.is_set():
             raise OperatorGaveUp(f"the operator gave up waiting for invoice {invoice_id} to be paid")
@@ -47,10 +54,9 @@ def wait_for_paid_amount(client: CryptopayClient, invoice_id: str, at_least: Dec
         progress.tick(f"Cryptopay shows paid_amount {invoice['paid_amount']} {invoice['pay_currency']}")
         return invoice
 
-    # Up to 3 s between reads: one waiting payer stays far below the sandbox's 200 requests a minute.
     invoice = wait_until(read, lambda inv: Decimal(inv["paid_amount"]) >= at_least, timeout=timeout,
                          expected=f"Cryptopay to show invoice {invoice_id} paid_amount >= {at_least}",
-                         interval=0.05, max_interval=3.0)
+                         pace=(run_budget or current()).poll_pace(PAYMENT_POLL_MAX_SECONDS))
     progress.done(f"paid_amount {invoice['paid_amount']} {invoice['pay_currency']}", always=always_done)
     return invoice
 
@@ -75,10 +81,13 @@ class CoinWithdrawalPayer:
                                          "balance; only the emulator's control API can force a risk level")
             return self._fallback.pay(invoice, amount, risk_level)
         currency = invoice["pay_currency"]
-        before = Decimal(self._client.retrieve_invoice(invoice["id"])["paid_amount"])
+        # The caller read the invoice just now: its paid_amount is the baseline, without another request.
+        before = Decimal(invoice["paid_amount"])
+        # A custom_id lets the client find this withdrawal after a 429 instead of paying twice.
         withdrawal = self._client.create_coin_withdrawal(
             address=invoice["address"], charged_currency=self._charged_currency or currency,
-            received_currency=currency, received_amount=str(amount), network=invoice["network"], force_commit=True)
+            received_currency=currency, received_amount=str(amount), network=invoice["network"], force_commit=True,
+            custom_id=f"certify-{uuid.uuid4()}")
         progress = Progress(self._out, f"{amount} {currency} to reach invoice {invoice['id']}", self._timeout)
         progress.say(f"paying {amount} {currency} to {invoice['address']} ({invoice['network']}) with coin "
                      f"withdrawal {withdrawal['id']} ({withdrawal['status']})")
@@ -105,7 +114,7 @@ class OperatorPayer:
         if risk_level != "low":
             raise PaymentNotPossible(f"an operator cannot promise a {risk_level}-risk payment; only the emulator's "
                                      "control API can force a risk level")
-        before = Decimal(self._client.retrieve_invoice(invoice["id"])["paid_amount"])
+        before = Decimal(invoice["paid_amount"])  # read by the caller just now
         self.last_qr = qr = make_qr(payment_payload(invoice, amount))
         progress = Progress(self._out, f"the operator's {amount} {invoice['pay_currency']} on invoice "
                                        f"{invoice['id']}", self._timeout, every=self._every)

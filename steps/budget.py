@@ -1,0 +1,45 @@
+"""Wires the run's one request budget: the controller makes the bucket's directory, hands it to every xdist
+worker, and deletes it when the run ends; a serial run does the same on its own."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from steps.keys import SETTINGS_KEY
+from support.request_budget import close_run_budget, open_run_budget
+
+BUDGET_DIR = "cryptopay_budget_dir"
+_OWNED_DIR = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is None or settings.embedded_emulator:
+        return
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        # Private to this user (mkdtemp is mode 700) and unique to this run.
+        directory = Path(tempfile.mkdtemp(prefix="cryptopay-budget-"))
+        config.stash[_OWNED_DIR] = directory
+        open_run_budget(settings, directory, workers=1)
+    else:
+        open_run_budget(settings, Path(workerinput[BUDGET_DIR]), workers=int(workerinput.get("workercount", 1)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # xdist: runs in the controller for each worker it starts
+    directory = node.config.stash.get(_OWNED_DIR, None)
+    if directory is not None:
+        node.workerinput[BUDGET_DIR] = str(directory)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    close_run_budget()
+    directory = config.stash.get(_OWNED_DIR, None)
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)

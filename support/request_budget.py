@@ -1,0 +1,57 @@
+"""The run's request budget: one shared bucket for every worker, and how fast waits may poll Cryptopay within it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptopay_client import RequestBudget, SharedBudget, Unlimited
+from support.settings import Settings
+from support.waiting import Pace, backoff, proportional
+
+# The suite spends this share of the key's limit; the rest is the merchant's own calls with the same key (a create
+# per deposit and a confirming GET per notification), so the two together stay under Cryptopay's limit.
+SUITE_SHARE_PERCENT = 60
+BUCKET_FILE = "cryptopay-requests.sqlite"
+
+
+class RunBudget:
+    """What this process draws on: the shared bucket (or none for the embedded emulator) and the worker count."""
+
+    def __init__(self, budget: RequestBudget, workers: int = 1):
+        self.budget, self.workers = budget, max(workers, 1)
+
+    def poll_pace(self, most: float) -> Pace:
+        """Unlimited: quick back-off as before. Budgeted: each worker polls no faster than its fair share of the
+        budget (all workers polling at once then spend all of it), then slows in proportion to the time waited."""
+        if self.budget.per_minute is None:
+            return backoff(0.05, most)
+        return proportional(floor=self.fair_share_seconds(), most=max(most, 60.0))
+
+    def fair_share_seconds(self) -> float:
+        return 60.0 * self.workers / self.budget.per_minute if self.budget.per_minute else 0.0
+
+
+_run = RunBudget(Unlimited())
+
+
+def suite_per_minute(settings: Settings) -> int:
+    return max(1, settings.requests_per_minute * SUITE_SHARE_PERCENT // 100)
+
+
+def open_run_budget(settings: Settings, directory: Path, workers: int) -> RunBudget:
+    """Installs this process's budget: shared through `directory` for an external Cryptopay, none when embedded
+    (each worker's private emulator allows far more than a run sends)."""
+    global _run
+    budget = Unlimited() if settings.embedded_emulator else SharedBudget(directory / BUCKET_FILE,
+                                                                          suite_per_minute(settings))
+    _run = RunBudget(budget, workers)
+    return _run
+
+
+def current() -> RunBudget:
+    return _run
+
+
+def close_run_budget() -> None:
+    global _run
+    _run.budget.close()
+    _run = RunBudget(Unlimited())
