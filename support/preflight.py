@@ -28,7 +28,7 @@ def preflight_problems(targets: Targets, merchant: MerchantAdapter) -> list[str]
     try:
         merchant.balances("go-live-preflight")
     except MerchantError as exc:
-        reason = "rejected MERCHANT_PROBE_TOKEN" if "401" in str(exc) else str(exc)
+        reason = str(exc)  # a ProbeTokenRejected or ProbeContractError names its own cause
         problems.append(f"merchant at {targets.probe_url or targets.merchant_label}: {reason}")
     except Exception as exc:  # e.g. the SQL adapter's database refusing the connection
         problems.append(f"merchant ({targets.merchant_label}) could not be read: {type(exc).__name__}")
