@@ -13,9 +13,15 @@ from cryptopay_emulator.app import EmulatorConfig, create_app
 from cryptopay_emulator.backend import DEFAULT_BALANCES
 from cryptopay_emulator.money import parse_amount
 
+# Bodies between the app's limit and this still get the app's 413 in Cryptopay's envelope; longer ones get
+# waitress's plain 413 before any of it is spooled.
+WAITRESS_BODY_FACTOR = 64
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m cryptopay_emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m cryptopay_emulator", description=__doc__,
+                                     epilog="Write values as --opt=value: a value starting with '-' (a secret can) "
+                                            "is otherwise read as an option.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--api-key", default=None, help="default: random")
@@ -36,6 +42,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def new_secret(nbytes: int) -> str:
+    """A random secret that never starts with "-": `--callback-secret VALUE` would read one as an option."""
+    while True:
+        value = secrets.token_urlsafe(nbytes)
+        if not value.startswith("-"):
+            return value
+
+
+def listen(app: object, host: str, port: int, threads: int, max_body: int):
+    """The waitress server, or exit with one line when the port cannot be had (no traceback for a busy port)."""
+    try:
+        # waitress spools bodies to disk before the app sees them; past this it answers 413 without reading.
+        return create_server(app, host=host, port=port, threads=threads, max_request_body_size=max_body)
+    except OSError as exc:
+        sys.exit(f"cryptopay_emulator: cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     # Secrets may come from the environment, so they never show in the process list (/proc/*/cmdline).
@@ -48,13 +71,13 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"--balance {item}: expected CUR=AMOUNT with a non-negative decimal amount")
         balances[currency.upper()] = amount
     config = EmulatorConfig(
-        api_key=args.api_key or secrets.token_urlsafe(16), api_secret=args.api_secret or secrets.token_urlsafe(32),
-        callback_secret=args.callback_secret or secrets.token_urlsafe(32), callback_url=args.callback_url,
+        api_key=args.api_key or new_secret(16), api_secret=args.api_secret or new_secret(32),
+        callback_secret=args.callback_secret or new_secret(32), callback_url=args.callback_url,
         control_enabled=not args.no_control, time_scale=args.time_scale, rate_limit_per_minute=args.rate_limit,
         callback_timeout_seconds=args.callback_timeout, starting_balances=balances)
     emulator = create_app(config)
     # waitress, not werkzeug's development server: about twice the signed creates per second on 2 cores
-    server = create_server(emulator.wsgi, host=args.host, port=args.port, threads=args.threads)
+    server = listen(emulator.wsgi, args.host, args.port, args.threads, WAITRESS_BODY_FACTOR * config.max_body_bytes)
     base = f"http://{args.host}:{server.effective_port}"
     emulator.backend.hosted_base_url = f"{base}/hosted"
     info = {"api_url": base, "control_url": f"{base}/_emulator" if config.control_enabled else None,

@@ -14,12 +14,15 @@ from cryptopay_emulator.auth import Authenticator, RateLimiter
 from cryptopay_emulator.backend import Backend
 from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.delivery import RESPONSE_LIMIT_SECONDS, Deliverer, Endpoint
-from cryptopay_emulator.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, Unauthenticated
+from cryptopay_emulator.errors import (ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge,
+                                       Unauthenticated)
 from cryptopay_emulator.routes_api import api_blueprint, render
 from cryptopay_emulator.routes_control import control_blueprint
 from cryptopay_emulator.withdrawals import WithdrawalDesk
 
 log = logging.getLogger("cryptopay_emulator")
+# Far above any real request (an invoice with 255-character fields and metadata is a few KB).
+MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -41,6 +44,8 @@ class EmulatorConfig:
     starting_balances: dict[str, str] | None = None
     # Coin-withdrawal callbacks are opt-in on the real dashboard too.
     coin_withdrawal_callbacks: bool = False
+    # Bodies longer than this are refused with 413 before a byte is read, so unsigned junk costs no memory.
+    max_body_bytes: int = MAX_BODY_BYTES
 
 
 class EmulatorApp:
@@ -63,6 +68,8 @@ class EmulatorApp:
 
     def _flask(self) -> Flask:
         app = Flask("cryptopay_emulator")
+        # Werkzeug refuses a longer Content-Length before reading, and stops a chunked body at the limit.
+        app.config["MAX_CONTENT_LENGTH"] = self.config.max_body_bytes
         auth = Authenticator(self.config.api_key, self.config.api_secret,
                              tolerance_seconds=self.config.date_tolerance_seconds)
         app.register_blueprint(api_blueprint(self.backend, self.withdrawals, auth,
@@ -86,7 +93,7 @@ class EmulatorApp:
         @app.errorhandler(HTTPException)
         def http_error(error: HTTPException) -> Response:
             # Unknown routes and wrong methods still answer in the real envelope.
-            err = {404: NotFound, 405: MethodNotAllowed}.get(error.code or 400, BadRequest)()
+            err = {404: NotFound, 405: MethodNotAllowed, 413: PayloadTooLarge}.get(error.code or 400, BadRequest)()
             return render(err.envelope(), err.status)
 
         return app

@@ -40,6 +40,11 @@ class BadRequest(ApiError):
     status, code, message = 400, "bad_request", "bad request"
 
 
+class PayloadTooLarge(ApiError):
+    # The real code for an oversized body is not documented (docs/cryptopay-api-facts.md §6); the envelope is real.
+    status, code, message = 413, "payload_too_large", "request body too large"
+
+
 class DuplicateCustomId(ApiError):
     status, code, message = 409, "duplicate_custom_id", "duplicate custom id"
 

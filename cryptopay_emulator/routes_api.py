@@ -5,11 +5,11 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 
 from cryptopay_emulator.auth import Authenticator, RateLimiter
 from cryptopay_emulator.backend import Backend
-from cryptopay_emulator.errors import Invalid, detail
+from cryptopay_emulator.errors import Invalid, PayloadTooLarge, detail
 from cryptopay_emulator.withdrawals import WithdrawalDesk
 
 
@@ -17,8 +17,18 @@ def render(payload: Any, status: int = 200) -> Response:
     return Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype="application/json")
 
 
-def json_body() -> dict:
+def raw_body() -> bytes:
+    """The body, never longer than MAX_CONTENT_LENGTH: werkzeug refuses a longer Content-Length unread, but cuts a
+    chunked body off at the limit without a word, so a chunked body that reaches the limit is refused here."""
     raw = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and request.content_length is None and len(raw) >= limit:
+        raise PayloadTooLarge()
+    return raw
+
+
+def json_body() -> dict:
+    raw = raw_body()
     if not raw:
         return {}
     try:
@@ -45,7 +55,7 @@ def api_blueprint(backend: Backend, withdrawals: WithdrawalDesk, auth: Authentic
 
     @bp.before_request
     def authenticate() -> None:
-        g.api_key = auth.check(request.method, signed_path(), request.get_data(cache=True),
+        g.api_key = auth.check(request.method, signed_path(), raw_body(),
                                request.headers.get("Authorization"), request.headers.get("Date"))
         limiter.hit(g.api_key)
 
