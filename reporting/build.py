@@ -12,7 +12,9 @@ from reporting.offline import external_references, strip_external
 from reporting.results import fill_not_run, load_scenarios
 from reporting.run_info import read_run_info
 from reporting.secret_scan import Hit, read_secrets, scan_paths
-from reporting.summary import build_summary, write_summary
+from reporting.summary import build_summary, target_class, write_summary
+from reporting.tidy import tidy_results
+from reporting.verdict_page import place_banner
 
 EVIDENCE_NAME = "go-live-evidence.html"
 SUMMARY_ATTACHMENT = "go-live-summary-attachment.md"
@@ -31,6 +33,12 @@ class BuildResult:
     headline: str
     removed_external: int
     secret_hits: list[Hit] = field(default_factory=list)
+
+
+def gate_facts(summary: dict) -> dict:
+    """What the report's quality gate judges: the verdict as summary.py decided it, never decided again here."""
+    return {"overall": summary["overall"], "headline": summary["headline"],
+            "certification": summary["certification"], "target": target_class(summary["run"]) or "unrecorded"}
 
 
 def make_offline(html: str) -> tuple[str, int]:
@@ -64,8 +72,11 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     summary = build_summary(load_scenarios(results_dir), run_info)
     summary_json, summary_md = write_summary(summary, output_dir)
     attach_summary(results_dir, summary_md)
+    tidy_results(results_dir, summary)
 
-    html, removed = make_offline(allure.generate(results_dir, allure_bin=allure_bin))
+    generated = allure.generate(results_dir, allure_bin=allure_bin, verdict=gate_facts(summary))
+    # The banner goes in before the offline check, so the check covers it too.
+    html, removed = make_offline(place_banner(generated, summary))
     evidence = output_dir / EVIDENCE_NAME
     evidence.write_text(html, encoding="utf-8")
 

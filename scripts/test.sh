@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 # Allure 3 for the report tests; without Node they skip and say so.
 bash scripts/install_tools.sh || echo "Allure tools not installed: report generation tests will be skipped" >&2
+# Headless Chromium for the first-screen tests of the report; where it cannot be installed they skip and say so.
+bash scripts/install_browser.sh || true
 started_postgres=""
 if [ -f scripts/postgres.sh ] && [ -z "${TEST_POSTGRES_URL:-}" ]; then
   # A throwaway PostgreSQL when the machine can; tests that need it skip with a reason otherwise.

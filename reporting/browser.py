@@ -1,0 +1,110 @@
+"""Headless Chromium on the evidence file from disk (file://): what the reviewer's first screen shows, screenshots."""
+from __future__ import annotations
+
+import html
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from reporting.verdict_page import BANNER_ID
+
+WINDOW = (1440, 900)  # a laptop screen: "the first screen" means this much, unscrolled
+# Long enough for Allure's app to unpack and render its data (virtual time: it ends as soon as the page is idle).
+SCRIPT_BUDGET_MS = 15000
+TIMEOUT_SECONDS = 120
+_QUIET = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
+          "--disable-extensions", "--hide-scrollbars", "--mute-audio"]
+
+# Appended to a copy of the page only: lists what lies inside the first screen, for --dump-dom to carry out.
+_PROBE = """<script>
+setTimeout(function () {
+  function seen(el) {
+    var r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight
+      && (!el.checkVisibility || el.checkVisibility({visibilityProperty: true, opacityProperty: true}));
+  }
+  var banner = document.getElementById("%s");
+  var out = {headline: null, rows: [], title: document.title, app: !!document.querySelector("[data-testid=report-title]"),
+             appText: (document.getElementById("app") || {}).innerText || ""};
+  if (banner) {
+    var h = banner.querySelector("h1");
+    if (h && seen(h)) out.headline = h.innerText;
+    banner.querySelectorAll("tr[data-item]").forEach(function (tr) { if (seen(tr)) out.rows.push(tr.innerText); });
+  }
+  var pre = document.createElement("pre");
+  pre.id = "first-screen-probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+}, 3000);
+</script>""" % BANNER_ID
+
+
+class BrowserMissing(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class FirstScreen:
+    headline: str | None
+    rows: list[str]
+    title: str
+    app_rendered: bool
+    app_text: str
+    outside_requests: list[str]
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not found:
+        raise BrowserMissing("no chromium on PATH (bash scripts/install_browser.sh installs Debian's package)")
+    return found
+
+
+def _run(args: list[str], profile: Path) -> str:
+    width, height = WINDOW
+    done = subprocess.run([chromium(), *_QUIET, f"--user-data-dir={profile}", f"--window-size={width},{height}",
+                           f"--virtual-time-budget={SCRIPT_BUDGET_MS}", *args],
+                          capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+    if done.returncode != 0:
+        raise RuntimeError(f"chromium exited {done.returncode}: {done.stderr[-1500:]}")
+    return done.stdout
+
+
+def _outside_requests(net_log: Path) -> list[str]:
+    """URLs the page asked for beyond the file itself. The browser's own traffic (time sync, accounts) is told
+    apart by its origin: requests the page makes carry the file's network isolation key."""
+    try:
+        log = json.loads(net_log.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError):
+        return ["<the browser's network log could not be read>"]
+    urls = {str(p["url"]) for p in (e.get("params") or {} for e in log.get("events", []))
+            if "url" in p and "initiator" in p and str(p.get("network_isolation_key", "")).startswith("file:")}
+    return sorted(u for u in urls if not u.startswith(("file:", "data:", "blob:", "about:", "chrome:")))
+
+
+def first_screen(page: Path) -> FirstScreen:
+    """Opens a probed copy of the page from disk; returns what is visible without scrolling."""
+    with tempfile.TemporaryDirectory(prefix="first-screen-") as scratch:
+        copy = Path(scratch) / "page.html"
+        copy.write_text(Path(page).read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"), "utf-8")
+        net_log = Path(scratch) / "net.json"
+        dom = _run([f"--log-net-log={net_log}", "--dump-dom", copy.as_uri()], Path(scratch) / "profile")
+        start = dom.find('id="first-screen-probe">')
+        if start < 0:
+            raise RuntimeError("the page's scripts did not run to the end in headless chromium")
+        raw = dom[start + len('id="first-screen-probe">'):dom.find("</pre>", start)]
+        data = json.loads(html.unescape(raw))
+        return FirstScreen(data["headline"], data["rows"], data["title"], data["app"], data["appText"],
+                           _outside_requests(net_log))
+
+
+def screenshot(page: Path, png: Path) -> Path:
+    """A PNG of the first screen of the page as opened from disk."""
+    png.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="screenshot-") as scratch:
+        _run([f"--screenshot={png.resolve()}", Path(page).resolve().as_uri()], Path(scratch) / "profile")
+    return png

@@ -1,0 +1,43 @@
+"""Hand-made results for the three verdicts (READY, NOT READY, PARTIAL): screenshots and first-screen tests."""
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from reporting.run_info import write_run_info
+from support.checklist import ITEMS
+
+SANDBOX_RUN = {"target_class": "sandbox", "cryptopay_target": "Cryptopay sandbox (sample)",
+               "merchant_build": "sample-1.0", "merchant_target": "https://staging.example.invalid/probe"}
+_WHY = ("Why: the merchant credited the requested 100.00 EUR, but the completed invoice's final price is 50.05 EUR. "
+        "Fix: credit price_amount of the completed invoice (it changes on recalculation).")
+
+
+def _result(results: Path, name: str, status: str, items: list[int], message: str = "") -> None:
+    tags = [f"checklist_{n}" for n in items]
+    data = {"uuid": str(uuid.uuid4()), "name": name, "fullName": f"sample: {name}", "historyId": f"sample-{name}",
+            "status": status, "start": 1_000, "stop": 2_000,
+            "labels": [{"name": "feature", "value": "Sample feature"}, *({"name": "tag", "value": t} for t in tags)],
+            "steps": [{"name": "Given a new customer", "status": "passed"},
+                      {"name": "Then the customer's balance shows the deposit's final price",
+                       "status": status if status != "skipped" else "skipped"}]}
+    if message:
+        data["statusDetails"] = {"message": message}
+    (results / f"{data['uuid']}-result.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def write_sample(results: Path, verdict: str) -> Path:
+    """verdict: "ready", "not ready" or "partial"; one scenario per item, plus the defect or the gap."""
+    results.mkdir(parents=True, exist_ok=True)
+    for number in ITEMS:
+        _result(results, f"Scenario proving item {number}", "passed", [number])
+    if verdict == "not ready":
+        _result(results, "An underpaid deposit recalculated at the current rate credits the new lower price",
+                "failed", [1, 12], f"support.waiting.WaitTimeout: {_WHY}\nSeen: waited 8 s for the customer to "
+                "have 50.05 EUR; last seen: 100.00 EUR")
+    elif verdict == "partial":
+        _result(results, "A payment from a high-risk source is held and not credited", "skipped", [14],
+                "Skipped: needs the emulator's control API (forced risk level); run it as a rehearsal and merge")
+    write_run_info(results, SANDBOX_RUN)
+    return results

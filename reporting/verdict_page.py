@@ -1,0 +1,107 @@
+"""The verdict first: a plain HTML banner (headline, 14 item rows, full summary) placed above Allure's app."""
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from reporting.run_info import display_rows
+from reporting.summary import FAIL, MARKS, PASS, READY, NOT_READY, _item_reason, _row_words
+
+BANNER_ID = "go-live-verdict"
+# Colour by what the reader must do: red stop, amber incomplete, green certified, blue a passing rehearsal.
+_TONES = {NOT_READY: ("#b91c1c", "#fef2f2"), "partial": ("#b45309", "#fffbeb"), READY: ("#15803d", "#f0fdf4")}
+_REHEARSAL_TONE = ("#1d4ed8", "#eff6ff")
+_MARK_COLOURS = {PASS: "#15803d", FAIL: "#b91c1c"}
+
+_STYLE = """
+#go-live-verdict{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827;
+  background:var(--gl-bg);border-bottom:4px solid var(--gl-fg);padding:14px 24px 10px}
+#go-live-verdict h1{margin:0 0 4px;font-size:22px;color:var(--gl-fg)}
+#go-live-verdict p{margin:2px 0 8px}
+#go-live-verdict table{border-collapse:collapse;width:100%;background:#fff}
+#go-live-verdict th,#go-live-verdict td{border:1px solid #e5e7eb;padding:2px 8px;text-align:left;vertical-align:top}
+#go-live-verdict td.item{white-space:nowrap}
+#go-live-verdict td.mark,#go-live-verdict td.count{font-weight:700;white-space:nowrap}
+#go-live-verdict td.count{font-weight:400}
+#go-live-verdict td.reason{color:#374151;font-size:12px}
+#go-live-verdict details{margin-top:8px}
+#go-live-verdict summary{cursor:pointer;font-weight:600}
+#go-live-verdict .full{background:#fff;padding:8px 12px;border:1px solid #e5e7eb;max-height:70vh;overflow:auto}
+#go-live-verdict .hint{color:#4b5563;font-size:12px;margin-top:6px}
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _tone(summary: dict[str, Any]) -> tuple[str, str]:
+    if summary["overall"] == READY and not summary.get("certification"):
+        return _REHEARSAL_TONE
+    return _TONES.get(summary["overall"], _TONES[NOT_READY])
+
+
+def _counts(item: dict[str, Any]) -> str:
+    rows = item["scenarios"]
+    ran = [r for r in rows if r.get("for_this_item", r["status"]) not in ("not run", "skipped")]
+    passed = [r for r in rows if r.get("for_this_item", r["status"]) == "passed"]
+    return f"{len(passed)} / {len(ran)} / {len(rows)}"
+
+
+# "support.waiting.WaitTimeout: " before a reason tells a reviewer nothing; the words after it do.
+_EXCEPTION_PREFIX = re.compile(r"(?<=: )(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Timeout|Exception|Rejected): ")
+
+
+def item_rows(summary: dict[str, Any]) -> str:
+    rows = []
+    for item in summary["items"]:
+        mark = MARKS[item["verdict"]]
+        colour = _MARK_COLOURS.get(item["verdict"], "#b45309")
+        reason = _EXCEPTION_PREFIX.sub("", _item_reason(item)) if item["verdict"] != PASS else ""
+        rows.append(f'<tr data-item="{item["item"]}"><td class="item">{_e(item["title"])}</td>'
+                    f'<td class="mark" style="color:{colour}">{_e(mark)}</td><td class="count">{_counts(item)}</td>'
+                    f'<td class="reason">{_e(reason[:260])}</td></tr>')
+    return ("<table><thead><tr><th>Checklist item</th><th>Verdict</th><th>Passed / run / all</th>"
+            "<th>First reason</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def full_summary(summary: dict[str, Any]) -> str:
+    """Everything the markdown summary says, as HTML: the run, then every scenario behind each item."""
+    run = "".join(f"<tr><th>{_e(label)}</th><td>{_e(value)}</td></tr>" for label, value in display_rows(summary["run"]))
+    parts = [f"<h3>Run</h3><table>{run}</table>"]
+    for item in summary["items"]:
+        lines = "".join(f"<li>{_e(_row_words(row))}</li>" for row in item["scenarios"]) or \
+            "<li>no scenario proves this item</li>"
+        parts.append(f"<h3>{_e(item['title'])}: {_e(MARKS[item['verdict']])}</h3><ul>{lines}</ul>")
+    return "".join(parts)
+
+
+def render_banner(summary: dict[str, Any]) -> str:
+    fg, bg = _tone(summary)
+    facts = (f"{summary['items_passed']} of {summary['items_total']} checklist items fully pass; "
+             f"{summary.get('scenarios_not_run', 0)} of {summary.get('scenarios_total', 0)} scenarios did not run. "
+             "READY only when every item passes with every scenario run, on the Cryptopay sandbox.")
+    return (f'<section id="{BANNER_ID}" style="--gl-fg:{fg};--gl-bg:{bg}" data-overall="{_e(summary["overall"])}">'
+            f"<style>{_STYLE}</style>"
+            f'<h1 data-testid="go-live-headline">{_e(summary["headline"])}</h1><p>Cryptopay go-live certification. '
+            f"{_e(facts)}</p>{item_rows(summary)}"
+            "<details><summary>The full go-live summary: the run, and every scenario behind each item</summary>"
+            f'<div class="full">{full_summary(summary)}</div></details>'
+            '<p class="hint">Below: the Allure evidence of every scenario, grouped by checklist item '
+            "(it scrolls on its own).</p></section>")
+
+
+_BODY = re.compile(r"<body\b[^>]*>", re.I)
+_TITLE = re.compile(r"<title\b[^>]*>.*?</title\s*>", re.I | re.S)
+
+
+def place_banner(page: str, summary: dict[str, Any]) -> str:
+    """The banner first in <body>, and the verdict as the page's title (the browser tab and the file's name)."""
+    title = f"<title>{_e(summary['headline'])} · Cryptopay go-live evidence</title>"
+    page = _TITLE.sub(lambda _m: title, page, count=1) if _TITLE.search(page) else \
+        page.replace("</head>", title + "</head>", 1)
+    match = _BODY.search(page)
+    if match is None:
+        raise ValueError("the report has no <body> to put the verdict in")
+    return page[:match.end()] + render_banner(summary) + page[match.end():]

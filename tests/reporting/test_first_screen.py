@@ -1,0 +1,62 @@
+"""The verdict first: the evidence file opened from disk in headless Chromium shows the verdict and all 14 item
+rows without scrolling, names itself after the verdict, fails its quality gate unless READY, and reaches nowhere."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reporting.allure import ALLURE_BIN
+from reporting.browser import first_screen
+from reporting.build import build
+from reporting.samples import write_sample
+from reporting.secret_scan import _decoded_runs
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not ALLURE_BIN.exists(), reason="Allure 3 is not installed in .tools/ (scripts/install_tools.sh)"),
+    pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
+                       reason="no chromium: scripts/install_browser.sh installs it where it can (root and apt-get)"),
+]
+
+EXPECTED = {
+    "ready": ("READY on the Cryptopay sandbox (merchant build sample-1.0)", "passed"),
+    "not ready": ("NOT READY on the Cryptopay sandbox: item 12 fail", "failed"),
+    "partial": ("PARTIAL on the Cryptopay sandbox: item 14 not fully proven", "failed"),
+}
+
+
+@pytest.mark.parametrize("verdict", sorted(EXPECTED))
+def test_the_first_screen_carries_the_verdict_and_every_item(verdict: str, tmp_path: Path) -> None:
+    built = build(write_sample(tmp_path / "results", verdict), tmp_path / "reports")
+    headline, gate = EXPECTED[verdict]
+    shown = first_screen(built.evidence)
+
+    assert shown.headline is not None and shown.headline.startswith(headline), shown
+    assert len(shown.rows) == 14, f"item rows visible without scrolling: {shown.rows}"
+    assert [row.split(":")[0] for row in shown.rows] == [f"Item {n:02d}" for n in range(1, 15)]
+    assert shown.title.startswith(headline)  # the browser tab and the app's own heading
+    assert shown.app_rendered and headline in shown.app_text
+    assert shown.outside_requests == []
+    # Allure's quality gate tab carries the verdict as a failed (or passed) rule.
+    assert ("Quality Gates 2" in shown.app_text.replace("\n", " ")), shown.app_text[:500]
+    row_12 = next(row for row in shown.rows if row.startswith("Item 12"))
+    assert ("FAIL" in row_12) == (verdict == "not ready")
+    if verdict == "not ready":
+        assert "Fix: credit price_amount" in row_12 and "WaitTimeout" not in row_12
+
+
+def _embedded_text(page: Path) -> bytes:
+    """The single file embeds Allure's data as base64: decoded, it can be searched."""
+    data = page.read_bytes()
+    return b"\n".join([data, *_decoded_runs(data)])
+
+
+def test_the_quality_gate_fails_unless_the_verdict_is_ready(tmp_path: Path) -> None:
+    failing = _embedded_text(build(write_sample(tmp_path / "results", "not ready"), tmp_path / "reports").evidence)
+    passing = _embedded_text(build(write_sample(tmp_path / "ok", "ready"), tmp_path / "ok-reports").evidence)
+    assert b"the go-live verdict is not READY: NOT READY on the Cryptopay sandbox" in failing
+    assert b'"success":false' in failing.replace(b" ", b"")
+    assert b"the go-live verdict is not READY" not in passing
+    assert b"the go-live verdict: READY on the Cryptopay sandbox" in passing
