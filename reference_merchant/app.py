@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
-from cryptopay_client import CryptopayClient
+from cryptopay_client import CryptopayClient, RetryPolicy
 from reference_merchant.callbacks import CallbackProcessor
 from reference_merchant.db import init_db, make_engine
 from reference_merchant.ledger import Ledger
@@ -29,8 +29,10 @@ def create_app(config: MerchantConfig, processor_cls: type[CallbackProcessor] = 
     _check(config)
     engine = make_engine(config.database_url)
     init_db(engine)
+    # No 429 retries here: a callback must be answered inside Cryptopay's 10 seconds, so a refused confirmation
+    # answers 503 at once and Cryptopay's own retry comes back later.
     cryptopay = CryptopayClient(config.cryptopay_api_url, config.api_key, config.api_secret,
-                                timeout=config.cryptopay_timeout)
+                                timeout=config.cryptopay_timeout, retry=RetryPolicy.never())
     ledger = ledger_cls(engine)
     processor = processor_cls(engine, cryptopay, config.callback_secret, ledger)
     app = Flask("reference_merchant")

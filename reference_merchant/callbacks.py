@@ -11,8 +11,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from cryptopay_client import CryptopayClient, CryptopayError, TransportError, verify_callback
+from reference_merchant.confirmations import Busy, Confirmations
 from reference_merchant.db import callback_log
-from reference_merchant.deposits import Deposits
+from reference_merchant.deposits import FINAL, Deposits
 from reference_merchant.ledger import Ledger
 
 log = logging.getLogger("reference_merchant.callbacks")
@@ -20,6 +21,9 @@ log = logging.getLogger("reference_merchant.callbacks")
 INVOICE_EVENTS = {"created", "transaction_created", "transaction_confirmed", "status_changed", "recalculated",
                   "refunded"}
 MAX_LOGGED_BODY = 20000  # characters of the raw body kept as evidence
+# How long a copy may queue behind another copy's confirming GET: with the GET's own 4 s and the database's bounded
+# waits, the answer still leaves inside Cryptopay's 10-second limit; past it the copy answers 503 and is retried.
+CONFIRMATION_WAIT_SECONDS = 4.0
 
 
 def _is_id(value: object, longest: int = 64) -> bool:
@@ -41,6 +45,7 @@ class CallbackProcessor:
         self._secret = callback_secret
         self.ledger = ledger
         self.deposits = Deposits(engine)
+        self.confirmations = Confirmations()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(callback_secret=***)"
@@ -78,8 +83,13 @@ class CallbackProcessor:
             deposit = self.deposits.unattached(data["custom_id"])
         if deposit is None:
             return Outcome(200, "ignored: invoice not created by this merchant")
+        settled = self.settled(deposit)
+        if settled:
+            return Outcome(200, settled)
         try:
             invoice = self.confirmed_invoice(invoice_id, data)
+        except Busy:
+            return Outcome(503, "retry: busy confirming another notification for this invoice")
         except (CryptopayError, TransportError) as exc:
             # Non-2xx makes Cryptopay retry later; nothing was changed.
             return Outcome(503, f"retry: could not confirm with Cryptopay ({type(exc).__name__})")
@@ -106,8 +116,21 @@ class CallbackProcessor:
         return verify_callback(self._secret, raw, signature)
 
     def confirmed_invoice(self, invoice_id: str, callback_data: dict) -> dict:
-        """Money never moves on the callback body alone: Cryptopay's GET is the truth."""
-        return self.cryptopay.retrieve_invoice(invoice_id)
+        """Money never moves on the callback body alone: Cryptopay's GET is the truth (one GET per invoice at a
+        time, shared by the copies queued behind it)."""
+        return self.confirmations.confirm(invoice_id, lambda: self.cryptopay.retrieve_invoice(invoice_id),
+                                          CONFIRMATION_WAIT_SECONDS)
+
+    def settled(self, deposit: dict) -> str | None:
+        """Why nothing needs asking: the deposit is final (and, when completed, credited). Final statuses never
+        change, so a duplicate or resent callback for it is answered from our own records, without a GET."""
+        status, invoice_id = deposit["status"], deposit["invoice_id"]
+        if invoice_id is None or status not in FINAL:
+            return None
+        if status == "completed" and not self.ledger.credited(invoice_id):
+            return None  # completed but not credited yet (a crash in between): the GET and the credit still run
+        # Worded as apply() words a duplicate credit: the same answer whether or not Cryptopay was asked.
+        return "already credited: no change" if status == "completed" else f"already final ({status}): no change"
 
     def should_credit(self, event: str, invoice: dict) -> bool:
         return invoice["status"] == "completed"

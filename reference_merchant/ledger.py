@@ -39,11 +39,13 @@ class Ledger:
         except IntegrityError:
             # Only the uniqueness guarantee may mean "already credited"; any other integrity failure is a bug
             # and must surface (the callback then answers 500 and Cryptopay retries).
-            if self._credited(invoice_id):
+            if self.credited(invoice_id):
                 return False
             raise
 
-    def _credited(self, invoice_id: str) -> bool:
+    def credited(self, invoice_id: str) -> bool:
+        """Whether this ledger's credits table holds the invoice (a ledger keeping credits elsewhere says no, so
+        callers never skip work on its behalf)."""
         with self.engine.connect() as conn:
             return conn.execute(select(credits.c.id).where(credits.c.invoice_id == invoice_id)).first() is not None
 

@@ -12,14 +12,52 @@ import requests
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER
 from reference_merchant import create_app
+from reference_merchant.callbacks import CallbackProcessor
 from reference_merchant.db import init_db, make_engine
 from reference_merchant.ledger import Ledger
 from support.servers import ServerThread
-from tests.merchant.harness import Shop, callback_bytes, merchant_config, running_shop
+from tests.merchant.harness import Shop, callback_bytes, merchant_config, running_shop, sqlite_url
 from tests.merchant.posting import post_copies
 
 COPIES = 50
 LIMIT_SECONDS = 10.0
+DUPLICATE = "already credited: no change"
+
+
+class CountingGets:
+    """The merchant's Cryptopay client, counting the confirming GETs it sends."""
+
+    def __init__(self, client):
+        self._client, self.gets = client, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+    def retrieve_invoice(self, invoice_id: str) -> dict:
+        self.gets += 1
+        return self._client.retrieve_invoice(invoice_id)
+
+
+def count_gets(shop: Shop) -> CountingGets:
+    processor = shop.merchant_app.extensions["merchant"]["processor"]
+    processor.cryptopay = CountingGets(processor.cryptopay)
+    return processor.cryptopay
+
+
+def post_at_once(shop: Shop, body: bytes) -> list[tuple[int, float]]:
+    """COPIES identical signed posts released together; (status, seconds) for each."""
+    barrier, signature = threading.Barrier(COPIES), shop.sign(body)
+
+    def one(_: int) -> tuple[int, float]:
+        with requests.Session() as session:
+            barrier.wait(timeout=30)
+            started = time.monotonic()
+            status = session.post(shop.callback_url, data=body, timeout=30, headers={
+                "Content-Type": "application/json", SIGNATURE_HEADER: signature}).status_code
+            return status, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=COPIES) as pool:
+        return list(pool.map(one, range(COPIES)))
 
 
 def _completed_but_unseen(shop: Shop, customer: str) -> tuple[str, bytes]:
@@ -32,24 +70,42 @@ def _completed_but_unseen(shop: Shop, customer: str) -> tuple[str, bytes]:
 def test_50_simultaneous_identical_completed_callbacks_credit_exactly_once(any_db_shop: Shop) -> None:
     shop = any_db_shop
     invoice_id, body = _completed_but_unseen(shop, "nina")
-    barrier, signature = threading.Barrier(COPIES), shop.sign(body)
-
-    def one(_: int) -> tuple[int, float]:
-        with requests.Session() as session:
-            barrier.wait(timeout=30)
-            started = time.monotonic()
-            status = session.post(shop.callback_url, data=body, timeout=30, headers={
-                "Content-Type": "application/json", SIGNATURE_HEADER: signature}).status_code
-            return status, time.monotonic() - started
-
-    with ThreadPoolExecutor(max_workers=COPIES) as pool:
-        answers = list(pool.map(one, range(COPIES)))
+    counter = count_gets(shop)
+    answers = post_at_once(shop, body)
     assert [status for status, _ in answers] == [200] * COPIES
     assert max(seconds for _, seconds in answers) < LIMIT_SECONDS
     assert shop.credit_rows(invoice_id) == 1
     assert shop.balances("nina") == {"EUR": Decimal("100.00")}
-    outcomes = [c["outcome"] for c in shop.callbacks(invoice_id)]
-    assert outcomes.count("credited 100.0 EUR") == 1 and outcomes.count("already credited: no change") == COPIES - 1
+    outcomes = [c["outcome"] for c in shop.callbacks(invoice_id)][-COPIES:]
+    assert outcomes.count("credited 100.0 EUR") == 1, outcomes
+    assert outcomes.count(DUPLICATE) == COPIES - 1, outcomes
+    # Copies queue behind one confirming GET and reuse its final answer: the storm costs one GET, not fifty.
+    assert counter.gets == 1
+
+
+def test_a_resent_storm_for_a_deposit_held_final_asks_cryptopay_nothing(shop: Shop) -> None:
+    invoice_id, body = _completed_but_unseen(shop, "rosa")
+    assert shop.post_callback(body).status_code == 200 and shop.credit_rows(invoice_id) == 1
+    counter = count_gets(shop)
+    assert [status for status, _ in post_at_once(shop, body)] == [200] * COPIES
+    assert counter.gets == 0 and shop.credit_rows(invoice_id) == 1
+    outcomes = [c["outcome"] for c in shop.callbacks(invoice_id)][-COPIES:]
+    assert outcomes == [DUPLICATE] * COPIES
+
+
+def test_the_constraint_alone_credits_once_when_every_copy_asks_cryptopay(tmp_path) -> None:
+    """Without the shared confirmation (each copy its own GET, all applying at once) the UNIQUE constraint is
+    still what keeps crediting exactly-once."""
+    class AsksEveryTime(CallbackProcessor):
+        def confirmed_invoice(self, invoice_id: str, callback_data: dict) -> dict:
+            return self.cryptopay.retrieve_invoice(invoice_id)
+
+    with running_shop(sqlite_url(tmp_path), {"processor_cls": AsksEveryTime}) as shop:
+        invoice_id, body = _completed_but_unseen(shop, "sven")
+        counter = count_gets(shop)
+        assert [status for status, _ in post_at_once(shop, body)] == [200] * COPIES
+        assert shop.credit_rows(invoice_id) == 1 and shop.balances("sven") == {"EUR": Decimal("100.00")}
+        assert counter.gets > 1  # the copies really did race, each with its own answer
 
 
 def test_duplicates_from_several_processes_to_two_merchant_instances_credit_exactly_once(database_url: str) -> None:
