@@ -36,10 +36,10 @@ def config(**overrides) -> EmulatorConfig:
 
 def backend_creates(n: int) -> float:
     """The backend alone (validation, amounts, state, the callback queued): no HTTP, no signing."""
-    backend = create_app(config()).backend
+    invoices = create_app(config()).backends.invoices
     started = time.perf_counter()
     for _ in range(n):
-        backend.create_invoice(PARAMS)
+        invoices.create(PARAMS)
     return n / (time.perf_counter() - started)
 
 
@@ -117,7 +117,7 @@ def callback_latency(samples: int) -> dict[str, float]:
     firsts, finals = [], []
     try:
         for _ in range(samples):
-            invoice = emulator.backend.create_invoice(PARAMS)
+            invoice = emulator.backends.invoices.create(PARAMS)
             with receiver.done:  # let the "created" callback go first, so it does not queue ahead of the payment
                 receiver.done.wait_for(lambda: invoice["id"] in receiver.created, 30)
             started = time.perf_counter()

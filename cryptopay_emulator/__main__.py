@@ -10,7 +10,7 @@ import sys
 from waitress.server import create_server
 
 from cryptopay_emulator.app import EmulatorConfig, create_app
-from cryptopay_emulator.backend import DEFAULT_BALANCES
+from cryptopay_emulator.account import DEFAULT_BALANCES
 from cryptopay_emulator.money import parse_amount
 
 # Bodies between the app's limit and this still get the app's 413 in Cryptopay's envelope; longer ones get
@@ -59,27 +59,29 @@ def listen(app: object, host: str, port: int, threads: int, max_body: int):
         sys.exit(f"cryptopay_emulator: cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def build_config(args: argparse.Namespace) -> EmulatorConfig:
     # Secrets may come from the environment, so they never show in the process list (/proc/*/cmdline).
     args.api_secret = args.api_secret or os.environ.get("CRYPTOPAY_EMULATOR_API_SECRET") or None
     args.callback_secret = args.callback_secret or os.environ.get("CRYPTOPAY_EMULATOR_CALLBACK_SECRET") or None
+    return EmulatorConfig(
+        api_key=args.api_key or new_secret(16), api_secret=args.api_secret or new_secret(32),
+        callback_secret=args.callback_secret or new_secret(32), callback_url=args.callback_url,
+        control_enabled=not args.no_control, time_scale=args.time_scale, rate_limit_per_minute=args.rate_limit,
+        callback_timeout_seconds=args.callback_timeout, starting_balances=starting_balances(args.balance))
+
+
+def starting_balances(items: list[str]) -> dict[str, str]:
     balances = dict(DEFAULT_BALANCES)
-    for item in args.balance:
+    for item in items:
         currency, _, amount = item.partition("=")
         if parse_amount(amount, allow_zero=True) is None:
             sys.exit(f"--balance {item}: expected CUR=AMOUNT with a non-negative decimal amount")
         balances[currency.upper()] = amount
-    config = EmulatorConfig(
-        api_key=args.api_key or new_secret(16), api_secret=args.api_secret or new_secret(32),
-        callback_secret=args.callback_secret or new_secret(32), callback_url=args.callback_url,
-        control_enabled=not args.no_control, time_scale=args.time_scale, rate_limit_per_minute=args.rate_limit,
-        callback_timeout_seconds=args.callback_timeout, starting_balances=balances)
-    emulator = create_app(config)
-    # waitress, not werkzeug's development server: about twice the signed creates per second on 2 cores
-    server = listen(emulator.wsgi, args.host, args.port, args.threads, WAITRESS_BODY_FACTOR * config.max_body_bytes)
-    base = f"http://{args.host}:{server.effective_port}"
-    emulator.backend.hosted_base_url = f"{base}/hosted"
+    return balances
+
+
+def announce(args: argparse.Namespace, config: EmulatorConfig, base: str) -> None:
+    """One JSON line on stdout for the process that started it, a readable banner on stderr."""
     info = {"api_url": base, "control_url": f"{base}/_emulator" if config.control_enabled else None,
             "api_key": config.api_key, "callback_url": config.callback_url, "time_scale": config.time_scale}
     # Secrets the emulator made up are useless unless shown; secrets you chose are only echoed on request.
@@ -87,11 +89,22 @@ def main(argv: list[str] | None = None) -> int:
         info["api_secret"] = config.api_secret
     if args.print_secrets or not args.callback_secret:
         info["callback_secret"] = config.callback_secret
-    print(json.dumps(info), flush=True)  # one JSON line on stdout, for the process that started it
+    print(json.dumps(info), flush=True)
     print(f"Cryptopay sandbox emulator on {base}\n  API (HMAC-signed)  {base}/api\n"
           f"  control (no auth)  {info['control_url']}\n  api_key            {config.api_key}\n"
           f"  callbacks to       {config.callback_url or '(none yet: PUT /_emulator/settings callback_url)'}\n"
           "Ctrl-C stops it.", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    config = build_config(args)
+    emulator = create_app(config)
+    # waitress, not werkzeug's development server: about twice the signed creates per second on 2 cores
+    server = listen(emulator.wsgi, args.host, args.port, args.threads, WAITRESS_BODY_FACTOR * config.max_body_bytes)
+    base = f"http://{args.host}:{server.effective_port}"
+    emulator.set_public_url(base)
+    announce(args, config, base)
     emulator.start()
     try:
         server.run()

@@ -11,14 +11,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date as format_date
 
 from cryptopay_emulator.auth import Authenticator, RateLimiter
-from cryptopay_emulator.backend import Backend
+from cryptopay_emulator.backend import Backends
 from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.delivery import RESPONSE_LIMIT_SECONDS, Deliverer, Endpoint
 from cryptopay_emulator.errors import (ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge,
                                        Unauthenticated)
 from cryptopay_emulator.routes_api import api_blueprint, render
 from cryptopay_emulator.routes_control import control_blueprint
-from cryptopay_emulator.withdrawals import WithdrawalDesk
 
 log = logging.getLogger("cryptopay_emulator")
 # Far above any real request (an invoice with 255-character fields and metadata is a few KB).
@@ -40,7 +39,7 @@ class EmulatorConfig:
     unresolved_policy: dict[str, str] = field(default_factory=dict)
     # A merchant slower than this has failed the delivery (the real limit is 10 s; tests use less).
     callback_timeout_seconds: float = RESPONSE_LIMIT_SECONDS
-    # Starting crypto/fiat balances, e.g. {"BTC": "10.0"}; None: backend.DEFAULT_BALANCES. Restored by reset.
+    # Starting crypto/fiat balances, e.g. {"BTC": "10.0"}; None: account.DEFAULT_BALANCES. Restored by reset.
     starting_balances: dict[str, str] | None = None
     # Coin-withdrawal callbacks are opt-in on the real dashboard too.
     coin_withdrawal_callbacks: bool = False
@@ -56,15 +55,30 @@ class EmulatorApp:
         self.clock = Clock(start=config.start_time, scale=config.time_scale)
         self.deliverer = Deliverer(self.clock, Endpoint(config.callback_url, config.callback_secret),
                                    timeout=config.callback_timeout_seconds)
-        self.backend = Backend(self.clock, self.deliverer.enqueue, hosted_base_url=config.hosted_base_url,
-                               balances=config.starting_balances, unresolved_policy=config.unresolved_policy)
-        self.withdrawals = WithdrawalDesk(
-            self.backend, (lambda event, data: self.deliverer.enqueue_typed("CoinWithdrawal", event, data))
-            if config.coin_withdrawal_callbacks else None)
+        self.backends = Backends(self.clock, self._notify, hosted_base_url=config.hosted_base_url,
+                                 balances=config.starting_balances, unresolved_policy=config.unresolved_policy)
         self.clock.on_change(self.deliverer.wake)
         self.wsgi = self._flask()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    # -- what may change after start ----------------------------------------------------------------
+    @property
+    def callback_url(self) -> str | None:
+        return self.deliverer.url
+
+    def set_callback_url(self, url: str | None) -> None:
+        """Where callbacks go from now on (the merchant usually starts after the emulator)."""
+        self.deliverer.set_url(url)
+
+    def set_public_url(self, base_url: str) -> None:
+        """The address clients reach the emulator at, once its server has a port: hosted pages live under it."""
+        self.backends.account.hosted_base_url = f"{base_url.rstrip('/')}/hosted"
+
+    def _notify(self, kind: str, event: str, data: dict) -> None:
+        if kind == "CoinWithdrawal" and not self.config.coin_withdrawal_callbacks:
+            return  # opt-in, as on the real dashboard
+        self.deliverer.enqueue_typed(kind, event, data)
 
     def _flask(self) -> Flask:
         app = Flask("cryptopay_emulator")
@@ -72,10 +86,9 @@ class EmulatorApp:
         app.config["MAX_CONTENT_LENGTH"] = self.config.max_body_bytes
         auth = Authenticator(self.config.api_key, self.config.api_secret,
                              tolerance_seconds=self.config.date_tolerance_seconds)
-        app.register_blueprint(api_blueprint(self.backend, self.withdrawals, auth,
-                                             RateLimiter(self.config.rate_limit_per_minute)))
+        app.register_blueprint(api_blueprint(self.backends, auth, RateLimiter(self.config.rate_limit_per_minute)))
         if self.config.control_enabled:
-            app.register_blueprint(control_blueprint(self.backend, self.deliverer, self.withdrawals))
+            app.register_blueprint(control_blueprint(self.backends, self.deliverer))
 
         @app.after_request
         def server_date(response: Response) -> Response:
@@ -113,12 +126,12 @@ class EmulatorApp:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.backend.tick()
+                self.backends.tick()
                 self.deliverer.run_due()
             except Exception:  # the scheduler must outlive one bad tick; the error is logged, not hidden
                 log.exception("emulator scheduler tick failed")
             # sleep until the next retry or invoice deadline, so a high time scale still expires on time
-            deadline = self.backend.next_deadline()
+            deadline = self.backends.next_deadline()
             until_deadline = self.clock.real_seconds_until(deadline) if deadline else 0.25
             self.deliverer.wait_for_work(self.deliverer.next_wait(cap=min(0.25, until_deadline)))
 

@@ -68,7 +68,7 @@ class Deliverer:
     def __init__(self, clock: Clock, endpoint: Endpoint, *, timeout: float = RESPONSE_LIMIT_SECONDS,
                  session_factory: Callable[[], requests.Session] = requests.Session):
         self._clock = clock
-        self.endpoint = endpoint
+        self._endpoint = endpoint
         self._timeout = timeout
         self._session = session_factory()
         self._lock = threading.RLock()
@@ -85,6 +85,15 @@ class Deliverer:
             self._queue: list[tuple] = []
             self._seq = itertools.count()
             self.paused = False
+
+    @property
+    def url(self) -> str | None:
+        return self._endpoint.url
+
+    def set_url(self, url: str | None) -> None:
+        """The account's Callback URL, which may change while the emulator runs (the merchant starts later)."""
+        self._endpoint.url = url
+        self.wake()
 
     # -- queueing -------------------------------------------------------------------------------------
     def enqueue(self, event: str, invoice: dict) -> Delivery:
@@ -163,14 +172,14 @@ class Deliverer:
     def _attempt(self, delivery: Delivery) -> None:
         started = time.monotonic()
         status, error = None, None
-        if not self.endpoint.url:
+        if not self._endpoint.url:
             error = "no callback URL configured"
         else:
             try:
                 response = self._session.post(
-                    self.endpoint.url, data=delivery.body, timeout=self._timeout,
+                    self._endpoint.url, data=delivery.body, timeout=self._timeout,
                     headers={"Content-Type": "application/json",
-                             SIGNATURE_HEADER: callback_signature(self.endpoint.secret, delivery.body)})
+                             SIGNATURE_HEADER: callback_signature(self._endpoint.secret, delivery.body)})
                 status = response.status_code
                 if time.monotonic() - started > self._timeout:  # a trickled answer is as late as a silent one
                     status, error = None, f"answered {response.status_code} after the {self._timeout:g} s limit"

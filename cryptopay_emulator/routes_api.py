@@ -8,9 +8,11 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, g, request
 
 from cryptopay_emulator.auth import Authenticator, RateLimiter
-from cryptopay_emulator.backend import Backend
+from cryptopay_emulator.backend import Backends
 from cryptopay_emulator.errors import Invalid, PayloadTooLarge, detail
-from cryptopay_emulator.withdrawals import WithdrawalDesk
+from cryptopay_emulator.invoices import InvoiceBackend
+from cryptopay_emulator.resolutions import ResolutionBackend
+from cryptopay_emulator.withdrawals import WithdrawalBackend
 
 
 def render(payload: Any, status: int = 200) -> Response:
@@ -49,8 +51,7 @@ def signed_path() -> str:
     return quote(request.path) + (f"?{query}" if query else "")
 
 
-def api_blueprint(backend: Backend, withdrawals: WithdrawalDesk, auth: Authenticator,
-                  limiter: RateLimiter) -> Blueprint:
+def api_blueprint(backends: Backends, auth: Authenticator, limiter: RateLimiter) -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix="/api")
 
     @bp.before_request
@@ -59,41 +60,52 @@ def api_blueprint(backend: Backend, withdrawals: WithdrawalDesk, auth: Authentic
                                request.headers.get("Authorization"), request.headers.get("Date"))
         limiter.hit(g.api_key)
 
+    invoice_routes(bp, backends.invoices)
+    resolution_routes(bp, backends.resolutions)
+    withdrawal_routes(bp, backends.withdrawals)
+    return bp
+
+
+def invoice_routes(bp: Blueprint, invoices: InvoiceBackend) -> None:
     @bp.post("/invoices")
     def create_invoice() -> Response:
-        return render({"data": backend.create_invoice(json_body())}, 201)
+        return render({"data": invoices.create(json_body())}, 201)
 
     @bp.get("/invoices")
     def list_invoices() -> Response:
-        return render(backend.list_invoices(request.args.get("customer_id"), request.args.get("starting_after")))
+        return render(invoices.list(request.args.get("customer_id"), request.args.get("starting_after")))
 
     @bp.get("/invoices/<invoice_id>")
     def retrieve_invoice(invoice_id: str) -> Response:
-        return render({"data": backend.get_invoice(invoice_id)})
+        return render({"data": invoices.get(invoice_id)})
 
     @bp.get("/invoices/custom_id/<path:custom_id>")
     def retrieve_by_custom_id(custom_id: str) -> Response:
-        return render({"data": backend.get_invoice_by_custom_id(custom_id)})
+        return render({"data": invoices.get_by_custom_id(custom_id)})
 
+
+def resolution_routes(bp: Blueprint, resolutions: ResolutionBackend) -> None:
     @bp.post("/invoices/<invoice_id>/recalculations")
     def create_recalculation(invoice_id: str) -> Response:
         force = json_body().get("force_commit", False)
         if not isinstance(force, bool):
             raise Invalid(details=[detail("must_be_boolean", "force_commit", "must be true or false")])
-        return render({"data": backend.create_recalculation(invoice_id, force)}, 201)
+        return render({"data": resolutions.create_recalculation(invoice_id, force)}, 201)
 
     @bp.post("/invoices/<invoice_id>/recalculations/<recalculation_id>/commit")
     def commit_recalculation(invoice_id: str, recalculation_id: str) -> Response:
-        return render({"data": backend.commit_recalculation(invoice_id, recalculation_id)})
+        return render({"data": resolutions.commit_recalculation(invoice_id, recalculation_id)})
 
     @bp.post("/invoices/<invoice_id>/refunds")
     def create_refund(invoice_id: str) -> Response:
-        return render({"data": backend.create_refund(invoice_id, json_body().get("address"))}, 201)
+        return render({"data": resolutions.create_refund(invoice_id, json_body().get("address"))}, 201)
 
     @bp.get("/invoices/<invoice_id>/refunds")
     def list_refunds(invoice_id: str) -> Response:
-        return render({"data": backend.list_refunds(invoice_id)})
+        return render({"data": resolutions.list_refunds(invoice_id)})
 
+
+def withdrawal_routes(bp: Blueprint, withdrawals: WithdrawalBackend) -> None:
     @bp.post("/coin_withdrawals")
     def create_coin_withdrawal() -> Response:
         return render({"data": withdrawals.create(json_body())}, 201)
@@ -113,5 +125,3 @@ def api_blueprint(backend: Backend, withdrawals: WithdrawalDesk, auth: Authentic
     @bp.post("/coin_withdrawals/<withdrawal_id>/commit")
     def commit_coin_withdrawal(withdrawal_id: str) -> Response:
         return render({"data": withdrawals.commit(withdrawal_id)})
-
-    return bp

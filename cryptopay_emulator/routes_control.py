@@ -5,14 +5,15 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, request
 
-from cryptopay_emulator.backend import Backend
+from cryptopay_emulator.account import Account
+from cryptopay_emulator.backend import Backends
 from cryptopay_emulator.clock import iso
 from cryptopay_emulator.delivery import Deliverer
 from cryptopay_emulator.errors import Invalid, NotFound, detail
 from cryptopay_emulator import money
 from cryptopay_emulator.money import parse_amount
+from cryptopay_emulator.invoices import InvoiceBackend
 from cryptopay_emulator.routes_api import json_body, render
-from cryptopay_emulator.withdrawals import WithdrawalDesk
 
 
 TEN_YEARS = Decimal(10 * 366 * 86400)
@@ -30,24 +31,34 @@ def _number(body: dict, key: str, maximum: Decimal = TEN_YEARS) -> Decimal:
     return value
 
 
-def control_blueprint(backend: Backend, deliverer: Deliverer, withdrawals: WithdrawalDesk) -> Blueprint:
+def control_blueprint(backends: Backends, deliverer: Deliverer) -> Blueprint:
     bp = Blueprint("control", __name__, url_prefix="/_emulator")
-    clock = backend.clock
-
-    def after_change() -> None:
-        backend.tick()
-        deliverer.wake()
 
     @bp.get("/health")
     def health() -> Response:
-        return render({"ok": True, "now": iso(clock.now())})
+        return render({"ok": True, "now": iso(backends.clock.now())})
 
     @bp.post("/reset")
     def reset() -> Response:
-        backend.reset()
-        withdrawals.reset()
+        backends.reset()
         deliverer.reset()
         return render({"ok": True})
+
+    clock_routes(bp, backends, deliverer)
+    payment_routes(bp, backends.invoices)
+    settings_routes(bp, backends.account, deliverer)
+    money_routes(bp, backends.account)
+    delivery_routes(bp, backends.invoices, deliverer)
+    return bp
+
+
+def clock_routes(bp: Blueprint, backends: Backends, deliverer: Deliverer) -> None:
+    clock = backends.clock
+
+    def moved() -> Response:
+        backends.tick()  # expiries, cancellations and due retries happen now, not at the next poll
+        deliverer.wake()
+        return render({"now": iso(clock.now()), "scale": clock.scale})
 
     @bp.get("/clock")
     def get_clock() -> Response:
@@ -56,8 +67,7 @@ def control_blueprint(backend: Backend, deliverer: Deliverer, withdrawals: Withd
     @bp.post("/clock/advance")
     def advance() -> Response:
         clock.advance(float(_number(json_body(), "seconds")))
-        after_change()
-        return render({"now": iso(clock.now()), "scale": clock.scale})
+        return moved()
 
     @bp.post("/clock/scale")
     def scale() -> Response:
@@ -65,9 +75,10 @@ def control_blueprint(backend: Backend, deliverer: Deliverer, withdrawals: Withd
         if value == 0:
             raise Invalid(details=[detail("must_be_positive", "scale", "must be greater than zero")])
         clock.set_scale(float(value))
-        after_change()
-        return render({"now": iso(clock.now()), "scale": clock.scale})
+        return moved()
 
+
+def payment_routes(bp: Blueprint, invoices: InvoiceBackend) -> None:
     @bp.post("/payments")
     def pay() -> Response:
         body = json_body()
@@ -77,17 +88,23 @@ def control_blueprint(backend: Backend, deliverer: Deliverer, withdrawals: Withd
         confirmed = body.get("confirmed", True)
         if not isinstance(confirmed, bool):
             raise Invalid(details=[detail("must_be_boolean", "confirmed", "must be true or false")])
-        tx = backend.pay(amount=amount, invoice_id=body.get("invoice_id"), address=body.get("address"),
-                         risk_level=body.get("risk_level", "low"), confirmed=confirmed)
+        tx = invoices.pay(amount=amount, invoice_id=body.get("invoice_id"), address=body.get("address"),
+                          risk_level=body.get("risk_level", "low"), confirmed=confirmed)
         return render({"data": tx}, 201)
 
     @bp.post("/transactions/<txid>/confirm")
     def confirm(txid: str) -> Response:
-        return render({"data": backend.confirm_transaction(txid)})
+        return render({"data": invoices.confirm_transaction(txid)})
 
+    @bp.post("/invoices/<invoice_id>/monitoring_decision")
+    def monitoring_decision(invoice_id: str) -> Response:
+        return render({"data": invoices.resolve_illicit(invoice_id, json_body().get("outcome"))})
+
+
+def settings_routes(bp: Blueprint, account: Account, deliverer: Deliverer) -> None:
     @bp.get("/settings")
     def get_settings() -> Response:
-        return render({"unresolved": backend.settings.unresolved, "callback_url": deliverer.endpoint.url})
+        return render({"unresolved": account.settings.unresolved, "callback_url": deliverer.url})
 
     @bp.put("/settings")
     def put_settings() -> Response:
@@ -95,48 +112,39 @@ def control_blueprint(backend: Backend, deliverer: Deliverer, withdrawals: Withd
         policies = body.get("unresolved", {})
         if not isinstance(policies, dict):
             raise Invalid(details=[detail("must_be_object", "unresolved", "must map context to policy")])
-        url = body.get("callback_url", deliverer.endpoint.url)
+        url = body.get("callback_url", deliverer.url)
         if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
             raise Invalid(details=[detail("must_be_url", "callback_url", "must be an http(s) URL or null")])
-        backend.settings.set_policies(policies)
-        deliverer.endpoint.url = url
+        account.settings.set_policies(policies)
+        deliverer.set_url(url)
         return get_settings()
 
+
+def money_routes(bp: Blueprint, account: Account) -> None:
     @bp.put("/rates/<pay>/<price>")
     def set_rate(pay: str, price: str) -> Response:
-        backend.set_rate(pay, price, _number(json_body(), "rate", money.MAX_RATE))
-        return render({"pair": pay + price, "rate": str(backend.rate(pay, price))})
+        account.set_rate(pay, price, _number(json_body(), "rate", money.MAX_RATE))
+        return render({"pair": pay + price, "rate": str(account.rate(pay, price))})
 
     @bp.get("/balances")
     def get_balances() -> Response:
-        return render({"data": backend.balances.to_json()})
+        return render({"data": account.balances.to_json()})
 
     @bp.put("/balances")
     def put_balances() -> Response:
         """Sets the named currencies' balances, e.g. {"BTC": "10.0"}; the others keep theirs."""
-        body = json_body()
-        allowed = money.CRYPTO + money.FIAT
-        amounts = {}
-        for currency, raw in body.items():
-            amount = parse_amount(raw, allow_zero=True)
-            if currency not in allowed or amount is None:
-                raise Invalid(details=[detail("must_be_decimal_map", currency, "must map a known currency to a "
-                                              "non-negative decimal string", list=list(allowed))])
-            amounts[currency] = amount
-        backend.set_balances(amounts)
+        account.set_balances(_balances(json_body()))
         return get_balances()
 
-    @bp.post("/invoices/<invoice_id>/monitoring_decision")
-    def monitoring_decision(invoice_id: str) -> Response:
-        return render({"data": backend.resolve_illicit(invoice_id, json_body().get("outcome"))})
 
+def delivery_routes(bp: Blueprint, invoices: InvoiceBackend, deliverer: Deliverer) -> None:
     @bp.get("/deliveries")
     def deliveries() -> Response:
         return render({"data": deliverer.log(request.args.get("invoice_id"))})
 
     @bp.post("/deliveries/<delivery_id>/resend")
     def resend(delivery_id: str) -> Response:
-        delivery = deliverer.resend(delivery_id, backend.current_state)
+        delivery = deliverer.resend(delivery_id, invoices.current_state)
         if delivery is None:
             raise NotFound()
         return render({"data": delivery.to_json()}, 201)
@@ -151,4 +159,14 @@ def control_blueprint(backend: Backend, deliverer: Deliverer, withdrawals: Withd
         deliverer.set_paused(False)
         return render({"paused": False})
 
-    return bp
+
+def _balances(body: dict) -> dict[str, Decimal]:
+    allowed = money.CRYPTO + money.FIAT
+    amounts = {}
+    for currency, raw in body.items():
+        amount = parse_amount(raw, allow_zero=True)
+        if currency not in allowed or amount is None:
+            raise Invalid(details=[detail("must_be_decimal_map", currency, "must map a known currency to a "
+                                          "non-negative decimal string", list=list(allowed))])
+        amounts[currency] = amount
+    return amounts

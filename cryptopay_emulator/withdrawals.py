@@ -4,13 +4,14 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from decimal import Decimal
-from typing import Callable
 
 from cryptopay_emulator import money
 from cryptopay_emulator.addresses import new_txid
-from cryptopay_emulator.backend import PAGE_SIZE, Backend
-from cryptopay_emulator.errors import DuplicateCustomId, Invalid, NotFound, WithdrawalExpired, detail
+from cryptopay_emulator.account import Account
+from cryptopay_emulator.errors import DuplicateCustomId, Invalid, WithdrawalExpired, detail
+from cryptopay_emulator.invoices import InvoiceBackend
 from cryptopay_emulator.models import CoinWithdrawal
+from cryptopay_emulator.store import Store
 from cryptopay_emulator.validation import withdrawal_params
 
 COMMIT_WINDOW = timedelta(seconds=30)
@@ -20,44 +21,34 @@ NETWORK_FEES = {"BTC": Decimal("0.00001"), "ETH": Decimal("0.00021"), "LTC": Dec
                 "USDC": Decimal("1.0"), "ADA": Decimal("0.2"), "BNB": Decimal("0.0005"), "SOL": Decimal("0.00001"),
                 "DOGE": Decimal("1.0"), "TRX": Decimal("1.0"), "SHIB": Decimal("50000")}
 
-# Listener signature: (event, withdrawal JSON snapshot).
-Notify = Callable[[str, dict], None]
 
+class WithdrawalBackend:
+    """State and rules of /api/coin_withdrawals; pays the account's own invoices when sent to their addresses."""
 
-class WithdrawalDesk:
-    """State and rules of /api/coin_withdrawals; shares the account (lock, balances, invoices) with the backend."""
-
-    def __init__(self, backend: Backend, notify: Notify | None = None):
-        self._backend = backend
-        self._lock = backend.lock
-        self._notify = notify
+    def __init__(self, account: Account, invoices: InvoiceBackend):
+        self.account = account
+        self._invoices = invoices
         self.reset()
 
     def reset(self) -> None:
-        with self._lock:
-            self._items: dict[str, CoinWithdrawal] = {}
-            self._order: list[str] = []
-            self._by_custom_id: dict[str, str] = {}
+        with self.account.lock:
+            self._store: Store[CoinWithdrawal] = Store()
 
     def create(self, params: object) -> dict:
-        with self._lock:
+        with self.account.lock:
             fields = withdrawal_params(params)
-            custom_id = fields["custom_id"]
-            if custom_id is not None and custom_id in self._by_custom_id:
+            if self._store.has_custom_id(fields["custom_id"]):
                 raise DuplicateCustomId()
             withdrawal = self._quote(fields)
             self._require_funds(withdrawal)  # checked at creation too, so a doomed quote is refused at once
-            self._items[withdrawal.id] = withdrawal
-            self._order.append(withdrawal.id)
-            if custom_id is not None:
-                self._by_custom_id[custom_id] = withdrawal.id
+            self._store.add(withdrawal.id, withdrawal, withdrawal.custom_id, withdrawal.customer_id)
             self._emit("created", withdrawal)
             if fields["force_commit"]:
                 self._commit(withdrawal)
             return withdrawal.to_json()
 
     def commit(self, withdrawal_id: str) -> dict:
-        with self._lock:
+        with self.account.lock:
             withdrawal = self._get(withdrawal_id)
             if withdrawal.status == "cancelled":
                 raise WithdrawalExpired()
@@ -66,36 +57,36 @@ class WithdrawalDesk:
             return withdrawal.to_json()
 
     def get(self, withdrawal_id: str) -> dict:
-        with self._lock:
+        with self.account.lock:
             return self._get(withdrawal_id).to_json()
 
     def get_by_custom_id(self, custom_id: str) -> dict:
-        with self._lock:
-            return self._get(self._by_custom_id.get(custom_id, "")).to_json()
+        with self.account.lock:
+            withdrawal = self._store.by_custom_id(custom_id)
+            self._expire(withdrawal)
+            return withdrawal.to_json()
 
     def list(self) -> dict:
-        with self._lock:
-            for withdrawal in self._items.values():
+        with self.account.lock:
+            for withdrawal in self._store:
                 self._expire(withdrawal)
-            newest = [self._items[i].to_json() for i in reversed(self._order[-PAGE_SIZE:])]
-            return {"data": newest, "meta": {"total": len(self._order), "has_more": len(self._order) > PAGE_SIZE}}
+            page, meta = self._store.page()
+            return {"data": [w.to_json() for w in page], "meta": meta}
 
     # -- internals -----------------------------------------------------------------------------------
     def _get(self, withdrawal_id: str) -> CoinWithdrawal:
-        withdrawal = self._items.get(withdrawal_id)
-        if withdrawal is None:
-            raise NotFound()
+        withdrawal = self._store.get(withdrawal_id)
         self._expire(withdrawal)
         return withdrawal
 
     def _expire(self, withdrawal: CoinWithdrawal) -> None:
-        if withdrawal.status == "new" and self._backend.clock.now() > withdrawal.created_at + COMMIT_WINDOW:
+        if withdrawal.status == "new" and self.account.clock.now() > withdrawal.created_at + COMMIT_WINDOW:
             withdrawal.status = "cancelled"
             self._emit("status_changed", withdrawal)
 
     def _quote(self, f: dict) -> CoinWithdrawal:
         charged, received = f["charged_currency"], f["received_currency"]
-        rate = None if charged == received else self._backend.rate(received, charged)
+        rate = None if charged == received else self.account.rate(received, charged)
         r = rate or Decimal(1)
         p_received, p_charged = money.NETWORK_PRECISION[received], money.price_precision(charged)
         fee = NETWORK_FEES.get(received, Decimal(0))
@@ -112,11 +103,11 @@ class WithdrawalDesk:
         return CoinWithdrawal(
             id=str(uuid.uuid4()), address=f["address"], network=f["network"] or money.DEFAULT_NETWORK[received],
             charged_amount=cost, charged_currency=charged, received_amount=got, received_currency=received,
-            network_fee=fee, rate=rate, created_at=self._backend.clock.now(), custom_id=f["custom_id"],
+            network_fee=fee, rate=rate, created_at=self.account.clock.now(), custom_id=f["custom_id"],
             customer_id=f["customer_id"])
 
     def _require_funds(self, withdrawal: CoinWithdrawal) -> None:
-        available = self._backend.balances.available(withdrawal.charged_currency)
+        available = self.account.balances.available(withdrawal.charged_currency)
         if available < withdrawal.charged_amount:
             raise Invalid(details=[detail("insufficient_funds", "charged_amount",
                                           f"not enough {withdrawal.charged_currency} in the account",
@@ -124,12 +115,12 @@ class WithdrawalDesk:
 
     def _commit(self, withdrawal: CoinWithdrawal) -> None:
         self._require_funds(withdrawal)
-        self._backend.balances.debit(withdrawal.charged_currency, withdrawal.charged_amount)
-        invoice_id = self._backend.owns_address(withdrawal.address)
-        invoice = self._backend.get_invoice(invoice_id) if invoice_id else None
+        self.account.balances.debit(withdrawal.charged_currency, withdrawal.charged_amount)
+        invoice_id = self._invoices.owns_address(withdrawal.address)
+        invoice = self._invoices.get(invoice_id) if invoice_id else None
         if invoice is not None and invoice["pay_currency"] == withdrawal.received_currency:
             # How the real sandbox is paid: the account sends coins to its own invoice's address.
-            paid = self._backend.pay(amount=withdrawal.received_amount, invoice_id=invoice_id, risk_level="low",
+            paid = self._invoices.pay(amount=withdrawal.received_amount, invoice_id=invoice_id, risk_level="low",
                                      confirmed=True)
             withdrawal.txid = paid["txid"]
         else:
@@ -139,5 +130,4 @@ class WithdrawalDesk:
         self._emit("status_changed", withdrawal)
 
     def _emit(self, event: str, withdrawal: CoinWithdrawal) -> None:
-        if self._notify is not None:
-            self._notify(event, withdrawal.to_json())
+        self.account.notify("CoinWithdrawal", event, withdrawal.to_json())

@@ -47,7 +47,7 @@ def start_targets(settings: Settings, workdir: Path, stack: ExitStack) -> Target
                                                   rate_limit_per_minute=EMBEDDED_RATE_LIMIT))
         server = ServerThread(emulator.wsgi, "emulator").start()
         stack.callback(server.stop)
-        emulator.backend.hosted_base_url = f"{server.url}/hosted"
+        emulator.set_public_url(server.url)
         api_url, control_url, cryptopay_label = server.url, f"{server.url}/_emulator", "embedded emulator"
     else:
         api_key, api_secret, callback_secret = (settings.cryptopay_api_key, settings.cryptopay_api_secret.reveal(),
@@ -68,7 +68,7 @@ def start_targets(settings: Settings, workdir: Path, stack: ExitStack) -> Target
         probe_url, callback_url = settings.merchant_probe_url, settings.merchant_callback_url
         merchant_label = f"external merchant at {probe_url}"
     if emulator is not None:
-        emulator.deliverer.endpoint.url = callback_url
+        emulator.set_callback_url(callback_url)
         emulator.start()
         stack.callback(emulator.stop)
     return Targets(api_url, api_key, Secret(api_secret), Secret(callback_secret), probe_url, callback_url,

@@ -62,7 +62,8 @@ def certification_stack(workdir: Path, merchant_kwargs: dict | None = None,
             api_secret=api_secret, callback_secret=cb_secret, probe_token=token), **(merchant_kwargs or {}))
         shop = ServerThread(merchant, "merchant").start()
         stack.callback(shop.stop)
-        emulator.deliverer.endpoint.url = f"{shop.url}/callbacks/cryptopay"
+        emulator.set_public_url(api.url)
+        emulator.set_callback_url(f"{shop.url}/callbacks/cryptopay")
         emulator.start()
         stack.callback(emulator.stop)
         env = {"CRYPTOPAY_API_URL": api.url, "CRYPTOPAY_API_KEY": key, "CRYPTOPAY_API_SECRET": api_secret,

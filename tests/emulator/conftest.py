@@ -11,7 +11,7 @@ import requests
 
 from cryptopay_client import CryptopayClient
 from cryptopay_emulator import EmulatorApp, EmulatorConfig, create_app
-from cryptopay_emulator.backend import Backend
+from cryptopay_emulator.backend import Backends
 from cryptopay_emulator.clock import Clock
 from support.servers import ServerThread
 
@@ -21,11 +21,12 @@ KEY, SECRET, CALLBACK_SECRET = "emu-key", "emu-secret", "emu-callback-secret"
 
 @dataclass
 class Recorder:
-    """Collects the backend's notifications in order: (event, status, status_context)."""
+    """Collects the backends' invoice notifications in order: (event, status, status_context)."""
     events: list[tuple[str, dict]] = field(default_factory=list)
 
-    def __call__(self, event: str, invoice: dict) -> None:
-        self.events.append((event, invoice))
+    def __call__(self, kind: str, event: str, data: dict) -> None:
+        if kind == "Invoice":
+            self.events.append((event, data))
 
     def sequence(self, invoice_id: str) -> list[tuple[str, str, str | None]]:
         return [(e, i["status"], i["status_context"]) for e, i in self.events if i["id"] == invoice_id]
@@ -42,8 +43,8 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def backend(recorder: Recorder) -> Backend:
-    return Backend(frozen_clock(), recorder)
+def backend(recorder: Recorder) -> Backends:
+    return Backends(frozen_clock(), recorder)
 
 
 @dataclass
@@ -66,7 +67,7 @@ def live() -> Iterator[Callable[..., LiveEmulator]]:
                                 start_time=START, **overrides)
         app = create_app(config)
         server = ServerThread(app.wsgi, "emulator-under-test").start()
-        app.backend.hosted_base_url = f"{server.url}/hosted"
+        app.set_public_url(server.url)
         if run_scheduler:
             app.start()
         started.append((app, server))
@@ -84,7 +85,7 @@ def shared_live() -> Iterator[LiveEmulator]:
     app = create_app(EmulatorConfig(api_key=KEY, api_secret=SECRET, callback_secret=CALLBACK_SECRET,
                                     start_time=START, rate_limit_per_minute=0))
     server = ServerThread(app.wsgi, "shared-emulator").start()
-    app.backend.hosted_base_url = f"{server.url}/hosted"
+    app.set_public_url(server.url)
     yield LiveEmulator(app, server.url, CryptopayClient(server.url, KEY, SECRET))
     server.stop()
 

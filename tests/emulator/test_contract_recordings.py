@@ -183,9 +183,9 @@ def test_refund_matches_create_refund_yml_then_list_refunds_yml(emu) -> None:
 
 
 def test_list_matches_list_yml_item_by_item_and_in_meta(emu) -> None:
-    backend = emu.app.backend
+    backend = emu.app.backends
     for _ in range(47):  # enough to need a second page
-        backend.create_invoice({"price_amount": "100.0", "price_currency": "EUR", "pay_currency": "BTC"})
+        backend.invoices.create({"price_amount": "100.0", "price_currency": "EUR", "pay_currency": "BTC"})
     advance(emu, 14 * 86400 + 1)  # all of those end cancelled
     emu.client.create_invoice(price_amount="100.0", price_currency="EUR", pay_currency="BTC")
     emu.client.create_invoice(price_amount="0.00018704", price_currency="BTC", pay_currency="BTC")
@@ -228,8 +228,8 @@ def test_every_recorded_exchange_invoice_has_the_same_pay_amount_and_fee_at_its_
     for theirs in cassette("list")[0]["response"]["data"]:
         if "exchange" not in theirs or theirs["id"] == "440d0d3a-52c4-4097-b5b1-d9b137aaca60":
             continue  # without exchange nothing is computed; 440d0d3a was recalculated (checked above)
-        backend.set_rate(theirs["pay_currency"], theirs["price_currency"], Decimal(theirs["exchange"]["rate"]))
-        ours = backend.create_invoice({k: theirs[k] for k in ("price_amount", "price_currency", "pay_currency")})
+        backend.account.set_rate(theirs["pay_currency"], theirs["price_currency"], Decimal(theirs["exchange"]["rate"]))
+        ours = backend.invoices.create({k: theirs[k] for k in ("price_amount", "price_currency", "pay_currency")})
         assert (ours["pay_amount"], ours["fee"]) == (theirs["pay_amount"], theirs["fee"]), theirs["id"]
         checked += 1
     assert checked >= 40
@@ -240,7 +240,7 @@ def test_every_recorded_exchange_invoice_has_the_same_pay_amount_and_fee_at_its_
                                                        ("89.21", "EUR", "ETH", "0.9"),
                                                        ("0.00005", "USDT", "USDT", "0.000001")])
 def test_fee_is_one_percent_rounded_up_at_the_price_currencys_precision(backend, price, currency, pay, fee) -> None:
-    invoice = backend.create_invoice({"price_amount": price, "price_currency": currency, "pay_currency": pay})
+    invoice = backend.invoices.create({"price_amount": price, "price_currency": currency, "pay_currency": pay})
     assert invoice["fee"] == fee
 
 

@@ -51,7 +51,7 @@ def test_each_authentication_failure_is_401_unauthenticated(emu, case) -> None:
     sent_path = "/api/invoices?x=1" if case == "tampered path" else path
     answer = requests.post(emu.url + sent_path, data=sent_body, headers=headers, timeout=10)
     assert_envelope(answer, 401, "unauthenticated")
-    assert emu.app.backend.list_invoices()["meta"]["total"] == 0
+    assert emu.app.backends.invoices.list()["meta"]["total"] == 0
 
 
 @pytest.mark.security

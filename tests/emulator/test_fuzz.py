@@ -78,23 +78,23 @@ def client(app: EmulatorApp):
 @pytest.fixture(scope="module")
 def invoice_ids(app: EmulatorApp) -> dict[str, str]:
     """One invoice per interesting state, so resolution endpoints see real targets as well as junk."""
-    backend = app.backend
+    backend = app.backends
     params = {"price_amount": "100.0", "price_currency": "EUR", "pay_currency": "BTC"}
-    new, overpaid = backend.create_invoice(params), backend.create_invoice(params)
-    backend.pay(invoice_id=overpaid["id"], amount=Decimal("1"))
+    new, overpaid = backend.invoices.create(params), backend.invoices.create(params)
+    backend.invoices.pay(invoice_id=overpaid["id"], amount=Decimal("1"))
     return {"new": new["id"], "overpaid": overpaid["id"]}
 
 
 def snapshot(app: EmulatorApp) -> str:
-    backend, rows, cursor = app.backend, [], None
+    backend, rows, cursor = app.backends, [], None
     while True:
-        page = backend.list_invoices(starting_after=cursor)
+        page = backend.invoices.list(starting_after=cursor)
         rows += page["data"]
         if not page["meta"]["has_more"]:
             break
         cursor = page["data"][-1]["id"]
-    refunds = [backend.list_refunds(row["id"]) for row in rows if row["status"] != "new"]
-    return json.dumps([rows, refunds, backend.balances.to_json(), app.withdrawals.list(), len(app.deliverer.log())])
+    refunds = [backend.resolutions.list_refunds(row["id"]) for row in rows if row["status"] != "new"]
+    return json.dumps([rows, refunds, backend.account.balances.to_json(), app.backends.withdrawals.list(), len(app.deliverer.log())])
 
 
 def signed_request(client, method: str, path: str, body: bytes | str | None):

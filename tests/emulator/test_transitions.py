@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from cryptopay_emulator.backend import CANCEL_AFTER, Backend
+from cryptopay_emulator.backend import Backends
+from cryptopay_emulator.invoices import CANCEL_AFTER
 from cryptopay_emulator.errors import Invalid, NotRecalculatable, NotRefundable
 from tests.emulator.conftest import Recorder
 
@@ -13,23 +14,23 @@ EUR_BTC = {"price_amount": "100.0", "price_currency": "EUR", "pay_currency": "BT
 FULL, HALF = Decimal("0.001895"), Decimal("0.0009475")
 
 
-def advance(backend: Backend, seconds: float) -> None:
+def advance(backend: Backends, seconds: float) -> None:
     backend.clock.advance(seconds)
     backend.tick()
 
 
-def status(backend: Backend, invoice_id: str) -> tuple[str, str | None]:
-    invoice = backend.get_invoice(invoice_id)
+def status(backend: Backends, invoice_id: str) -> tuple[str, str | None]:
+    invoice = backend.invoices.get(invoice_id)
     return invoice["status"], invoice["status_context"]
 
 
 @pytest.fixture
-def invoice(backend: Backend) -> dict:
-    return backend.create_invoice(EUR_BTC)
+def invoice(backend: Backends) -> dict:
+    return backend.invoices.create(EUR_BTC)
 
 
 def test_exact_payment_completes_with_the_documented_callback_sequence(backend, recorder: Recorder, invoice) -> None:
-    backend.pay(invoice_id=invoice["id"], amount=FULL)
+    backend.invoices.pay(invoice_id=invoice["id"], amount=FULL)
     assert recorder.sequence(invoice["id"]) == [
         ("created", "new", None), ("transaction_created", "new", None), ("transaction_confirmed", "new", None),
         ("status_changed", "completed", None)]
@@ -37,16 +38,16 @@ def test_exact_payment_completes_with_the_documented_callback_sequence(backend, 
 
 def test_during_transaction_callbacks_the_invoice_is_new_and_paid_amount_already_counts(backend, recorder,
                                                                                         invoice) -> None:
-    tx = backend.pay(invoice_id=invoice["id"], amount=FULL, confirmed=False)
+    tx = backend.invoices.pay(invoice_id=invoice["id"], amount=FULL, confirmed=False)
     assert status(backend, invoice["id"]) == ("new", None)
-    backend.confirm_transaction(tx["txid"])
+    backend.invoices.confirm_transaction(tx["txid"])
     seen = {event: data["paid_amount"] for event, data in recorder.events}
     assert seen["transaction_created"] == seen["transaction_confirmed"] == "0.001895"
     assert status(backend, invoice["id"]) == ("completed", None)
 
 
 def test_underpaid_only_after_expiry(backend, recorder, invoice) -> None:
-    backend.pay(invoice_id=invoice["id"], amount=HALF)
+    backend.invoices.pay(invoice_id=invoice["id"], amount=HALF)
     advance(backend, 599)
     assert status(backend, invoice["id"]) == ("new", None)
     advance(backend, 1)
@@ -56,9 +57,9 @@ def test_underpaid_only_after_expiry(backend, recorder, invoice) -> None:
 
 def test_a_top_up_before_expiry_completes_and_transactions_accumulate(backend, invoice) -> None:
     for amount in (Decimal("0.0005"), Decimal("0.0005"), Decimal("0.000895")):
-        backend.pay(invoice_id=invoice["id"], amount=amount)
+        backend.invoices.pay(invoice_id=invoice["id"], amount=amount)
         advance(backend, 60)
-    paid = backend.get_invoice(invoice["id"])
+    paid = backend.invoices.get(invoice["id"])
     assert (paid["status"], paid["paid_amount"]) == ("completed", "0.001895")
     assert len(paid["transactions"]) == 3 and len({t["txid"] for t in paid["transactions"]}) == 3
     assert all(set(t["risk"]) == {"score", "level", "resource_name", "resource_category"}
@@ -66,32 +67,32 @@ def test_a_top_up_before_expiry_completes_and_transactions_accumulate(backend, i
 
 
 def test_underpaid_waits_for_the_last_confirmation_after_expiry(backend, invoice) -> None:
-    tx = backend.pay(invoice_id=invoice["id"], amount=HALF, confirmed=False)
+    tx = backend.invoices.pay(invoice_id=invoice["id"], amount=HALF, confirmed=False)
     advance(backend, 601)
     assert status(backend, invoice["id"]) == ("new", None)
-    backend.confirm_transaction(tx["txid"])
+    backend.invoices.confirm_transaction(tx["txid"])
     assert status(backend, invoice["id"]) == ("unresolved", "underpaid")
 
 
 def test_overpaid_at_confirmation_without_waiting_for_expiry(backend, recorder, invoice) -> None:
-    tx = backend.pay(invoice_id=invoice["id"], amount=FULL * 2, confirmed=False)
+    tx = backend.invoices.pay(invoice_id=invoice["id"], amount=FULL * 2, confirmed=False)
     assert status(backend, invoice["id"]) == ("new", None)
-    backend.confirm_transaction(tx["txid"])
+    backend.invoices.confirm_transaction(tx["txid"])
     assert status(backend, invoice["id"]) == ("unresolved", "overpaid")
 
 
 def test_paid_late_when_broadcast_after_expiry(backend, recorder, invoice) -> None:
     advance(backend, 601)
-    backend.pay(invoice_id=invoice["id"], amount=FULL)
+    backend.invoices.pay(invoice_id=invoice["id"], amount=FULL)
     assert status(backend, invoice["id"]) == ("unresolved", "paid_late")
     assert [e for e, *_ in recorder.sequence(invoice["id"])] == [
         "created", "transaction_created", "transaction_confirmed", "status_changed"]
 
 
 def test_broadcast_before_expiry_but_confirmed_after_is_not_late(backend, invoice) -> None:
-    tx = backend.pay(invoice_id=invoice["id"], amount=FULL, confirmed=False)
+    tx = backend.invoices.pay(invoice_id=invoice["id"], amount=FULL, confirmed=False)
     advance(backend, 900)
-    backend.confirm_transaction(tx["txid"])
+    backend.invoices.confirm_transaction(tx["txid"])
     assert status(backend, invoice["id"]) == ("completed", None)
 
 
@@ -104,7 +105,7 @@ def test_cancelled_after_fourteen_days_unpaid(backend, recorder, invoice) -> Non
 
 
 def test_a_payment_never_confirmed_in_fourteen_days_ends_cancelled(backend, invoice) -> None:
-    backend.pay(invoice_id=invoice["id"], amount=FULL, confirmed=False)
+    backend.invoices.pay(invoice_id=invoice["id"], amount=FULL, confirmed=False)
     advance(backend, CANCEL_AFTER.total_seconds())
     assert status(backend, invoice["id"]) == ("cancelled", None)
 
@@ -112,49 +113,49 @@ def test_a_payment_never_confirmed_in_fourteen_days_ends_cancelled(backend, invo
 @pytest.mark.parametrize("outcome", ["completed", "refunded"])
 def test_illicit_funds_wait_for_the_monitoring_team_whatever_the_settings(backend, invoice, outcome) -> None:
     for context in ("underpaid", "overpaid", "paid_late"):
-        backend.settings.set_policy(context, "recalculate")
-    backend.pay(invoice_id=invoice["id"], amount=FULL, risk_level="high")
+        backend.account.settings.set_policy(context, "recalculate")
+    backend.invoices.pay(invoice_id=invoice["id"], amount=FULL, risk_level="high")
     advance(backend, 30 * 86400)
     assert status(backend, invoice["id"]) == ("unresolved", "illicit_resource")
     with pytest.raises(NotRecalculatable):
-        backend.create_recalculation(invoice["id"], force_commit=True)
+        backend.resolutions.create_recalculation(invoice["id"], force_commit=True)
     with pytest.raises(NotRefundable):
-        backend.create_refund(invoice["id"])
-    backend.resolve_illicit(invoice["id"], outcome)
+        backend.resolutions.create_refund(invoice["id"])
+    backend.invoices.resolve_illicit(invoice["id"], outcome)
     assert status(backend, invoice["id"]) == (outcome, None)
 
 
 def test_a_monitoring_decision_needs_an_illicit_hold_and_a_known_outcome(backend, invoice) -> None:
     with pytest.raises(Invalid):
-        backend.resolve_illicit(invoice["id"], "completed")
-    backend.pay(invoice_id=invoice["id"], amount=FULL, risk_level="high")
+        backend.invoices.resolve_illicit(invoice["id"], "completed")
+    backend.invoices.pay(invoice_id=invoice["id"], amount=FULL, risk_level="high")
     with pytest.raises(Invalid):
-        backend.resolve_illicit(invoice["id"], "approved")
+        backend.invoices.resolve_illicit(invoice["id"], "approved")
 
 
-def unresolved(backend: Backend, context: str) -> dict:
-    invoice = backend.create_invoice(EUR_BTC)
+def unresolved(backend: Backends, context: str) -> dict:
+    invoice = backend.invoices.create(EUR_BTC)
     if context == "paid_late":
         advance(backend, 601)
-    backend.pay(invoice_id=invoice["id"], amount={"underpaid": HALF, "overpaid": FULL * 2, "paid_late": FULL}[context])
+    backend.invoices.pay(invoice_id=invoice["id"], amount={"underpaid": HALF, "overpaid": FULL * 2, "paid_late": FULL}[context])
     advance(backend, 601)
-    return backend.get_invoice(invoice["id"])
+    return backend.invoices.get(invoice["id"])
 
 
 @pytest.mark.parametrize("final_status", ["completed", "refunded"])
 def test_completed_and_refunded_are_final(backend, final_status) -> None:
     invoice = unresolved(backend, "underpaid")
     if final_status == "completed":
-        backend.create_recalculation(invoice["id"], force_commit=True)
+        backend.resolutions.create_recalculation(invoice["id"], force_commit=True)
     else:
-        backend.create_refund(invoice["id"])
-    backend.pay(invoice_id=invoice["id"], amount=FULL)
+        backend.resolutions.create_refund(invoice["id"])
+    backend.invoices.pay(invoice_id=invoice["id"], amount=FULL)
     advance(backend, CANCEL_AFTER.total_seconds() + 1)
     assert status(backend, invoice["id"]) == (final_status, None)
     with pytest.raises(NotRecalculatable):
-        backend.create_recalculation(invoice["id"])
+        backend.resolutions.create_recalculation(invoice["id"])
     with pytest.raises(NotRefundable):
-        backend.create_refund(invoice["id"])
+        backend.resolutions.create_refund(invoice["id"])
 
 
 # -- account settings: "How to handle unresolved invoices" ----------------------------------------------
@@ -173,10 +174,10 @@ SETTING_OUTCOMES = [
 
 @pytest.mark.parametrize("context, policy, final, refunded", SETTING_OUTCOMES)
 def test_each_setting_per_context_has_the_real_outcome(backend, recorder, context, policy, final, refunded) -> None:
-    backend.settings.set_policy(context, policy)
+    backend.account.settings.set_policy(context, policy)
     invoice = unresolved(backend, context)
     assert (invoice["status"], invoice["status_context"]) == final
-    refunds = backend.list_refunds(invoice["id"])
+    refunds = backend.resolutions.list_refunds(invoice["id"])
     assert [r["amount"] for r in refunds] == ([refunded] if refunded else [])
     events = recorder.sequence(invoice["id"])
     assert ("status_changed", "unresolved", context) in events  # the unresolved state is announced first
@@ -187,80 +188,80 @@ def test_each_setting_per_context_has_the_real_outcome(backend, recorder, contex
 
 def test_recalculation_prices_the_paid_amount_at_the_current_rate(backend) -> None:
     invoice = unresolved(backend, "underpaid")
-    backend.set_rate("BTC", "EUR", Decimal("60000"))
-    recalculation = backend.create_recalculation(invoice["id"], force_commit=True)
+    backend.account.set_rate("BTC", "EUR", Decimal("60000"))
+    recalculation = backend.resolutions.create_recalculation(invoice["id"], force_commit=True)
     assert (recalculation["pay_amount"], recalculation["price_amount"], recalculation["fee"]) == \
         ("0.0009475", "56.85", "0.57")  # floor(0.0009475 × 60000, 2 dp); ceil 1%
-    after = backend.get_invoice(invoice["id"])
+    after = backend.invoices.get(invoice["id"])
     assert (after["status"], after["price_amount"], after["pay_amount"], after["exchange"]["rate"]) == \
         ("completed", "56.85", "0.0009475", "60000.0")
 
 
 def test_a_two_step_recalculation_applies_only_when_committed_within_30_seconds(backend) -> None:
     invoice = unresolved(backend, "overpaid")
-    pending = backend.create_recalculation(invoice["id"], force_commit=False)
+    pending = backend.resolutions.create_recalculation(invoice["id"], force_commit=False)
     assert status(backend, invoice["id"]) == ("unresolved", "overpaid")
     advance(backend, 30)
-    committed = backend.commit_recalculation(invoice["id"], pending["id"])
+    committed = backend.resolutions.commit_recalculation(invoice["id"], pending["id"])
     assert committed == pending and status(backend, invoice["id"]) == ("completed", None)
-    assert backend.commit_recalculation(invoice["id"], pending["id"]) == pending  # committing again is harmless
+    assert backend.resolutions.commit_recalculation(invoice["id"], pending["id"]) == pending  # committing again is harmless
 
 
 def test_a_recalculation_committed_after_30_seconds_fails_and_changes_nothing(backend) -> None:
     from cryptopay_emulator.errors import NotFound, RecalculationExpired
     invoice = unresolved(backend, "paid_late")
-    stale = backend.create_recalculation(invoice["id"])
+    stale = backend.resolutions.create_recalculation(invoice["id"])
     advance(backend, 31)
     with pytest.raises(RecalculationExpired):
-        backend.commit_recalculation(invoice["id"], stale["id"])
+        backend.resolutions.commit_recalculation(invoice["id"], stale["id"])
     assert status(backend, invoice["id"]) == ("unresolved", "paid_late")
-    other = backend.create_invoice(EUR_BTC)
+    other = backend.invoices.create(EUR_BTC)
     with pytest.raises(NotFound):  # a recalculation belongs to its invoice
-        backend.commit_recalculation(other["id"], stale["id"])
-    fresh = backend.create_recalculation(invoice["id"])
-    backend.commit_recalculation(invoice["id"], fresh["id"])
+        backend.resolutions.commit_recalculation(other["id"], stale["id"])
+    fresh = backend.resolutions.create_recalculation(invoice["id"])
+    backend.resolutions.commit_recalculation(invoice["id"], fresh["id"])
     assert status(backend, invoice["id"]) == ("completed", None)
 
 
 @pytest.mark.parametrize("state", ["new", "completed", "cancelled"])
 def test_recalculations_and_refunds_only_for_unresolved_underpaid_overpaid_paid_late(backend, state) -> None:
-    invoice = backend.create_invoice(EUR_BTC)
+    invoice = backend.invoices.create(EUR_BTC)
     if state == "completed":
-        backend.pay(invoice_id=invoice["id"], amount=FULL)
+        backend.invoices.pay(invoice_id=invoice["id"], amount=FULL)
     elif state == "cancelled":
         advance(backend, CANCEL_AFTER.total_seconds())
     assert status(backend, invoice["id"])[0] == state
     with pytest.raises(NotRecalculatable):
-        backend.create_recalculation(invoice["id"], force_commit=True)
+        backend.resolutions.create_recalculation(invoice["id"], force_commit=True)
     with pytest.raises(NotRefundable):
-        backend.create_refund(invoice["id"], "2NEg6YRbKwnQT2bSJL36tSnN6VNNQnHy1JA")
+        backend.resolutions.create_refund(invoice["id"], "2NEg6YRbKwnQT2bSJL36tSnN6VNNQnHy1JA")
 
 
 def test_a_refund_to_an_address_leaves_the_account_balance_alone(backend) -> None:
     invoice = unresolved(backend, "underpaid")
-    before = backend.balances.available("BTC")
-    refund = backend.create_refund(invoice["id"], "2NEg6YRbKwnQT2bSJL36tSnN6VNNQnHy1JA")
+    before = backend.account.balances.available("BTC")
+    refund = backend.resolutions.create_refund(invoice["id"], "2NEg6YRbKwnQT2bSJL36tSnN6VNNQnHy1JA")
     assert (refund["address"], refund["amount"], refund["fee"]) == (
         "2NEg6YRbKwnQT2bSJL36tSnN6VNNQnHy1JA", "0.0009475", "0.00000948")  # fee: 1% rounded up at 8 dp
-    assert backend.balances.available("BTC") == before
+    assert backend.account.balances.available("BTC") == before
     assert status(backend, invoice["id"]) == ("refunded", None)
 
 
 def test_a_refund_without_address_goes_to_the_accounts_own_crypto_balance(backend) -> None:
     invoice = unresolved(backend, "paid_late")
-    before = backend.balances.available("BTC")
-    refund = backend.create_refund(invoice["id"])
+    before = backend.account.balances.available("BTC")
+    refund = backend.resolutions.create_refund(invoice["id"])
     assert refund["address"] is None and refund["txid"] is None and refund["risk"] is None
-    assert backend.balances.available("BTC") == before + Decimal(refund["amount"]) - Decimal(refund["fee"])
+    assert backend.account.balances.available("BTC") == before + Decimal(refund["amount"]) - Decimal(refund["fee"])
     advance(backend, 10)
-    assert backend.list_refunds(invoice["id"])[0]["txid"]  # broadcast later, as recorded
+    assert backend.resolutions.list_refunds(invoice["id"])[0]["txid"]  # broadcast later, as recorded
 
 
 def test_a_completed_invoice_settles_price_less_fee_into_the_price_currency_account(backend, invoice) -> None:
-    backend.pay(invoice_id=invoice["id"], amount=FULL)
-    assert backend.balances.available("EUR") == Decimal("99.0")
+    backend.invoices.pay(invoice_id=invoice["id"], amount=FULL)
+    assert backend.account.balances.available("EUR") == Decimal("99.0")
 
 
 def test_a_payment_can_be_addressed_by_deposit_address(backend, invoice) -> None:
-    backend.pay(address=invoice["address"], amount=FULL)
+    backend.invoices.pay(address=invoice["address"], amount=FULL)
     assert status(backend, invoice["id"]) == ("completed", None)

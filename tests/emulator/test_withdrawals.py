@@ -8,7 +8,6 @@ import pytest
 
 from cryptopay_client import CryptopayError
 from cryptopay_emulator.errors import Invalid
-from cryptopay_emulator.withdrawals import WithdrawalDesk
 from tests.emulator.conftest import LiveEmulator
 from tests.emulator.shapes import RECORDINGS, assert_same_shape
 
@@ -107,16 +106,16 @@ def test_the_field_set_matches_the_recorded_coin_withdrawal_callback(emu) -> Non
     ("charged_amount", "1.0", "0.99999", "1.0"),  # fee taken out
 ])
 def test_amount_modes_in_the_same_currency(backend, field, amount, received, charged) -> None:
-    desk = WithdrawalDesk(backend)
+    desk = backend.withdrawals
     made = desk.create({"address": EXTERNAL_BTC, "charged_currency": "BTC", "received_currency": "BTC",
                         field: amount, "force_commit": True})
     assert (made["received_amount"], made["charged_amount"], made["exchange"]) == (received, charged, None)
-    assert backend.balances.available("BTC") == Decimal("10.0") - Decimal(charged)
+    assert backend.account.balances.available("BTC") == Decimal("10.0") - Decimal(charged)
 
 
 def test_a_fiat_charged_withdrawal_converts_at_the_rate(backend) -> None:
-    backend.set_balances({"EUR": Decimal("1000")})
-    made = WithdrawalDesk(backend).create({"address": EXTERNAL_BTC, "charged_currency": "EUR",
+    backend.account.set_balances({"EUR": Decimal("1000")})
+    made = backend.withdrawals.create({"address": EXTERNAL_BTC, "charged_currency": "EUR",
                                            "received_currency": "BTC", "received_amount": "0.01"})
     # (0.01 + 0.00001 fee) × 52798.1734 rounded up to cents
     assert (made["charged_amount"], made["exchange"]) == ("528.51", {"pair": "BTCEUR", "rate": "52798.1734"})
@@ -124,7 +123,7 @@ def test_a_fiat_charged_withdrawal_converts_at_the_rate(backend) -> None:
 
 def test_an_amount_that_the_network_fee_eats_is_refused(backend) -> None:
     with pytest.raises(Invalid):
-        WithdrawalDesk(backend).create({"address": EXTERNAL_BTC, "charged_currency": "BTC",
+        backend.withdrawals.create({"address": EXTERNAL_BTC, "charged_currency": "BTC",
                                         "received_currency": "BTC", "charged_amount": "0.00001"})
 
 

@@ -143,7 +143,8 @@ def running_shop(database_url: str, merchant_kwargs: dict | None = None, **emula
         shop_server = ServerThread(app, "merchant").start()
         stack.callback(app.extensions["merchant"]["engine"].dispose)
         stack.callback(_stop_together, api, shop_server)
-        emulator.deliverer.endpoint.url = f"{shop_server.url}/callbacks/cryptopay"
+        emulator.set_public_url(api.url)
+        emulator.set_callback_url(f"{shop_server.url}/callbacks/cryptopay")
         emulator.start()
         stack.callback(emulator.stop)
         yield Shop(api.url, shop_server.url, emulator, app, key, api_secret, cb_secret, token, stack)

@@ -51,7 +51,7 @@ def emulator_and_merchant(tmp_path: Path) -> Iterator[dict[str, str]]:
                                 stdout=subprocess.PIPE, stderr=merchant_log, text=True)
     try:
         urls = json.loads(_first_line(proc, STARTUP_SECONDS))
-        emulator.deliverer.endpoint.url = urls["callback_url"]
+        emulator.set_callback_url(urls["callback_url"])
         emulator.start()
         yield {"CRYPTOPAY_API_URL": api.url, "CRYPTOPAY_API_KEY": key, "CRYPTOPAY_API_SECRET": api_secret,
                "CRYPTOPAY_CALLBACK_SECRET": cb_secret, "MERCHANT_PROBE_URL": urls["probe_url"],
