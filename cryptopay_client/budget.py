@@ -33,17 +33,23 @@ class BudgetExhausted(TransportError):
     """No request could be sent within the wait allowed: the shared budget stayed full."""
 
 
+# The minute is also cut into 5-second slices, each allowed a twelfth of it: the budget is spent evenly, so a burst
+# never fills the whole minute and then stalls every worker for most of it (long enough to expire an invoice).
+SLICE_MS, MINUTE_MS = 5 * int(Duration.SECOND), int(Duration.MINUTE)
+
+
 class SharedBudget:
     """A sliding 60-second window kept by pyrate-limiter in one SQLite file under a file lock, so every process
     that opens the same file (xdist workers, the payer) draws on one budget and never sends more than `per_minute`
-    requests in any 60 seconds."""
+    requests in any 60 seconds, nor more than a twelfth of them in any 5."""
 
     def __init__(self, path: Path, per_minute: int):
         if per_minute < 1:
             raise ValueError("a request budget needs at least one request a minute")
         self.path, self.per_minute = Path(path), per_minute
-        self._bucket = SQLiteBucket.init_from_file([Rate(per_minute, Duration.MINUTE)], table="cryptopay_requests",
-                                                   db_path=str(self.path), use_file_lock=True)
+        rates = [Rate(max(1, per_minute * SLICE_MS // MINUTE_MS), SLICE_MS), Rate(per_minute, MINUTE_MS)]
+        self._bucket = SQLiteBucket.init_from_file(rates, table="cryptopay_requests", db_path=str(self.path),
+                                                   use_file_lock=True)
         self._limiter = Limiter(self._bucket, buffer_ms=50)
 
     def __repr__(self) -> str:
