@@ -16,17 +16,25 @@ REPORT_NAME = "Cryptopay go-live evidence"
 _ENVIRONMENT_MESSAGES = "|".join([
     "unreachable", "ConnectionError", "ConnectTimeout", "ReadTimeout", "TransportError", "Connection refused",
     "Max retries exceeded", "Name or service not known", "Temporary failure in name resolution",
-    "last seen: <nothing read yet>",
+    "last seen: <nothing read yet>", r"Why \(environment\)",
 ])
+# support/diagnosis.py puts "Why (configuration): ..." first in a failure it traces to a setting (a callback secret
+# or URL, a probe token, the declared policy, the sign-off file): the merchant fixes it without changing code.
+_CONFIGURATION_MESSAGE = r"[\s\S]*Why \(configuration\)[\s\S]*"
 
 CATEGORIES: list[dict[str, Any]] = [
+    {
+        "name": "Configuration error (a setting of the merchant, the Cryptopay account or .env: see its Fix)",
+        "matchedStatuses": ["failed", "broken"],
+        "messageRegex": _CONFIGURATION_MESSAGE,
+    },
     {
         "name": "Environment problem (a target unreachable or not answering)",
         "matchedStatuses": ["failed", "broken"],
         "messageRegex": rf"[\s\S]*({_ENVIRONMENT_MESSAGES})[\s\S]*",
     },
     {
-        "name": "Product defect (the merchant did not behave as the checklist requires)",
+        "name": "Product defect (the merchant did not behave as the checklist requires: see its Why and Fix)",
         "matchedStatuses": ["failed"],
     },
     {

@@ -18,6 +18,7 @@ from allure_pytest_bdd.steps import get_step_uuid
 from steps.keys import SETTINGS_KEY
 from support.checklist import DOCS, item_numbers, item_title, proven_items
 from support.signoff import check_signoff
+from support.diagnosis import Facts, annotate, diagnose, read_deposit
 from support.evidence import attach_timeline
 
 STARTED_KEY = pytest.StashKey[str]()
@@ -40,6 +41,46 @@ def pytest_bdd_before_step_call(request: pytest.FixtureRequest, feature, scenari
             if proves:  # which checklist item this check proves, so a failure is read against the right item
                 result.parameters.append(Parameter(name="proves", value=", ".join(f"item {n}" for n in
                                                                                     sorted(proves))))
+
+
+def _fixture(request: pytest.FixtureRequest, name: str):
+    """A fixture the scenario already uses, or None: a diagnosis never starts anything new or fails itself."""
+    if name not in request.fixturenames:
+        return None
+    try:
+        return request.getfixturevalue(name)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def failure_facts(request: pytest.FixtureRequest, step_text: str, exception: BaseException) -> Facts:
+    deposits = _fixture(request, "scenario_deposits") or []
+    cryptopay, control, merchant = (_fixture(request, n) for n in ("cryptopay", "control", "merchant"))
+    customer, sender = _fixture(request, "customer"), _fixture(request, "callback_sender")
+    balances = None
+    if customer is not None and merchant is not None:
+        try:
+            balances = merchant.balances(customer.id)
+        except Exception:  # noqa: BLE001
+            balances = None
+    read = [read_deposit(d, cryptopay, control, merchant) for d in deposits] if cryptopay and merchant else []
+    return Facts(step=step_text, message=str(exception), error=type(exception).__name__, deposits=tuple(read),
+                 balances=balances, callback_url=getattr(sender, "callback_url", "") or "")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_step_error(request: pytest.FixtureRequest, feature, scenario, step, step_func, step_func_args,
+                          exception: BaseException) -> None:
+    """Before Allure, JUnit and the terminal read the failure: its cause and its fix, from the evidence, first in
+    its message (Why (kind): ... Fix: ...). Steps stay as they are; the diagnosis lives in support/diagnosis.py."""
+    try:
+        diagnosis = diagnose(failure_facts(request, step.name, exception))
+    except Exception:  # noqa: BLE001 - explaining a failure must never change it
+        return
+    if diagnosis is not None and annotate(exception, diagnosis):
+        evidence = _fixture(request, "evidence")  # redacted like every other attachment
+        if evidence is not None:
+            evidence.attach_text("Diagnosis: why it failed and what to fix", diagnosis.text() + "\n")
 
 
 def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature, scenario) -> None:
