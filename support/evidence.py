@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import allure
 
 from cryptopay_client import Exchange
+from support.sequence_diagram import Message, render
 
 _AUTH = re.compile(r"(?i)\b(HMAC|Bearer)\s+[^\s\"',]+")
 
@@ -56,7 +58,7 @@ class Evidence:
         allure.attach(self.redactor.text(text), name=name, attachment_type=allure.attachment_type.TEXT)
 
     def attach_svg(self, name: str, svg: str) -> None:
-        allure.attach(svg, name=name, attachment_type=allure.attachment_type.SVG)
+        allure.attach(self.redactor.text(svg), name=name, attachment_type=allure.attachment_type.SVG)
 
     def attach_exchanges(self) -> None:
         if not self.exchanges:
@@ -66,17 +68,112 @@ class Evidence:
         self.attach_json("Cryptopay API exchanges", rows)
 
 
-def attach_timeline(deposit, cryptopay, control, merchant, evidence: "Evidence") -> None:
-    """The invoice's story at the end of a scenario: Cryptopay's final view, deliveries, what the merchant saw."""
+def money(amount: Any, currency: str, like: Decimal | None = None) -> str:
+    """"50.05 EUR", never Decimal('50.05'); with `like`, as many decimals as the requested amount shows."""
     try:
-        invoice = cryptopay.invoice(deposit.invoice_id)
-        evidence.attach_json(f"Invoice timeline {deposit.invoice_id[:8]}: Cryptopay at the end", invoice)
-        if control is not None:
+        value = Decimal(str(amount))
+        if like is not None and value == value.quantize(like):
+            value = value.quantize(like)
+        return f"{value:f} {currency}"
+    except (ArithmeticError, ValueError):
+        return f"{amount} {currency}"
+
+
+def _status(invoice: dict | None) -> str:
+    if not invoice:
+        return "nothing"
+    context = invoice.get("status_context")
+    return f"{invoice.get('status')} ({context})" if context else str(invoice.get("status"))
+
+
+@dataclass(frozen=True)
+class DepositStory:
+    """What is known about one deposit at the end of its scenario; every part may be missing."""
+    deposit: Any
+    invoice: dict | None
+    deliveries: list[dict] | None  # Cryptopay's delivery log (emulator)
+    received: list[dict] | None    # the merchant's callback log (probe extension)
+    recorded: dict | None
+    balances: dict | None
+
+    def final_price(self) -> str:
+        return money(self.invoice["price_amount"], self.invoice["price_currency"], self.deposit.price_amount)
+
+    def answers(self) -> list[tuple[str, Any, int]]:
+        """(event and status, the merchant's answer, attempt number) for every attempt, in order."""
+        if self.deliveries is not None:
+            return [(f"{d['event']}: {d['invoice_status']}" + (" (resent)" if d.get("resend_of") else ""),
+                     a["status_code"] or a["error"], a["number"]) for d in self.deliveries for a in d["attempts"]]
+        return [(str(e.get("event")), e.get("answered_status"), 0) for e in self.received or []]
+
+    def credited(self) -> str:
+        held = {c: v for c, v in (self.balances or {}).items() if Decimal(str(v)) != 0}
+        if not held:
+            return "credited nothing"
+        return "balance " + ", ".join(money(v, c) for c, v in sorted(held.items()))
+
+    def line(self) -> str:
+        asked = f"Asked {money(self.deposit.price_amount, self.deposit.price_currency)} in {self.deposit.pay_currency}"
+        parts = [asked]
+        if self.invoice:
+            final = self.final_price()
+            changed = final != money(self.deposit.price_amount, self.deposit.price_currency)
+            parts.append(f"Cryptopay: {_status(self.invoice)}" + (f", recalculated to {final}" if changed else
+                                                                  f" at {final}"))
+        answers = self.answers()
+        if answers:
+            codes = [str(a) for _, a, _ in answers]
+            retries = sum(1 for _, _, n in answers if n > 0)
+            parts.append(f"{len(answers)} notification attempts answered " +
+                         ", ".join(f"{c} ×{codes.count(c)}" for c in sorted(set(codes))) +
+                         (f" ({retries} retries)" if retries else ""))
+        parts.append(f"merchant recorded {_status(self.recorded)}; customer's {self.credited()}")
+        return " → ".join(parts)
+
+    def messages(self) -> list[Message]:
+        d = self.deposit
+        rows = [Message("Customer", "Merchant", f"deposit {money(d.price_amount, d.price_currency)} in {d.pay_currency}"),
+                Message("Merchant", "Cryptopay", "create invoice")]
+        if self.invoice:
+            rows += [Message("Cryptopay", "Merchant", f"invoice {d.invoice_id[:8]}: new", dashed=True),
+                     Message("Customer", "Cryptopay", f"pays {money(self.invoice.get('paid_amount') or '0', d.pay_currency)}")]
+        for what, answer, number in self.answers():
+            retry = f" retry {number}" if number else ""
+            rows.append(Message("Cryptopay", "Merchant", f"{what}{retry} → {answer}", ok=answer == 200))
+        if self.invoice:
+            rows.append(Message("Cryptopay", "Cryptopay", f"GET: {_status(self.invoice)}, {self.final_price()}"))
+        matches = self.invoice is not None and _status(self.recorded) == _status(self.invoice)
+        rows.append(Message("Merchant", "Merchant", f"records {_status(self.recorded)}; {self.credited()}",
+                            ok=matches))
+        return rows
+
+    def svg(self) -> str:
+        d = self.deposit
+        final = f" → {_status(self.invoice)} at {self.final_price()}" if self.invoice else ""
+        return render(f"Deposit {d.invoice_id[:8]}: asked {money(d.price_amount, d.price_currency)}{final}",
+                      self.messages())
+
+
+def read_story(deposit, cryptopay, control, merchant) -> DepositStory:
+    invoice = cryptopay.invoice(deposit.invoice_id)
+    deliveries = control.deliveries(deposit.invoice_id) if control is not None else None
+    return DepositStory(deposit, invoice, deliveries, merchant.received_callbacks(deposit.invoice_id),
+                        merchant.recorded_invoice(deposit.invoice_id), merchant.balances(deposit.customer_id))
+
+
+def attach_timeline(deposit, cryptopay, control, merchant, evidence: "Evidence") -> None:
+    """The invoice's story at the end of a scenario: one line to read, a picture, then the raw views as proof."""
+    short = deposit.invoice_id[:8]
+    try:
+        story = read_story(deposit, cryptopay, control, merchant)
+        evidence.attach_text(f"Deposit {short} in one line", story.line() + "\n")
+        evidence.attach_svg(f"Deposit {short}: sequence of events", story.svg())
+        evidence.attach_json(f"Invoice timeline {short}: Cryptopay at the end", story.invoice)
+        if story.deliveries is not None:
             deliveries = [{k: d[k] for k in ("event", "invoice_status", "state", "attempts", "resend_of")}
-                          for d in control.deliveries(deposit.invoice_id)]
-            evidence.attach_json(f"Invoice timeline {deposit.invoice_id[:8]}: callbacks Cryptopay sent", deliveries)
-        received = merchant.received_callbacks(deposit.invoice_id)
-        if received is not None:
-            evidence.attach_json(f"Invoice timeline {deposit.invoice_id[:8]}: callbacks the merchant saw", received)
+                          for d in story.deliveries]
+            evidence.attach_json(f"Invoice timeline {short}: callbacks Cryptopay sent", deliveries)
+        if story.received is not None:
+            evidence.attach_json(f"Invoice timeline {short}: callbacks the merchant saw", story.received)
     except Exception as exc:  # evidence gathering must never turn a verdict into an error
         evidence.attach_text("Invoice timeline unavailable", f"{type(exc).__name__}: {exc}")
