@@ -53,6 +53,7 @@ class Figures:
     suite_requests: int
     merchant_requests: int
     peak_60s: int
+    suite_peak_60s: int
     answered_429: int
     scenarios_failed_by_429: int
     failures: list[str]
@@ -61,7 +62,7 @@ class Figures:
         mode = "serial" if self.workers == 0 else f"-n {self.workers}"
         return (f"| x{self.time_scale:g}, {mode} | {self.passed} passed, {self.failed} failed, {self.skipped} skipped "
                 f"| {self.suite_requests + self.merchant_requests} ({self.suite_requests} suite + "
-                f"{self.merchant_requests} merchant) | {self.peak_60s} | {self.answered_429} "
+                f"{self.merchant_requests} merchant) | {self.peak_60s} ({self.suite_peak_60s} suite) | {self.answered_429} "
                 f"| {self.scenarios_failed_by_429} | {self.wall_seconds:.0f} s | {self.longest_scenario_seconds:.0f} s |")
 
 
@@ -223,6 +224,7 @@ def _figures(rate_limit: int, time_scale: float, workers: int, wall: float, juni
         failed=len(failed), skipped=len(skipped), wall_seconds=round(wall, 1),
         longest_scenario_seconds=round(max(ran, default=0.0), 1), suite_requests=len(suite.api()),
         merchant_requests=len(merchant.api()), peak_60s=peak_in_window([t for t, *_ in calls]),
+        suite_peak_60s=peak_in_window([t for t, *_ in suite.api()]),
         answered_429=sum(1 for *_, status in calls if status == 429),
         scenarios_failed_by_429=sum(1 for text in texts.values() if "429" in text or "too_many_requests" in text),
         failures=[f"{name}: {_first_error(text)}" for name, text in texts.items()] or

@@ -1,0 +1,36 @@
+"""The features pass against an emulator holding Cryptopay's real limit of 200 requests a minute: the suite's
+shared budget keeps every worker, the payer and the merchant under it, so no 429 ever reaches a scenario."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.request_budget import SUITE_SHARE_PERCENT
+
+ROOT = Path(__file__).resolve().parents[2]
+LIMIT = 200
+# x20: a 10-minute expiry takes 30 s, long enough for a payment queued behind eight workers' share of the budget.
+TIME_SCALE, WORKERS = "20", "8"
+
+
+@pytest.mark.slow
+@pytest.mark.offline_proof  # starts eight workers of its own: the test command runs it alone
+def test_the_features_pass_at_200_requests_a_minute_without_a_429_reaching_a_scenario(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}  # not a worker of this run
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_rate_limit.py", f"--rate-limit={LIMIT}", f"--time-scale={TIME_SCALE}",
+         f"--workers={WORKERS}", f"--json={tmp_path / 'figures.json'}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert (tmp_path / "figures.json").is_file(), result.stdout + result.stderr[-3000:]
+    [run] = json.loads((tmp_path / "figures.json").read_text())
+    assert run["failed"] == 0 and run["scenarios_failed_by_429"] == 0, run["failures"]
+    assert run["passed"] >= 20, run  # the run really ran the features, not a handful of them
+    assert run["suite_requests"] > 0 and run["merchant_requests"] > 0, run
+    # The suite's own requests keep to its share; the merchant's confirmations fill the rest of the limit.
+    assert run["suite_peak_60s"] <= LIMIT * SUITE_SHARE_PERCENT // 100, run
+    assert result.returncode == 0, result.stderr[-3000:]
