@@ -1,6 +1,7 @@
 """Builds the go-live evidence at the end of the run, in the same process, so the secret scan never needs a file."""
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 from pathlib import Path
@@ -9,6 +10,8 @@ import pytest
 
 from reporting.allure import GenerationError
 from reporting.build import BuildResult, OfflineCheckError, build
+from reporting.summary import MARKS, PASS, _item_reason
+from support.checklist import item_numbers
 from support.run_secrets import run_secrets
 
 EXIT_EVIDENCE_NOT_CLEAN = 3
@@ -27,6 +30,54 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("go_live_evidence") and not hasattr(config, "workerinput"):
         # SIGTERM ends the run like Ctrl-C: workers stopped, evidence of what ran built, nothing left running.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
+        config.pluginmanager.register(ScenarioLines(config), "go-live-scenario-lines")
+
+
+SCENARIO_PROPERTY = "scenario"
+_OUTCOMES = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):  # noqa: ANN001
+    """The scenario's own words travel with its report (xdist too), for the line printed as it ends."""
+    if call.when == "setup" and SCENARIO_PROPERTY not in dict(item.user_properties):
+        doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
+        name = doc.split(": ", 1)[-1] if ": " in doc else item.name
+        callspec = getattr(item, "callspec", None)
+        item.user_properties.append((SCENARIO_PROPERTY, f"{name} [{callspec.id}]" if callspec else name))
+    yield
+
+
+def scenario_line(report: pytest.TestReport) -> str | None:
+    """'FAIL  items 1, 12  <scenario>: Why ...' once per scenario: when its call ends, or when setup stops it."""
+    if not (report.when == "call" or (report.when == "setup" and not report.passed)):
+        return None
+    name = dict(report.user_properties).get(SCENARIO_PROPERTY) or report.nodeid.split("::")[-1]
+    items = item_numbers(list(report.keywords))
+    where = ("item " if len(items) == 1 else "items ") + ", ".join(map(str, items)) if items else "no item"
+    line = f"{_OUTCOMES.get(report.outcome, report.outcome.upper()):4}  {where:<16} {name}"
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        first = (getattr(crash, "message", "") or str(report.longrepr)).split("\n")[0]
+        line += f"\n      {first[:300]}"
+    elif report.skipped and isinstance(report.longrepr, tuple):
+        line += f"  ({str(report.longrepr[2]).removeprefix('Skipped: ')[:160]})"
+    return line
+
+
+class ScenarioLines:
+    """Registered in the controller of a --go-live-evidence run only: one line per scenario as it ends."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        line = scenario_line(report)
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if line and reporter is not None:
+            if reporter._tw.width_of_current_line:  # after pytest's progress dots, start a line of our own
+                reporter.write("\n")
+            reporter.write_line(line, red=report.failed, yellow=report.skipped)
 
 
 def _discard(output: Path, results: Path) -> None:
@@ -73,6 +124,44 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if result is None:
         return
     terminalreporter.write_sep("=", "go-live verdict", bold=True)
-    terminalreporter.write_line(result.headline, bold=True)
-    terminalreporter.write_line(f"evidence: {result.evidence}")
+    try:
+        summary = json.loads(Path(result.summary_json).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = None
+    for line in checklist_lines(summary) if summary else []:
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(result.headline, bold=True, red=result.overall != "ready",
+                                green=result.overall == "ready")
+    if summary and summary["run"].get("selection"):
+        terminalreporter.write_line(subset_words(summary), yellow=True)
+    terminalreporter.write_line(f"evidence: {result.evidence}  (open it in a browser: the verdict comes first)")
     terminalreporter.write_line(f"summary:  {result.summary_md}")
+
+
+def _deselected(item: dict) -> bool:
+    rows = item["scenarios"]
+    return bool(rows) and all(r["status"] == "skipped" and "deselected" in r.get("skip_reason", "") for r in rows)
+
+
+def checklist_lines(summary: dict) -> list[str]:
+    """The checklist as a table: each item's verdict, and for one that did not pass, its first reason."""
+    lines, untouched = [], []
+    for item in summary["items"]:
+        if summary["run"].get("selection") and _deselected(item):
+            untouched.append(str(item["item"]))  # a subset run: one line for every item it did not touch
+            continue
+        mark = MARKS[item["verdict"]]
+        reason = _item_reason(item) if item["verdict"] != PASS else ""
+        lines.append(f"  Item {item['item']:02d}  {mark:8} {reason[:150]}".rstrip())
+    if untouched:
+        lines.append(f"  Items {', '.join(untouched)}: NOT RUN (deselected by {summary['run']['selection']})")
+    return lines
+
+
+def subset_words(summary: dict) -> str:
+    """Which items a -m / -k run touched: it proves those at most, and is never a certification."""
+    covered = [item["item"] for item in summary["items"]
+               if any(row["status"] != "skipped" for row in item["scenarios"])]
+    items = ", ".join(map(str, covered)) or "none"
+    return (f"subset run ({summary['run']['selection']}): covered items {items}; a subset is not a certification, "
+            "run without -m/-k for one")

@@ -1,0 +1,32 @@
+"""The run's last lines in the terminal: the checklist with first reasons, and what a subset run covered."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from reporting.results import load_scenarios
+from reporting.summary import build_summary
+from support.evidence_build import checklist_lines, subset_words
+from tests.reporting.results_factory import write_result
+
+
+def _summary(tmp_path: Path, run_info: dict) -> dict:
+    write_result(tmp_path, "covers everything", "passed", list(range(1, 15)))
+    write_result(tmp_path, "resend credits twice", "failed", [13],
+                 message="Why (product defect): 2 credits for one invoice. Fix: a unique constraint")
+    return build_summary(load_scenarios(tmp_path), run_info)
+
+
+def test_each_item_has_a_row_and_a_failing_one_its_first_reason(tmp_path: Path) -> None:
+    lines = checklist_lines(_summary(tmp_path, {}))
+    assert len(lines) == 14 and lines[0] == "  Item 01  PASS"
+    assert lines[12].startswith("  Item 13  FAIL     resend credits twice: Why (product defect): 2 credits")
+
+
+def test_a_subset_run_names_the_items_it_covered_and_is_no_certification(tmp_path: Path) -> None:
+    write_result(tmp_path, "resent once", "passed", [13])
+    write_result(tmp_path, "not selected", "skipped", [4, 12],
+                 message="deselected by this run's selection (-m 'checklist_13')")
+    summary = build_summary(load_scenarios(tmp_path), {"selection": "-m 'checklist_13'"})
+    assert subset_words(summary) == ("subset run (-m 'checklist_13'): covered items 13; a subset is not a "
+                                     "certification, run without -m/-k for one")
+    assert checklist_lines(summary)[-1] == "  Items 4, 12: NOT RUN (deselected by -m 'checklist_13')"
