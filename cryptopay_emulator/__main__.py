@@ -32,6 +32,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--callback-url", default=None, help="the account's Callback URL")
     parser.add_argument("--callback-timeout", type=float, default=10.0, help="seconds before a callback fails")
     parser.add_argument("--time-scale", type=float, default=1.0, help="emulated seconds per real second")
+    parser.add_argument("--withdrawal-step-seconds", type=float, default=10.0,
+                        help="emulated seconds per coin-withdrawal step (pending → processing → sent → completed)")
     parser.add_argument("--no-control", action="store_true", help="disable the /_emulator control API")
     parser.add_argument("--rate-limit", type=int, default=200, help="requests per minute per key (0: off)")
     parser.add_argument("--balance", action="append", default=[], metavar="CUR=AMOUNT",
@@ -67,7 +69,8 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         api_key=args.api_key or new_secret(16), api_secret=args.api_secret or new_secret(32),
         callback_secret=args.callback_secret or new_secret(32), callback_url=args.callback_url,
         control_enabled=not args.no_control, time_scale=args.time_scale, rate_limit_per_minute=args.rate_limit,
-        callback_timeout_seconds=args.callback_timeout, starting_balances=starting_balances(args.balance))
+        callback_timeout_seconds=args.callback_timeout, starting_balances=starting_balances(args.balance),
+        withdrawal_step_seconds=args.withdrawal_step_seconds)
 
 
 def starting_balances(items: list[str]) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -12,13 +13,21 @@ from typing import Callable
 from cryptopay_emulator import money
 from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.errors import Invalid, detail
-from cryptopay_emulator.models import RESOLVABLE_CONTEXTS, Balances
+from cryptopay_emulator.models import RESOLVABLE_CONTEXTS, Balances, LedgerRow
+from cryptopay_emulator.store import Store
 
 POLICIES = ("do_nothing", "refund", "recalculate")
 DEFAULT_BALANCES = {"BTC": "10.0", "ETH": "100.0", "LTC": "1000.0", "XRP": "100000.0", "XLM": "100000.0",
                     "USDT": "100000.0", "USDC": "100000.0", "BCH": "100.0", "ADA": "100000.0", "BNB": "100.0",
                     "SOL": "1000.0", "DOGE": "1000000.0", "TRX": "1000000.0", "SHIB": "1000000000.0",
                     "EUR": "0.0", "USD": "0.0", "GBP": "0.0", "UAH": "0.0"}
+# Flat network fees in the received coin ("average" level); the real ones float with the network
+# (docs/cryptopay-channels-payouts-facts.md §16). Settable through the control API.
+NETWORK_FEES = {"BTC": Decimal("0.00001"), "ETH": Decimal("0.00021"), "LTC": Decimal("0.0001"),
+                "BCH": Decimal("0.00001"), "XRP": Decimal("0.01"), "XLM": Decimal("0.01"), "USDT": Decimal("1.0"),
+                "USDC": Decimal("1.0"), "ADA": Decimal("0.2"), "BNB": Decimal("0.0005"), "SOL": Decimal("0.00001"),
+                "DOGE": Decimal("1.0"), "TRX": Decimal("1.0"), "SHIB": Decimal("50000")}
+PROJECT_ID = "cfc93c44-0000-4000-8000-000000000001"  # the one emulated merchant project
 
 # Listener signature: (callback type such as "Invoice", event, JSON snapshot of the object).
 Notify = Callable[[str, str, dict], None]
@@ -60,6 +69,8 @@ class Account:
                                 for coin, row in (rates or money.DEFAULT_RATES).items()}
         self._starting_balances = {c: Decimal(v) for c, v in (balances or DEFAULT_BALANCES).items()}
         self._starting_policy = dict(unresolved_policy or {})
+        # One account per currency with a fixed id, as GET /api/accounts lists them (§18).
+        self.account_ids = {currency: str(uuid.uuid4()) for currency in money.CRYPTO + money.FIAT}
         self.reset()
 
     def reset(self) -> None:
@@ -72,6 +83,23 @@ class Account:
                 self.settings.set_policy(context, policy)
             self.balances = Balances(dict(self._starting_balances))
             self._rates = {coin: dict(row) for coin, row in self._starting_rates.items()}
+            self.network_fees = dict(NETWORK_FEES)
+            self.high_risk_addresses: set[str] = set()  # screened destinations (§17 high_risk_address)
+            self.ledger: Store[LedgerRow] = Store()
+            self.ledgers: dict[str, Store[LedgerRow]] = {}
+
+    # -- money ------------------------------------------------------------------------------------------
+    def move(self, currency: str, amount: Decimal, *, reference_type: str, reference_id: str,
+             **row: object) -> LedgerRow:
+        """Credits (amount > 0) or debits the currency's account and writes the ledger row with the balance after."""
+        with self.lock:
+            self.balances.credit(currency, amount)
+            entry = LedgerRow(id=str(uuid.uuid4()), amount=amount, currency=currency,
+                              balance=self.balances.available(currency), reference_id=reference_id,
+                              reference_type=reference_type, created_at=self.clock.now(), **row)
+            self.ledger.add(entry.id, entry)
+            self.ledgers.setdefault(currency, Store()).add(entry.id, entry)
+            return entry
 
     def hosted_url(self, kind: str, object_id: str) -> str:
         return f"{self.hosted_base_url}/{kind}/{object_id}"
@@ -80,8 +108,13 @@ class Account:
         self._notify(kind, event, data)
 
     def set_balances(self, amounts: dict[str, Decimal]) -> None:
+        """The sandbox's manual balance change, a ledger row like any other."""
         with self.lock:
-            self.balances.amounts.update(amounts)
+            for currency, amount in amounts.items():
+                change = amount - self.balances.available(currency)
+                if change:
+                    self.move(currency, change, reference_type="ManualBalanceTransaction",
+                              reference_id=str(uuid.uuid4()), description="set through the emulator's control API")
 
     # -- rates ------------------------------------------------------------------------------------------
     def rate(self, pay: str, price: str) -> Decimal:

@@ -14,8 +14,8 @@ from cryptopay_emulator.auth import Authenticator, RateLimiter
 from cryptopay_emulator.backend import Backends
 from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.delivery import RESPONSE_LIMIT_SECONDS, Deliverer, Endpoint
-from cryptopay_emulator.errors import (ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge,
-                                       Unauthenticated)
+from cryptopay_emulator.errors import (ApiError, BadRequest, InternalError, MethodNotAllowed, NotFound,
+                                       PayloadTooLarge, Unauthenticated)
 from cryptopay_emulator.routes_api import api_blueprint, render
 from cryptopay_emulator.routes_control import control_blueprint
 
@@ -43,6 +43,10 @@ class EmulatorConfig:
     starting_balances: dict[str, str] | None = None
     # Coin-withdrawal callbacks are opt-in on the real dashboard too.
     coin_withdrawal_callbacks: bool = False
+    # Emulated seconds between a withdrawal's steps: pending → processing → sent → completed. In-process the steps
+    # fall due at once and happen at the next read or scheduler tick (create still answers `pending`); the
+    # standalone server waits 10 s a step, so an invoice sees the payment 20 s later, as the sandbox's 18 s+ lag.
+    withdrawal_step_seconds: float = 0.0
     # Bodies longer than this are refused with 413 before a byte is read, so unsigned junk costs no memory.
     max_body_bytes: int = MAX_BODY_BYTES
 
@@ -56,7 +60,8 @@ class EmulatorApp:
         self.deliverer = Deliverer(self.clock, Endpoint(config.callback_url, config.callback_secret),
                                    timeout=config.callback_timeout_seconds)
         self.backends = Backends(self.clock, self._notify, hosted_base_url=config.hosted_base_url,
-                                 balances=config.starting_balances, unresolved_policy=config.unresolved_policy)
+                                 balances=config.starting_balances, unresolved_policy=config.unresolved_policy,
+                                 withdrawal_step_seconds=config.withdrawal_step_seconds)
         self.clock.on_change(self.deliverer.wake)
         self.wsgi = self._flask()
         self._stop = threading.Event()
@@ -106,7 +111,9 @@ class EmulatorApp:
         @app.errorhandler(HTTPException)
         def http_error(error: HTTPException) -> Response:
             # Unknown routes and wrong methods still answer in the real envelope.
-            err = {404: NotFound, 405: MethodNotAllowed, 413: PayloadTooLarge}.get(error.code or 400, BadRequest)()
+            # A crash is Flask's InternalServerError, an HTTPException too: it must stay a 500, never pass as a 400.
+            known = {404: NotFound, 405: MethodNotAllowed, 413: PayloadTooLarge, 500: InternalError}
+            err = known.get(error.code or 400, BadRequest)()
             return render(err.envelope(), err.status)
 
         return app

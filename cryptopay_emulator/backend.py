@@ -7,7 +7,7 @@ from cryptopay_emulator.account import DEFAULT_BALANCES, Account, Notify
 from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.invoices import CANCEL_AFTER, RESCORES, InvoiceBackend, next_score
 from cryptopay_emulator.resolutions import ResolutionBackend
-from cryptopay_emulator.withdrawals import WithdrawalBackend
+from cryptopay_emulator.withdrawals import STEP_SECONDS, WithdrawalBackend
 
 # Older importers (the suite's broken-merchant variants) read these here.
 __all__ = ["Backends", "CANCEL_AFTER", "DEFAULT_BALANCES", "RESCORES", "next_score"]
@@ -18,12 +18,12 @@ class Backends:
 
     def __init__(self, clock: Clock, notify: Notify, *, hosted_base_url: str = "http://localhost/hosted",
                  rates: dict[str, dict[str, str]] | None = None, balances: dict[str, str] | None = None,
-                 unresolved_policy: dict[str, str] | None = None):
+                 unresolved_policy: dict[str, str] | None = None, withdrawal_step_seconds: float = STEP_SECONDS):
         self.account = Account(clock, notify, hosted_base_url=hosted_base_url, rates=rates, balances=balances,
                                unresolved_policy=unresolved_policy)
         self.invoices = InvoiceBackend(self.account)
         self.resolutions = ResolutionBackend(self.account, self.invoices)
-        self.withdrawals = WithdrawalBackend(self.account, self.invoices)
+        self.withdrawals = WithdrawalBackend(self.account, self.invoices, withdrawal_step_seconds)
 
     @property
     def clock(self) -> Clock:

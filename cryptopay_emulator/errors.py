@@ -69,6 +69,17 @@ class WithdrawalExpired(ApiError):
     status, code, message = 422, "coin_withdrawal_expired", "coin withdrawal expired"
 
 
+class HighRiskAddress(ApiError):
+    # Body as documented (docs/cryptopay-channels-payouts-facts.md §17), details empty.
+    status, code = 422, "high_risk_address"
+    message = ("We were unable to process your request as the address of the recipient may be associated with "
+               "resource primarily used for unlawful activities")
+
+
+class InternalError(ApiError):
+    status, code, message = 500, "internal_error", "internal error"
+
+
 class RateLimited(ApiError):
     status, code, message = 429, "too_many_requests", "too many requests"
 

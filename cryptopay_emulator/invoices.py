@@ -132,7 +132,9 @@ class InvoiceBackend:
     def set_status(self, invoice: Invoice, status: str, context: str | None = None) -> None:
         invoice.status, invoice.status_context = status, context
         if status == "completed":  # settled: the price, less the fee, lands in the price currency's account
-            self.account.balances.credit(invoice.price_currency, invoice.price_amount - invoice.fee)
+            self.account.move(invoice.price_currency, invoice.price_amount - invoice.fee, reference_type="Invoice",
+                              reference_id=invoice.id, fee=invoice.fee, fee_currency=invoice.price_currency,
+                              status="completed", custom_id=invoice.custom_id, customer_id=invoice.customer_id)
         self.emit("status_changed", invoice)
 
     def emit(self, event: str, invoice: Invoice) -> dict:

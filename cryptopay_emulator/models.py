@@ -186,14 +186,17 @@ class CoinWithdrawal:
     network_fee: Decimal
     rate: Decimal | None  # charged currency per received coin; None when both are the same currency
     created_at: datetime
+    exchange_fee: Decimal = Decimal("0")  # the processing fee on a conversion, in the charged currency
     custom_id: str | None = None
     customer_id: str | None = None
     status: str = "new"
     txid: str | None = None
+    risk: Risk | None = None
     network_fee_level: str = "average"
+    amount_field: str = "charged_amount"  # the amount parameter the request used, named by its errors
 
     def to_json(self) -> dict:
-        # Field set of API_FACTS §9 and recordings/callbacks/coin_withdrawal.json.
+        # Field set of docs/cryptopay-channels-payouts-facts.md §11 and recordings/callbacks/coin_withdrawal.json.
         return {
             "id": self.id, "custom_id": self.custom_id, "customer_id": self.customer_id,
             "address": self.address, "network": self.network, "txid": self.txid, "status": self.status,
@@ -201,7 +204,39 @@ class CoinWithdrawal:
             "received_amount": fmt(self.received_amount), "received_currency": self.received_currency,
             "network_fee": fmt(self.network_fee), "network_fee_level": self.network_fee_level,
             "fee": "0.0", "fee_currency": self.received_currency,
-            "exchange": ({"pair": self.received_currency + self.charged_currency, "rate": fmt(self.rate)}
+            "exchange": ({"pair": self.received_currency + self.charged_currency, "rate": fmt(self.rate),
+                          "fee": fmt(self.exchange_fee), "fee_currency": self.charged_currency}
                          if self.rate is not None else None),
-            "risk": None, "created_at": iso(self.created_at),
+            "description": None, "risk": self.risk.to_json() if self.risk else None,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass
+class LedgerRow:
+    """A row of GET /api/transactions: what moved an account's balance, and the balance after it (§18)."""
+    id: str
+    amount: Decimal  # signed: credits positive, debits negative
+    currency: str
+    balance: Decimal
+    reference_id: str
+    reference_type: str
+    created_at: datetime
+    fee: Decimal | None = None
+    fee_currency: str | None = None
+    status: str | None = None
+    status_context: str | None = None
+    custom_id: str | None = None
+    customer_id: str | None = None
+    description: str | None = None
+    risk: Risk | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "custom_id": self.custom_id, "customer_id": self.customer_id,
+            "amount": fmt(self.amount), "currency": self.currency, "balance": fmt(self.balance),
+            "fee": fmt(self.fee) if self.fee is not None else None, "fee_currency": self.fee_currency,
+            "reference_id": self.reference_id, "reference_type": self.reference_type,
+            "description": self.description, "status": self.status, "status_context": self.status_context,
+            "risk": self.risk.to_json() if self.risk else None, "created_at": iso(self.created_at),
         }

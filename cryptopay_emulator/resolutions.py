@@ -120,7 +120,9 @@ class ResolutionBackend:
                         address=address, network=invoice.network, created_at=self.account.clock.now())
         self._refunds.setdefault(invoice.id, []).append(refund)
         if address is None:  # no address: back to the merchant's own crypto account
-            self.account.balances.credit(refund.amount_currency, refund.amount - refund.fee)
+            self.account.move(refund.amount_currency, refund.amount - refund.fee, reference_type="InvoiceRefund",
+                              reference_id=refund.id, fee=refund.fee, fee_currency=refund.amount_currency,
+                              custom_id=invoice.custom_id, customer_id=invoice.customer_id)
         self._invoices.emit("refunded", invoice)
         self._invoices.set_status(invoice, "completed" if overpaid else "refunded")
         return refund

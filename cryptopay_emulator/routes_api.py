@@ -112,7 +112,7 @@ def withdrawal_routes(bp: Blueprint, withdrawals: WithdrawalBackend) -> None:
 
     @bp.get("/coin_withdrawals")
     def list_coin_withdrawals() -> Response:
-        return render(withdrawals.list())
+        return render(withdrawals.list(request.args.get("customer_id"), request.args.get("starting_after")))
 
     @bp.get("/coin_withdrawals/<withdrawal_id>")
     def retrieve_coin_withdrawal(withdrawal_id: str) -> Response:

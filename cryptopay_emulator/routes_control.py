@@ -14,6 +14,7 @@ from cryptopay_emulator import money
 from cryptopay_emulator.money import parse_amount
 from cryptopay_emulator.invoices import InvoiceBackend
 from cryptopay_emulator.routes_api import json_body, render
+from cryptopay_emulator.withdrawals import WithdrawalBackend
 
 
 TEN_YEARS = Decimal(10 * 366 * 86400)
@@ -49,6 +50,7 @@ def control_blueprint(backends: Backends, deliverer: Deliverer) -> Blueprint:
     settings_routes(bp, backends.account, deliverer)
     money_routes(bp, backends.account)
     delivery_routes(bp, backends.invoices, deliverer)
+    withdrawal_control_routes(bp, backends.account, backends.withdrawals)
     return bp
 
 
@@ -135,6 +137,34 @@ def money_routes(bp: Blueprint, account: Account) -> None:
         """Sets the named currencies' balances, e.g. {"BTC": "10.0"}; the others keep theirs."""
         account.set_balances(_balances(json_body()))
         return get_balances()
+
+
+def withdrawal_control_routes(bp: Blueprint, account: Account, withdrawals: WithdrawalBackend) -> None:
+    @bp.post("/coin_withdrawals/<withdrawal_id>/fail")
+    def fail(withdrawal_id: str) -> Response:
+        return render({"data": withdrawals.fail(withdrawal_id)})
+
+    @bp.post("/coin_withdrawals/<withdrawal_id>/hold")
+    def hold(withdrawal_id: str) -> Response:
+        return render({"data": withdrawals.hold(withdrawal_id)})
+
+    @bp.post("/high_risk_addresses")
+    def add_high_risk_address() -> Response:
+        address = json_body().get("address")
+        if not isinstance(address, str) or not address.strip():
+            raise Invalid(details=[detail("invalid_coin_address", "address", "must be an address")])
+        with account.lock:
+            account.high_risk_addresses.add(address)
+        return render({"data": sorted(account.high_risk_addresses)}, 201)
+
+    @bp.put("/network_fees/<currency>")
+    def set_network_fee(currency: str) -> Response:
+        if currency not in money.CRYPTO:
+            raise NotFound()
+        fee = _number(json_body(), "fee", money.MAX_RATE)
+        with account.lock:
+            account.network_fees[currency] = fee
+        return render({"currency": currency, "fee": money.fmt(fee)})
 
 
 def delivery_routes(bp: Blueprint, invoices: InvoiceBackend, deliverer: Deliverer) -> None:

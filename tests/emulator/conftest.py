@@ -17,6 +17,7 @@ from support.servers import ServerThread
 
 START = datetime(2021, 10, 14, 10, 51, 57, tzinfo=timezone.utc)
 KEY, SECRET, CALLBACK_SECRET = "emu-key", "emu-secret", "emu-callback-secret"
+STEP = 1.0  # a withdrawal's lifecycle step in emulated seconds, so tests can stop between the steps
 
 
 @dataclass
@@ -44,7 +45,7 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def backend(recorder: Recorder) -> Backends:
-    return Backends(frozen_clock(), recorder)
+    return Backends(frozen_clock(), recorder, withdrawal_step_seconds=STEP)
 
 
 @dataclass
@@ -63,6 +64,7 @@ def live() -> Iterator[Callable[..., LiveEmulator]]:
     started: list[tuple[EmulatorApp, ServerThread]] = []
 
     def start(run_scheduler: bool = True, **overrides) -> LiveEmulator:
+        overrides.setdefault("withdrawal_step_seconds", STEP)
         config = EmulatorConfig(api_key=KEY, api_secret=SECRET, callback_secret=CALLBACK_SECRET,
                                 start_time=START, **overrides)
         app = create_app(config)
@@ -83,7 +85,7 @@ def live() -> Iterator[Callable[..., LiveEmulator]]:
 def shared_live() -> Iterator[LiveEmulator]:
     """One emulator per module (a server stop costs half a second); `emu` resets it before each test."""
     app = create_app(EmulatorConfig(api_key=KEY, api_secret=SECRET, callback_secret=CALLBACK_SECRET,
-                                    start_time=START, rate_limit_per_minute=0))
+                                    start_time=START, rate_limit_per_minute=0, withdrawal_step_seconds=STEP))
     server = ServerThread(app.wsgi, "shared-emulator").start()
     app.set_public_url(server.url)
     yield LiveEmulator(app, server.url, CryptopayClient(server.url, KEY, SECRET))

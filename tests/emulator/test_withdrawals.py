@@ -1,4 +1,5 @@
-"""Coin withdrawals (API_FACTS §9): balances, the three amount modes, 30-second commits, paying invoice addresses."""
+"""Coin withdrawals (docs/cryptopay-channels-payouts-facts.md §9-§17): the lifecycle, balances and the ledger, the
+three amount modes with the processing fee, 30-second commits, documented errors, lists, paying invoice addresses."""
 from __future__ import annotations
 
 import json
@@ -18,18 +19,31 @@ def balance(emu: LiveEmulator, currency: str) -> Decimal:
     return Decimal(emu.control("GET", "/balances").json()["data"][currency])
 
 
-def test_a_forced_withdrawal_to_an_invoice_address_pays_that_invoice(emu) -> None:
+def step(emu: LiveEmulator, seconds: int = 1) -> None:
+    """One lifecycle step (EmulatorConfig.withdrawal_step_seconds is 1 emulated second)."""
+    assert emu.control("POST", "/clock/advance", {"seconds": seconds}).status_code == 200
+
+
+def test_a_forced_withdrawal_to_an_invoice_address_pays_that_invoice_once_sent(emu) -> None:
     invoice = emu.client.create_invoice(price_amount="100.0", price_currency="EUR", pay_currency="BTC")
     before = balance(emu, "BTC")
-    sent = emu.client.create_coin_withdrawal(address=invoice["address"], charged_currency="BTC",
+    made = emu.client.create_coin_withdrawal(address=invoice["address"], charged_currency="BTC",
                                              received_currency="BTC", received_amount=invoice["pay_amount"],
                                              force_commit=True)
-    assert (sent["status"], sent["received_amount"], sent["charged_amount"]) == ("completed", "0.001895", "0.001905")
+    assert (made["status"], made["txid"], made["received_amount"], made["charged_amount"]) == \
+        ("pending", None, "0.001895", "0.001905")
+    assert balance(emu, "BTC") == before - Decimal("0.001905")  # debited at once: amount plus the network fee
+    step(emu)
+    assert emu.client.retrieve_invoice(invoice["id"])["paid_amount"] == "0.0"  # processing: nothing broadcast
+    step(emu)
+    sent = emu.client.retrieve_coin_withdrawal(made["id"])
+    seen = emu.client.retrieve_invoice(invoice["id"])
+    assert sent["status"] == "sent" and (seen["status"], seen["paid_amount"]) == ("new", "0.001895")
+    assert [t["txid"] for t in seen["transactions"]] == [sent["txid"]]
+    step(emu)
     paid = emu.client.retrieve_invoice(invoice["id"])
-    assert paid["status"] == "completed" and [t["txid"] for t in paid["transactions"]] == [sent["txid"]]
-    assert paid["transactions"][0]["risk"]["level"] == "low"
-    assert balance(emu, "BTC") == before - Decimal("0.001905")  # amount plus the network fee
-    assert emu.client.retrieve_coin_withdrawal(sent["id"]) == sent
+    assert emu.client.retrieve_coin_withdrawal(made["id"])["status"] == "completed"
+    assert paid["status"] == "completed" and paid["transactions"][0]["risk"]["level"] == "low"
 
 
 def test_without_force_commit_nothing_moves_until_committed_within_30_seconds(emu) -> None:
@@ -41,7 +55,9 @@ def test_without_force_commit_nothing_moves_until_committed_within_30_seconds(em
     assert emu.client.retrieve_invoice(invoice["id"])["paid_amount"] == "0.0" and balance(emu, "ETH") == before
     emu.control("POST", "/clock/advance", {"seconds": 29})
     committed = emu.client.commit_coin_withdrawal(quote["id"])
-    assert committed["status"] == "completed"
+    assert (committed["status"], committed["txid"]) == ("pending", None)
+    assert balance(emu, "ETH") == before - Decimal(committed["charged_amount"])
+    step(emu, 3)
     assert emu.client.retrieve_invoice(invoice["id"])["status"] == "completed"
 
 
@@ -62,7 +78,7 @@ def test_more_than_the_balance_is_422_and_changes_nothing(emu) -> None:
     with pytest.raises(CryptopayError) as refused:
         emu.client.create_coin_withdrawal(address=EXTERNAL_BTC, charged_currency="BTC", received_currency="BTC",
                                           received_amount="0.001", force_commit=True)
-    assert refused.value.status == 422 and refused.value.detail_codes() == ["insufficient_funds"]
+    assert refused.value.status == 422 and refused.value.detail_codes() == ["must_be_less_than_or_equal"]
     assert balance(emu, "BTC") == Decimal("0.001")
     assert emu.client._call("GET", "/api/coin_withdrawals")["meta"]["total"] == 0
 
@@ -94,9 +110,15 @@ def test_the_field_set_matches_the_recorded_coin_withdrawal_callback(emu) -> Non
     made = emu.client.create_coin_withdrawal(address="0x7d00c40f923f1cdb99a5a8e692db8a8804e06715",
                                              charged_currency="EUR", received_currency="ETH", charged_amount="10.0",
                                              force_commit=True)
-    made.pop("customer_id")  # in API_FACTS §9's field list, absent from the 2021 callback fixture
+    step(emu, 2)
+    made = emu.client.retrieve_coin_withdrawal(made["id"])
+    assert made["status"] == recorded["status"] == "sent"
+    # customer_id and description are in the API's field list (facts §11), absent from the 2021 callback fixture,
+    # whose exchange also lacks the processing fee the API shows (facts §15, open question 16)
+    extra = {k: made.pop(k) for k in ("customer_id", "description")}
+    assert extra == {"customer_id": None, "description": None}
     assert_same_shape(recorded, {**made, "exchange": {k: made["exchange"][k] for k in ("pair", "rate")}})
-    assert made["exchange"]["pair"] == "ETHEUR"
+    assert made["exchange"]["pair"] == "ETHEUR" and made["exchange"]["fee"] == "0.1"
 
 
 # -- amount modes, on the desk alone ------------------------------------------------------------------------
@@ -117,8 +139,9 @@ def test_a_fiat_charged_withdrawal_converts_at_the_rate(backend) -> None:
     backend.account.set_balances({"EUR": Decimal("1000")})
     made = backend.withdrawals.create({"address": EXTERNAL_BTC, "charged_currency": "EUR",
                                            "received_currency": "BTC", "received_amount": "0.01"})
-    # (0.01 + 0.00001 fee) × 52798.1734 rounded up to cents
-    assert (made["charged_amount"], made["exchange"]) == ("528.51", {"pair": "BTCEUR", "rate": "52798.1734"})
+    # (0.01 + 0.00001 network fee) × 52798.1734 = 528.51, plus 1% of the final charge (5.34) = 533.85
+    assert (made["charged_amount"], made["exchange"]) == \
+        ("533.85", {"pair": "BTCEUR", "rate": "52798.1734", "fee": "5.34", "fee_currency": "EUR"})
 
 
 def test_an_amount_that_the_network_fee_eats_is_refused(backend) -> None:
