@@ -19,6 +19,9 @@ PAYMENT_POLL_MAX_SECONDS = 30.0
 
 
 class Payer(Protocol):
+    """Pays `amount` to `invoice`, as Cryptopay reported it just now: its paid_amount is the baseline the payment is
+    awaited on top of (read again it would cost a request of the budget for every payment)."""
+
     description: str
 
     def pay(self, invoice: dict, amount: Decimal, risk_level: str = "low") -> dict: ...
