@@ -77,7 +77,8 @@ class InvoiceBackend:
             self.account.tick()
             invoice = self._store.get(invoice_id)
             for tx in invoice.transactions:
-                tx.risk.score = next_score(tx.risk.level, tx.risk.score)
+                if tx.confirmed:  # an unscored transaction shows no risk to re-score
+                    tx.risk.score = next_score(tx.risk.level, tx.risk.score)
             return invoice.to_json()
 
     def find(self, invoice_id: str) -> Invoice:

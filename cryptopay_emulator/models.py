@@ -33,7 +33,8 @@ class Transaction:
     confirmed: bool = False
 
     def to_json(self) -> dict:
-        return {"txid": self.txid, "risk": self.risk.to_json()}
+        # Scored once confirmed: until then `risk` is null, as on real 2023 invoices (risk appears later).
+        return {"txid": self.txid, "risk": self.risk.to_json() if self.confirmed else None}
 
 
 @dataclass

@@ -12,6 +12,7 @@ from cryptopay_emulator.backend import Backends
 from cryptopay_emulator.errors import Invalid, PayloadTooLarge, detail
 from cryptopay_emulator.invoices import InvoiceBackend
 from cryptopay_emulator.resolutions import ResolutionBackend
+from cryptopay_emulator.store import require_uuid
 from cryptopay_emulator.withdrawals import WithdrawalBackend
 
 
@@ -77,7 +78,7 @@ def invoice_routes(bp: Blueprint, invoices: InvoiceBackend) -> None:
 
     @bp.get("/invoices/<invoice_id>")
     def retrieve_invoice(invoice_id: str) -> Response:
-        return render({"data": invoices.get(invoice_id)})
+        return render({"data": invoices.get(require_uuid(invoice_id, "invoice_id"))})
 
     @bp.get("/invoices/custom_id/<path:custom_id>")
     def retrieve_by_custom_id(custom_id: str) -> Response:
@@ -90,19 +91,21 @@ def resolution_routes(bp: Blueprint, resolutions: ResolutionBackend) -> None:
         force = json_body().get("force_commit", False)
         if not isinstance(force, bool):
             raise Invalid(details=[detail("must_be_boolean", "force_commit", "must be true or false")])
-        return render({"data": resolutions.create_recalculation(invoice_id, force)}, 201)
+        return render({"data": resolutions.create_recalculation(require_uuid(invoice_id, "invoice_id"), force)}, 201)
 
     @bp.post("/invoices/<invoice_id>/recalculations/<recalculation_id>/commit")
     def commit_recalculation(invoice_id: str, recalculation_id: str) -> Response:
-        return render({"data": resolutions.commit_recalculation(invoice_id, recalculation_id)})
+        return render({"data": resolutions.commit_recalculation(require_uuid(invoice_id, "invoice_id"),
+                                                                 require_uuid(recalculation_id, "recalculation_id"))})
 
     @bp.post("/invoices/<invoice_id>/refunds")
     def create_refund(invoice_id: str) -> Response:
-        return render({"data": resolutions.create_refund(invoice_id, json_body().get("address"))}, 201)
+        address = json_body().get("address")
+        return render({"data": resolutions.create_refund(require_uuid(invoice_id, "invoice_id"), address)}, 201)
 
     @bp.get("/invoices/<invoice_id>/refunds")
     def list_refunds(invoice_id: str) -> Response:
-        return render({"data": resolutions.list_refunds(invoice_id)})
+        return render({"data": resolutions.list_refunds(require_uuid(invoice_id, "invoice_id"))})
 
 
 def withdrawal_routes(bp: Blueprint, withdrawals: WithdrawalBackend) -> None:
@@ -116,7 +119,7 @@ def withdrawal_routes(bp: Blueprint, withdrawals: WithdrawalBackend) -> None:
 
     @bp.get("/coin_withdrawals/<withdrawal_id>")
     def retrieve_coin_withdrawal(withdrawal_id: str) -> Response:
-        return render({"data": withdrawals.get(withdrawal_id)})
+        return render({"data": withdrawals.get(require_uuid(withdrawal_id, "coin_withdrawal_id"))})
 
     @bp.get("/coin_withdrawals/custom_id/<path:custom_id>")
     def retrieve_coin_withdrawal_by_custom_id(custom_id: str) -> Response:
@@ -124,4 +127,4 @@ def withdrawal_routes(bp: Blueprint, withdrawals: WithdrawalBackend) -> None:
 
     @bp.post("/coin_withdrawals/<withdrawal_id>/commit")
     def commit_coin_withdrawal(withdrawal_id: str) -> Response:
-        return render({"data": withdrawals.commit(withdrawal_id)})
+        return render({"data": withdrawals.commit(require_uuid(withdrawal_id, "coin_withdrawal_id"))})
