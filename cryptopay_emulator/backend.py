@@ -5,7 +5,9 @@ from datetime import datetime
 
 from cryptopay_emulator.account import DEFAULT_BALANCES, Account, Notify
 from cryptopay_emulator.clock import Clock
+from cryptopay_emulator.customers import CustomerBackend
 from cryptopay_emulator.invoices import CANCEL_AFTER, RESCORES, InvoiceBackend, next_score
+from cryptopay_emulator.ledger import LedgerBackend
 from cryptopay_emulator.resolutions import ResolutionBackend
 from cryptopay_emulator.withdrawals import STEP_SECONDS, WithdrawalBackend
 
@@ -24,6 +26,8 @@ class Backends:
         self.invoices = InvoiceBackend(self.account)
         self.resolutions = ResolutionBackend(self.account, self.invoices)
         self.withdrawals = WithdrawalBackend(self.account, self.invoices, withdrawal_step_seconds)
+        self.ledger = LedgerBackend(self.account)
+        self.customers = CustomerBackend(self.account)
 
     @property
     def clock(self) -> Clock:
@@ -33,7 +37,7 @@ class Backends:
         """Back to the state the emulator started in: no objects, starting balances, rates and settings."""
         with self.account.lock:
             self.account.reset()
-            for backend in (self.invoices, self.resolutions, self.withdrawals):
+            for backend in (self.invoices, self.resolutions, self.withdrawals, self.ledger, self.customers):
                 backend.reset()
 
     def tick(self) -> None:

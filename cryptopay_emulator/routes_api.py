@@ -10,7 +10,9 @@ from flask import Blueprint, Response, current_app, g, request
 from cryptopay_emulator.auth import Authenticator, RateLimiter
 from cryptopay_emulator.backend import Backends
 from cryptopay_emulator.errors import Invalid, PayloadTooLarge, detail
+from cryptopay_emulator.customers import CustomerBackend
 from cryptopay_emulator.invoices import InvoiceBackend
+from cryptopay_emulator.ledger import LedgerBackend
 from cryptopay_emulator.resolutions import ResolutionBackend
 from cryptopay_emulator.store import require_uuid
 from cryptopay_emulator.withdrawals import WithdrawalBackend
@@ -64,7 +66,47 @@ def api_blueprint(backends: Backends, auth: Authenticator, limiter: RateLimiter)
     invoice_routes(bp, backends.invoices)
     resolution_routes(bp, backends.resolutions)
     withdrawal_routes(bp, backends.withdrawals)
+    ledger_routes(bp, backends.ledger)
+    customer_routes(bp, backends.customers)
     return bp
+
+
+def ledger_routes(bp: Blueprint, ledger: LedgerBackend) -> None:
+    @bp.get("/accounts")
+    def list_accounts() -> Response:
+        return render(ledger.accounts())
+
+    @bp.get("/accounts/<account_id>/transactions")
+    def list_account_transactions(account_id: str) -> Response:
+        return render(ledger.account_transactions(require_uuid(account_id, "account_id"),
+                                                  request.args.get("starting_after")))
+
+    @bp.get("/transactions")
+    def list_transactions() -> Response:
+        return render(ledger.transactions(request.args.to_dict()))
+
+    @bp.get("/coin_withdrawals/network_fees")
+    def network_fees() -> Response:
+        return render(ledger.network_fees())
+
+
+def customer_routes(bp: Blueprint, customers: CustomerBackend) -> None:
+    @bp.post("/customers")
+    def create_customer() -> Response:
+        return render({"data": customers.create(json_body())}, 201)
+
+    @bp.get("/customers")
+    def list_customers() -> Response:
+        return render(customers.list(request.args.get("starting_after")))
+
+    @bp.get("/customers/<path:customer_id>")
+    def retrieve_customer(customer_id: str) -> Response:
+        return render({"data": customers.get(customer_id)})
+
+    # PATCH in the SDKs; the older reference documents POST (facts §19)
+    @bp.route("/customers/<path:customer_id>", methods=["PATCH", "POST"])
+    def update_customer(customer_id: str) -> Response:
+        return render({"data": customers.update(customer_id, json_body())})
 
 
 def invoice_routes(bp: Blueprint, invoices: InvoiceBackend) -> None:

@@ -67,14 +67,15 @@ class Store(Generic[T]):
     def __len__(self) -> int:
         return len(self._order)
 
-    def page(self, customer_id: str | None = None, starting_after: str | None = None) -> tuple[list[T], dict]:
+    def page(self, customer_id: str | None = None, starting_after: str | None = None,
+             uuid_ids: bool = True) -> tuple[list[T], dict]:
         """Up to 50 items older than `starting_after`, newest first, with `meta {total, has_more}`."""
-        if starting_after is not None and not is_uuid(starting_after):
+        if uuid_ids and starting_after is not None and not is_uuid(starting_after):
             raise Invalid(details=[detail("must_be_uuid", "starting_after", "must match uuid format")])
         positions = self._by_customer.get(customer_id, []) if customer_id is not None else None
         total = end = len(self._order) if positions is None else len(positions)
         if starting_after is not None:
-            cursor = self._position.get(starting_after.lower())
+            cursor = self._position.get(starting_after.lower() if uuid_ids else starting_after)
             if cursor is None:
                 raise NotFound()
             end = cursor if positions is None else bisect_left(positions, cursor)
