@@ -134,8 +134,9 @@ def credited_twice(facts: Facts) -> Diagnosis | None:
     for currency, due in owed.items():
         have = (facts.balances or {}).get(currency, ZERO)
         if due > 0 and have > due and have % due == 0:
+            worth = due.quantize(have) if due == due.quantize(have) else due  # 100.0 reads 100.00 beside 300.00
             return Diagnosis(DEFECT, f"the customer was credited {money(have, currency)} for completed invoices "
-                             f"worth {money(due, currency)}: {have / due:f} credits for one invoice",
+                             f"worth {money(worth, currency)}: {(have / due).normalize():f} credits for one invoice",
                              "credit each invoice once: a unique constraint on the invoice id in the credits table "
                              "(insert-or-ignore); a resent or concurrent copy, even with other bytes, is the same "
                              "invoice")
