@@ -61,7 +61,7 @@ def item_rows(summary: dict[str, Any]) -> str:
         reason = _EXCEPTION_PREFIX.sub("", _item_reason(item)) if item["verdict"] != PASS else ""
         rows.append(f'<tr data-item="{item["item"]}"><td class="item">{_e(item["title"])}</td>'
                     f'<td class="mark" style="color:{colour}">{_e(mark)}</td><td class="count">{_counts(item)}</td>'
-                    f'<td class="reason">{_e(reason[:260])}</td></tr>')
+                    f'<td class="reason">{_e(reason[:400])}</td></tr>')
     return ("<table><thead><tr><th>Checklist item</th><th>Verdict</th><th>Passed / run / all</th>"
             "<th>First reason</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
