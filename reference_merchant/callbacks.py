@@ -83,7 +83,8 @@ class CallbackProcessor:
             deposit = self.deposits.unattached(data["custom_id"])
         if deposit is None:
             return Outcome(200, "ignored: invoice not created by this merchant")
-        settled = self.settled(deposit)
+        # A final answer still at hand is applied as usual (without a GET); only without one do our records answer.
+        settled = None if self.confirmations.knows_final(invoice_id) else self.settled(deposit)
         if settled:
             return Outcome(200, settled)
         try:

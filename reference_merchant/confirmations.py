@@ -52,6 +52,10 @@ class Confirmations:
         finally:
             self._leave(invoice_id, slot)
 
+    def knows_final(self, invoice_id: str) -> bool:
+        with self._guard:
+            return invoice_id in self._final
+
     def _answer(self, slot: _Slot, arrived: float, ask: Callable[[], dict]) -> dict:
         # A final status never changes, so any answer showing one is still true; any other answer is only
         # good for copies that arrived before it was asked (a newer callback may report a newer status).

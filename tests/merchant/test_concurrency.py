@@ -13,6 +13,7 @@ import requests
 from cryptopay_client.callbacks import SIGNATURE_HEADER
 from reference_merchant import create_app
 from reference_merchant.callbacks import CallbackProcessor
+from reference_merchant.confirmations import Confirmations
 from reference_merchant.db import init_db, make_engine
 from reference_merchant.ledger import Ledger
 from support.servers import ServerThread
@@ -91,6 +92,17 @@ def test_a_resent_storm_for_a_deposit_held_final_asks_cryptopay_nothing(shop: Sh
     assert counter.gets == 0 and shop.credit_rows(invoice_id) == 1
     outcomes = [c["outcome"] for c in shop.callbacks(invoice_id)][-COPIES:]
     assert outcomes == [DUPLICATE] * COPIES
+
+
+def test_after_a_restart_the_records_alone_answer_a_resend_for_a_deposit_held_final(shop: Shop) -> None:
+    invoice_id, body = _completed_but_unseen(shop, "tomas")
+    assert shop.post_callback(body).status_code == 200 and shop.credit_rows(invoice_id) == 1
+    processor = shop.merchant_app.extensions["merchant"]["processor"]
+    processor.confirmations = Confirmations()  # what a restarted merchant has: no answer kept in memory
+    counter = count_gets(shop)
+    assert shop.post_callback(body).status_code == 200
+    assert counter.gets == 0 and shop.credit_rows(invoice_id) == 1
+    assert shop.callbacks(invoice_id)[-1]["outcome"] == DUPLICATE
 
 
 def test_the_constraint_alone_credits_once_when_every_copy_asks_cryptopay(tmp_path) -> None:
