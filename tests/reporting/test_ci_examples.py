@@ -33,7 +33,7 @@ def test_the_ci_example_runs_readmes_command_and_keeps_the_evidence(read) -> Non
     commands, artifacts = read()
     script = "\n".join(commands)
     certify = [line.strip() for line in script.splitlines() if "scripts/certify.sh" in line]
-    assert certify == ["bash scripts/certify.sh -n 32 --dist load"]
+    assert certify == ["bash scripts/certify.sh -n 8 --dist load"]
     assert certify[0] in README  # the command README's "Certify your integration" gives
     assert all(path in artifacts for path in ARTIFACTS)
     assert "rm -f .env" in script
