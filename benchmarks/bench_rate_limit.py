@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -243,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="0,8", help="comma-separated; 0 is serial (default: 0,8)")
     parser.add_argument("--json", type=Path, help="also write every run's figures here")
     args = parser.parse_args(argv)
+    # A terminated benchmark still stops its servers and deletes its work directory (the run's env file).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print("| clock, mode | scenarios | API requests per run | peak in any 60 s | 429 answered | 429 reaching a "
           "scenario | wall time | longest scenario |\n| --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
     runs = []

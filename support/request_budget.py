@@ -8,8 +8,9 @@ from support.settings import Settings
 from support.waiting import Pace, backoff, proportional
 
 # The suite spends this share of the key's limit; the rest is the merchant's own calls with the same key (a create
-# per deposit and a confirming GET per notification), so the two together stay under Cryptopay's limit.
-SUITE_SHARE_PERCENT = 60
+# per deposit and a confirming GET per notification). Measured at 60 %, suite and merchant together peaked at 193 of
+# 200 in a minute (benchmarks/bench_rate_limit.py): half leaves the merchant room for its bursts.
+SUITE_SHARE_PERCENT = 50
 BUCKET_FILE = "cryptopay-requests.sqlite"
 
 
