@@ -11,7 +11,7 @@ import pytest
 from cryptopay_client import Unlimited
 from steps import budget
 from steps.keys import SETTINGS_KEY
-from support.request_budget import RunBudget, current
+from support.request_budget import SUITE_SHARE_PERCENT, RunBudget, current
 from support.settings import load_settings
 from support.timetravel import clock_pace
 from support.waiting import backoff, proportional
@@ -92,7 +92,7 @@ def test_the_controller_makes_the_runs_bucket_hands_it_to_workers_and_removes_it
     budget.pytest_configure_node(node)
     directory = Path(node.workerinput[budget.BUDGET_DIR])
     assert directory.is_dir() and oct(directory.stat().st_mode)[-3:] == "700"
-    assert current().budget.per_minute == 60  # the suite's share: the rest is the merchant's
+    assert current().budget.per_minute == 100 * SUITE_SHARE_PERCENT // 100  # the rest is the merchant's
     worker = _config(settings, {**node.workerinput, "workercount": 4})
     budget.pytest_configure(worker)
     assert current().workers == 4 and current().budget.path.parent == directory
