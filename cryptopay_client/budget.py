@@ -47,7 +47,8 @@ class SharedBudget:
         if per_minute < 1:
             raise ValueError("a request budget needs at least one request a minute")
         self.path, self.per_minute = Path(path), per_minute
-        rates = [Rate(max(1, per_minute * SLICE_MS // MINUTE_MS), SLICE_MS), Rate(per_minute, MINUTE_MS)]
+        # Rounded up: pyrate-limiter wants the shorter window at least as dense as the longer one.
+        rates = [Rate(-(-per_minute * SLICE_MS // MINUTE_MS), SLICE_MS), Rate(per_minute, MINUTE_MS)]
         self._bucket = SQLiteBucket.init_from_file(rates, table="cryptopay_requests", db_path=str(self.path),
                                                    use_file_lock=True)
         self._limiter = Limiter(self._bucket, buffer_ms=50)

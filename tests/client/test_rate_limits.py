@@ -160,3 +160,8 @@ def test_processes_opening_the_same_file_share_one_budget(tmp_path: Path) -> Non
             budget.acquire(timeout=0.2)
     finally:
         budget.close()
+
+
+@pytest.mark.parametrize("per_minute", [10, 11, 50, 100, 199, 100_000])
+def test_every_budget_the_settings_allow_can_be_opened(tmp_path: Path, per_minute: int) -> None:
+    SharedBudget(tmp_path / "bucket.sqlite", per_minute).close()
