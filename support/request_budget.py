@@ -12,6 +12,8 @@ from support.waiting import Pace, backoff, proportional
 # 200 in a minute (benchmarks/bench_rate_limit.py): half leaves the merchant room for its bursts.
 SUITE_SHARE_PERCENT = 50
 BUCKET_FILE = "cryptopay-requests.sqlite"
+# Polling may take at most 1/POLL_SHARE_DIVISOR of the budget (see RunBudget.poll_pace).
+POLL_SHARE_DIVISOR = 2
 
 
 class RunBudget:
@@ -21,13 +23,16 @@ class RunBudget:
         self.budget, self.workers = budget, max(workers, 1)
 
     def poll_pace(self, most: float) -> Pace:
-        """Unlimited: quick back-off as before. Budgeted: each worker polls no faster than its fair share of the
-        budget (all workers polling at once then spend all of it), then slows in proportion to the time waited."""
+        """Unlimited: quick back-off as before. Budgeted: each worker polls no faster than half its fair share of
+        the budget, so even with every worker waiting at once half the budget is left for the requests that make
+        progress (creates, payments, first reads), which would otherwise queue behind polls until an invoice
+        expires; then waits slow in proportion to the time waited."""
         if self.budget.per_minute is None:
             return backoff(0.05, most)
-        return proportional(floor=self.fair_share_seconds(), most=max(most, 60.0))
+        return proportional(floor=POLL_SHARE_DIVISOR * self.fair_share_seconds(), most=max(most, 60.0))
 
     def fair_share_seconds(self) -> float:
+        """Seconds between requests when every worker sends at the same pace and together they spend the budget."""
         return 60.0 * self.workers / self.budget.per_minute if self.budget.per_minute else 0.0
 
 
@@ -42,6 +47,7 @@ def open_run_budget(settings: Settings, directory: Path, workers: int) -> RunBud
     """Installs this process's budget: shared through `directory` for an external Cryptopay, none when embedded
     (each worker's private emulator allows far more than a run sends)."""
     global _run
+    _run.budget.close()  # one budget per process: never two leak threads on one file
     budget = Unlimited() if settings.embedded_emulator else SharedBudget(directory / BUCKET_FILE,
                                                                           suite_per_minute(settings))
     _run = RunBudget(budget, workers)

@@ -43,10 +43,10 @@ def test_a_long_wait_costs_few_reads() -> None:
     assert reads < 40
 
 
-def test_each_worker_polls_no_faster_than_its_share_of_the_budget() -> None:
+def test_polls_leave_half_the_budget_to_the_requests_that_make_progress() -> None:
     eight = RunBudget(Budget(120), workers=8)
-    assert eight.fair_share_seconds() == 4.0 and eight.poll_pace(10.0)(1, 0.0, None) == 4.0
-    assert RunBudget(Budget(120), workers=1).poll_pace(10.0)(1, 0.0, None) == 0.5
+    assert eight.fair_share_seconds() == 4.0 and eight.poll_pace(10.0)(1, 0.0, None) == 8.0
+    assert RunBudget(Budget(120), workers=1).poll_pace(10.0)(1, 0.0, None) == 1.0
 
 
 def test_without_a_budget_waits_poll_as_quickly_as_before() -> None:
