@@ -42,7 +42,8 @@ class RetryPolicy:
         return min(self.cap, self.base * 2 ** attempt)
 
 
-def parse_retry_after(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> float | None:
+def parse_retry_after(value: str | None,
+                      now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> float | None:
     """Retry-After as seconds: a delta in digits or an HTTP date; None when absent or unreadable."""
     if not value:
         return None

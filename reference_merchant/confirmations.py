@@ -1,5 +1,7 @@
-"""One confirming GET per invoice at a time: copies of a callback queue behind it and reuse its answer when it
-is final or was asked after they arrived, so a storm of duplicates costs one GET instead of one each."""
+"""One confirming GET per invoice at a time, its answer reused by the copies of a callback queued behind it.
+
+A copy reuses an answer that is final or was asked after the copy arrived, so a storm of duplicates costs one GET.
+"""
 from __future__ import annotations
 
 import threading

@@ -1,5 +1,4 @@
-"""Wires the run's one request budget: the controller makes the bucket's directory, hands it to every xdist
-worker, and deletes it when the run ends; a serial run does the same on its own."""
+"""The run's one request budget: the controller makes its directory, hands it to every worker, deletes it at the end."""
 from __future__ import annotations
 
 import shutil

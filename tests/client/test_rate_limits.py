@@ -1,5 +1,4 @@
-"""429 handling: GETs retried after Retry-After or a jittered back-off, POSTs never sent twice, every request paid
-for from the budget, and one budget file shared by separate processes."""
+"""429s: GETs retried after Retry-After or jittered back-off, POSTs never sent twice, one budget across processes."""
 from __future__ import annotations
 
 import json

@@ -1,5 +1,4 @@
-"""The features pass against an emulator holding Cryptopay's real limit of 200 requests a minute: the suite's
-shared budget keeps every worker, the payer and the merchant under it, so no 429 ever reaches a scenario."""
+"""The features pass against an emulator holding Cryptopay's limit of 200 a minute, with no 429 reaching a scenario."""
 from __future__ import annotations
 
 import json

@@ -1,5 +1,4 @@
-"""Pacing within the request budget: fair-share floors, waits that slow with time, Cryptopay's clock read rarely,
-and the run's bucket removed when the run ends."""
+"""Pacing within the request budget: fair-share floors, slowing waits, a rarely read clock, the bucket's lifecycle."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
