@@ -14,7 +14,7 @@ from support.request_budget import SUITE_SHARE_PERCENT
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 200
 # The benchmark's own setting: at x10 a 10-minute expiry takes 60 s, so a payment queued for its share of the budget
-# behind eight workers (and a busy 2-core CI machine) still lands before its invoice expires. About 4-5 minutes.
+# behind eight workers (and a busy 2-core CI machine) still lands before its invoice expires. 3.5 minutes here.
 TIME_SCALE, WORKERS = "10", "8"
 
 
