@@ -1,6 +1,9 @@
 """Pacing within the request budget: fair-share floors, slowing waits, a rarely read clock, the bucket's lifecycle."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -107,3 +110,12 @@ def test_the_embedded_emulator_gets_no_budget() -> None:
     node = SimpleNamespace(config=config, workerinput={})
     budget.pytest_configure_node(node)
     assert node.workerinput == {} and current().budget.per_minute is None
+
+
+def test_a_killed_runs_bucket_is_removed_by_the_next_run_and_a_live_ones_is_kept(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = tmp_path / f"{budget.PREFIX}{dead.stdout.strip()}-abc"
+    live = tmp_path / f"{budget.PREFIX}{os.getpid()}-def"
+    killed.mkdir(), live.mkdir()
+    budget.remove_budgets_of_dead_runs(tmp_path)
+    assert not killed.exists() and live.exists()
