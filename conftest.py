@@ -10,7 +10,7 @@ from dotenv import dotenv_values
 from steps.keys import SETTINGS_KEY
 from support.settings import ConfigError, Settings, load_settings
 
-pytest_plugins = ["support.run_manifest", "support.run_secrets", "support.evidence_build", "steps.fixtures", "steps.reporting", "steps.customers", "steps.deposits",
+pytest_plugins = ["support.run_manifest", "support.run_secrets", "support.evidence_build", "steps.fixtures", "steps.budget", "steps.reporting", "steps.customers", "steps.deposits",
                   "steps.payments", "steps.clock", "steps.resolutions", "steps.callbacks", "steps.invoices",
                   "steps.signoff"]
 

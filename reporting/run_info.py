@@ -15,6 +15,8 @@ KEYS: dict[str, str] = {
     "merchant_target": "Merchant target",
     "emulator_control": "Emulator control",
     "payer": "Payer",
+    "payment_coin": "Paid in (coin)",
+    "requests_per_minute": "API key limit (requests/min)",
     "declared_unresolved_policy": "Declared unresolved policy",
     "git_commit": "Git commit",
     "python": "Python",

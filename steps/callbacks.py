@@ -19,6 +19,7 @@ from support.forgery import send_bad_callback
 from support.notifications import delivered_events, earlier_callback_body, events_acknowledged
 from support.outage import closed_port_url, completed_delivery, wait_for_failed_attempt
 from support.resend import ResendResult, resend_concurrently, resend_once
+from support.settings import Settings
 from support.waiting import wait_until
 
 
@@ -81,9 +82,10 @@ def bad_notification(deposit: Deposit, kind: str, cryptopay: CryptopayDriver, ca
 
 @given("another merchant's invoice for that customer has been completed", target_fixture="foreign_invoice")
 def foreign_invoice(cryptopay: CryptopayDriver, payer: Payer, customer: Customer, evidence: Evidence,
-                    wait_timeout: float) -> dict:
+                    wait_timeout: float, settings: Settings) -> dict:
     # Created straight through the API, not through the merchant's checkout: the merchant never saw it.
-    invoice = cryptopay.client.create_invoice(price_amount="25.0", price_currency="EUR", pay_currency="BTC",
+    invoice = cryptopay.client.create_invoice(price_amount="25.0", price_currency="EUR",
+                                              pay_currency=settings.payment_coin,
                                               customer_id=customer.id, description=deposit_description(customer.id))
     payer.pay(invoice, Decimal(invoice["pay_amount"]))
     invoice = cryptopay.wait_for_status(invoice["id"], "completed", None, wait_timeout)

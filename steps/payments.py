@@ -10,10 +10,6 @@ from support.drivers.merchant import Deposit
 from support.drivers.payers import Payer
 from support.evidence import Evidence
 
-# Every request the steps and the payer send draws on the run's one budget; steps/budget.py wires it (registered
-# here because the payments are what spend it; it belongs in conftest.py's pytest_plugins list).
-pytest_plugins = ["steps.budget"]
-
 # What each way of paying sends, as a share of the invoice's pay_amount.
 SHARES = {"the exact amount": Decimal("1"), "only half": Decimal("0.5"), "twice the amount": Decimal("2")}
 

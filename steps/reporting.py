@@ -147,6 +147,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                             else settings.merchant_probe_url),
         "emulator_control": bool(settings.embedded_emulator or settings.emulator_control_url),
         "payer": settings.payer,
+        "payment_coin": settings.payment_coin,
+        "requests_per_minute": settings.requests_per_minute,
         "declared_unresolved_policy": settings.unresolved_policy,
         "git_commit": _git_commit(),
         "python": platform.python_version(),

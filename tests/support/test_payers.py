@@ -49,7 +49,7 @@ def test_coin_withdrawal_payer_pays_a_second_time_on_top(sandbox: Sandbox, trans
     payer = CoinWithdrawalPayer(sandbox.client, timeout=10, out=transcript)
     half = share(invoice, "smaller")
     payer.pay(invoice, half)
-    payer.pay(invoice, half)
+    payer.pay(sandbox.client.retrieve_invoice(invoice["id"]), half)  # the payer takes the invoice as just read
     assert sandbox.paid(invoice["id"]) == 2 * half
 
 
