@@ -1,0 +1,165 @@
+"""Allure labels from tags: one Behaviors group per checklist item, with severity and a link to the checklist."""
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+
+import allure
+import pytest
+from allure_pytest_bdd.pytest_bdd_listener import PytestBDDListener
+from allure_commons.model2 import Parameter
+from allure_pytest_bdd.steps import get_step_uuid
+
+from support.keys import SETTINGS_KEY
+from support.checklist import DOCS, item_numbers, item_title, proven_items
+from support.signoff import check_signoff
+from support.diagnosis import Facts, annotate, diagnose, read_deposit
+from support.evidence import attach_timeline
+
+STARTED_KEY = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_bdd_before_step_call(request: pytest.FixtureRequest, feature, scenario, step, step_func,
+                                step_func_args: dict) -> None:
+    """The Allure adapter lists every step argument, fixtures included; keep only the words parsed from the
+    Gherkin line, so a reviewer sees "100.00" and "EUR", never driver objects, URLs or anything secret."""
+    listener = next((p for p in request.config.pluginmanager.get_plugins() if isinstance(p, PytestBDDListener)), None)
+    if listener is None:
+        return
+    with listener.lifecycle.update_step(uuid=get_step_uuid(step)) as result:
+        if result is not None:
+            result.parameters = [Parameter(name=name, value=str(value)) for name, value in step_func_args.items()
+                                 if isinstance(value, (str, int, Decimal)) and not isinstance(value, bool)]
+            proves = proven_items(step.type, step.name, item_numbers(
+                {marker.name for marker in request.node.iter_markers()}))
+            if proves:  # which checklist item this check proves, so a failure is read against the right item
+                result.parameters.append(Parameter(name="proves", value=", ".join(f"item {n}" for n in
+                                                                                    sorted(proves))))
+
+
+def _fixture(request: pytest.FixtureRequest, name: str):
+    """A fixture the scenario already uses, or None: a diagnosis never starts anything new or fails itself."""
+    if name not in request.fixturenames:
+        return None
+    try:
+        return request.getfixturevalue(name)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def failure_facts(request: pytest.FixtureRequest, step_text: str, exception: BaseException) -> Facts:
+    deposits = _fixture(request, "scenario_deposits") or []
+    cryptopay, control, merchant = (_fixture(request, n) for n in ("cryptopay", "control", "merchant"))
+    customer, sender = _fixture(request, "customer"), _fixture(request, "callback_sender")
+    balances = None
+    if customer is not None and merchant is not None:
+        try:
+            balances = merchant.balances(customer.id)
+        except Exception:  # noqa: BLE001
+            balances = None
+    read = [read_deposit(d, cryptopay, control, merchant) for d in deposits] if cryptopay and merchant else []
+    return Facts(step=step_text, message=str(exception), error=type(exception).__name__, deposits=tuple(read),
+                 balances=balances, callback_url=getattr(sender, "callback_url", "") or "")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_step_error(request: pytest.FixtureRequest, feature, scenario, step, step_func, step_func_args,
+                          exception: BaseException) -> None:
+    """Before Allure, JUnit and the terminal read the failure: its cause and its fix, from the evidence, first in
+    its message (Why (kind): ... Fix: ...). Steps stay as they are; the diagnosis lives in support/diagnosis.py."""
+    try:
+        diagnosis = diagnose(failure_facts(request, step.name, exception))
+    except Exception:  # noqa: BLE001 - explaining a failure must never change it
+        return
+    if diagnosis is not None and annotate(exception, diagnosis):
+        evidence = _fixture(request, "evidence")  # redacted like every other attachment
+        if evidence is not None:
+            evidence.attach_text("Diagnosis: why it failed and what to fix", diagnosis.text() + "\n")
+
+
+def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature, scenario) -> None:
+    """Evidence gathered at the end of every scenario, pass or fail, while its Allure test case is still open."""
+    if "evidence" not in request.fixturenames:
+        return
+    evidence = request.getfixturevalue("evidence")
+    if "scenario_deposits" in request.fixturenames:
+        for deposit in request.getfixturevalue("scenario_deposits"):
+            attach_timeline(deposit, request.getfixturevalue("cryptopay"), request.getfixturevalue("control"),
+                            request.getfixturevalue("merchant"), evidence)
+    evidence.attach_exchanges()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature, scenario) -> None:
+    """Runs after the Allure adapter has opened the test case, so the labels land on it."""
+    tags = {marker.name for marker in request.node.iter_markers()}
+    numbers = item_numbers(tags)
+    for number in numbers:
+        allure.dynamic.epic(item_title(number))
+    if numbers:
+        allure.dynamic.severity(allure.severity_level.CRITICAL)
+        allure.dynamic.link(DOCS, name="Cryptopay go-live checklist for invoices")
+    if "security" in tags:
+        allure.dynamic.severity(allure.severity_level.BLOCKER)
+    if "emulator_only" in tags:
+        allure.dynamic.label("target", "emulator only")
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=5).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _signed_off_by(settings) -> list[str]:
+    """The names on the sign-off (item 14), so the summary says who vouched for the risk-hold handling."""
+    try:
+        report = check_signoff(settings.signoff_file, date.today(), example_allowed=settings.embedded_merchant)
+    except Exception:  # noqa: BLE001 - the sign-off scenario reports the problem; the summary just omits names
+        return []
+    return [f"{s.team}: {s.name} ({s.signed_on.isoformat()})" for s in report.accepted]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[STARTED_KEY] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Writes run-info.json beside the Allure results (controller only), for the environment and summary."""
+    config = session.config
+    results = getattr(config.option, "allure_report_dir", None)
+    if not results or hasattr(config, "workerinput") or SETTINGS_KEY not in config.stash:
+        return
+    settings = config.stash[SETTINGS_KEY]
+    info = {
+        "target_class": settings.target_class,
+        "merchant_build": settings.merchant_build,
+        "cryptopay_target": settings.cryptopay_target,
+        "merchant_target": ("embedded reference merchant (SQLite)" if settings.embedded_merchant
+                            else settings.merchant_probe_url),
+        "emulator_control": bool(settings.embedded_emulator or settings.emulator_control_url),
+        "payer": settings.payer,
+        "payment_coin": settings.payment_coin,
+        "requests_per_minute": settings.requests_per_minute,
+        "declared_unresolved_policy": settings.unresolved_policy,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "pytest_bdd": metadata.version("pytest-bdd"),
+        "allure_pytest_bdd": metadata.version("allure-pytest-bdd"),
+        "started_at": config.stash.get(STARTED_KEY, None),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "workers": getattr(config.option, "numprocesses", None) or 1,
+        "signed_off_by": _signed_off_by(settings),
+        "selection": " ".join(f"{flag} {value!r}" for flag, value in (("-m", config.option.markexpr),
+                                                                      ("-k", config.option.keyword)) if value),
+    }
+    Path(results).mkdir(parents=True, exist_ok=True)
+    (Path(results) / "run-info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")

@@ -1,0 +1,69 @@
+"""The run's one request budget: the controller makes its directory, hands it to every worker, deletes it at the end."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from support.keys import SETTINGS_KEY
+from support.request_budget import close_run_budget, open_run_budget
+
+BUDGET_DIR = "cryptopay_budget_dir"
+PREFIX = "cryptopay-budget-"
+_OWNED_DIR = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is None or settings.embedded_emulator:
+        return
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        remove_budgets_of_dead_runs(Path(tempfile.gettempdir()))
+        # Private to this user (mkdtemp is mode 700), unique to this run, named after the process that owns it.
+        directory = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
+        config.stash[_OWNED_DIR] = directory
+        try:
+            open_run_budget(settings, directory, workers=1)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+    else:
+        open_run_budget(settings, Path(workerinput[BUDGET_DIR]), workers=int(workerinput.get("workercount", 1)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # xdist: runs in the controller for each worker it starts
+    directory = node.config.stash.get(_OWNED_DIR, None)
+    if directory is not None:
+        node.workerinput[BUDGET_DIR] = str(directory)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    close_run_budget()
+    directory = config.stash.get(_OWNED_DIR, None)
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def remove_budgets_of_dead_runs(parent: Path) -> None:
+    """A run that was killed (SIGKILL skips pytest_unconfigure) left its bucket behind: the next run removes it."""
+    for directory in parent.glob(f"{PREFIX}*-*"):
+        owner = directory.name[len(PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
