@@ -1,15 +1,12 @@
 """Resolves what the suite certifies: the embedded emulator and reference merchant, or targets named in .env."""
 from __future__ import annotations
 
-import secrets
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptopay_emulator import EmulatorConfig, create_app as create_emulator
-from reference_merchant import MerchantConfig, create_app as create_merchant
+from support.pair import Credentials, connect, start_emulator, start_merchant
 from support.secrets import Secret
-from support.servers import ServerThread
 from support.settings import Settings
 
 
@@ -35,41 +32,38 @@ class Targets:
         return [s.reveal() for s in (self.api_secret, self.callback_secret, self.probe_token) if s]
 
 
+def _credentials(settings: Settings) -> Credentials:
+    """Fresh secrets for what the suite starts itself, the ones in .env for what it does not."""
+    fresh = Credentials.fresh()
+    if settings.embedded_emulator:
+        api = fresh
+    else:
+        api = Credentials(settings.cryptopay_api_key, settings.cryptopay_api_secret.reveal(),
+                          settings.cryptopay_callback_secret.reveal(), "")
+    token = fresh.probe_token if settings.embedded_merchant else settings.merchant_probe_token.reveal()
+    return Credentials(api.api_key, api.api_secret, api.callback_secret, token)
+
+
 def start_targets(settings: Settings, workdir: Path, stack: ExitStack) -> Targets:
     """Starts whatever .env leaves to the suite; stops it when `stack` closes."""
+    credentials = _credentials(settings)
     emulator = None
     if settings.embedded_emulator:
-        api_key, api_secret, callback_secret = (secrets.token_urlsafe(16), secrets.token_urlsafe(32),
-                                                secrets.token_urlsafe(32))
-        emulator = create_emulator(EmulatorConfig(api_key=api_key, api_secret=api_secret,
-                                                  callback_secret=callback_secret,
-                                                  unresolved_policy=settings.unresolved_policy,
-                                                  rate_limit_per_minute=EMBEDDED_RATE_LIMIT))
-        server = ServerThread(emulator.wsgi, "emulator").start()
-        stack.callback(server.stop)
-        emulator.set_public_url(server.url)
-        api_url, control_url, cryptopay_label = server.url, f"{server.url}/_emulator", "embedded emulator"
+        emulator = start_emulator(stack, credentials, unresolved_policy=settings.unresolved_policy,
+                                  rate_limit_per_minute=EMBEDDED_RATE_LIMIT)
+        api_url, control_url, cryptopay_label = emulator.url, emulator.control_url, "embedded emulator"
     else:
-        api_key, api_secret, callback_secret = (settings.cryptopay_api_key, settings.cryptopay_api_secret.reveal(),
-                                                settings.cryptopay_callback_secret.reveal())
         api_url, control_url = settings.cryptopay_api_url, settings.emulator_control_url
         cryptopay_label = f"external Cryptopay at {api_url}"
     if settings.embedded_merchant:
-        token = secrets.token_urlsafe(24)
-        merchant = create_merchant(MerchantConfig(
-            database_url=f"sqlite:///{workdir / 'reference-merchant.sqlite3'}", cryptopay_api_url=api_url,
-            api_key=api_key, api_secret=api_secret, callback_secret=callback_secret, probe_token=token))
-        server = ServerThread(merchant, "reference-merchant").start()
-        stack.callback(server.stop)
-        probe_url, callback_url, merchant_label = (f"{server.url}/probe", f"{server.url}/callbacks/cryptopay",
-                                                   "embedded reference merchant (SQLite)")
+        merchant = start_merchant(stack, credentials, api_url, f"sqlite:///{workdir / 'reference-merchant.sqlite3'}")
+        probe_url, callback_url = merchant.probe_url, merchant.callback_url
+        merchant_label = "embedded reference merchant (SQLite)"
     else:
-        token = settings.merchant_probe_token.reveal()
         probe_url, callback_url = settings.merchant_probe_url, settings.merchant_callback_url
         merchant_label = f"external merchant at {probe_url}"
     if emulator is not None:
-        emulator.set_callback_url(callback_url)
-        emulator.start()
-        stack.callback(emulator.stop)
-    return Targets(api_url, api_key, Secret(api_secret), Secret(callback_secret), probe_url, callback_url,
-                   Secret(token), control_url, cryptopay_label, merchant_label)
+        connect(stack, emulator, callback_url)
+    return Targets(api_url, credentials.api_key, Secret(credentials.api_secret), Secret(credentials.callback_secret),
+                   probe_url, callback_url, Secret(credentials.probe_token), control_url, cryptopay_label,
+                   merchant_label)

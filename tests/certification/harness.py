@@ -3,7 +3,6 @@ control API and a merchant app), the way an external merchant is certified; retu
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -12,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from cryptopay_emulator import EmulatorConfig, create_app as create_emulator
-from reference_merchant import MerchantConfig, create_app as create_merchant
-from support.servers import ServerThread
+from support.pair import Credentials, start_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 # Settings of the suite (and pytest-xdist's) that must not leak from the outer run into the certified one.
@@ -50,29 +47,18 @@ def own_signoff(workdir: Path) -> Path:
 def certification_stack(workdir: Path, merchant_kwargs: dict | None = None,
                         policy: dict[str, str] | None = None, probe_token: str | None = None) -> Iterator[Stack]:
     """An emulator and a merchant on loopback, wired to each other, with fresh secrets."""
-    key, api_secret, cb_secret, token = (secrets.token_urlsafe(12), secrets.token_urlsafe(24),
-                                         secrets.token_urlsafe(24), probe_token or secrets.token_urlsafe(18))
     with ExitStack() as stack:
-        emulator = create_emulator(EmulatorConfig(api_key=key, api_secret=api_secret, callback_secret=cb_secret,
-                                                  rate_limit_per_minute=0, unresolved_policy=policy or {}))
-        api = ServerThread(emulator.wsgi, "emulator").start()
-        stack.callback(api.stop)
-        merchant = create_merchant(MerchantConfig(
-            database_url=f"sqlite:///{workdir / 'merchant.sqlite3'}", cryptopay_api_url=api.url, api_key=key,
-            api_secret=api_secret, callback_secret=cb_secret, probe_token=token), **(merchant_kwargs or {}))
-        shop = ServerThread(merchant, "merchant").start()
-        stack.callback(shop.stop)
-        emulator.set_public_url(api.url)
-        emulator.set_callback_url(f"{shop.url}/callbacks/cryptopay")
-        emulator.start()
-        stack.callback(emulator.stop)
-        env = {"CRYPTOPAY_API_URL": api.url, "CRYPTOPAY_API_KEY": key, "CRYPTOPAY_API_SECRET": api_secret,
-               "CRYPTOPAY_CALLBACK_SECRET": cb_secret, "MERCHANT_PROBE_URL": f"{shop.url}/probe",
-               "MERCHANT_CALLBACK_URL": f"{shop.url}/callbacks/cryptopay", "MERCHANT_PROBE_TOKEN": token,
-               "EMULATOR_CONTROL_URL": f"{api.url}/_emulator", "GO_LIVE_SIGNOFF_FILE": str(own_signoff(workdir))}
+        pair = start_pair(stack, f"sqlite:///{workdir / 'merchant.sqlite3'}", Credentials.fresh(probe_token),
+                          merchant_kwargs, rate_limit_per_minute=0, unresolved_policy=policy or {})
+        creds, merchant = pair.credentials, pair.merchant
+        env = {"CRYPTOPAY_API_URL": pair.emulator.url, "CRYPTOPAY_API_KEY": creds.api_key,
+               "CRYPTOPAY_API_SECRET": creds.api_secret, "CRYPTOPAY_CALLBACK_SECRET": creds.callback_secret,
+               "MERCHANT_PROBE_URL": merchant.probe_url, "MERCHANT_CALLBACK_URL": merchant.callback_url,
+               "MERCHANT_PROBE_TOKEN": creds.probe_token, "EMULATOR_CONTROL_URL": pair.emulator.control_url,
+               "GO_LIVE_SIGNOFF_FILE": str(own_signoff(workdir))}
         for context, value in (policy or {}).items():
             env[f"UNRESOLVED_POLICY_{context.upper()}"] = value
-        yield Stack(env, [api_secret, cb_secret, token])
+        yield Stack(env, creds.values())
 
 
 def run_features(stack: Stack, workdir: Path, *pytest_args: str, timeout: float = 240) -> Verdicts:

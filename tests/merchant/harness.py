@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import threading
 import uuid
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -18,10 +16,9 @@ from sqlalchemy.engine import Engine, make_url
 
 from cryptopay_client import CryptopayClient
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
-from cryptopay_emulator import EmulatorConfig, create_app as create_emulator
-from reference_merchant import MerchantConfig, create_app as create_merchant
+from reference_merchant import MerchantConfig
 from support.drivers.emulator import EmulatorControl
-from support.servers import ServerThread
+from support.pair import start_pair
 from support.waiting import wait_until
 
 WAIT = 15.0  # generous: a wait ends as soon as its condition holds
@@ -132,31 +129,12 @@ class Shop:
 
 @contextmanager
 def running_shop(database_url: str, merchant_kwargs: dict | None = None, **emulator_options) -> Iterator[Shop]:
-    key, api_secret, cb_secret, token = (secrets.token_urlsafe(12), secrets.token_urlsafe(24),
-                                         secrets.token_urlsafe(24), secrets.token_urlsafe(18))
     with ExitStack() as stack:
-        emulator = create_emulator(EmulatorConfig(api_key=key, api_secret=api_secret, callback_secret=cb_secret,
-                                                  rate_limit_per_minute=0, **emulator_options))
-        api = ServerThread(emulator.wsgi, "emulator").start()
-        app = create_merchant(merchant_config(database_url, api.url, key, api_secret, cb_secret, token),
-                              **(merchant_kwargs or {}))
-        shop_server = ServerThread(app, "merchant").start()
-        stack.callback(app.extensions["merchant"]["engine"].dispose)
-        stack.callback(_stop_together, api, shop_server)
-        emulator.set_public_url(api.url)
-        emulator.set_callback_url(f"{shop_server.url}/callbacks/cryptopay")
-        emulator.start()
-        stack.callback(emulator.stop)
-        yield Shop(api.url, shop_server.url, emulator, app, key, api_secret, cb_secret, token, stack)
-
-
-def _stop_together(*servers: ServerThread) -> None:
-    """Each stop waits out the server's poll interval; stopping them side by side halves every teardown."""
-    stoppers = [threading.Thread(target=server.stop) for server in servers]
-    for stopper in stoppers:
-        stopper.start()
-    for stopper in stoppers:
-        stopper.join(timeout=15)
+        pair = start_pair(stack, database_url, merchant_kwargs=merchant_kwargs, rate_limit_per_minute=0,
+                          **emulator_options)
+        creds = pair.credentials
+        yield Shop(pair.emulator.url, pair.merchant.url, pair.emulator.app, pair.merchant.app, creds.api_key,
+                   creds.api_secret, creds.callback_secret, creds.probe_token, stack)
 
 
 def merchant_config(database_url: str, api_url: str, key: str, api_secret: str, cb_secret: str,

@@ -1,0 +1,101 @@
+"""Starts an emulator and a merchant on loopback and wires them to each other: the one builder of a pair of targets."""
+from __future__ import annotations
+
+import secrets
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+
+from cryptopay_emulator import EmulatorApp, EmulatorConfig, create_app as create_emulator
+from reference_merchant import MerchantConfig, create_app as create_merchant
+from support.servers import ServerThread
+
+CALLBACK_PATH = "/callbacks/cryptopay"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What an emulated account and its merchant share: the API key and the three secrets."""
+    api_key: str
+    api_secret: str = field(repr=False)
+    callback_secret: str = field(repr=False)
+    probe_token: str = field(repr=False)
+
+    @classmethod
+    def fresh(cls, probe_token: str | None = None) -> "Credentials":
+        return cls(secrets.token_urlsafe(16), secrets.token_urlsafe(32), secrets.token_urlsafe(32),
+                   probe_token or secrets.token_urlsafe(24))
+
+    def values(self) -> list[str]:
+        """The secret values, for redaction."""
+        return [self.api_secret, self.callback_secret, self.probe_token]
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    app: EmulatorApp
+    url: str
+
+    @property
+    def control_url(self) -> str:
+        return f"{self.url}/_emulator"
+
+
+@dataclass(frozen=True)
+class RunningMerchant:
+    app: object  # the merchant's Flask app
+    url: str
+
+    @property
+    def probe_url(self) -> str:
+        return f"{self.url}/probe"
+
+    @property
+    def callback_url(self) -> str:
+        return f"{self.url}{CALLBACK_PATH}"
+
+
+@dataclass(frozen=True)
+class Pair:
+    emulator: RunningEmulator
+    merchant: RunningMerchant
+    credentials: Credentials
+
+
+def start_emulator(stack: ExitStack, credentials: Credentials, **options) -> RunningEmulator:
+    """An emulator serving on a free port and knowing its public URL; it delivers nothing until `connect`."""
+    app = create_emulator(EmulatorConfig(api_key=credentials.api_key, api_secret=credentials.api_secret,
+                                         callback_secret=credentials.callback_secret, **options))
+    server = ServerThread(app.wsgi, "emulator").start()
+    stack.callback(server.stop)
+    app.set_public_url(server.url)
+    return RunningEmulator(app, server.url)
+
+
+def start_merchant(stack: ExitStack, credentials: Credentials, api_url: str, database_url: str,
+                   **merchant_kwargs) -> RunningMerchant:
+    """The reference merchant (or a variant: `processor_cls`, `ledger_cls`) on a free port, talking to `api_url`."""
+    app = create_merchant(MerchantConfig(
+        database_url=database_url, cryptopay_api_url=api_url, api_key=credentials.api_key,
+        api_secret=credentials.api_secret, callback_secret=credentials.callback_secret,
+        probe_token=credentials.probe_token), **merchant_kwargs)
+    stack.callback(app.extensions["merchant"]["engine"].dispose)  # registered first, so it runs after the stop
+    server = ServerThread(app, "merchant").start()
+    stack.callback(server.stop)
+    return RunningMerchant(app, server.url)
+
+
+def connect(stack: ExitStack, emulator: RunningEmulator, callback_url: str) -> None:
+    """Points the emulator's callbacks at the merchant and starts delivering; stops delivering first on close."""
+    emulator.app.set_callback_url(callback_url)
+    emulator.app.start()
+    stack.callback(emulator.app.stop)
+
+
+def start_pair(stack: ExitStack, database_url: str, credentials: Credentials | None = None,
+               merchant_kwargs: dict | None = None, **emulator_options) -> Pair:
+    """An emulator and a merchant wired to each other, with fresh secrets unless given."""
+    credentials = credentials or Credentials.fresh()
+    emulator = start_emulator(stack, credentials, **emulator_options)
+    merchant = start_merchant(stack, credentials, emulator.url, database_url, **(merchant_kwargs or {}))
+    connect(stack, emulator, merchant.callback_url)
+    return Pair(emulator, merchant, credentials)
