@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from steps.keys import SETTINGS_KEY
+from support.keys import SETTINGS_KEY
 from support.settings import ConfigError, Settings, load_settings
 
-pytest_plugins = ["support.run_manifest", "support.run_secrets", "support.evidence_build", "steps.fixtures", "steps.budget", "steps.reporting", "steps.customers", "steps.deposits",
-                  "steps.payments", "steps.clock", "steps.resolutions", "steps.callbacks", "steps.invoices",
-                  "steps.signoff"]
+pytest_plugins = ["support.run_manifest", "support.run_secrets", "support.evidence_build", "support.fixtures",
+                  "support.run_budget", "support.report_hooks", "steps.customers", "steps.deposits", "steps.payments",
+                  "steps.clock", "steps.resolutions", "steps.callbacks", "steps.invoices", "steps.signoff"]
 
 ROOT = Path(__file__).parent
 ENV_FILE_KEY = "CERTIFY_ENV_FILE"

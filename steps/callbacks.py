@@ -7,18 +7,18 @@ from decimal import Decimal
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from steps.customers import Customer
-from support.callback_answers import acknowledgement_problem, rejection_problem
+from support.callbacks import (acknowledgement_problem, closed_port_url, completed_delivery, delivered_events,
+                                earlier_callback_body, events_acknowledged, rejection_problem, send_bad_callback,
+                                wait_for_failed_attempt)
+from support.customers import Customer
 from support.drivers.callbacks import CallbackSender, completed_callback_body
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter, deposit_description
 from support.drivers.payers import Payer
 from support.evidence import Evidence
-from support.forgery import send_bad_callback
-from support.notifications import delivered_events, earlier_callback_body, events_acknowledged
-from support.outage import closed_port_url, completed_delivery, wait_for_failed_attempt
 from support.resend import ResendResult, resend_concurrently, resend_once
+from support.resend_evidence import attach_storm, warn_about_retries
 from support.settings import Settings
 from support.waiting import wait_until
 
@@ -41,24 +41,6 @@ def resend_completed_concurrently(deposit: Deposit, times: int, control: Emulato
     result = resend_concurrently(deposit.invoice_id, times, control, cryptopay, callback_sender, wait_timeout)
     attach_storm(result, "Concurrent 'completed' notifications", evidence)
     return result
-
-
-def attach_storm(result: ResendResult, name: str, evidence: Evidence) -> None:
-    evidence.attach_json(name, {"how": result.how, "final_answers": _counts(result.answers)})
-    warn_about_retries(result, evidence)
-
-
-def warn_about_retries(result: ResendResult, evidence: Evidence) -> None:
-    """A busy merchant may answer 5xx and be retried: not a failure, but the reviewer should see it."""
-    if result.retried:
-        evidence.attach_json("Warning: notifications answered 5xx (or not in time) before being acknowledged", {
-            "notifications_retried": len(result.retried), "answers_of_each": [list(h) for h in result.retried],
-            "meaning": "the merchant asked Cryptopay to retry; each was re-posted as Cryptopay retries, and only "
-                       "the last answer counts for the acknowledgement"})
-
-
-def _counts(answers: list) -> dict[str, int]:
-    return {str(answer): answers.count(answer) for answer in sorted(set(answers), key=str)}
 
 
 @when(parsers.cfparse('an earlier "{event}" notification for that deposit arrives late'), target_fixture="resend")

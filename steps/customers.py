@@ -1,43 +1,24 @@
 """Steps about customers and what the merchant shows for them: balances."""
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 
 from pytest_bdd import given, parsers, then
 
-from steps.parameters import TYPES
+from support.customers import Customer, fresh_customer, show_balance, wait_for_balance
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit, MerchantAdapter
 from support.drivers.emulator import EmulatorControl
 from support.evidence import Evidence
 from support.notifications import wait_until_settled
-from support.waiting import wait_until
-
-
-@dataclass(frozen=True)
-class Customer:
-    id: str
+from support.parameters import TYPES
 
 
 @given("a new customer", target_fixture="customer")
 def new_customer(merchant: MerchantAdapter, evidence: Evidence) -> Customer:
-    # Unique per scenario, so scenarios never share balances, even across parallel workers.
-    customer = Customer(f"cust-{uuid.uuid4().hex[:16]}")
-    evidence.attach_json("Balance before", {"customer_id": customer.id, "balances": merchant.balances(customer.id)})
+    customer = fresh_customer()
+    show_balance(evidence, customer, merchant.balances(customer.id), "Balance before")
     return customer
-
-
-def show_balance(evidence: Evidence, customer: Customer, balances: dict) -> None:
-    evidence.attach_json("Balance after", {"customer_id": customer.id, "balances": balances})
-
-
-def wait_for_balance(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
-                     timeout: float) -> dict:
-    return wait_until(lambda: merchant.balances(customer.id),
-                      lambda b: b.get(currency, Decimal("0")) == amount, timeout=timeout,
-                      expected=f"customer {customer.id} to have {amount} {currency}")
 
 
 @then(parsers.cfparse("the customer's balance shows {amount:Amount} {currency:Currency}", extra_types=TYPES))

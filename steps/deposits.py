@@ -3,57 +3,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import parse
 from pytest_bdd import given, parsers, then
 
-from steps.customers import Customer, wait_for_balance
-from steps.parameters import TYPES
+from support.customers import Customer, wait_for_balance
+from support.deposits import pay_coin, request_deposit, wait_for_status
 from support.drivers.cryptopay import CryptopayDriver
-from support.drivers.merchant import Deposit, MerchantAdapter, deposit_description
+from support.drivers.merchant import Deposit, MerchantAdapter
 from support.drivers.payers import Payer
 from support.evidence import Evidence
+from support.parameters import COIN_TYPES, split_status
 from support.settings import Settings
 from support.waiting import wait_until
-
-# "paid in crypto": the coin is the run's PAYMENT_COIN, so the wording stays true whichever coin pays.
-RUN_COIN = "crypto"
-
-
-@parse.with_pattern(r"crypto|[A-Z]{3,5}")
-def parse_coin(text: str) -> str:
-    return text
-
-
-COIN_TYPES = {**TYPES, "Coin": parse_coin}
-
-
-def split_status(text: str) -> tuple[str, str | None]:
-    """'unresolved (underpaid)' -> ('unresolved', 'underpaid'); 'completed' -> ('completed', None)."""
-    status, _, context = text.partition(" ")
-    return status, context.strip("()") or None
-
-
-def request_deposit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evidence: Evidence,
-                    deposits: list[Deposit], customer: Customer, amount: Decimal, currency: str,
-                    coin: str) -> Deposit:
-    # Every deposit carries the awkward description, so every callback body has characters encoders disagree on.
-    deposit = merchant.create_deposit(customer.id, amount, currency, coin, deposit_description(customer.id))
-    deposits.append(deposit)
-    evidence.attach_json("Payment coin", {"pay_currency": coin, "invoice_id": deposit.invoice_id})
-    evidence.attach_json("Invoice as Cryptopay reports it (created)", cryptopay.invoice(deposit.invoice_id))
-    return deposit
-
-
-def wait_merchant_status(merchant: MerchantAdapter, deposit: Deposit, status: str, context: str | None,
-                         timeout: float) -> dict:
-    want = f"{status}/{context}" if context else status
-    return wait_until(lambda: merchant.recorded_invoice(deposit.invoice_id),
-                      lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
-                      timeout=timeout, expected=f"the merchant to record invoice {deposit.invoice_id} as {want}")
-
-
-def pay_coin(coin: str, settings: Settings) -> str:
-    return settings.payment_coin if coin == RUN_COIN else coin
 
 
 @given(parsers.cfparse("the customer has asked to deposit {amount:Amount} {currency:Currency}, paid in {coin:Coin}",
@@ -75,7 +35,7 @@ def completed_and_credited(merchant: MerchantAdapter, cryptopay: CryptopayDriver
     invoice = cryptopay.invoice(deposit.invoice_id)
     payer.pay(invoice, Decimal(invoice["pay_amount"]))
     cryptopay.wait_for_status(deposit.invoice_id, "completed", None, wait_timeout)
-    wait_merchant_status(merchant, deposit, "completed", None, wait_timeout)
+    wait_for_status(merchant, deposit.invoice_id, "completed", None, wait_timeout)
     balances = wait_for_balance(merchant, customer, amount, currency, wait_timeout)
     evidence.attach_json("Balance before", {"customer_id": customer.id, "balances": balances})
     return deposit
@@ -95,7 +55,7 @@ def cryptopay_reports(cryptopay: CryptopayDriver, deposit: Deposit, status: str,
 def merchant_records(merchant: MerchantAdapter, deposit: Deposit, status: str, evidence: Evidence,
                      wait_timeout: float) -> None:
     state, context = split_status(status)
-    recorded = wait_merchant_status(merchant, deposit, state, context, wait_timeout)
+    recorded = wait_for_status(merchant, deposit.invoice_id, state, context, wait_timeout)
     evidence.attach_json("Invoice as the merchant records it", recorded)
 
 

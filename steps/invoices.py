@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from pytest_bdd import parsers, then, when
 
-from steps.customers import Customer
-from steps.deposits import request_deposit
+from support.customers import Customer
+from support.deposits import request_deposit
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit, MerchantAdapter
 from support.evidence import Evidence

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from steps.deposits import wait_merchant_status
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter
+from support.deposits import wait_for_status
 from support.evidence import Evidence
 from support.settings import Settings
 
@@ -57,7 +57,7 @@ def handled_as_declared(cryptopay: CryptopayDriver, merchant: MerchantAdapter, s
     declared = settings.unresolved_policy[context]
     status, status_context = POLICY_OUTCOME[(declared, context)]
     invoice = cryptopay.wait_for_status(deposit.invoice_id, status, status_context, wait_timeout)
-    recorded = wait_merchant_status(merchant, deposit, status, status_context, wait_timeout)
+    recorded = wait_for_status(merchant, deposit.invoice_id, status, status_context, wait_timeout)
     evidence.attach_json("Declared policy and observed outcome", {
         "context": context, "declared_policy": declared,
         "expected": {"status": status, "status_context": status_context},

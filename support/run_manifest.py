@@ -70,7 +70,7 @@ def read_manifest(results_dir: Path) -> dict[str, Any] | None:
 
 
 def _has_control(config: pytest.Config) -> bool:
-    from steps.keys import SETTINGS_KEY  # the settings live in the config's stash, put there by conftest.py
+    from support.keys import SETTINGS_KEY  # the settings live in the config's stash, put there by conftest.py
     settings = config.stash.get(SETTINGS_KEY, None)
     return settings is None or settings.has_control
 

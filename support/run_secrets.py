@@ -47,7 +47,7 @@ def redact_terminal(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    from steps.keys import SETTINGS_KEY  # put in the stash by conftest.py before any plugin's configure
+    from support.keys import SETTINGS_KEY  # put in the stash by conftest.py before any plugin's configure
     settings = config.stash.get(SETTINGS_KEY, None)
     if settings is not None:
         remember(config, settings.secrets())

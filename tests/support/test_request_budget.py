@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from cryptopay_client import Unlimited
-from steps import budget
-from steps.keys import SETTINGS_KEY
+from support import run_budget as budget
+from support.keys import SETTINGS_KEY
 from support.request_budget import SUITE_SHARE_PERCENT, RunBudget, current
 from support.settings import load_settings
 from support.timetravel import clock_pace
