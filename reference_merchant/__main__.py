@@ -6,20 +6,42 @@ import json
 import os
 import sys
 
-from werkzeug.serving import make_server
+from waitress.server import create_server
 
 from reference_merchant.app import MerchantConfig, create_app
 
 REQUIRED = ("MERCHANT_DATABASE_URL", "CRYPTOPAY_API_URL", "CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET",
             "CRYPTOPAY_CALLBACK_SECRET", "MERCHANT_PROBE_TOKEN")
+# Bodies up to this many times the app's limit still get the app's own 413; waitress refuses longer ones unread.
+WAITRESS_BODY_FACTOR = 64
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m reference_merchant", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--threads", type=int, default=8, help="request threads (concurrent callbacks included)")
     parser.add_argument("--env-file", default=None, help="read settings from this .env file first")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return parser.parse_args(argv)
+
+
+def config_from_env() -> MerchantConfig:
+    return MerchantConfig(
+        database_url=os.environ["MERCHANT_DATABASE_URL"], cryptopay_api_url=os.environ["CRYPTOPAY_API_URL"],
+        api_key=os.environ["CRYPTOPAY_API_KEY"], api_secret=os.environ["CRYPTOPAY_API_SECRET"],
+        callback_secret=os.environ["CRYPTOPAY_CALLBACK_SECRET"], probe_token=os.environ["MERCHANT_PROBE_TOKEN"])
+
+
+def listen(app: object, host: str, port: int, threads: int, max_body: int):
+    """The waitress server, or exit with one line when the port cannot be had (no traceback for a busy port)."""
+    try:
+        return create_server(app, host=host, port=port, threads=threads, max_request_body_size=max_body)
+    except OSError as exc:
+        sys.exit(f"reference merchant: cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.env_file:
         from dotenv import load_dotenv
         load_dotenv(args.env_file)
@@ -27,17 +49,18 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print("reference merchant: missing settings: " + ", ".join(missing), file=sys.stderr)
         return 2
-    config = MerchantConfig(
-        database_url=os.environ["MERCHANT_DATABASE_URL"], cryptopay_api_url=os.environ["CRYPTOPAY_API_URL"],
-        api_key=os.environ["CRYPTOPAY_API_KEY"], api_secret=os.environ["CRYPTOPAY_API_SECRET"],
-        callback_secret=os.environ["CRYPTOPAY_CALLBACK_SECRET"], probe_token=os.environ["MERCHANT_PROBE_TOKEN"])
-    server = make_server(args.host, args.port, create_app(config), threaded=True)
-    base = f"http://{args.host}:{server.server_port}"
+    config = config_from_env()
+    # waitress, like the emulator: a production WSGI server, not werkzeug's development one
+    server = listen(create_app(config), args.host, args.port, args.threads,
+                    WAITRESS_BODY_FACTOR * config.max_body_bytes)
+    base = f"http://{args.host}:{server.effective_port}"
     print(json.dumps({"probe_url": f"{base}/probe", "callback_url": f"{base}/callbacks/cryptopay"}), flush=True)
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
+    finally:
+        server.close()
     return 0
 
 
