@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from support.callback_answers import is_acknowledged, is_rejection, misses_the_handler
+from support.callbacks import is_acknowledged, is_rejection, misses_the_handler
 
 CONFIGURATION, DEFECT, ENVIRONMENT = "configuration", "product defect", "environment"
 ZERO = Decimal("0")

@@ -5,7 +5,7 @@ import json
 import uuid
 
 from cryptopay_client import CryptopayClient, CryptopayError, TransportError
-from support.callback_answers import explain, is_rejection, misses_the_handler
+from support.callbacks import explain, is_rejection, misses_the_handler
 from support.drivers.callbacks import Answer, CallbackSender
 from support.drivers.merchant import MerchantAdapter, MerchantError
 from support.secrets import Secret

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from support.callback_answers import is_retryable
+from support.callbacks import completed_delivery, is_retryable
 from support.drivers.callbacks import Answer, CallbackSender, callback_body, completed_callback_body
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
@@ -26,10 +26,9 @@ class ResendResult:
 
 def completed_body(invoice_id: str, control: EmulatorControl | None, cryptopay: CryptopayDriver) -> tuple[bytes, str | None]:
     """The exact bytes Cryptopay delivered for 'completed' if captured; otherwise rebuilt from Cryptopay's GET."""
-    if control is not None:
-        for delivery in control.deliveries(invoice_id):
-            if delivery["event"] == "status_changed" and delivery["invoice_status"] == "completed":
-                return delivery["body"].encode(), delivery["id"]
+    delivery = completed_delivery(control, invoice_id) if control is not None else None
+    if delivery is not None:
+        return delivery["body"].encode(), delivery["id"]
     return completed_callback_body(_completed_invoice(invoice_id, cryptopay)), None
 
 
@@ -73,7 +72,7 @@ def cryptopay_resend(control: EmulatorControl, invoice_id: str, delivery_id: str
     """Cryptopay's own resend (emulator control API), which renders the invoice as it is now; waits for its
     first attempt and returns the body it carried and the merchant's answer."""
     new = control.resend(delivery_id)
-    done = wait_until(lambda: next(d for d in control.deliveries(invoice_id) if d["id"] == new["id"]),
+    done = wait_until(lambda: control.delivery(invoice_id, delivery_id=new["id"]),
                       lambda d: bool(d["attempts"]), timeout=timeout,
                       expected="the resent callback to reach the merchant")
     assert done["invoice_status"] == "completed", f"the resend carried status {done['invoice_status']}"

@@ -56,5 +56,12 @@ class EmulatorControl:
     def deliveries(self, invoice_id: str) -> list[dict]:
         return self._call("GET", f"/deliveries?invoice_id={invoice_id}")["data"]
 
+    def delivery(self, invoice_id: str, event: str | None = None, status: str | None = None,
+                 delivery_id: str | None = None) -> dict | None:
+        """The first delivery of the invoice's log with this event, invoice status and id (each if given)."""
+        wanted = {"event": event, "invoice_status": status, "id": delivery_id}
+        return next((d for d in self.deliveries(invoice_id)
+                     if all(value is None or d[key] == value for key, value in wanted.items())), None)
+
     def resend(self, delivery_id: str) -> dict:
         return self._call("POST", f"/deliveries/{delivery_id}/resend")["data"]

@@ -7,9 +7,8 @@ from typing import Iterator
 import pytest
 
 from steps.callbacks import acknowledged_all, rejected
-from support.callback_answers import acknowledgement_problem, is_retryable, rejection_problem
+from support.callbacks import acknowledgement_problem, closed_port_url, is_retryable, rejection_problem
 from support.drivers.callbacks import CallbackSender
-from support.outage import closed_port_url
 from support.preflight import callback_problems
 from support.resend import ResendResult
 from support.secrets import Secret
