@@ -17,10 +17,15 @@ from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter, deposit_description
 from support.drivers.payers import Payer
 from support.evidence import Evidence
+from support.parameters import NOTIFICATION_TYPES
 from support.resend import ResendResult, resend_concurrently, resend_once
 from support.resend_evidence import attach_storm, warn_about_retries
 from support.settings import Settings
 from support.waiting import wait_until
+
+# Cryptopay retries a failed delivery 30 s after the attempt: a second more and the first retry is due.
+FIRST_RETRY_DUE_SECONDS = 31
+UNKNOWN_INVOICE_PRICE = "25.0"  # EUR; any price will do, the merchant never created the invoice
 
 
 @when('Cryptopay sends the "completed" notification for that deposit again', target_fixture="resend")
@@ -43,14 +48,17 @@ def resend_completed_concurrently(deposit: Deposit, times: int, control: Emulato
     return result
 
 
-@when(parsers.cfparse('an earlier "{event}" notification for that deposit arrives late'), target_fixture="resend")
-def earlier_arrives_late(deposit: Deposit, event: str, control: EmulatorControl | None, cryptopay: CryptopayDriver,
-                         callback_sender: CallbackSender, evidence: Evidence) -> ResendResult:
-    name = {"payment confirmed": "transaction_confirmed", "payment seen": "transaction_created"}[event]
-    body = earlier_callback_body(deposit.invoice_id, name, control, cryptopay.invoice(deposit.invoice_id))
-    answer = callback_sender.post_signed(body)
-    evidence.attach_json(f"Late '{name}' notification", {"body": body.decode(), "merchant_answer": answer})
-    return ResendResult(f"late {name} re-posted", [answer])
+@when(parsers.cfparse("an earlier {events:Notifications} notification for that deposit arrives late",
+                      extra_types=NOTIFICATION_TYPES), target_fixture="resend")
+def earlier_arrives_late(deposit: Deposit, events: tuple[str, ...], control: EmulatorControl | None,
+                         cryptopay: CryptopayDriver, callback_sender: CallbackSender,
+                         evidence: Evidence) -> ResendResult:
+    answers = []
+    for event in events:
+        body = earlier_callback_body(deposit.invoice_id, event, control, cryptopay.invoice(deposit.invoice_id))
+        answers.append(callback_sender.post_signed(body))
+        evidence.attach_json(f"Late '{event}' notification", {"body": body.decode(), "merchant_answer": answers[-1]})
+    return ResendResult(f"late {', '.join(events)} re-posted", answers)
 
 
 @when(parsers.cfparse('someone sends the merchant a {kind} "completed" notification for that deposit'),
@@ -66,7 +74,7 @@ def bad_notification(deposit: Deposit, kind: str, cryptopay: CryptopayDriver, ca
 def foreign_invoice(cryptopay: CryptopayDriver, payer: Payer, customer: Customer, evidence: Evidence,
                     wait_timeout: float, settings: Settings) -> dict:
     # Created straight through the API, not through the merchant's checkout: the merchant never saw it.
-    invoice = cryptopay.client.create_invoice(price_amount="25.0", price_currency="EUR",
+    invoice = cryptopay.client.create_invoice(price_amount=UNKNOWN_INVOICE_PRICE, price_currency="EUR",
                                               pay_currency=settings.payment_coin,
                                               customer_id=customer.id, description=deposit_description(customer.id))
     payer.pay(invoice, Decimal(invoice["pay_amount"]))
@@ -102,12 +110,10 @@ def rejected(resend: ResendResult, callback_sender: CallbackSender) -> None:
     assert problem is None, problem
 
 
-@then(parsers.cfparse("Cryptopay notified the merchant of {events}"))
-def notified_of(deposit: Deposit, control: EmulatorControl | None, merchant: MerchantAdapter, events: str,
-                evidence: Evidence, wait_timeout: float) -> None:
-    expected = {"the payment": "transaction_created", "its confirmation": "transaction_confirmed",
-                "its completion": "status_changed"}
-    wanted = [expected[part.strip()] for part in events.replace(" and ", ", ").split(",")]
+@then(parsers.cfparse("Cryptopay notified the merchant of {events:Notifications}", extra_types=NOTIFICATION_TYPES))
+def notified_of(deposit: Deposit, control: EmulatorControl | None, merchant: MerchantAdapter,
+                events: tuple[str, ...], evidence: Evidence, wait_timeout: float) -> None:
+    wanted = list(events)
     found = delivered_events(deposit.invoice_id, control, merchant)
     if found is None:
         pytest.skip("neither Cryptopay's delivery log nor the merchant's callback log is visible to the suite; "
@@ -143,8 +149,8 @@ def delivery_failed(emulator: EmulatorControl, deposit: Deposit, evidence: Evide
 @when("the merchant is reachable again and Cryptopay's first retry falls due")
 def merchant_back(emulator: EmulatorControl, saved_callback_url: SavedCallbackUrl, evidence: Evidence) -> None:
     emulator.set_callback_url(saved_callback_url.url)
-    emulator.advance_clock(31)  # the first retry is due 30 s after the failed attempt
-    evidence.attach_text("Recovery", "callback URL restored; emulator clock advanced 31 s")
+    emulator.advance_clock(FIRST_RETRY_DUE_SECONDS)
+    evidence.attach_text("Recovery", f"callback URL restored; emulator clock advanced {FIRST_RETRY_DUE_SECONDS} s")
 
 
 @then("Cryptopay's delivery log shows the failed attempt and the successful retry")

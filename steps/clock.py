@@ -12,6 +12,9 @@ from support.evidence import Evidence
 from support.timetravel import let_time_pass_until, parse_time
 
 CANCELLATION = timedelta(days=14)
+# An invoice stays payable for 10 minutes; a real sandbox may need that long plus a minute of slack to expire it.
+INVOICE_LIFETIME_SECONDS = 600
+EXPIRY_SLACK_SECONDS = 60
 
 
 @given("the deposit has expired")
@@ -19,7 +22,7 @@ CANCELLATION = timedelta(days=14)
 def deposit_expires(cryptopay: CryptopayDriver, control: EmulatorControl | None, deposit: Deposit,
                     evidence: Evidence, wait_timeout: float) -> None:
     invoice = cryptopay.invoice(deposit.invoice_id)
-    let_time_pass_until(parse_time(invoice["expires_at"]), control, wait_timeout + 660,
+    let_time_pass_until(parse_time(invoice["expires_at"]), control, wait_timeout + INVOICE_LIFETIME_SECONDS + EXPIRY_SLACK_SECONDS,
                         f"invoice {invoice['id']} expires at {invoice['expires_at']}", server_now=cryptopay.server_now)
     evidence.attach_text("Time passed", f"invoice expired at {invoice['expires_at']}")
 

@@ -9,20 +9,14 @@ from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter
 from support.deposits import wait_for_status
 from support.evidence import Evidence
+from support.policy import PolicyOutcomes, read_policy_table
 from support.settings import Settings
 
-# What Cryptopay does with an unresolved invoice under each account setting (API_FACTS §3).
-POLICY_OUTCOME = {
-    ("do_nothing", "underpaid"): ("unresolved", "underpaid"),
-    ("do_nothing", "overpaid"): ("unresolved", "overpaid"),
-    ("do_nothing", "paid_late"): ("unresolved", "paid_late"),
-    ("refund", "underpaid"): ("refunded", None),
-    ("refund", "overpaid"): ("completed", None),
-    ("refund", "paid_late"): ("refunded", None),
-    ("recalculate", "underpaid"): ("completed", None),
-    ("recalculate", "overpaid"): ("completed", None),
-    ("recalculate", "paid_late"): ("completed", None),
-}
+
+@given("Cryptopay ends each kind of unresolved deposit by the account's declared policy like this:",
+       target_fixture="policy_outcomes")
+def policy_table(datatable: list[list[str]]) -> PolicyOutcomes:
+    return read_policy_table(datatable)
 
 
 @given(parsers.cfparse("the account leaves {context} invoices for the merchant to resolve"))
@@ -53,9 +47,10 @@ def monitoring_decides(emulator: EmulatorControl, deposit: Deposit, decision: st
 
 @then(parsers.cfparse("Cryptopay handles the {context} deposit as the declared policy says"))
 def handled_as_declared(cryptopay: CryptopayDriver, merchant: MerchantAdapter, settings: Settings,
-                        deposit: Deposit, context: str, evidence: Evidence, wait_timeout: float) -> None:
+                        policy_outcomes: PolicyOutcomes, deposit: Deposit, context: str, evidence: Evidence,
+                        wait_timeout: float) -> None:
     declared = settings.unresolved_policy[context]
-    status, status_context = POLICY_OUTCOME[(declared, context)]
+    status, status_context = policy_outcomes.outcome(declared, context)
     invoice = cryptopay.wait_for_status(deposit.invoice_id, status, status_context, wait_timeout)
     recorded = wait_for_status(merchant, deposit.invoice_id, status, status_context, wait_timeout)
     evidence.attach_json("Declared policy and observed outcome", {

@@ -7,7 +7,7 @@ Feature: The merchant receives Cryptopay's notifications and follows each one
     Given a new customer
     And the customer has asked to deposit 100.00 EUR, paid in crypto
     When the customer pays the exact amount of the deposit
-    Then Cryptopay notified the merchant of the payment, its confirmation and its completion
+    Then Cryptopay notified the merchant of "payment seen", "payment confirmed" and "completed"
     And the merchant records the deposit as completed
     And the merchant's recorded status matches Cryptopay's
 

@@ -26,7 +26,7 @@ Feature: Customers are credited for completed deposits, and only for those
   Scenario: A confirmed payment that does not complete the invoice credits nothing
     Given the customer has asked to deposit 100.00 EUR, paid in crypto
     When the customer pays only half of the deposit
-    Then Cryptopay notified the merchant of the payment and its confirmation
+    Then Cryptopay notified the merchant of "payment seen" and "payment confirmed"
     And Cryptopay does not report the deposit as completed
     And the merchant's recorded status matches Cryptopay's
     And the customer has not been credited

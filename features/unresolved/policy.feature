@@ -2,10 +2,16 @@
 Feature: Unresolved invoices are handled the way the merchant declared
   In its Cryptopay account the merchant chooses, per kind of unresolved invoice, to do nothing, to refund
   automatically or to recalculate and settle. The declared choice is part of the certification; what
-  Cryptopay and the merchant then do must match it.
+  Cryptopay and the merchant then do must match it. Refunding an overpayment returns only the excess, so the
+  deposit still completes at its price.
 
   Background:
-    Given a new customer
+    Given Cryptopay ends each kind of unresolved deposit by the account's declared policy like this:
+      | declared policy | underpaid              | overpaid              | paid late              |
+      | do nothing      | unresolved (underpaid) | unresolved (overpaid) | unresolved (paid late) |
+      | refund          | refunded               | completed             | refunded               |
+      | recalculate     | completed              | completed             | completed              |
+    And a new customer
     And the customer has asked to deposit 100.00 EUR, paid in crypto
 
   Scenario: An underpaid deposit is handled as declared
