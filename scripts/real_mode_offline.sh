@@ -79,7 +79,7 @@ EOF
 echo "real mode offline: emulator $API_URL (no control API, clock x$TIME_SCALE), merchant $PROBE_URL" >&2
 echo "  a 10-minute invoice expiry takes $("$PY" -c "print(round(600 / $TIME_SCALE, 1))") s of wall time" >&2
 # Only the env file configures the run: settings inherited from this shell would win over it.
-for key in $(compgen -e | grep -E '^(CRYPTOPAY_|MERCHANT_|EMULATOR_|PAYER|UNRESOLVED_POLICY_|OPERATOR_|WAIT_TIMEOUT|CERTIFY_ALLOW_)' || true); do
+for key in $("$PY" -c 'import os; from support.settings import suite_keys; print(*suite_keys(os.environ))'); do
   unset "$key"
 done
 # Default: one worker per scenario, so the ten scenarios that each wait for an expiry all wait side by side.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
@@ -42,8 +42,13 @@ KNOWN_KEYS = (
     "CRYPTOPAY_REQUESTS_PER_MINUTE", "PAYMENT_COIN")
 # Read by other tools that share the same .env (the scripts, the standalone reference merchant): not typos.
 OTHER_TOOLS_KEYS = ("CERTIFY_ENV_FILE", "MERCHANT_DATABASE_URL")
-_PREFIXES = ("CRYPTOPAY_", "MERCHANT_", "PAYER", "PAYMENT_", "OPERATOR_", "UNRESOLVED_POLICY_", "CERTIFY_", "EMULATOR_",
-             "WAIT_TIMEOUT", "GO_LIVE_")
+# Every key of the suite starts with one of these: the typo check, the tests' clean environments and the offline
+# proof all use this one list (suite_keys).
+SUITE_PREFIXES = ("CRYPTOPAY_", "MERCHANT_", "EMULATOR_", "UNRESOLVED_POLICY_", "PAYER", "PAYMENT_", "OPERATOR_",
+                  "CERTIFY_", "WAIT_TIMEOUT", "GO_LIVE_")
+
+
+
 _CURRENCY = re.compile(r"^[A-Z0-9]{2,10}$")
 _SECONDS = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,3})?$", re.ASCII)
 _COUNT = re.compile(r"^[0-9]{1,6}$", re.ASCII)
@@ -64,30 +69,89 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class Settings:
-    cryptopay_api_url: str | None
-    cryptopay_api_key: str | None
-    cryptopay_api_secret: Secret
-    cryptopay_callback_secret: Secret
-    merchant_probe_url: str | None
-    merchant_callback_url: str | None
-    merchant_probe_token: Secret
-    emulator_control_url: str | None
+class CryptopaySection:
+    """--- Cryptopay: the API certified against, its credentials, the control API, the key's request limit."""
+    api_url: str | None
+    api_key: str | None
+    api_secret: Secret
+    callback_secret: Secret
+    control_url: str | None
+    allow_any_host: bool
+    requests_per_minute: int
+
+
+@dataclass(frozen=True)
+class MerchantSection:
+    """--- The merchant under test: how it is read (probe or SQL), where it takes callbacks, which build it is."""
+    adapter: str
+    probe_url: str | None
+    callback_url: str | None
+    probe_token: Secret
+    build: str | None
+    sql_url: Secret
+    sql_balance_query: str | None
+    sql_invoice_query: str | None
+
+
+@dataclass(frozen=True)
+class PayerSection:
+    """--- Paying invoices: who pays, in which coin, from which currency, and how long a person may take."""
     payer: str
+    coin: str
+    withdrawal_currency: str | None
+    operator_timeout: float
+
+
+@dataclass(frozen=True)
+class WaitsSection:
+    """--- What the merchant declared (its unresolved-invoice policy), and how long to wait for a change."""
     unresolved_policy: dict[str, str]
     wait_timeout: float
-    signoff_file: Path
-    allow_any_host: bool = False
-    extra: dict = field(default_factory=dict)
-    merchant_adapter: str = "probe"
-    merchant_sql_url: Secret = Secret("")
-    merchant_sql_balance_query: str | None = None
-    merchant_sql_invoice_query: str | None = None
-    payer_withdrawal_currency: str | None = None
-    operator_payment_timeout: float = DEFAULT_OPERATOR_TIMEOUT
-    merchant_build: str | None = None
-    requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
-    payment_coin: str = "BTC"
+
+
+@dataclass(frozen=True)
+class SignoffSection:
+    """The teams' sign-off file for risk holds (item 14)."""
+    file: Path
+
+
+def _alias(section: str, name: str) -> property:
+    """A flat name the rest of the suite reads (settings.merchant_build) for a field of a section."""
+    return property(lambda self: getattr(getattr(self, section), name))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The suite's settings in the sections of .env.example; the flat names are what the rest of the suite reads."""
+
+    cryptopay: CryptopaySection
+    merchant: MerchantSection
+    paying: PayerSection
+    waits: WaitsSection
+    signoff: SignoffSection
+
+    cryptopay_api_url = _alias("cryptopay", "api_url")
+    cryptopay_api_key = _alias("cryptopay", "api_key")
+    cryptopay_api_secret = _alias("cryptopay", "api_secret")
+    cryptopay_callback_secret = _alias("cryptopay", "callback_secret")
+    emulator_control_url = _alias("cryptopay", "control_url")
+    allow_any_host = _alias("cryptopay", "allow_any_host")
+    requests_per_minute = _alias("cryptopay", "requests_per_minute")
+    merchant_adapter = _alias("merchant", "adapter")
+    merchant_probe_url = _alias("merchant", "probe_url")
+    merchant_callback_url = _alias("merchant", "callback_url")
+    merchant_probe_token = _alias("merchant", "probe_token")
+    merchant_build = _alias("merchant", "build")
+    merchant_sql_url = _alias("merchant", "sql_url")
+    merchant_sql_balance_query = _alias("merchant", "sql_balance_query")
+    merchant_sql_invoice_query = _alias("merchant", "sql_invoice_query")
+    payer = _alias("paying", "payer")
+    payment_coin = _alias("paying", "coin")
+    payer_withdrawal_currency = _alias("paying", "withdrawal_currency")
+    operator_payment_timeout = _alias("paying", "operator_timeout")
+    unresolved_policy = _alias("waits", "unresolved_policy")
+    wait_timeout = _alias("waits", "wait_timeout")
+    signoff_file = _alias("signoff", "file")
 
     @property
     def embedded_emulator(self) -> bool:
@@ -129,6 +193,11 @@ class Settings:
                                        self.merchant_probe_token, self.merchant_sql_url) if s]
         password = urlsplit(self.merchant_sql_url.reveal()).password if self.merchant_sql_url else None
         return values + ([password] if password else [])
+
+
+def suite_keys(env: Mapping[str, str]) -> list[str]:
+    """The keys of `env` that configure the suite: what a run that must see only its own settings removes."""
+    return [key for key in env if key.startswith(SUITE_PREFIXES)]
 
 
 def is_loopback(host: str | None) -> bool:
@@ -214,7 +283,7 @@ class _Reader:
                 continue
             if key.upper() in known:
                 self.problems.append(f"{key} is ignored: settings are upper case, write {key.upper()}")
-            elif key.upper().startswith(_PREFIXES):
+            elif key.upper().startswith(SUITE_PREFIXES):
                 near = difflib.get_close_matches(key.upper(), KNOWN_KEYS, n=1, cutoff=0.8)
                 if near:
                     self.problems.append(f"{key} is not a setting of the suite; did you mean {near[0]}?")
@@ -241,46 +310,14 @@ def url_problem(value: str) -> str | None:
 
 
 def load_settings(env: Mapping[str, str], root: Path = Path(".")) -> Settings:
+    """Every section read and validated; all their problems raised together."""
     r = _Reader(env)
     r.typos()
-    api_url = _cryptopay(r)
-    adapter = r.choice("MERCHANT_ADAPTER", ADAPTERS, "probe")
-    probe_url = _merchant(r, adapter, api_url)
-    payer = _payer(r, api_url)
-    policy = {c: r.choice(f"UNRESOLVED_POLICY_{c.upper()}", POLICIES, "do_nothing") for c in CONTEXTS}
-    wait_timeout = r.seconds("WAIT_TIMEOUT_SECONDS", DEFAULT_WAIT_TIMEOUT, 1, 86_400)
-    operator_timeout = r.seconds("OPERATOR_PAYMENT_TIMEOUT_SECONDS", DEFAULT_OPERATOR_TIMEOUT, 10, 86_400)
-    signoff_file = root / (r.get("GO_LIVE_SIGNOFF_FILE") or "signoff.yml")
-    if not signoff_file.is_file():
-        r.problems.append(f"GO_LIVE_SIGNOFF_FILE names {signoff_file}, which does not exist (item 14 needs the "
-                          "teams' sign-off: copy signoff.example.yml)")
-    currency = r.get("PAYER_WITHDRAWAL_CURRENCY")
-    if currency is not None and not _CURRENCY.match(currency.upper()):
-        r.problems.append("PAYER_WITHDRAWAL_CURRENCY must be a currency code such as BTC or EUR")
-    build = _merchant_build(r)
-    per_minute = r.count("CRYPTOPAY_REQUESTS_PER_MINUTE", DEFAULT_REQUESTS_PER_MINUTE, 10, 100_000)
-    coin = (r.get("PAYMENT_COIN") or "BTC").upper()
-    if coin not in PAYMENT_COINS:
-        r.problems.append(f"PAYMENT_COIN must be one of {', '.join(PAYMENT_COINS)} (got {r.get('PAYMENT_COIN')!r})")
-        coin = "BTC"
-    secret = {key: r.secret(key) for key in ("CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET",
-                                             "MERCHANT_PROBE_TOKEN", "MERCHANT_SQL_URL")}
+    settings = Settings(cryptopay=_cryptopay(r), merchant=_merchant(r), paying=_paying(r), waits=_waits(r),
+                        signoff=_signoff(r, root))
     if r.problems:
-        raise ConfigError(list(dict.fromkeys(r.problems)))  # a URL read twice is still one problem
-    return Settings(
-        cryptopay_api_url=api_url, cryptopay_api_key=r.get("CRYPTOPAY_API_KEY"),
-        cryptopay_api_secret=secret["CRYPTOPAY_API_SECRET"],
-        cryptopay_callback_secret=secret["CRYPTOPAY_CALLBACK_SECRET"],
-        merchant_probe_url=probe_url, merchant_callback_url=r.url("MERCHANT_CALLBACK_URL"),
-        merchant_probe_token=secret["MERCHANT_PROBE_TOKEN"],
-        emulator_control_url=r.url("EMULATOR_CONTROL_URL"), payer=payer, unresolved_policy=policy,
-        wait_timeout=wait_timeout, signoff_file=signoff_file,
-        allow_any_host=r.get(ALLOW_ANY_HOST_KEY) == ALLOW_ANY_HOST_VALUE, merchant_adapter=adapter,
-        merchant_sql_url=secret["MERCHANT_SQL_URL"],
-        merchant_sql_balance_query=r.get("MERCHANT_SQL_BALANCE_QUERY"),
-        merchant_sql_invoice_query=r.get("MERCHANT_SQL_INVOICE_QUERY"),
-        payer_withdrawal_currency=currency.upper() if currency else None, operator_payment_timeout=operator_timeout,
-        merchant_build=build, requests_per_minute=per_minute, payment_coin=coin)
+        raise ConfigError(list(dict.fromkeys(r.problems)))  # a problem found twice is named once
+    return settings
 
 
 _BUILD = re.compile(r"^[\w.:/+@-]{1,100}$", re.ASCII)
@@ -295,10 +332,9 @@ def _merchant_build(r: _Reader) -> str | None:
     return build
 
 
-def _cryptopay(r: _Reader) -> str | None:
-    """The Cryptopay target and the production guard."""
-    api_url = r.url("CRYPTOPAY_API_URL")
-    control_url = r.url("EMULATOR_CONTROL_URL")
+def _cryptopay(r: _Reader) -> CryptopaySection:
+    """--- Cryptopay: the target, the production guard, the credentials and the key's request limit."""
+    api_url, control_url = r.url("CRYPTOPAY_API_URL"), r.url("EMULATOR_CONTROL_URL")
     override = r.get(ALLOW_ANY_HOST_KEY)
     if override is not None and override != ALLOW_ANY_HOST_VALUE:
         r.problems.append(f"{ALLOW_ANY_HOST_KEY} is set but not to the exact value that allows a non-sandbox host")
@@ -306,11 +342,21 @@ def _cryptopay(r: _Reader) -> str | None:
         if control_url:
             r.problems.append("EMULATOR_CONTROL_URL is set but CRYPTOPAY_API_URL is not: name the standalone "
                               "emulator's api_url too (leave both blank for the embedded emulator)")
-        return None
-    r.require(("CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET"),
-              "when CRYPTOPAY_API_URL is set")
-    if api_url is None:
-        return None
+    else:
+        r.require(("CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET"),
+                  "when CRYPTOPAY_API_URL is set")
+        if api_url is not None:
+            _guard_host(r, api_url, control_url, override)
+    r.secret("CRYPTOPAY_API_KEY")  # validated like a secret (it goes into a header), kept as plain text
+    return CryptopaySection(
+        api_url=api_url, api_key=r.get("CRYPTOPAY_API_KEY"), api_secret=r.secret("CRYPTOPAY_API_SECRET"),
+        callback_secret=r.secret("CRYPTOPAY_CALLBACK_SECRET"), control_url=control_url,
+        allow_any_host=override == ALLOW_ANY_HOST_VALUE,
+        requests_per_minute=r.count("CRYPTOPAY_REQUESTS_PER_MINUTE", DEFAULT_REQUESTS_PER_MINUTE, 10, 100_000))
+
+
+def _guard_host(r: _Reader, api_url: str, control_url: str | None, override: str | None) -> None:
+    """Only the sandbox (over https, without a control API) or a loopback emulator, unless loudly overridden."""
     parts = urlsplit(api_url)
     host = parts.hostname
     if host == SANDBOX_HOST:
@@ -323,16 +369,22 @@ def _cryptopay(r: _Reader) -> str | None:
         what = "the PRODUCTION API (real money)" if host == PRODUCTION_HOST else f"host {host!r}"
         r.problems.append(f"CRYPTOPAY_API_URL points at {what}; only {SANDBOX_HOST} or a loopback emulator are "
                           f"allowed (override: {ALLOW_ANY_HOST_KEY}={ALLOW_ANY_HOST_VALUE})")
-    return api_url
 
 
-def _merchant(r: _Reader, adapter: str, api_url: str | None) -> str | None:
-    """The merchant under test: embedded, or reached through its probe or its database (SQL adapter)."""
-    probe_url = r.url("MERCHANT_PROBE_URL")
-    r.url("MERCHANT_CALLBACK_URL")
-    external = r.get("MERCHANT_PROBE_URL") is not None or adapter == "sql"
-    if not external:
-        return None
+def _merchant(r: _Reader) -> MerchantSection:
+    """--- The merchant under test: embedded, or reached through its probe or its database (SQL adapter)."""
+    adapter = r.choice("MERCHANT_ADAPTER", ADAPTERS, "probe")
+    probe_url, callback_url = r.url("MERCHANT_PROBE_URL"), r.url("MERCHANT_CALLBACK_URL")
+    if r.get("MERCHANT_PROBE_URL") is not None or adapter == "sql":
+        _external_merchant(r, adapter)
+    return MerchantSection(
+        adapter=adapter, probe_url=probe_url, callback_url=callback_url, probe_token=r.secret("MERCHANT_PROBE_TOKEN"),
+        build=_merchant_build(r), sql_url=r.secret("MERCHANT_SQL_URL"),
+        sql_balance_query=r.get("MERCHANT_SQL_BALANCE_QUERY"), sql_invoice_query=r.get("MERCHANT_SQL_INVOICE_QUERY"))
+
+
+def _external_merchant(r: _Reader, adapter: str) -> None:
+    """What a merchant the suite does not start needs: its callback URL, a way to read it, a Cryptopay."""
     if adapter == "probe":
         r.require(("MERCHANT_CALLBACK_URL", "MERCHANT_PROBE_TOKEN"), "when MERCHANT_PROBE_URL is set")
     else:
@@ -345,7 +397,6 @@ def _merchant(r: _Reader, adapter: str, api_url: str | None) -> str | None:
     if r.get("CRYPTOPAY_API_URL") is None:
         r.problems.append("the merchant is external but CRYPTOPAY_API_URL is not set: an external merchant needs a "
                           "Cryptopay (the sandbox or a standalone emulator) that it is configured against")
-    return probe_url
 
 
 def _sql_url_ok(url: str) -> bool:
@@ -375,7 +426,21 @@ def _sql(r: _Reader) -> None:
             r.problems.append(f"{key} must use the bound parameter {param}")
 
 
-def _payer(r: _Reader, api_url: str | None) -> str:
+def _paying(r: _Reader) -> PayerSection:
+    """--- Paying invoices: the payer, the coin, the withdrawal currency, the operator's time."""
+    currency = r.get("PAYER_WITHDRAWAL_CURRENCY")
+    if currency is not None and not _CURRENCY.match(currency.upper()):
+        r.problems.append("PAYER_WITHDRAWAL_CURRENCY must be a currency code such as BTC or EUR")
+    coin = (r.get("PAYMENT_COIN") or "BTC").upper()
+    if coin not in PAYMENT_COINS:
+        r.problems.append(f"PAYMENT_COIN must be one of {', '.join(PAYMENT_COINS)} (got {r.get('PAYMENT_COIN')!r})")
+        coin = "BTC"
+    return PayerSection(
+        payer=_payer(r), coin=coin, withdrawal_currency=currency.upper() if currency else None,
+        operator_timeout=r.seconds("OPERATOR_PAYMENT_TIMEOUT_SECONDS", DEFAULT_OPERATOR_TIMEOUT, 10, 86_400))
+
+
+def _payer(r: _Reader) -> str:
     """How invoice addresses get paid; the default follows the target (the control API when there is one)."""
     has_control = r.get("CRYPTOPAY_API_URL") is None or r.get("EMULATOR_CONTROL_URL") is not None
     payer = r.choice("PAYER", PAYERS, "emulator" if has_control else "coin_withdrawal")
@@ -391,3 +456,18 @@ def _payer(r: _Reader, api_url: str | None) -> str:
         r.problems.append("PAYER=operator waits for a person to send coins, and CI=true says nobody is watching; "
                           "set CERTIFY_ALLOW_OPERATOR_IN_CI=yes if someone is")
     return payer
+
+
+def _waits(r: _Reader) -> WaitsSection:
+    """--- What the merchant declared, and how long to wait."""
+    policy = {c: r.choice(f"UNRESOLVED_POLICY_{c.upper()}", POLICIES, "do_nothing") for c in CONTEXTS}
+    return WaitsSection(policy, r.seconds("WAIT_TIMEOUT_SECONDS", DEFAULT_WAIT_TIMEOUT, 1, 86_400))
+
+
+def _signoff(r: _Reader, root: Path) -> SignoffSection:
+    """The sign-off file must exist: item 14 reads it."""
+    path = root / (r.get("GO_LIVE_SIGNOFF_FILE") or "signoff.yml")
+    if not path.is_file():
+        r.problems.append(f"GO_LIVE_SIGNOFF_FILE names {path}, which does not exist (item 14 needs the "
+                          "teams' sign-off: copy signoff.example.yml)")
+    return SignoffSection(path)

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Iterator
 
 from support.pair import Credentials, start_pair
+from support.settings import SUITE_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[2]
 # Settings of the suite (and pytest-xdist's) that must not leak from the outer run into the certified one.
-SUITE_KEYS = ("CRYPTOPAY_", "MERCHANT_", "EMULATOR_", "UNRESOLVED_POLICY_", "PAYER", "GO_LIVE_", "OPERATOR_",
-              "CERTIFY_", "WAIT_TIMEOUT", "PYTEST_XDIST")
+SUITE_KEYS = (*SUITE_PREFIXES, "PYTEST_XDIST")
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,12 @@ from tests.certification.harness import own_signoff
 
 from cryptopay_emulator import EmulatorConfig, create_app as create_emulator
 from support.servers import ServerThread
+from support.settings import SUITE_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
 SUITE_SECONDS = 600
-OWN_PREFIXES = ("CRYPTOPAY_", "MERCHANT_", "EMULATOR_", "UNRESOLVED_POLICY_", "PYTEST_XDIST", "PYTEST_ADDOPTS")
+OWN_PREFIXES = (*SUITE_PREFIXES, "PYTEST_XDIST", "PYTEST_ADDOPTS")
 
 
 def _clean_env() -> dict[str, str]:

@@ -6,13 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.settings import SUITE_PREFIXES
+
 ROOT = Path(__file__).resolve().parents[2]
 LEAKY_SECRET = "do-not-echo-this-SECRET-9"
 
 
 def run_steps(extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRYPTOPAY_", "MERCHANT_", "EMULATOR_", "PAYER",
-                                                                    "UNRESOLVED_POLICY_", "PYTEST_XDIST", "CERTIFY_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith((*SUITE_PREFIXES, "PYTEST_XDIST"))}
     env.update({"CERTIFY_ENV_FILE": os.devnull, **extra_env})
     return subprocess.run([sys.executable, "-m", "pytest", "steps", "-p", "no:cacheprovider", "-q", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)

@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from support.settings import ALLOW_ANY_HOST_KEY, ALLOW_ANY_HOST_VALUE, KNOWN_KEYS, ConfigError, Settings, load_settings
+from support.settings import (ALLOW_ANY_HOST_KEY, ALLOW_ANY_HOST_VALUE, KNOWN_KEYS, SUITE_PREFIXES, ConfigError,
+                              Settings, load_settings, suite_keys)
 
+ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = "https://business-sandbox.cryptopay.me"
 API_SECRET, CALLBACK_SECRET, TOKEN = "api-secret-VALUE-1", "callback-secret-VALUE-2", "probe-token-VALUE-3"
 
@@ -258,3 +260,21 @@ def test_a_malformed_sql_url_is_refused_at_configuration_time() -> None:
 def test_merchant_build_is_a_short_label() -> None:
     assert load_settings(external(MERCHANT_BUILD="shop-2026.11.3+abc")).merchant_build == "shop-2026.11.3+abc"
     assert any(p.startswith("MERCHANT_BUILD must be") for p in problems(external(MERCHANT_BUILD="v1; rm -rf /")))
+
+
+def test_settings_come_in_the_sections_of_env_example() -> None:
+    settings = load_settings(external(PAYMENT_COIN="xrp", MERCHANT_BUILD="shop-1", WAIT_TIMEOUT_SECONDS="900"))
+    assert settings.cryptopay.api_url == SANDBOX and settings.cryptopay.requests_per_minute == 200
+    assert settings.merchant.build == "shop-1" and settings.merchant.probe_token.reveal() == TOKEN
+    assert settings.paying.payer == "coin_withdrawal" and settings.paying.coin == "XRP"
+    assert settings.waits.wait_timeout == 900.0 and settings.signoff.file.name == "signoff.yml"
+    headings = [line for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+                if line.startswith("# --- ")]
+    for words in ("Cryptopay", "merchant", "Paying", "wait", "sign-off"):
+        assert any(words.lower() in heading.lower() for heading in headings), (words, headings)
+
+
+def test_every_key_of_the_suite_starts_with_one_of_its_prefixes() -> None:
+    assert all(key.startswith(SUITE_PREFIXES) for key in KNOWN_KEYS)
+    assert suite_keys({"PAYMENT_COIN": "XRP", "HOME": "/root", "GO_LIVE_SIGNOFF_FILE": "x"}) == [
+        "PAYMENT_COIN", "GO_LIVE_SIGNOFF_FILE"]
