@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import select
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Iterator
 
@@ -16,8 +16,7 @@ import pytest
 
 from tests.certification.harness import own_signoff
 
-from cryptopay_emulator import EmulatorConfig, create_app as create_emulator
-from support.servers import ServerThread
+from support.pair import Credentials, connect, start_emulator
 from support.settings import SUITE_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,35 +38,33 @@ def _first_line(proc: subprocess.Popen, timeout: float) -> str:
 
 @pytest.fixture
 def emulator_and_merchant(tmp_path: Path) -> Iterator[dict[str, str]]:
-    key, api_secret, cb_secret, token = (secrets.token_urlsafe(12), secrets.token_urlsafe(24),
-                                         secrets.token_urlsafe(24), secrets.token_urlsafe(18))
-    emulator = create_emulator(EmulatorConfig(api_key=key, api_secret=api_secret, callback_secret=cb_secret,
-                                              rate_limit_per_minute=0))
-    api = ServerThread(emulator.wsgi, "emulator").start()
-    env = {**_clean_env(), "MERCHANT_DATABASE_URL": f"sqlite:///{tmp_path / 'external-merchant.sqlite3'}",
-           "CRYPTOPAY_API_URL": api.url, "CRYPTOPAY_API_KEY": key, "CRYPTOPAY_API_SECRET": api_secret,
-           "CRYPTOPAY_CALLBACK_SECRET": cb_secret, "MERCHANT_PROBE_TOKEN": token}
-    with open(tmp_path / "merchant.log", "wb") as merchant_log:
-        proc = subprocess.Popen([sys.executable, "-m", "reference_merchant", "--port", "0"], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=merchant_log, text=True)
-    try:
+    creds = Credentials.fresh()
+    with ExitStack() as stack:
+        emulator = start_emulator(stack, creds, rate_limit_per_minute=0)
+        env = {**_clean_env(), "MERCHANT_DATABASE_URL": f"sqlite:///{tmp_path / 'external-merchant.sqlite3'}",
+               "CRYPTOPAY_API_URL": emulator.url, "CRYPTOPAY_API_KEY": creds.api_key,
+               "CRYPTOPAY_API_SECRET": creds.api_secret, "CRYPTOPAY_CALLBACK_SECRET": creds.callback_secret,
+               "MERCHANT_PROBE_TOKEN": creds.probe_token}
+        with open(tmp_path / "merchant.log", "wb") as merchant_log:
+            proc = subprocess.Popen([sys.executable, "-m", "reference_merchant", "--port", "0"], cwd=ROOT, env=env,
+                                    stdout=subprocess.PIPE, stderr=merchant_log, text=True)
+        stack.callback(_stop, proc)
         urls = json.loads(_first_line(proc, STARTUP_SECONDS))
-        emulator.set_callback_url(urls["callback_url"])
-        emulator.start()
-        yield {"CRYPTOPAY_API_URL": api.url, "CRYPTOPAY_API_KEY": key, "CRYPTOPAY_API_SECRET": api_secret,
-               "CRYPTOPAY_CALLBACK_SECRET": cb_secret, "MERCHANT_PROBE_URL": urls["probe_url"],
-               "MERCHANT_CALLBACK_URL": urls["callback_url"], "MERCHANT_PROBE_TOKEN": token,
-               "EMULATOR_CONTROL_URL": f"{api.url}/_emulator"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        proc.stdout.close()
-        emulator.stop()
-        api.stop()
+        connect(stack, emulator, urls["callback_url"])
+        yield {"CRYPTOPAY_API_URL": emulator.url, "CRYPTOPAY_API_KEY": creds.api_key,
+               "CRYPTOPAY_API_SECRET": creds.api_secret, "CRYPTOPAY_CALLBACK_SECRET": creds.callback_secret,
+               "MERCHANT_PROBE_URL": urls["probe_url"], "MERCHANT_CALLBACK_URL": urls["callback_url"],
+               "MERCHANT_PROBE_TOKEN": creds.probe_token, "EMULATOR_CONTROL_URL": emulator.control_url}
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+    proc.stdout.close()
 
 
 @pytest.mark.slow
