@@ -70,7 +70,8 @@ def bad_notification(deposit: Deposit, kind: str, cryptopay: CryptopayDriver, ca
     return ResendResult(kind, [answer])
 
 
-@given("another merchant's invoice for that customer has been completed", target_fixture="foreign_invoice")
+@given("an invoice in the merchant's account that its checkout never created has been completed for that customer",
+       target_fixture="foreign_invoice")
 def foreign_invoice(cryptopay: CryptopayDriver, payer: Payer, customer: Customer, evidence: Evidence,
                     wait_timeout: float, settings: Settings) -> dict:
     # Created straight through the API, not through the merchant's checkout: the merchant never saw it.
@@ -146,11 +147,16 @@ def delivery_failed(emulator: EmulatorControl, deposit: Deposit, evidence: Evide
     evidence.attach_json("Failed delivery", wait_for_failed_attempt(emulator, deposit.invoice_id, wait_timeout))
 
 
-@when("the merchant is reachable again and Cryptopay's first retry falls due")
+@given("the merchant is reachable again")
 def merchant_back(emulator: EmulatorControl, saved_callback_url: SavedCallbackUrl, evidence: Evidence) -> None:
     emulator.set_callback_url(saved_callback_url.url)
+    evidence.attach_text("Recovery", "callback URL restored")
+
+
+@when("Cryptopay's first retry falls due")
+def first_retry_due(emulator: EmulatorControl, evidence: Evidence) -> None:
     emulator.advance_clock(FIRST_RETRY_DUE_SECONDS)
-    evidence.attach_text("Recovery", f"callback URL restored; emulator clock advanced {FIRST_RETRY_DUE_SECONDS} s")
+    evidence.attach_text("Time passed", f"emulator clock advanced {FIRST_RETRY_DUE_SECONDS} s")
 
 
 @then("Cryptopay's delivery log shows the failed attempt and the successful retry")
@@ -164,7 +170,7 @@ def retried(emulator: EmulatorControl, deposit: Deposit, evidence: Evidence, wai
         f"expected a refused attempt then a 200 retry, the log shows {delivery['attempts']}")
 
 
-@given("Cryptopay is holding back its notifications")
+@given("Cryptopay's notifications to the merchant are delayed")
 def holding_back(emulator: EmulatorControl, request: pytest.FixtureRequest) -> None:
     request.addfinalizer(emulator.resume_deliveries)  # released at the end, whatever the verdict
     emulator.pause_deliveries()

@@ -5,12 +5,12 @@ from decimal import Decimal
 
 from pytest_bdd import given, parsers, then
 
+from support.callbacks import wait_until_settled
 from support.customers import Customer, fresh_customer, show_balance, wait_for_balance
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit, MerchantAdapter
 from support.drivers.emulator import EmulatorControl
 from support.evidence import Evidence
-from support.notifications import wait_until_settled
 from support.parameters import TYPES
 
 

@@ -8,9 +8,11 @@ from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter
 from support.deposits import wait_for_status
+from support.drivers.payers import Payer
 from support.evidence import Evidence
 from support.policy import PolicyOutcomes, read_policy_table
 from support.settings import Settings
+from support.unresolved import leave_unresolved
 
 
 @given("Cryptopay ends each kind of unresolved deposit by the account's declared policy like this:",
@@ -21,10 +23,17 @@ def policy_table(datatable: list[list[str]]) -> PolicyOutcomes:
 
 @given(parsers.cfparse("the account leaves {context} invoices for the merchant to resolve"))
 def account_leaves_to_merchant(settings: Settings, context: str) -> None:
+    context = context.replace(" ", "_")  # "paid late" is Cryptopay's paid_late
     declared = settings.unresolved_policy[context]
     if declared != "do_nothing":
         pytest.skip(f"the declared policy for {context} is '{declared}', so Cryptopay resolves these invoices "
                     "automatically; the item is proven by the policy scenario instead")
+
+
+@given(parsers.cfparse("the customer's deposit is unresolved as {kind}"))
+def deposit_unresolved(cryptopay: CryptopayDriver, control: EmulatorControl | None, payer: Payer, deposit: Deposit,
+                       evidence: Evidence, kind: str, wait_timeout: float) -> None:
+    leave_unresolved(kind.replace(" ", "_"), cryptopay, control, payer, deposit, evidence, wait_timeout)
 
 
 @when(parsers.cfparse("the merchant resolves the deposit by {resolution}"), target_fixture="resolution")

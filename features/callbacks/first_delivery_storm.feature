@@ -6,7 +6,7 @@ Feature: The first "completed" notification arriving many times at once credits 
   Scenario: The very first "completed" notification arrives 50 times at once
     Given a new customer
     And the customer has asked to deposit 100.00 EUR, paid in crypto
-    And Cryptopay is holding back its notifications
+    And Cryptopay's notifications to the merchant are delayed
     And the customer has paid the exact amount of the deposit
     And Cryptopay has reported the deposit as completed
     When the "completed" notification reaches the merchant 50 times at once

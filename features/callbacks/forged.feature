@@ -1,7 +1,11 @@
 @security @checklist_10 @checklist_12
 Feature: Notifications that Cryptopay did not sign change nothing
   Only a notification signed with the account's callback secret over its exact content may be acted on.
-  Anything else is refused and leaves the deposit and the balance as they were.
+  Anything else is refused and leaves the deposit and the balance as they were:
+    forged      - signed, but with a secret other than the account's callback secret
+    tampered    - signed by Cryptopay, then changed on its way to the merchant
+    unsigned    - carries no signature at all
+    misdirected - carries Cryptopay's genuine signature, but one made over another notification's content
 
   Scenario Outline: A <kind> "completed" notification is refused
     Given a new customer

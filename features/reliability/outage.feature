@@ -10,7 +10,8 @@ Feature: Notifications the merchant could not take are retried, and credit once
     And the customer has paid the exact amount of the deposit
     And Cryptopay has reported the deposit as completed
     And Cryptopay has failed to deliver the "completed" notification
-    When the merchant is reachable again and Cryptopay's first retry falls due
+    And the merchant is reachable again
+    When Cryptopay's first retry falls due
     Then the merchant records the deposit as completed
     And the customer's balance shows 100.00 EUR
     And Cryptopay's delivery log shows the failed attempt and the successful retry

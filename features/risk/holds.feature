@@ -9,8 +9,8 @@ Feature: Payments from risky sources are held and never credited while held
     Given a new customer
     And the customer has asked to deposit 100.00 EUR, paid in crypto
     When the customer pays the exact amount from a high-risk source
-    Then Cryptopay reports the deposit as unresolved (illicit_resource)
-    And the merchant records the deposit as unresolved (illicit_resource)
+    Then Cryptopay reports the deposit as unresolved (illicit resource)
+    And the merchant records the deposit as unresolved (illicit resource)
     And the customer has not been credited
 
   @emulator_only @checklist_12
@@ -18,7 +18,7 @@ Feature: Payments from risky sources are held and never credited while held
     Given a new customer
     And the customer has asked to deposit 100.00 EUR, paid in crypto
     And the customer has paid the exact amount from a high-risk source
-    And the merchant has recorded the deposit as unresolved (illicit_resource)
+    And the merchant has recorded the deposit as unresolved (illicit resource)
     When Cryptopay's monitoring team decides the payment is <decision>
     Then Cryptopay reports the deposit as <final>
     And the merchant records the deposit as <final>

@@ -25,9 +25,9 @@ Feature: Wrong and late payments are reproduced and held for resolution
 
   @checklist_8 @checklist_10 @checklist_11 @checklist_12
   Scenario: Paying after the deposit expired leaves it unresolved as paid late
-    Given the account leaves paid_late invoices for the merchant to resolve
+    Given the account leaves paid late invoices for the merchant to resolve
     And the deposit has expired
     When the customer pays the exact amount of the deposit
-    Then Cryptopay reports the deposit as unresolved (paid_late)
-    And the merchant records the deposit as unresolved (paid_late)
+    Then Cryptopay reports the deposit as unresolved (paid late)
+    And the merchant records the deposit as unresolved (paid late)
     And the customer has not been credited

@@ -1,0 +1,28 @@
+"""Bringing a deposit to each kind of unresolved invoice the way a customer would: too little, too much, too late."""
+from __future__ import annotations
+
+from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.emulator import EmulatorControl
+from support.drivers.merchant import Deposit
+from support.drivers.payers import Payer
+from support.evidence import Evidence
+from support.expiry import expire_deposit
+from support.payments import pay_share
+
+
+def leave_unresolved(kind: str, cryptopay: CryptopayDriver, control: EmulatorControl | None, payer: Payer,
+                     deposit: Deposit, evidence: Evidence, wait_timeout: float) -> dict:
+    """kind is Cryptopay's status_context (underpaid, overpaid, paid_late); returns the invoice once unresolved."""
+    if kind == "underpaid":  # only half paid, then the invoice expires
+        pay_share(cryptopay, payer, deposit, evidence, "only half")
+        expire_deposit(cryptopay, control, deposit, evidence, wait_timeout)
+    elif kind == "overpaid":
+        pay_share(cryptopay, payer, deposit, evidence, "twice the amount")
+    elif kind == "paid_late":  # the exact amount, after the invoice expired
+        expire_deposit(cryptopay, control, deposit, evidence, wait_timeout)
+        pay_share(cryptopay, payer, deposit, evidence, "the exact amount")
+    else:
+        raise ValueError(f"unknown kind of unresolved invoice {kind!r}")
+    invoice = cryptopay.wait_for_status(deposit.invoice_id, "unresolved", kind, wait_timeout)
+    evidence.attach_json(f"Invoice as Cryptopay reports it (unresolved, {kind})", invoice)
+    return invoice
