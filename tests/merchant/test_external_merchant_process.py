@@ -16,6 +16,7 @@ import pytest
 
 from tests.certification.harness import own_signoff
 
+from support.offline_proof import stop
 from support.pair import Credentials, connect, start_emulator
 from support.settings import SUITE_PREFIXES
 
@@ -48,23 +49,13 @@ def emulator_and_merchant(tmp_path: Path) -> Iterator[dict[str, str]]:
         with open(tmp_path / "merchant.log", "wb") as merchant_log:
             proc = subprocess.Popen([sys.executable, "-m", "reference_merchant", "--port", "0"], cwd=ROOT, env=env,
                                     stdout=subprocess.PIPE, stderr=merchant_log, text=True)
-        stack.callback(_stop, proc)
+        stack.callback(stop, proc)
         urls = json.loads(_first_line(proc, STARTUP_SECONDS))
         connect(stack, emulator, urls["callback_url"])
         yield {"CRYPTOPAY_API_URL": emulator.url, "CRYPTOPAY_API_KEY": creds.api_key,
                "CRYPTOPAY_API_SECRET": creds.api_secret, "CRYPTOPAY_CALLBACK_SECRET": creds.callback_secret,
                "MERCHANT_PROBE_URL": urls["probe_url"], "MERCHANT_CALLBACK_URL": urls["callback_url"],
                "MERCHANT_PROBE_TOKEN": creds.probe_token, "EMULATOR_CONTROL_URL": emulator.control_url}
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=15)
-    proc.stdout.close()
 
 
 @pytest.mark.slow
