@@ -35,9 +35,11 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
+
+from support.offline_proof import stop as stop_process  # noqa: E402 - after the path insert above
+from support.settings import SUITE_PREFIXES  # noqa: E402
 # Settings inherited from the shell would win over the env file: the run is configured by the file only.
-OWN_KEYS = re.compile(r"^(CRYPTOPAY_|MERCHANT_|EMULATOR_|PAYER|PAYMENT_|UNRESOLVED_POLICY_|OPERATOR_|WAIT_TIMEOUT|"
-                      r"CERTIFY_|PYTEST_)")
+OWN_PREFIXES = (*SUITE_PREFIXES, "PYTEST_")
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "server"}
 
 
@@ -146,7 +148,7 @@ def first_json_line(process: subprocess.Popen, what: str) -> dict:
 def stack(workdir: Path, rate_limit: int, time_scale: float) -> Iterator[dict]:
     """Emulator and merchant as processes, each behind its own counting proxy; yields the env file's values."""
     key, api_secret, callback_secret, token = (secrets.token_urlsafe(n) for n in (12, 32, 32, 24))
-    base_env = {k: v for k, v in os.environ.items() if not OWN_KEYS.match(k)}
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
     suite_log, merchant_log = RequestLog(), RequestLog()
     emulator_url = f"http://127.0.0.1:{free_port()}"
     with ExitStack() as stop:
@@ -160,7 +162,7 @@ def stack(workdir: Path, rate_limit: int, time_scale: float) -> Iterator[dict]:
                 "CRYPTOPAY_API_URL": f"http://127.0.0.1:{merchant_proxy.server_port}", "CRYPTOPAY_API_KEY": key,
                 "CRYPTOPAY_API_SECRET": api_secret, "CRYPTOPAY_CALLBACK_SECRET": callback_secret,
                 "MERCHANT_PROBE_TOKEN": token})
-        stop.callback(_stop, merchant)
+        stop.callback(stop_process, merchant)
         urls = first_json_line(merchant, "reference merchant")
         emulator = subprocess.Popen(
             [PY, "-m", "cryptopay_emulator", f"--port={emulator_url.rsplit(':', 1)[1]}",
@@ -169,7 +171,7 @@ def stack(workdir: Path, rate_limit: int, time_scale: float) -> Iterator[dict]:
             stderr=open(workdir / "emulator.log", "w"), env={
                 **base_env, "CRYPTOPAY_EMULATOR_API_SECRET": api_secret,
                 "CRYPTOPAY_EMULATOR_CALLBACK_SECRET": callback_secret})
-        stop.callback(_stop, emulator)
+        stop.callback(stop_process, emulator)
         first_json_line(emulator, "emulator")
         signoff = workdir / "signoff.yml"
         signoff.write_text((ROOT / "signoff.yml").read_text().replace("(reference merchant)",
@@ -180,14 +182,6 @@ def stack(workdir: Path, rate_limit: int, time_scale: float) -> Iterator[dict]:
             "MERCHANT_PROBE_URL": urls["probe_url"], "MERCHANT_CALLBACK_URL": urls["callback_url"],
             "MERCHANT_PROBE_TOKEN": token, "PAYER": "coin_withdrawal", "CRYPTOPAY_REQUESTS_PER_MINUTE": str(rate_limit),
             "WAIT_TIMEOUT_SECONDS": "180"}, "base_env": base_env, "suite_log": suite_log, "merchant_log": merchant_log}
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def run_once(rate_limit: int = 200, time_scale: float = 10, workers: int = 0, extra: list[str] | None = None,
