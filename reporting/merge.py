@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reporting.results import PROVEN_ON, fill_not_run, load_scenarios
+from reporting.results import PROVEN_ON, load_scenarios, not_run_results
 from reporting.run_info import read_run_info, write_run_info
 from support.run_manifest import MANIFEST
 
@@ -60,7 +60,8 @@ def _same_build(sandbox: Run, rehearsal: Run) -> str:
 
 
 def _result_files(results: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """historyId -> the latest result file of that scenario (the same choice load_scenarios makes)."""
+    """historyId -> the latest result file of that scenario (the same choice load_scenarios makes), and a not-run
+    result for each collected scenario without one: a scenario missing from either run still counts."""
     chosen = {s.history_id: s for s in load_scenarios(results)}
     files: dict[str, tuple[Path, dict[str, Any]]] = {}
     for path in results.glob("*-result.json"):
@@ -71,6 +72,8 @@ def _result_files(results: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
         scenario = chosen.get(str(data.get("historyId")))
         if scenario is not None and int(data.get("stop") or data.get("start") or 0) == scenario.stop:
             files[scenario.history_id] = (path, data)
+    for data in not_run_results(results):  # in memory: the runs being merged are never written to
+        files[data["historyId"]] = (results / "not-run", data)
     return files
 
 
@@ -97,8 +100,6 @@ def merge_runs(first: Path, second: Path, target: Path) -> dict[str, Any]:
     scenario as the rehearsal showed it. Returns the merged run-info."""
     sandbox, rehearsal = _roles(Run.open(first), Run.open(second))
     build = _same_build(sandbox, rehearsal)
-    for run in (sandbox, rehearsal):
-        fill_not_run(run.results)  # a scenario missing from either run still counts
     target.mkdir(parents=True, exist_ok=True)
     from_sandbox, from_rehearsal = _result_files(sandbox.results), _result_files(rehearsal.results)
     for history_id in sorted(set(from_sandbox) | set(from_rehearsal)):

@@ -128,19 +128,21 @@ def not_run_result(entry: dict[str, Any], reason: str, at: int) -> dict[str, Any
     }
 
 
-def fill_not_run(results_dir: Path) -> int:
-    """Writes a skipped result, with its reason, for every collected scenario that left no result (deselected,
-    skipped before it started, or never reached). Returns how many were written."""
+def not_run_results(results_dir: Path) -> list[dict[str, Any]]:
+    """A skipped result, with its reason, for every collected scenario that left no result (deselected, skipped
+    before it started, or never reached); nothing is written."""
     manifest = read_manifest(results_dir)
     if manifest is None:
-        return 0
+        return []
     seen = {s.history_id for s in load_scenarios(results_dir)}
-    written = 0
-    for entry in manifest["scenarios"]:
-        if not isinstance(entry, dict) or entry.get("historyId") in seen:
-            continue
-        result = not_run_result(entry, entry.get("not_run_reason") or STOPPED_EARLY_REASON,
-                                int(manifest.get("written_at") or 0))
+    return [not_run_result(entry, entry.get("not_run_reason") or STOPPED_EARLY_REASON,
+                           int(manifest.get("written_at") or 0))
+            for entry in manifest["scenarios"] if isinstance(entry, dict) and entry.get("historyId") not in seen]
+
+
+def fill_not_run(results_dir: Path) -> int:
+    """Writes not_run_results into the results, so the report lists them too. Returns how many were written."""
+    results = not_run_results(results_dir)
+    for result in results:
         (Path(results_dir) / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
-        written += 1
-    return written
+    return len(results)

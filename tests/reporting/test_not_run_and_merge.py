@@ -109,3 +109,14 @@ def test_the_summary_command_fills_what_did_not_run(tmp_path: Path) -> None:
     assert main(["summary", "--results", str(run / "allure-results"), "--output", str(tmp_path / "out")]) == 0
     summary = json.loads((tmp_path / "out" / "go-live-summary.json").read_text())
     assert summary["scenarios_not_run"] == 1 and summary["headline"].startswith("PARTIAL on a standalone emulator")
+
+
+def test_merging_never_writes_into_the_runs_it_reads(tmp_path: Path) -> None:
+    sandbox = _run(tmp_path, "sandbox", SANDBOX_RUN[:1])
+    write_manifest(sandbox / "allure-results", [_entry("paid in full", ALL_BUT_14), _entry("signed off", [14])], "x")
+    rehearsal = _run(tmp_path, "embedded emulator", REHEARSAL_RUN, control=True)
+    before = {p: sorted(q.name for q in (p / "allure-results").iterdir()) for p in (sandbox, rehearsal)}
+    summary = _merged_summary(tmp_path, sandbox, rehearsal)
+    assert {p: sorted(q.name for q in (p / "allure-results").iterdir()) for p in (sandbox, rehearsal)} == before
+    rows = {row["name"]: row for row in summary["items"][13]["scenarios"]}
+    assert rows["signed off"]["status"] == "skipped" and summary["overall"] == "partial"
