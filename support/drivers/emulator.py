@@ -1,7 +1,9 @@
-"""The emulator's sandbox-only control API (/_emulator): clock, payments, settings, deliveries, monitoring."""
+"""The emulator's sandbox-only control API (/_emulator): clock, payments, channels, payouts, deliveries, monitoring."""
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from urllib.parse import quote
 
 import requests
 
@@ -65,3 +67,39 @@ class EmulatorControl:
 
     def resend(self, delivery_id: str) -> dict:
         return self._call("POST", f"/deliveries/{delivery_id}/resend")["data"]
+
+    # -- channels: payments to a channel address and the monitoring team's decision on a held one ----------------
+    def pay_channel(self, address: str, amount: Decimal, risk_level: str = "low", confirmed: bool = True) -> dict:
+        """A payment of `amount` (in the channel's pay currency) to a channel address; the ChannelPayment."""
+        return self._call("POST", "/payments", {"address": address, "amount": str(amount),
+                                                "risk_level": risk_level, "confirmed": confirmed})["data"]
+
+    def channel_monitoring_decision(self, channel_payment_id: str, outcome: str) -> dict:
+        return self._call("POST", f"/channel_payments/{channel_payment_id}/monitoring_decision",
+                          {"outcome": outcome})["data"]
+
+    # -- payouts: what the sandbox does on its own, forced ---------------------------------------------------------
+    def fail_withdrawal(self, withdrawal_id: str) -> dict:
+        return self._call("POST", f"/coin_withdrawals/{withdrawal_id}/fail")["data"]
+
+    def hold_withdrawal(self, withdrawal_id: str) -> dict:
+        return self._call("POST", f"/coin_withdrawals/{withdrawal_id}/hold")["data"]
+
+    def add_high_risk_address(self, address: str) -> list[str]:
+        return self._call("POST", "/high_risk_addresses", {"address": address})["data"]
+
+    # -- deliveries of any callback type (Invoice, ChannelPayment, CoinWithdrawal) by the object's id ------------
+    def deliveries_for(self, object_id: str) -> list[dict]:
+        return self._call("GET", f"/deliveries?object_id={quote(object_id, safe='')}")["data"]
+
+    def delivery_for(self, object_id: str, event: str | None = None, status: str | None = None) -> dict | None:
+        """The first delivery for the object with this event and this status in the body it carried (each if
+        given); the status is read from the body, the bytes the merchant was sent, whatever the log calls it."""
+        return next((d for d in self.deliveries_for(object_id)
+                     if (event is None or d["event"] == event)
+                     and (status is None or carried_status(d) == status)), None)
+
+
+def carried_status(delivery: dict) -> str | None:
+    """The object's status in the notification body a delivery sent."""
+    return json.loads(delivery["body"])["data"].get("status")
