@@ -26,6 +26,12 @@ CONTEXTS = ("underpaid", "overpaid", "paid_late")
 PAYERS = ("emulator", "coin_withdrawal", "operator")
 ADAPTERS = ("probe", "sql")
 TEAMS = ("Support", "Finance", "Fraud", "Transaction Monitoring")
+# Cryptopay's three go-live checklists, in the order the evidence shows them.
+PRODUCTS = ("invoices", "channels", "payouts")
+# net: the ChannelPayment's received_amount (after Cryptopay's fee); gross: received_amount + fee.
+CHANNEL_CREDITED_AMOUNTS = ("net", "gross")
+# The coin-withdrawal field the merchant sends the customer's requested amount in.
+PAYOUT_AMOUNT_FIELDS = ("charged_amount", "charged_amount_to_send")
 YES, NO = ("yes", "true", "1"), ("no", "false", "0")
 
 DEFAULT_WAIT_TIMEOUT = 20.0
@@ -39,13 +45,14 @@ KNOWN_KEYS = (
     "MERCHANT_SQL_URL", "MERCHANT_SQL_BALANCE_QUERY", "MERCHANT_SQL_INVOICE_QUERY", "MERCHANT_BUILD",
     "PAYER", "PAYER_WITHDRAWAL_CURRENCY", "OPERATOR_PAYMENT_TIMEOUT_SECONDS", "CERTIFY_ALLOW_OPERATOR_IN_CI",
     *(f"UNRESOLVED_POLICY_{c.upper()}" for c in CONTEXTS), "WAIT_TIMEOUT_SECONDS", "GO_LIVE_SIGNOFF_FILE",
-    "CRYPTOPAY_REQUESTS_PER_MINUTE", "PAYMENT_COIN")
+    "CRYPTOPAY_REQUESTS_PER_MINUTE", "PAYMENT_COIN", "CERTIFY_PRODUCTS", "CHANNEL_CREDITED_AMOUNT",
+    "PAYOUT_AMOUNT_FIELD")
 # Read by other tools that share the same .env (the scripts, the standalone reference merchant): not typos.
 OTHER_TOOLS_KEYS = ("CERTIFY_ENV_FILE", "MERCHANT_DATABASE_URL")
 # Every key of the suite starts with one of these: the typo check, the tests' clean environments and the offline
 # proof all use this one list (suite_keys).
 SUITE_PREFIXES = ("CRYPTOPAY_", "MERCHANT_", "EMULATOR_", "UNRESOLVED_POLICY_", "PAYER", "PAYMENT_", "OPERATOR_",
-                  "CERTIFY_", "WAIT_TIMEOUT", "GO_LIVE_")
+                  "CERTIFY_", "WAIT_TIMEOUT", "GO_LIVE_", "CHANNEL_", "PAYOUT_")
 
 
 
@@ -110,6 +117,14 @@ class WaitsSection:
 
 
 @dataclass(frozen=True)
+class DeclaredSection:
+    """--- What the merchant declared: the products it integrates and how it books channel and payout amounts."""
+    certify_products: tuple[str, ...]
+    channel_credited_amount: str
+    payout_amount_field: str
+
+
+@dataclass(frozen=True)
 class SignoffSection:
     """The teams' sign-off file for risk holds (item 14)."""
     file: Path
@@ -129,6 +144,7 @@ class Settings:
     paying: PayerSection
     waits: WaitsSection
     signoff: SignoffSection
+    declared: DeclaredSection
 
     cryptopay_api_url = _alias("cryptopay", "api_url")
     cryptopay_api_key = _alias("cryptopay", "api_key")
@@ -314,7 +330,7 @@ def load_settings(env: Mapping[str, str], root: Path = Path(".")) -> Settings:
     r = _Reader(env)
     r.typos()
     settings = Settings(cryptopay=_cryptopay(r), merchant=_merchant(r), paying=_paying(r), waits=_waits(r),
-                        signoff=_signoff(r, root))
+                        signoff=_signoff(r, root), declared=_declared(r))
     if r.problems:
         raise ConfigError(list(dict.fromkeys(r.problems)))  # a problem found twice is named once
     return settings
@@ -471,3 +487,25 @@ def _signoff(r: _Reader, root: Path) -> SignoffSection:
         r.problems.append(f"GO_LIVE_SIGNOFF_FILE names {path}, which does not exist (item 14 needs the "
                           "teams' sign-off: copy signoff.example.yml)")
     return SignoffSection(path)
+
+
+def _declared(r: _Reader) -> DeclaredSection:
+    """--- What the merchant declared: the products it certifies, the channel amount it credits, the payout field."""
+    return DeclaredSection(
+        certify_products=_products(r),
+        channel_credited_amount=r.choice("CHANNEL_CREDITED_AMOUNT", CHANNEL_CREDITED_AMOUNTS, "net"),
+        payout_amount_field=r.choice("PAYOUT_AMOUNT_FIELD", PAYOUT_AMOUNT_FIELDS, "charged_amount"))
+
+
+def _products(r: _Reader) -> tuple[str, ...]:
+    """The products the merchant integrates, in the evidence's order; blank means all three."""
+    raw = r.get("CERTIFY_PRODUCTS")
+    if raw is None:
+        return PRODUCTS
+    named = [name.strip().lower() for name in raw.split(",") if name.strip()]
+    unknown = [name for name in named if name not in PRODUCTS]
+    if unknown or not named:
+        r.problems.append(f"CERTIFY_PRODUCTS must list one or more of {', '.join(PRODUCTS)}, separated by commas "
+                          f"(got {raw!r})")
+        return PRODUCTS
+    return tuple(product for product in PRODUCTS if product in named)

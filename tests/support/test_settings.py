@@ -278,3 +278,27 @@ def test_every_key_of_the_suite_starts_with_one_of_its_prefixes() -> None:
     assert all(key.startswith(SUITE_PREFIXES) for key in KNOWN_KEYS)
     assert suite_keys({"PAYMENT_COIN": "XRP", "HOME": "/root", "GO_LIVE_SIGNOFF_FILE": "x"}) == [
         "PAYMENT_COIN", "GO_LIVE_SIGNOFF_FILE"]
+
+
+def test_the_merchant_declares_its_products_and_amounts() -> None:
+    declared = load_settings({}).declared
+    assert declared.certify_products == ("invoices", "channels", "payouts")
+    assert declared.channel_credited_amount == "net" and declared.payout_amount_field == "charged_amount"
+    chosen = load_settings(external(CERTIFY_PRODUCTS=" Payouts, invoices ", CHANNEL_CREDITED_AMOUNT="gross",
+                                    PAYOUT_AMOUNT_FIELD="charged_amount_to_send")).declared
+    assert chosen.certify_products == ("invoices", "payouts")  # the evidence's order, whatever order was written
+    assert chosen.channel_credited_amount == "gross" and chosen.payout_amount_field == "charged_amount_to_send"
+
+
+def test_every_bad_declaration_is_named_at_once() -> None:
+    found = problems(external(CERTIFY_PRODUCTS="invoices,subscriptions", CHANNEL_CREDITED_AMOUNT="fee",
+                              PAYOUT_AMOUNT_FIELD="amount", WAIT_TIMEOUT_SECONDS="soon"))
+    for key in ("CERTIFY_PRODUCTS", "CHANNEL_CREDITED_AMOUNT", "PAYOUT_AMOUNT_FIELD", "WAIT_TIMEOUT_SECONDS"):
+        assert any(p.startswith(f"{key} must") for p in found), (key, found)
+    assert any("subscriptions" in p for p in found)
+    assert any(p.startswith("CERTIFY_PRODUCTS must") for p in problems(external(CERTIFY_PRODUCTS=" , ")))
+
+
+def test_a_misspelt_declaration_is_pointed_out() -> None:
+    assert "CHANNEL_CREDITED_AMUONT is not a setting of the suite; did you mean CHANNEL_CREDITED_AMOUNT?" in problems(
+        external(CHANNEL_CREDITED_AMUONT="net"))
