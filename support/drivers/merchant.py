@@ -1,4 +1,4 @@
-"""The merchant under test, reached through one adapter interface (here: the certification probe v1 over HTTP)."""
+"""The merchant under test, reached through one adapter interface (here: the certification probe v1/v2 over HTTP)."""
 from __future__ import annotations
 
 import copy
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
 import jsonschema
 import requests
@@ -16,8 +17,12 @@ import yaml
 from support.secrets import Secret
 from support.waiting import WaitingCannotHelp
 
-# The contract every probe answer is checked against: the very document merchants implement.
+# The contracts every probe answer is checked against: the very documents merchants implement. v1 operations are
+# held to probe-v1.yaml (v2 repeats them unchanged), the operations v2 added to probe-v2.yaml.
 PROBE_SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi" / "probe-v1.yaml"
+PROBE_V2_SPEC = PROBE_SPEC.with_name("probe-v2.yaml")
+PRODUCTS = ("invoices", "channels", "payouts")
+V1_PRODUCTS = frozenset({"invoices"})  # what a merchant without GET /capabilities (404) integrates
 RULE = "x-probe-rule"  # the OpenAPI extension that states, in words, the rule a schema or an operation enforces
 
 
@@ -39,12 +44,61 @@ def deposit_description(customer_id: str) -> str:
     return f"Dépôt <café> & crème — {customer_id}"
 
 
+@dataclass(frozen=True)
+class Channel:
+    """A customer's channel as the merchant opened it at Cryptopay (one per customer and pay currency)."""
+    customer_id: str
+    channel_id: str
+    address: str
+    pay_currency: str
+    receive_currency: str
+    network: str
+    custom_id: str
+    created: bool  # False when the merchant answered with the channel the customer already had
+
+
+@dataclass(frozen=True)
+class Payout:
+    """A withdrawal the merchant accepted: its own payout id and Cryptopay's coin withdrawal."""
+    customer_id: str
+    payout_id: str
+    coin_withdrawal_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class PayoutRefusal:
+    """A withdrawal the merchant refused (422) or could not place (502), in its own words; nothing was debited
+    when it answered 422. `code` is the merchant's error code, e.g. high_risk_address; `message` what the
+    customer is told."""
+    customer_id: str
+    http_status: int
+    code: str
+    message: str
+
+    @property
+    def high_risk_address(self) -> bool:
+        return self.http_status == 422 and self.code == "high_risk_address"
+
+
+@dataclass(frozen=True)
+class RecordedPayout:
+    """What the merchant recorded for a payout: Cryptopay's status as last accepted, what it debited, refunded."""
+    payout_id: str
+    coin_withdrawal_id: str
+    customer_id: str
+    status: str
+    debited: tuple[Decimal, str] | None  # (amount, currency)
+    refunded: bool
+
+
 class MerchantError(AssertionError):
     pass
 
 
 class ProbeContractError(MerchantError, WaitingCannotHelp):
-    """A probe answer that breaks probe v1; the message starts with "probe-v1:" and states the rule."""
+    """A probe answer that breaks the probe; the message starts with "probe-v1:" or "probe-v2:" (the version that
+    documents the operation) and states the rule."""
 
 
 class ProbeTokenRejected(MerchantError, WaitingCannotHelp):
@@ -69,17 +123,18 @@ def inline_refs(node: object, spec: dict) -> object:
 
 
 class ProbeContract:
-    """docs/openapi/probe-v1.yaml applied to the answers the suite reads; each failure names its rule."""
+    """docs/openapi/probe-v1.yaml (or -v2) applied to the answers the suite reads; each failure names its rule."""
 
-    def __init__(self, spec: dict):
+    def __init__(self, spec: dict, label: str = "probe-v1"):
         self._spec = spec
+        self.label = label
         self._validators: dict[tuple[str, str, str], jsonschema.Draft4Validator] = {}
 
     def operation_rule(self, method: str, template: str) -> str:
         return self._spec["paths"][template][method.lower()][RULE]
 
     def violation(self, method: str, template: str, found: str) -> ProbeContractError:
-        return ProbeContractError(f"probe-v1: {self.operation_rule(method, template)}; {found}")
+        return ProbeContractError(f"{self.label}: {self.operation_rule(method, template)}; {found}")
 
     def validator(self, method: str, template: str, status: str) -> jsonschema.Draft4Validator:
         key = (method, template, status)
@@ -96,22 +151,23 @@ class ProbeContract:
         try:
             body = json.loads(response.content, parse_float=Decimal)  # a JSON number never becomes a float
         except ValueError:
-            raise ProbeContractError(f"probe-v1: answers are JSON; {method} {template} answered {status} with "
-                                     f"a body that is not JSON") from None
-        problems = sorted({_broken_rule(error) for error in self.validator(method, template, status)
+            raise ProbeContractError(f"{self.label}: answers are JSON; {method} {template} answered {status} "
+                                     f"with a body that is not JSON") from None
+        problems = sorted({_broken_rule(error, self.label) for error in self.validator(method, template, status)
                            .iter_errors(body)})
         if problems:
-            raise ProbeContractError(f"probe-v1: {'; '.join(problems)} (in the {status} answer to {method} "
+            raise ProbeContractError(f"{self.label}: {'; '.join(problems)} (in the {status} answer to {method} "
                                      f"{template})")
         return body
 
 
 @functools.cache
-def probe_contract() -> ProbeContract:
-    return ProbeContract(yaml.safe_load(PROBE_SPEC.read_text(encoding="utf-8")))
+def probe_contract(version: int = 1) -> ProbeContract:
+    spec = PROBE_SPEC if version == 1 else PROBE_V2_SPEC
+    return ProbeContract(yaml.safe_load(spec.read_text(encoding="utf-8")), f"probe-v{version}")
 
 
-def _broken_rule(error: jsonschema.ValidationError) -> str:
+def _broken_rule(error: jsonschema.ValidationError, label: str = "probe-v1") -> str:
     """The rule the OpenAPI document states for the failing part (x-probe-rule), and what was found there."""
     where = ".".join(str(part) for part in error.absolute_path) or "the body"
     if error.validator == "required" and isinstance(error.instance, dict):
@@ -119,7 +175,7 @@ def _broken_rule(error: jsonschema.ValidationError) -> str:
         rules = [error.schema.get("properties", {}).get(name, {}).get(RULE) for name in missing]
         stated = next((rule for rule in rules if rule), error.schema.get(RULE) or "required fields are present")
         return f"{stated}: {where} has no {', '.join(missing)}"
-    stated = error.schema.get(RULE) or "the answer matches docs/openapi/probe-v1.yaml"
+    stated = error.schema.get(RULE) or f"the answer matches docs/openapi/{label}.yaml"
     return f"{stated}: {where} is {_shown(error.instance)}"
 
 
@@ -136,10 +192,19 @@ class MerchantAdapter(Protocol):
     def balances(self, customer_id: str) -> dict[str, Decimal]: ...
     def recorded_invoice(self, invoice_id: str) -> dict | None: ...
     def received_callbacks(self, invoice_id: str) -> list[dict] | None: ...
+    # probe v2 (channels and payouts); capabilities() is {"invoices"} for a v1 merchant
+    def capabilities(self) -> frozenset[str]: ...
+    def open_channel(self, customer_id: str, pay_currency: str, receive_currency: str,
+                     network: str | None = None) -> Channel: ...
+    def recorded_channel_payment(self, channel_payment_id: str) -> dict | None: ...
+    def fund_customer(self, customer_id: str, amount: Decimal, currency: str) -> dict[str, Decimal]: ...
+    def request_payout(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str, address: str,
+                       network: str | None = None) -> Payout | PayoutRefusal: ...
+    def recorded_payout(self, payout_id: str) -> RecordedPayout | None: ...
 
 
 class ProbeMerchant:
-    """Certification probe v1: POST /deposits, GET /customers/{id}/balance, GET /invoices/{id}."""
+    """Certification probe v1 (deposits, balances, invoices) and v2 (capabilities, channels, funding, payouts)."""
 
     def __init__(self, probe_url: str, token: Secret, timeout: float = 15.0):
         self.probe_url = probe_url.rstrip("/")
@@ -147,6 +212,8 @@ class ProbeMerchant:
         self._timeout = timeout
         self._session = requests.Session()
         self._contract = probe_contract()
+        self._v2 = probe_contract(2)
+        self._capabilities: frozenset[str] | None = None
 
     def __repr__(self) -> str:
         return f"ProbeMerchant(probe_url={self.probe_url!r}, token=***)"
@@ -208,3 +275,97 @@ class ProbeMerchant:
             raise self._contract.violation("GET", template,
                                            f"it answered {response.status_code} for invoice {invoice_id}")
         return self._contract.body("GET", template, response)["callbacks"]
+
+    # -- probe v2 --------------------------------------------------------------------------------------
+    def capabilities(self) -> frozenset[str]:
+        """The products the merchant integrates; {"invoices"} for a probe v1 merchant (404). Asked once."""
+        if self._capabilities is None:
+            response = self._answer("GET", "/capabilities", "/capabilities")
+            if response.status_code == 404:
+                self._capabilities = V1_PRODUCTS
+            elif response.status_code == 200:
+                self._capabilities = frozenset(self._v2.body("GET", "/capabilities", response)["products"])
+            else:
+                raise self._v2.violation("GET", "/capabilities", f"it answered {response.status_code}")
+        return self._capabilities
+
+    def open_channel(self, customer_id: str, pay_currency: str, receive_currency: str,
+                     network: str | None = None) -> Channel:
+        body = {"customer_id": customer_id, "pay_currency": pay_currency, "receive_currency": receive_currency}
+        if network is not None:
+            body["network"] = network
+        response = self._answer("POST", "/channels", "/channels", json=body)
+        if response.status_code in (422, 502):
+            raise MerchantError(f"merchant refused to open a channel: {response.status_code} "
+                                f"{_said(response)}")
+        if response.status_code not in (200, 201):
+            raise self._v2.violation("POST", "/channels", f"it answered {response.status_code}")
+        data = self._v2.body("POST", "/channels", response)
+        return Channel(customer_id, data["channel_id"], data["address"], data["pay_currency"],
+                       data["receive_currency"], data["network"], data["custom_id"], response.status_code == 201)
+
+    def recorded_channel_payment(self, channel_payment_id: str) -> dict | None:
+        """The merchant's record {channel_payment_id, channel_id, customer_id, status, status_context}, or None
+        when it has none (404)."""
+        template = "/channel-payments/{channel_payment_id}"
+        response = self._answer("GET", template, f"/channel-payments/{quote(channel_payment_id, safe='')}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._v2.violation("GET", template, f"it answered {response.status_code} for channel payment "
+                                                      f"{channel_payment_id}")
+        return self._v2.body("GET", template, response)
+
+    def fund_customer(self, customer_id: str, amount: Decimal, currency: str) -> dict[str, Decimal]:
+        """Staging only: the merchant's back office gives a test customer money to withdraw; the new balances."""
+        template = "/customers/{customer_id}/funding"
+        response = self._answer("POST", template, f"/customers/{quote(customer_id, safe='')}/funding",
+                                json={"amount": str(amount), "currency": currency})
+        if response.status_code == 422:
+            raise MerchantError(f"merchant refused to fund customer {customer_id}: {_said(response)}")
+        if response.status_code != 201:
+            raise self._v2.violation("POST", template, f"it answered {response.status_code}")
+        data = self._v2.body("POST", template, response)
+        return {cur: Decimal(value) for cur, value in data["balances"].items()}
+
+    def request_payout(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str, address: str,
+                       network: str | None = None) -> Payout | PayoutRefusal:
+        """The customer asks to withdraw `amount` `currency` as `pay_currency` to `address`: the payout the
+        merchant created, or its refusal (422: nothing debited, e.g. high_risk_address; 502: Cryptopay)."""
+        body = {"customer_id": customer_id, "amount": str(amount), "currency": currency,
+                "pay_currency": pay_currency, "address": address}
+        if network is not None:
+            body["network"] = network
+        response = self._answer("POST", "/payouts", "/payouts", json=body)
+        if response.status_code in (422, 502):
+            error = self._v2.body("POST", "/payouts", response)["error"]
+            return PayoutRefusal(customer_id, response.status_code, error["code"], error["message"])
+        if response.status_code != 201:
+            raise self._v2.violation("POST", "/payouts", f"it answered {response.status_code}")
+        data = self._v2.body("POST", "/payouts", response)
+        return Payout(customer_id, data["payout_id"], data["coin_withdrawal_id"], data["status"])
+
+    def recorded_payout(self, payout_id: str) -> RecordedPayout | None:
+        template = "/payouts/{payout_id}"
+        response = self._answer("GET", template, f"/payouts/{quote(payout_id, safe='')}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._v2.violation("GET", template, f"it answered {response.status_code} for payout {payout_id}")
+        return recorded_payout(self._v2.body("GET", template, response))
+
+
+def recorded_payout(data: dict) -> RecordedPayout:
+    debited = data["debited"]
+    return RecordedPayout(data["payout_id"], data["coin_withdrawal_id"], data["customer_id"], data["status"],
+                          (Decimal(debited["amount"]), debited["currency"]) if debited else None,
+                          bool(data["refunded"]))
+
+
+def _said(response: requests.Response) -> str:
+    """The merchant's own error code and message for a documented refusal (never more than a short line)."""
+    try:
+        error = json.loads(response.content)["error"]
+        return f"{error['code']}: {error['message']}"[:300]
+    except (ValueError, KeyError, TypeError):
+        return response.text[:300]
