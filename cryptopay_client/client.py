@@ -115,6 +115,43 @@ class CryptopayClient:
     def retrieve_coin_withdrawal_by_custom_id(self, custom_id: str) -> dict:
         return self._call("GET", f"/api/coin_withdrawals/custom_id/{quote(custom_id, safe='')}")["data"]
 
+    # -- channels (a customer's static deposit address) --------------------------------------------
+    def create_channel(self, **params: Any) -> dict:
+        custom_id = params.get("custom_id")
+        lookup = (lambda: self._found(self.channel_by_custom_id, custom_id)) if custom_id else None
+        return self._call("POST", "/api/channels", params, lookup=lookup)["data"]
+
+    def channel(self, channel_id: str) -> dict:
+        return self._call("GET", f"/api/channels/{quote(channel_id, safe='')}")["data"]
+
+    def channel_by_custom_id(self, custom_id: str) -> dict:
+        return self._call("GET", f"/api/channels/custom_id/{quote(custom_id, safe='')}")["data"]
+
+    def channels(self, **query: Any) -> dict:
+        """One page: {"data": [...], "meta": {"total", "has_more"}}; query `customer_id`, `starting_after`."""
+        return self._call("GET", "/api/channels", query=_present(query))
+
+    def update_channel(self, channel_id: str, **params: Any) -> dict:
+        return self._call("PATCH", f"/api/channels/{quote(channel_id, safe='')}", params)["data"]
+
+    def channel_payments(self, channel_id: str, **query: Any) -> dict:
+        """One page of the channel's payments, newest first; query `starting_after`."""
+        return self._call("GET", f"/api/channels/{quote(channel_id, safe='')}/payments", query=_present(query))
+
+    def channel_payment(self, channel_id: str, payment_id: str) -> dict:
+        path = f"/api/channels/{quote(channel_id, safe='')}/payments/{quote(payment_id, safe='')}"
+        return self._call("GET", path)["data"]
+
+    # -- rates and coins --------------------------------------------------------------------------
+    def rates(self) -> dict:
+        return self._call("GET", "/api/rates")["data"]
+
+    def rate(self, base: str, quote_currency: str) -> dict:
+        return self._call("GET", f"/api/rates/{quote(base, safe='')}/{quote(quote_currency, safe='')}")["data"]
+
+    def coins(self) -> list:
+        return self._call("GET", "/api/coins")["data"]
+
     @staticmethod
     def _found(retrieve: Callable[[str], dict], custom_id: str) -> dict | None:
         """What a create with this custom_id made, or None when Cryptopay has nothing under it (404)."""
@@ -162,6 +199,10 @@ class CryptopayClient:
             self._on_exchange(Exchange(method, signed_path, body, response.status_code, payload,
                                        int((time.monotonic() - started) * 1000)))
         return response.status_code, payload, signed_path, response.headers.get("Retry-After")
+
+
+def _present(query: dict) -> dict:
+    return {k: v for k, v in query.items() if v is not None}
 
 
 def _result(status: int, payload: Any, method: str, signed_path: str) -> dict:

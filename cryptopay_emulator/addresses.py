@@ -63,3 +63,12 @@ def payment_uri(network: str, address: str, amount: Decimal, currency: str = "")
     bare, _, tag = address.partition("?")
     # XRP/XLM destination tags ride after the amount, as recorded: ripple:r...?amount=106.286982&dt=1932
     return f"{network}:{bare}?amount={fmt(amount)}" + (f"&{tag}" if tag else "")
+
+
+def channel_uri(network: str, address: str, currency: str = "") -> str:
+    """A channel's URI carries no amount (§2): bitcoin:ADDR, ethereum:ADDR, ERC-20 transfer, ripple:ADDR?dt=TAG."""
+    if network == "ethereum" and currency in TOKEN_CONTRACTS:
+        return f"ethereum:{TOKEN_CONTRACTS[currency][0]}/transfer?address={address}"
+    if network in ("bnb_smart_chain", "tron"):
+        return address
+    return f"{network}:{address}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cryptopay_emulator.account import DEFAULT_BALANCES, Account, Notify
+from cryptopay_emulator.channels import ChannelBackend
 from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.customers import CustomerBackend
 from cryptopay_emulator.invoices import CANCEL_AFTER, RESCORES, InvoiceBackend, next_score
@@ -25,9 +26,10 @@ class Backends:
                                unresolved_policy=unresolved_policy)
         self.invoices = InvoiceBackend(self.account)
         self.resolutions = ResolutionBackend(self.account, self.invoices)
-        self.withdrawals = WithdrawalBackend(self.account, self.invoices, withdrawal_step_seconds)
-        self.ledger = LedgerBackend(self.account)
         self.customers = CustomerBackend(self.account)
+        self.channels = ChannelBackend(self.account, self.customers)
+        self.withdrawals = WithdrawalBackend(self.account, self.invoices, withdrawal_step_seconds, self.channels)
+        self.ledger = LedgerBackend(self.account)
 
     @property
     def clock(self) -> Clock:
@@ -37,7 +39,8 @@ class Backends:
         """Back to the state the emulator started in: no objects, starting balances, rates and settings."""
         with self.account.lock:
             self.account.reset()
-            for backend in (self.invoices, self.resolutions, self.withdrawals, self.ledger, self.customers):
+            for backend in (self.invoices, self.resolutions, self.withdrawals, self.ledger, self.customers,
+                            self.channels):
                 backend.reset()
 
     def tick(self) -> None:

@@ -45,6 +45,13 @@ class CustomerBackend:
                 raise DuplicateCustomId()  # INFERRED: the id is the merchant's reference, unique like custom_id
             return self._store.add(customer_id, Customer(customer_id, currency, addresses)).to_json()
 
+    def refund_address(self, customer_id: str, currency: str) -> str | None:
+        """The customer's address for `currency`, where a held payment in it is sent back (§6); None if none."""
+        with self.account.lock:
+            customer = self._store.find(customer_id)
+            found = [a["address"] for a in customer.addresses if a["currency"] == currency] if customer else []
+            return found[0] if found else None
+
     def get(self, customer_id: str) -> dict:
         with self.account.lock:
             return self._store.get(customer_id).to_json()

@@ -49,9 +49,11 @@ class Delivery:
     attempts: list[Attempt] = field(default_factory=list)
     state: str = "pending"  # pending | delivered | failed
     kind: str = "Invoice"
+    object_id: str | None = None  # the id of the invoice, channel payment or withdrawal the callback is about
 
     def to_json(self) -> dict:
-        return {"id": self.id, "type": self.kind, "event": self.event, "invoice_id": self.invoice_id, "invoice_status": self.status,
+        return {"id": self.id, "type": self.kind, "event": self.event, "object_id": self.object_id,
+                "invoice_id": self.invoice_id, "invoice_status": self.status, "status": self.status,
                 "state": self.state, "resend_of": self.resend_of,
                 "next_attempt_at": iso(self.next_attempt_at) if self.next_attempt_at else None,
                 "attempts": [a.to_json() for a in self.attempts], "body": self.body.decode()}
@@ -100,10 +102,12 @@ class Deliverer:
         return self.enqueue_typed("Invoice", event, invoice)
 
     def enqueue_typed(self, kind: str, event: str, data: dict) -> Delivery:
-        """Any callback type ("Invoice", "CoinWithdrawal"); only invoices fill invoice_id in the log."""
+        """Any callback type ("Invoice", "ChannelPayment", "CoinWithdrawal"); only invoices fill invoice_id in the
+        log, every type fills object_id."""
         body = rails_json({"type": kind, "event": event, "data": data})
         return self._add(Delivery(str(uuid.uuid4()), event, data["id"] if kind == "Invoice" else None,
-                                  data["status"], body, next_attempt_at=self._clock.now(), kind=kind))
+                                  data["status"], body, next_attempt_at=self._clock.now(), kind=kind,
+                                  object_id=data["id"]))
 
     def resend(self, delivery_id: str, current: Callable[[str], dict] | None = None) -> Delivery | None:
         """Like the dashboard's resend, as a new delivery: the same event, carrying the invoice as `current` renders
@@ -117,7 +121,8 @@ class Deliverer:
             data = current(original.invoice_id)
             status, body = data["status"], rails_json({"type": original.kind, "event": original.event, "data": data})
         return self._add(Delivery(str(uuid.uuid4()), original.event, original.invoice_id, status, body,
-                                  next_attempt_at=self._clock.now(), resend_of=original.id, kind=original.kind))
+                                  next_attempt_at=self._clock.now(), resend_of=original.id, kind=original.kind,
+                                  object_id=original.object_id))
 
     def _add(self, delivery: Delivery) -> Delivery:
         with self._lock:
@@ -127,10 +132,11 @@ class Deliverer:
         self.wake()
         return delivery
 
-    def log(self, invoice_id: str | None = None) -> list[dict]:
+    def log(self, invoice_id: str | None = None, object_id: str | None = None) -> list[dict]:
         with self._lock:
             rows = [self._deliveries[i] for i in self._order]
-            return [d.to_json() for d in rows if invoice_id is None or d.invoice_id == invoice_id]
+            return [d.to_json() for d in rows if (invoice_id is None or d.invoice_id == invoice_id)
+                    and (object_id is None or d.object_id == object_id)]
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused

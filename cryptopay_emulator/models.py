@@ -241,3 +241,87 @@ class LedgerRow:
             "description": self.description, "status": self.status, "status_context": self.status_context,
             "risk": self.risk.to_json() if self.risk else None, "created_at": iso(self.created_at),
         }
+
+
+@dataclass
+class Channel:
+    """A customer's static deposit address (docs/cryptopay-channels-payouts-facts.md §2)."""
+    id: str
+    name: str
+    pay_currency: str
+    receiver_currency: str
+    address: str
+    network: str
+    project_id: str
+    uri: str
+    hosted_page_url: str
+    description: str | None = None
+    custom_id: str | None = None
+    customer_id: str | None = None
+    status: str = "enabled"
+
+    def to_json(self) -> dict:
+        # Key order as recorded (RB-cas create.yml).
+        return {"id": self.id, "status": self.status, "name": self.name, "description": self.description,
+                "receiver_currency": self.receiver_currency, "pay_currency": self.pay_currency,
+                "address": self.address, "network": self.network, "project_id": self.project_id,
+                "custom_id": self.custom_id, "customer_id": self.customer_id, "uri": self.uri,
+                "hosted_page_url": self.hosted_page_url}
+
+
+@dataclass
+class ChannelPayment:
+    """One transaction to a channel address (§3): amounts stay "0.0" until it completes."""
+    id: str
+    channel_id: str
+    txid: str
+    paid_amount: Decimal
+    paid_currency: str
+    received_currency: str
+    address: str
+    network: str
+    risk_level: str
+    created_at: datetime
+    custom_id: str | None = None
+    customer_id: str | None = None
+    status: str = "pending"
+    status_context: str | None = None
+    received_amount: Decimal = Decimal("0")
+    fee: Decimal = Decimal("0")
+    rate: Decimal | None = None  # set at completion, and only for a conversion
+    risk: Risk | None = None  # null while pending (JV-fix `created`), scored at confirmation
+    confirmed: bool = False
+    refund_address: str | None = None
+
+    def _exchange(self) -> dict | None:
+        return None if self.rate is None else {"pair": self.paid_currency + self.received_currency,
+                                               "rate": fmt(self.rate)}
+
+    def _amounts(self) -> dict:
+        return {"paid_amount": fmt(self.paid_amount), "paid_currency": self.paid_currency,
+                "received_amount": fmt(self.received_amount), "received_currency": self.received_currency,
+                "fee": fmt(self.fee), "fee_currency": self.received_currency}
+
+    def to_json(self) -> dict:
+        """The API shape, keys in the recorded order (RB-cas retrieve_payment.yml); `exchange` only when set."""
+        body = {"id": self.id, **self._amounts(), "txid": self.txid}
+        if self.rate is not None:
+            body["exchange"] = {**self._exchange(), "fee": "0.0", "fee_currency": self.received_currency}
+        body.update({"status": self.status, "status_context": self.status_context,
+                     "refund_address": self.refund_address, "coin_withdrawal_id": None,
+                     "custom_id": self.custom_id, "customer_id": self.customer_id, "channel_id": self.channel_id,
+                     "address": self.address, "network": self.network,
+                     "risk": self.risk.to_json() if self.risk else None, "created_at": iso(self.created_at)})
+        return body
+
+    def callback_json(self) -> dict:
+        """The callback shape as recorded (JV-fix, RB-fix channel_payment.json): no address, network or
+        customer_id, and `exchange` with only pair and rate."""
+        body = {"id": self.id, "txid": self.txid, **self._amounts()}
+        if self.rate is not None:
+            body["exchange"] = self._exchange()
+        body.update({"status": self.status, "status_context": self.status_context, "channel_id": self.channel_id,
+                     "custom_id": self.custom_id, "risk": self.risk.to_json() if self.risk else None,
+                     "refund_address": self.refund_address, "coin_withdrawal_id": None,
+                     "created_at": iso(self.created_at)})
+        return body

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from cryptopay_emulator.auth import Authenticator, RateLimiter
 from cryptopay_emulator.backend import Backends
+from cryptopay_emulator.channels import ChannelBackend
 from cryptopay_emulator.errors import Invalid, PayloadTooLarge, detail
 from cryptopay_emulator.customers import CustomerBackend
 from cryptopay_emulator.invoices import InvoiceBackend
@@ -68,7 +69,39 @@ def api_blueprint(backends: Backends, auth: Authenticator, limiter: RateLimiter)
     withdrawal_routes(bp, backends.withdrawals)
     ledger_routes(bp, backends.ledger)
     customer_routes(bp, backends.customers)
+    channel_routes(bp, backends.channels)
     return bp
+
+
+def channel_routes(bp: Blueprint, channels: ChannelBackend) -> None:
+    @bp.post("/channels")
+    def create_channel() -> Response:
+        return render({"data": channels.create(json_body())}, 201)
+
+    @bp.get("/channels")
+    def list_channels() -> Response:
+        return render(channels.list(request.args.get("customer_id"), request.args.get("starting_after")))
+
+    @bp.get("/channels/<channel_id>")
+    def retrieve_channel(channel_id: str) -> Response:
+        return render({"data": channels.get(require_uuid(channel_id, "channel_id"))})
+
+    @bp.get("/channels/custom_id/<path:custom_id>")
+    def retrieve_channel_by_custom_id(custom_id: str) -> Response:
+        return render({"data": channels.get_by_custom_id(custom_id)})
+
+    @bp.patch("/channels/<channel_id>")
+    def update_channel(channel_id: str) -> Response:
+        return render({"data": channels.update(require_uuid(channel_id, "channel_id"), json_body())})
+
+    @bp.get("/channels/<channel_id>/payments")
+    def list_channel_payments(channel_id: str) -> Response:
+        return render(channels.payments(require_uuid(channel_id, "channel_id"), request.args.get("starting_after")))
+
+    @bp.get("/channels/<channel_id>/payments/<payment_id>")
+    def retrieve_channel_payment(channel_id: str, payment_id: str) -> Response:
+        return render({"data": channels.payment(require_uuid(channel_id, "channel_id"),
+                                                require_uuid(payment_id, "channel_payment_id"))})
 
 
 def ledger_routes(bp: Blueprint, ledger: LedgerBackend) -> None:

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, request
 
 from cryptopay_emulator.account import Account
 from cryptopay_emulator.backend import Backends
+from cryptopay_emulator.channels import ChannelBackend
 from cryptopay_emulator.clock import iso
 from cryptopay_emulator.delivery import Deliverer
 from cryptopay_emulator.errors import Invalid, NotFound, detail
@@ -46,7 +47,7 @@ def control_blueprint(backends: Backends, deliverer: Deliverer) -> Blueprint:
         return render({"ok": True})
 
     clock_routes(bp, backends, deliverer)
-    payment_routes(bp, backends.invoices)
+    payment_routes(bp, backends.invoices, backends.channels)
     settings_routes(bp, backends.account, deliverer)
     money_routes(bp, backends.account)
     delivery_routes(bp, backends.invoices, deliverer)
@@ -80,7 +81,7 @@ def clock_routes(bp: Blueprint, backends: Backends, deliverer: Deliverer) -> Non
         return moved()
 
 
-def payment_routes(bp: Blueprint, invoices: InvoiceBackend) -> None:
+def payment_routes(bp: Blueprint, invoices: InvoiceBackend, channels: ChannelBackend) -> None:
     @bp.post("/payments")
     def pay() -> Response:
         body = json_body()
@@ -90,13 +91,23 @@ def payment_routes(bp: Blueprint, invoices: InvoiceBackend) -> None:
         confirmed = body.get("confirmed", True)
         if not isinstance(confirmed, bool):
             raise Invalid(details=[detail("must_be_boolean", "confirmed", "must be true or false")])
+        if body.get("invoice_id") is None and channels.owns_address(body.get("address")):
+            return render({"data": channels.pay(address=body["address"], amount=amount, confirmed=confirmed,
+                                                risk_level=body.get("risk_level", "low"))}, 201)
         tx = invoices.pay(amount=amount, invoice_id=body.get("invoice_id"), address=body.get("address"),
                           risk_level=body.get("risk_level", "low"), confirmed=confirmed)
         return render({"data": tx}, 201)
 
     @bp.post("/transactions/<txid>/confirm")
     def confirm(txid: str) -> Response:
+        """Confirms an invoice's transaction ({"data": invoice}) or a channel payment's ({"data": payment})."""
+        if channels.owns_txid(txid):
+            return render({"data": channels.confirm_transaction(txid)})
         return render({"data": invoices.confirm_transaction(txid)})
+
+    @bp.post("/channel_payments/<payment_id>/monitoring_decision")
+    def channel_monitoring_decision(payment_id: str) -> Response:
+        return render({"data": channels.decide(payment_id, json_body().get("outcome"))})
 
     @bp.post("/invoices/<invoice_id>/monitoring_decision")
     def monitoring_decision(invoice_id: str) -> Response:
@@ -170,7 +181,7 @@ def withdrawal_control_routes(bp: Blueprint, account: Account, withdrawals: With
 def delivery_routes(bp: Blueprint, invoices: InvoiceBackend, deliverer: Deliverer) -> None:
     @bp.get("/deliveries")
     def deliveries() -> Response:
-        return render({"data": deliverer.log(request.args.get("invoice_id"))})
+        return render({"data": deliverer.log(request.args.get("invoice_id"), request.args.get("object_id"))})
 
     @bp.post("/deliveries/<delivery_id>/resend")
     def resend(delivery_id: str) -> Response:

@@ -91,3 +91,36 @@ def withdrawal_params(params: object) -> dict:
     if problems:
         raise Invalid(details=problems)
     return out
+
+
+def channel_params(params: object) -> dict:
+    """ChannelParams (docs/cryptopay-channels-payouts-facts.md §2): name and both currencies required."""
+    params = require_object(params)
+    problems: list[dict] = []
+    name = params.get("name")
+    if not isinstance(name, str) or not name or len(name) > 255:
+        problems.append(detail("must_be_filled", "name", "must be filled"))
+    pay, receiver = params.get("pay_currency"), params.get("receiver_currency")
+    _included(problems, "pay_currency", pay, money.CRYPTO)
+    _included(problems, "receiver_currency", receiver, money.FIAT + money.CRYPTO)
+    out = {"name": name, "pay_currency": pay, "receiver_currency": receiver,
+           "network": _network(problems, params, pay)}
+    out.update(_strings(problems, params, ("description", "custom_id", "customer_id")))
+    if problems:
+        raise Invalid(details=problems)
+    return out
+
+
+def channel_update_params(params: object) -> dict:
+    """ChannelUpdateParams (§2): name, description, status, customer_id, all optional; only those given change."""
+    params = require_object(params)
+    problems: list[dict] = []
+    out = {k: params[k] for k in ("name", "description", "status", "customer_id") if k in params}
+    if "status" in out:
+        _included(problems, "status", out["status"], ("enabled", "disabled"))
+    if "name" in out and (not isinstance(out["name"], str) or not out["name"] or len(out["name"]) > 255):
+        problems.append(detail("must_be_filled", "name", "must be filled"))
+    _strings(problems, out, ("description", "customer_id"))
+    if problems:
+        raise Invalid(details=problems)
+    return out

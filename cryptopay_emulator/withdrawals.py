@@ -8,6 +8,7 @@ from decimal import Decimal
 from cryptopay_emulator import money
 from cryptopay_emulator.account import Account
 from cryptopay_emulator.addresses import new_txid
+from cryptopay_emulator.channels import ChannelBackend
 from cryptopay_emulator.errors import (DuplicateCustomId, HighRiskAddress, Invalid, NotFound, WithdrawalExpired,
                                        detail)
 from cryptopay_emulator.invoices import RISK_SCORES, InvoiceBackend
@@ -27,9 +28,11 @@ FIAT_MINIMUM = Decimal("5.0")
 class WithdrawalBackend:
     """State and rules of /api/coin_withdrawals."""
 
-    def __init__(self, account: Account, invoices: InvoiceBackend, step_seconds: float = STEP_SECONDS):
+    def __init__(self, account: Account, invoices: InvoiceBackend, step_seconds: float = STEP_SECONDS,
+                 channels: ChannelBackend | None = None):
         self.account = account
         self._invoices = invoices
+        self._channels = channels
         self._step = timedelta(seconds=step_seconds)
         self.reset()
 
@@ -138,6 +141,22 @@ class WithdrawalBackend:
             withdrawal.txid = paid["txid"]
         else:
             withdrawal.txid = new_txid(withdrawal.network)
+            self._reach_channel(withdrawal)
+
+    def _reach_channel(self, withdrawal: CoinWithdrawal) -> None:
+        """Sent to one of the account's own channel addresses in that channel's coin: the sandbox detects it as a
+        channel payment 18 s to minutes later (facts §8), the emulator one step later, confirmed one step after."""
+        channel = self._channels.owns_address(withdrawal.address) if self._channels else None
+        if channel is None or channel.pay_currency != withdrawal.received_currency:
+            return
+        detected = self.account.clock.now() + self._step
+
+        def detect(now: datetime) -> None:
+            self._channels.pay(address=withdrawal.address, amount=withdrawal.received_amount, risk_level="low",
+                               confirmed=False, txid=withdrawal.txid)
+            self.account.at(detected + self._step, lambda later: self._channels.confirm_detected(withdrawal.txid))
+
+        self.account.at(detected, detect)
 
     def _confirm(self, withdrawal: CoinWithdrawal) -> None:
         withdrawal.risk = Risk(RISK_SCORES["low"], "low")  # null until then, filled later (§11)

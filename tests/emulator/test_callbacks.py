@@ -15,8 +15,8 @@ from support.waiting import wait_until
 from tests.emulator.conftest import CALLBACK_SECRET, frozen_clock
 
 EUR_BTC = {"price_amount": "100.0", "price_currency": "EUR", "pay_currency": "BTC"}
-LOG_KEYS = {"id", "type", "event", "invoice_id", "invoice_status", "state", "resend_of", "next_attempt_at",
-            "attempts", "body"}
+LOG_KEYS = {"id", "type", "event", "object_id", "invoice_id", "invoice_status", "status", "state", "resend_of",
+            "next_attempt_at", "attempts", "body"}
 
 
 def deliveries(emu, invoice_id: str) -> list[dict]:
