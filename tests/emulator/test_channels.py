@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from cryptopay_client import CryptopayError
+from support.waiting import wait_until
 from tests.emulator.conftest import LiveEmulator
 from tests.emulator.shapes import RECORDINGS
 
@@ -231,3 +232,18 @@ def test_a_withdrawal_in_another_coin_than_the_channels_does_not_pay_it(emu) -> 
                                       charged_amount="0.01", force_commit=True)
     emu.control("POST", "/clock/advance", {"seconds": 10})
     assert emu.client.channel_payments(channel["id"])["data"] == []
+
+
+def test_without_control_a_running_emulator_detects_the_withdrawal_and_completes_the_payment(live) -> None:
+    """Real mode against an emulator with no control API: the scheduler alone plays the network (§8)."""
+    started = live(control_enabled=False, time_scale=50.0, withdrawal_step_seconds=5.0)
+    client = started.client
+    assert started.control("GET", "/health").status_code == 404
+    channel = client.create_channel(name="own", pay_currency="BTC", receiver_currency="EUR")
+    sent = client.create_coin_withdrawal(address=channel["address"], charged_currency="BTC",
+                                         received_currency="BTC", charged_amount="0.01", force_commit=True)
+    assert sent["status"] == "pending"
+    done = wait_until(lambda: client.channel_payments(channel["id"])["data"],
+                      lambda page: bool(page) and page[0]["status"] == "completed", timeout=10,
+                      expected="the withdrawal to the channel address detected and completed by the scheduler")
+    assert done[0]["paid_amount"] == sent["received_amount"] and done[0]["exchange"]["pair"] == "BTCEUR"
