@@ -1,0 +1,32 @@
+@channels @channels_3
+Feature: Notifications of payments to a deposit address are received, verified and followed
+  Cryptopay notifies the merchant of every change of a payment to a customer's deposit address: when the
+  payment is seen ("created") and when it ends ("completed", "on hold", "refunded", "cancelled"). The merchant
+  acknowledges each notification and acts on what Cryptopay reports. A notification Cryptopay did not sign is
+  refused by the merchant's signature check and changes nothing:
+    forged      - signed, but with a secret other than the account's callback secret
+    tampered    - signed by Cryptopay, then changed on its way to the merchant
+    unsigned    - carries no signature at all
+    misdirected - carries Cryptopay's genuine signature, but one made over another notification's content
+
+  Background:
+    Given a new customer
+    And the customer has a personal address to deposit crypto, credited in EUR
+
+  Scenario: Every notification of a payment is acknowledged and followed
+    When the customer sends crypto worth 100.00 EUR to their deposit address
+    Then Cryptopay notified the merchant that the payment was "created" and "completed", and each was acknowledged
+    And the merchant records the payment as completed, for that customer
+
+  @security
+  Scenario Outline: A <kind> notification of a completed payment is refused
+    When someone sends the merchant a <kind> notification that a payment of 100.00 EUR to the customer's address completed
+    Then the merchant rejected the notification
+    And the customer has been credited nothing
+
+    Examples:
+      | kind        |
+      | forged      |
+      | tampered    |
+      | unsigned    |
+      | misdirected |

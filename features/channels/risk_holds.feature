@@ -1,0 +1,31 @@
+@channels @channels_8
+Feature: Payments from risky sources are held, and never credited while held
+  Cryptopay scores every payment to a deposit address. A payment from a wallet tied to criminal activity is put
+  on hold (illicit resource), and Cryptopay's transaction monitoring team decides what happens to it: a
+  legitimate payment is completed and credited once, an illicit one is refunded to the sender and never credited.
+  The merchant credits nothing while the payment is held, and its teams know how risk scoring and holds work.
+
+  @emulator_only
+  Scenario: A payment to a deposit address from a high-risk source is held and not credited
+    Given a new customer
+    And the customer has a personal address to deposit crypto, credited in EUR
+    When the customer sends crypto worth 100.00 EUR to their deposit address from a high-risk source
+    Then Cryptopay reports the payment as on hold (illicit resource)
+    And the merchant records the payment as on hold (illicit resource), for that customer
+    And the customer has been credited nothing
+
+  @emulator_only
+  Scenario Outline: The monitoring team decides a held payment to a deposit address is <decision>
+    Given a new customer
+    And the customer has a personal address to deposit crypto, credited in EUR
+    And the customer has sent crypto worth 100.00 EUR to their deposit address from a high-risk source
+    And the merchant has recorded the payment as on hold (illicit resource)
+    When Cryptopay's monitoring team decides the held payment is <decision>
+    Then Cryptopay reports the payment as <final>
+    And the merchant records the payment as <final>, for that customer
+    And the customer has been credited <credited>
+
+    Examples:
+      | decision   | final     | credited                             |
+      | legitimate | completed | the declared amount of the payment   |
+      | illicit    | refunded  | nothing                              |

@@ -1,0 +1,330 @@
+"""Customers' personal deposit addresses (Cryptopay channels): opened through the merchant, paid, read back from
+Cryptopay and the merchant, the declared credited amount, and their notifications resent or forged."""
+from __future__ import annotations
+
+import re
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from cryptopay_client.callbacks import callback_signature
+from cryptopay_emulator.rails_json import rails_json
+from support.customers import Customer, show_balance
+from support.drivers.callbacks import CallbackSender
+from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.emulator import EmulatorControl, carried_status
+from support.drivers.merchant import Channel, MerchantAdapter
+from support.drivers.payers import ChannelPayer, PaymentNotPossible, build_channel_payer
+from support.evidence import Evidence
+from support.resend import ResendResult, redeliver
+from support.settings import Settings
+from support.waiting import wait_until
+
+# "deposit crypto": the run's PAYMENT_COIN; "credited in the same crypto": the channel credits the coin it is paid in.
+RUN_COIN, SAME_COIN = "crypto", "the same crypto"
+# Amounts sent are rounded to 6 decimal places: every coin the suite pays in has at least that precision.
+COIN_STEP = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class ChannelPayment:
+    """A payment the customer sent to their deposit address, as Cryptopay first reported it."""
+    channel: Channel
+    payment_id: str
+    sent: Decimal  # in the channel's pay currency
+
+
+@dataclass(frozen=True)
+class CreditedPayment:
+    """A completed payment the merchant has credited, and the customer's balances right after."""
+    payment: ChannelPayment
+    balances: dict[str, Decimal]
+
+
+# -- currencies and statuses in the features' words -------------------------------------------------------------------
+def pay_coin(words: str, settings: Settings) -> str:
+    return settings.payment_coin if words == RUN_COIN else words
+
+
+def receive_currency(words: str, coin: str) -> str:
+    return coin if words == SAME_COIN else words
+
+
+_STATUS = re.compile(r"^(?P<status>[a-z ]+?)(?: \((?P<context>[a-z ]+)\))?$")
+
+
+def split_status(words: str) -> tuple[str, str | None]:
+    """'on hold (illicit resource)' -> ('on_hold', 'illicit_resource'); 'completed' -> ('completed', None)."""
+    found = _STATUS.match(words)
+    if found is None:
+        raise ValueError(f"not a channel payment status: {words!r}")
+    context = found["context"]
+    return found["status"].replace(" ", "_"), context.replace(" ", "_") if context else None
+
+
+# -- the declared credited amount -------------------------------------------------------------------------------------
+# What each way of crediting adds up, in the words the feature's table uses (before its colon).
+AMOUNT_WORDS: dict[str, tuple[str, ...]] = {
+    "the received amount": ("received_amount",),
+    "the received amount plus Cryptopay's fee": ("received_amount", "fee"),
+}
+
+
+@dataclass(frozen=True)
+class CreditRule:
+    """Which of the payment's amounts the customer is credited under each declared setting (net, gross)."""
+    meanings: dict[str, tuple[str, ...]]
+
+    def parts(self, declared: str) -> tuple[str, ...]:
+        if declared not in self.meanings:
+            raise AssertionError(f"the declared CHANNEL_CREDITED_AMOUNT={declared} has no meaning on the page; "
+                                 f"it states {sorted(self.meanings)}")
+        return self.meanings[declared]
+
+    def amount(self, declared: str, payment: dict) -> Decimal:
+        """The amount owed to the customer, in the payment's received_currency (fee_currency is the same)."""
+        if "fee" in self.parts(declared) and payment["fee_currency"] != payment["received_currency"]:
+            raise AssertionError(f"payment {payment['id']} charges its fee in {payment['fee_currency']}, not in "
+                                 f"{payment['received_currency']}: the gross amount cannot be added up")
+        return sum((Decimal(payment[part]) for part in self.parts(declared)), Decimal("0"))
+
+
+DEFAULT_CREDIT_RULE = CreditRule({"net": AMOUNT_WORDS["the received amount"],
+                                  "gross": AMOUNT_WORDS["the received amount plus Cryptopay's fee"]})
+
+
+def read_credit_rule(datatable: list[list[str]]) -> CreditRule:
+    """The page's table: | declared | the customer is credited |, each meaning in AMOUNT_WORDS before a colon."""
+    meanings = {}
+    for declared, meaning in (row[:2] for row in datatable[1:]):
+        words = meaning.split(":")[0].strip()
+        if words not in AMOUNT_WORDS:
+            raise ValueError(f"the table says '{declared}' credits '{words}', which the suite cannot add up; "
+                             f"say one of: {', '.join(AMOUNT_WORDS)}")
+        meanings[declared.strip()] = AMOUNT_WORDS[words]
+    return CreditRule(meanings)
+
+
+# -- opening and reading channels -------------------------------------------------------------------------------------
+def open_channel(merchant: MerchantAdapter, cryptopay: CryptopayDriver, customer: Customer, coin: str,
+                 receive: str, evidence: Evidence) -> Channel:
+    channel = merchant.open_channel(customer.id, coin, receive)
+    evidence.attach_json("Personal deposit address the merchant gave", channel.__dict__)
+    evidence.attach_json("Channel as Cryptopay reports it", cryptopay.client.channel(channel.channel_id))
+    return channel
+
+
+def channel_problems(found: dict, channel: Channel, customer: Customer, coin: str, receive: str) -> list[str]:
+    """How Cryptopay's channel differs from what the customer asked for and the merchant said it opened."""
+    expected = {"id": channel.channel_id, "address": channel.address, "customer_id": customer.id,
+                "pay_currency": coin, "receiver_currency": receive, "status": "enabled"}
+    return [f"{key} is {found.get(key)!r}, expected {value!r}" for key, value in expected.items()
+            if found.get(key) != value]
+
+
+# -- payments to a channel --------------------------------------------------------------------------------------------
+def coin_worth(cryptopay: CryptopayDriver, coin: str, amount: Decimal, currency: str) -> Decimal:
+    """How much of `coin` is worth `amount` `currency` at Cryptopay's current rate, to COIN_STEP."""
+    if coin == currency:
+        return amount
+    rate = cryptopay.client.rate(coin, currency)
+    price = Decimal(str(rate.get("sell_rate") or rate.get("buy_rate") or rate["rate"]))
+    return (amount / price).quantize(COIN_STEP)
+
+
+def send_payment(channel_payer: ChannelPayer, cryptopay: CryptopayDriver, channel: Channel, worth: Decimal,
+                 currency: str, evidence: Evidence, risk_level: str = "low", confirmed: bool = True) -> ChannelPayment:
+    sent = coin_worth(cryptopay, channel.pay_currency, worth, currency)
+    payment = channel_payer.pay_channel(channel.channel_id, channel.address, channel.network, sent, risk_level,
+                                        confirmed)
+    evidence.attach_json(f"Payment sent to the deposit address ({risk_level} risk"
+                         f"{'' if confirmed else ', not yet confirmed'})", {
+                             "worth": f"{worth} {currency}", "sent": f"{sent} {channel.pay_currency}",
+                             "address": channel.address, "network": channel.network, "payment": payment})
+    return ChannelPayment(channel, payment["id"], sent)
+
+
+def read_payment(cryptopay: CryptopayDriver, payment: ChannelPayment) -> dict:
+    return cryptopay.client.channel_payment(payment.channel.channel_id, payment.payment_id)
+
+
+def wait_for_payment_status(cryptopay: CryptopayDriver, payment: ChannelPayment, status: str, context: str | None,
+                            timeout: float) -> dict:
+    want = f"{status}/{context}" if context else status
+    return wait_until(lambda: read_payment(cryptopay, payment),
+                      lambda p: p["status"] == status and p.get("status_context") == context, timeout=timeout,
+                      expected=f"Cryptopay to report channel payment {payment.payment_id} as {want}",
+                      pace=cryptopay.run_budget.poll_pace(2.0))
+
+
+def wait_for_recorded_status(merchant: MerchantAdapter, payment: ChannelPayment, status: str, context: str | None,
+                             timeout: float) -> dict:
+    want = f"{status}/{context}" if context else status
+    return wait_until(lambda: merchant.recorded_channel_payment(payment.payment_id),
+                      lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
+                      timeout=timeout, expected=f"the merchant to record channel payment {payment.payment_id} as {want}")
+
+
+def statuses(cryptopay: CryptopayDriver, merchant: MerchantAdapter, payment: ChannelPayment) -> dict:
+    found = read_payment(cryptopay, payment)
+    recorded = merchant.recorded_channel_payment(payment.payment_id) or {}
+    return {"cryptopay": {"status": found["status"], "status_context": found.get("status_context")},
+            "merchant": {"status": recorded.get("status"), "status_context": recorded.get("status_context")}}
+
+
+# -- balances ---------------------------------------------------------------------------------------------------------
+def wait_until_settled(control: EmulatorControl | None, payment_ids: list[str], timeout: float) -> None:
+    """Where Cryptopay's delivery log is visible, waits until the merchant has answered every notification of these
+    payments, so "nothing was credited" is not concluded while the merchant is still acting on one."""
+    if control is None:
+        return
+    for payment_id in payment_ids:
+        wait_until(lambda: control.deliveries_for(payment_id), lambda rows: all(d["attempts"] for d in rows),
+                   timeout=timeout, expected=f"every notification of channel payment {payment_id} to reach the "
+                                             "merchant")
+
+
+def wait_for_credit(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
+                    timeout: float) -> dict[str, Decimal]:
+    """The balances once the customer holds exactly `amount` `currency` and nothing in any other currency."""
+    return wait_until(lambda: merchant.balances(customer.id),
+                      lambda b: b.get(currency, Decimal("0")) == amount
+                      and all(v == 0 for c, v in b.items() if c != currency), timeout=timeout,
+                      expected=f"customer {customer.id} to be credited exactly {amount} {currency}")
+
+
+def credit_owed(cryptopay: CryptopayDriver, payment: ChannelPayment, rule: CreditRule, declared: str,
+                evidence: Evidence) -> tuple[Decimal, str]:
+    found = read_payment(cryptopay, payment)
+    owed = rule.amount(declared, found)
+    evidence.attach_json("Amount owed to the customer", {
+        "declared": declared, "adds_up": list(rule.parts(declared)), "owed": f"{owed} {found['received_currency']}",
+        "paid": f"{found['paid_amount']} {found['paid_currency']}", "received_amount": found["received_amount"],
+        "fee": f"{found['fee']} {found['fee_currency']}", "exchange": found.get("exchange")})
+    return owed, found["received_currency"]
+
+
+def complete_and_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, payment: ChannelPayment,
+                        customer: Customer, rule: CreditRule, declared: str, evidence: Evidence,
+                        timeout: float) -> CreditedPayment:
+    wait_for_payment_status(cryptopay, payment, "completed", None, timeout)
+    wait_for_recorded_status(merchant, payment, "completed", None, timeout)
+    owed, currency = credit_owed(cryptopay, payment, rule, declared, evidence)
+    balances = wait_for_credit(merchant, customer, owed, currency, timeout)
+    show_balance(evidence, customer, balances, "Balance after the payment was credited")
+    return CreditedPayment(payment, balances)
+
+
+# -- notifications ----------------------------------------------------------------------------------------------------
+def channel_callback_body(event: str, payment: dict, indent: int | None = None) -> bytes:
+    """A ChannelPayment notification as Cryptopay renders it (its Rails encoder); the event is the new status."""
+    return rails_json({"type": "ChannelPayment", "event": event, "data": payment}, indent=indent)
+
+
+def completed_body(control: EmulatorControl | None, cryptopay: CryptopayDriver,
+                   payment: ChannelPayment) -> tuple[bytes, str | None]:
+    """The exact bytes Cryptopay delivered for 'completed' if its log shows them; else rebuilt from its GET."""
+    delivery = control.delivery_for(payment.payment_id, "completed", "completed") if control is not None else None
+    if delivery is not None:
+        return delivery["body"].encode(), delivery["id"]
+    found = read_payment(cryptopay, payment)
+    assert found["status"] == "completed", f"channel payment {payment.payment_id} is {found['status']}"
+    return channel_callback_body("completed", found), None
+
+
+def resend_once(payment: ChannelPayment, control: EmulatorControl | None, cryptopay: CryptopayDriver,
+                sender: CallbackSender, timeout: float) -> ResendResult:
+    """The 'completed' notification twice more: its exact bytes, then as the payment is now (Cryptopay's own
+    resend where the emulator offers it); only a merchant that de-duplicates by payment credits neither."""
+    deadline = time.monotonic() + timeout
+    body, delivery_id = completed_body(control, cryptopay, payment)
+    exact = redeliver(sender, body, sender.post_signed(body), deadline)
+    if control is not None and delivery_id is not None:
+        resent = control.resend(delivery_id)
+        done = wait_until(lambda: next(d for d in control.deliveries_for(payment.payment_id)
+                                       if d["id"] == resent["id"]),
+                          lambda d: bool(d["attempts"]), timeout=timeout,
+                          expected="Cryptopay's resent 'completed' notification to reach the merchant")
+        assert carried_status(done) == "completed", f"the resend carried status {carried_status(done)}"
+        attempt = done["attempts"][-1]
+        return ResendResult("the exact 'completed' bytes re-posted, then Cryptopay's resend (emulator)",
+                            [exact[-1], attempt["status_code"] or attempt["error"]],
+                            tuple(tuple(h) for h in [exact] if len(h) > 1), (body, done["body"].encode()))
+    current = channel_callback_body("completed", read_payment(cryptopay, payment))
+    if current == body:  # the same bytes again prove nothing new: the same payment in another layout
+        current = channel_callback_body("completed", read_payment(cryptopay, payment), indent=2)
+    again = redeliver(sender, current, sender.post_signed(current), deadline)
+    return ResendResult("the 'completed' notification re-posted, then again as the payment is now (different "
+                        "bytes), both signed with the callback secret", [exact[-1], again[-1]],
+                        tuple(tuple(h) for h in (exact, again) if len(h) > 1), (body, current))
+
+
+def resend_concurrently(payment: ChannelPayment, times: int, control: EmulatorControl | None,
+                        cryptopay: CryptopayDriver, sender: CallbackSender, timeout: float) -> ResendResult:
+    deadline = time.monotonic() + timeout
+    body, _ = completed_body(control, cryptopay, payment)
+    histories = [redeliver(sender, body, first, deadline) for first in sender.post_signed_concurrently(body, times)]
+    how = f"{times} identical signed copies released at once"
+    if any(len(history) > 1 for history in histories):
+        how += "; copies answered 5xx re-posted one at a time, as Cryptopay retries them"
+    return ResendResult(how, [h[-1] for h in histories], tuple(tuple(h) for h in histories if len(h) > 1), (body,))
+
+
+def invented_completion(channel: Channel, amount: Decimal, currency: str, when: str) -> dict:
+    """What an attacker would send: a payment to the customer's real address that never happened, claimed
+    completed and worth `amount` `currency` after the fee, shaped like Cryptopay's ChannelPayment."""
+    fee = (amount / 99).quantize(Decimal("0.01"))
+    return {"id": str(uuid.uuid4()), "paid_amount": "0.002", "paid_currency": channel.pay_currency,
+            "received_amount": str(amount), "received_currency": currency, "fee": str(fee), "fee_currency": currency,
+            "txid": secrets.token_hex(32), "status": "completed", "status_context": None, "refund_address": None,
+            "coin_withdrawal_id": None, "custom_id": channel.custom_id, "customer_id": channel.customer_id,
+            "channel_id": channel.channel_id, "address": channel.address, "network": channel.network, "risk": None,
+            "created_at": when}
+
+
+def send_bad_callback(kind: str, payment: dict, sender: CallbackSender) -> int | str:
+    body = channel_callback_body("completed", payment)
+    if kind == "forged":  # signed, but with a secret that is not the account's
+        return sender.post(body, callback_signature("not-the-callback-secret", body))
+    if kind == "tampered":  # Cryptopay's signature of the body, then the amount changed (one digit added)
+        signature = sender.sign(body)
+        tampered = body.replace(b'"received_amount": "', b'"received_amount": "9', 1)
+        assert tampered != body, "the tampering found no received_amount to change"  # else it proves nothing
+        return sender.post(tampered, signature)
+    if kind == "unsigned":
+        return sender.post(body, None)
+    if kind == "misdirected":  # Cryptopay's genuine signature, but of the payment's earlier notification
+        other = channel_callback_body("created", dict(payment, status="pending", received_amount="0.0", fee="0.0"))
+        return sender.post(body, sender.sign(other))
+    raise ValueError(f"unknown kind of bad notification: {kind}")
+
+
+def delivered(control: EmulatorControl, payment_id: str) -> list[dict]:
+    """Cryptopay's notifications of one payment: event, status carried, state and the merchant's answers."""
+    return [{"event": d["event"], "status": carried_status(d), "state": d["state"],
+             "answers": [a["status_code"] or a["error"] for a in d["attempts"]]}
+            for d in control.deliveries_for(payment_id)]
+
+
+def acknowledged(rows: list[dict], events: tuple[str, ...]) -> bool:
+    done = {row["event"] for row in rows if 200 in row["answers"]}
+    return all(event in done for event in events)
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def credit_rule() -> CreditRule:
+    """What net and gross mean; a feature that states the rule as a table on its page replaces this."""
+    return DEFAULT_CREDIT_RULE
+
+
+@pytest.fixture
+def channel_payer(settings: Settings, control: EmulatorControl | None, cryptopay: CryptopayDriver) -> ChannelPayer:
+    try:
+        return build_channel_payer(settings, control, cryptopay)
+    except PaymentNotPossible as exc:
+        pytest.skip(f"no way to pay a deposit address on this target: {exc}")
