@@ -43,7 +43,7 @@ def _status(text: str) -> tuple[str, str | None]:
 
 CHANNEL_TYPES = {**TYPES, "Coin": _coin, "Receive": _receive, "Status": _status}
 ADDRESS = "a personal address to deposit {coin:Coin}, credited in {receive:Receive}"
-SENT = "crypto worth {amount:Amount} {currency:Currency} to their deposit address"
+SENT = "a payment to their deposit address"
 
 
 def _step(text: str) -> parsers.StepParser:
@@ -93,32 +93,27 @@ def same_channel(cryptopay: CryptopayDriver, customer: Customer, channel: Channe
 
 
 # -- paying the address (item 2) --------------------------------------------------------------------------------------
-@when(_step(f"the customer sends {SENT}"), target_fixture="channel_payment")
-def sends(channel_payer: ChannelPayer, cryptopay: CryptopayDriver, channel: Channel, evidence: Evidence,
-          amount: Decimal, currency: str) -> ChannelPayment:
-    return send_payment(channel_payer, cryptopay, channel, amount, currency, evidence)
+@when(f"the customer sends {SENT}", target_fixture="channel_payment")
+def sends(channel_payer: ChannelPayer, channel: Channel, evidence: Evidence) -> ChannelPayment:
+    return send_payment(channel_payer, channel, evidence)
 
 
-@when(_step(f"the customer sends {SENT} that the network has not yet confirmed"), target_fixture="channel_payment")
-def sends_unconfirmed(channel_payer: ChannelPayer, cryptopay: CryptopayDriver, channel: Channel, evidence: Evidence,
-                      amount: Decimal, currency: str) -> ChannelPayment:
-    return send_payment(channel_payer, cryptopay, channel, amount, currency, evidence, confirmed=False)
+@when(f"the customer sends {SENT} that the network has not yet confirmed", target_fixture="channel_payment")
+def sends_unconfirmed(channel_payer: ChannelPayer, channel: Channel, evidence: Evidence) -> ChannelPayment:
+    return send_payment(channel_payer, channel, evidence, confirmed=False)
 
 
-@given(_step(f"the customer has sent {SENT} from a high-risk source"), target_fixture="channel_payment")
-@when(_step(f"the customer sends {SENT} from a high-risk source"), target_fixture="channel_payment")
-def sends_risky(channel_payer: ChannelPayer, cryptopay: CryptopayDriver, channel: Channel, evidence: Evidence,
-                amount: Decimal, currency: str) -> ChannelPayment:
-    return send_payment(channel_payer, cryptopay, channel, amount, currency, evidence, risk_level="high")
+@given(f"the customer has sent {SENT} from a high-risk source", target_fixture="channel_payment")
+@when(f"the customer sends {SENT} from a high-risk source", target_fixture="channel_payment")
+def sends_risky(channel_payer: ChannelPayer, channel: Channel, evidence: Evidence) -> ChannelPayment:
+    return send_payment(channel_payer, channel, evidence, risk_level="high")
 
 
-@given(_step("the customer's payment of crypto worth {amount:Amount} {currency:Currency} to that address has been "
-             "completed and credited"), target_fixture="credited_payment")
+@given("the customer's payment to that address has been completed and credited", target_fixture="credited_payment")
 def completed_and_credited(channel_payer: ChannelPayer, cryptopay: CryptopayDriver, merchant: MerchantAdapter,
                            channel: Channel, customer: Customer, credit_rule: CreditRule, settings: Settings,
-                           evidence: Evidence, amount: Decimal, currency: str,
-                           wait_timeout: float) -> CreditedPayment:
-    payment = send_payment(channel_payer, cryptopay, channel, amount, currency, evidence)
+                           evidence: Evidence, wait_timeout: float) -> CreditedPayment:
+    payment = send_payment(channel_payer, channel, evidence)
     return complete_and_credit(merchant, cryptopay, payment, customer, credit_rule,
                                settings.declared.channel_credited_amount, evidence, wait_timeout)
 

@@ -14,7 +14,7 @@ Feature: The customer is credited the amount the merchant declared
 
   Scenario Outline: A <kind> payment credits the declared amount
     Given the customer has a personal address to deposit crypto, credited in <currency>
-    When the customer sends crypto worth 100.00 EUR to their deposit address
+    When the customer sends a payment to their deposit address
     Then Cryptopay reports the payment as completed
     And the customer's balance shows the declared amount of the payment, in <currency>
 

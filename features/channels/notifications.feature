@@ -14,7 +14,7 @@ Feature: Notifications of payments to a deposit address are received, verified a
     And the customer has a personal address to deposit crypto, credited in EUR
 
   Scenario: Every notification of a payment is acknowledged and followed
-    When the customer sends crypto worth 100.00 EUR to their deposit address
+    When the customer sends a payment to their deposit address
     Then Cryptopay notified the merchant that the payment was "created" and "completed", and each was acknowledged
     And the merchant records the payment as completed, for that customer
 

@@ -6,7 +6,7 @@ Feature: A resent "completed" notification never credits the customer again
   Background:
     Given a new customer
     And the customer has a personal address to deposit crypto, credited in EUR
-    And the customer's payment of crypto worth 100.00 EUR to that address has been completed and credited
+    And the customer's payment to that address has been completed and credited
 
   Scenario: Cryptopay sends the "completed" notification for the payment again
     When Cryptopay sends the "completed" notification for that payment again

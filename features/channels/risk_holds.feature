@@ -9,7 +9,7 @@ Feature: Payments from risky sources are held, and never credited while held
   Scenario: A payment to a deposit address from a high-risk source is held and not credited
     Given a new customer
     And the customer has a personal address to deposit crypto, credited in EUR
-    When the customer sends crypto worth 100.00 EUR to their deposit address from a high-risk source
+    When the customer sends a payment to their deposit address from a high-risk source
     Then Cryptopay reports the payment as on hold (illicit resource)
     And the merchant records the payment as on hold (illicit resource), for that customer
     And the customer has been credited nothing
@@ -18,7 +18,7 @@ Feature: Payments from risky sources are held, and never credited while held
   Scenario Outline: The monitoring team decides a held payment to a deposit address is <decision>
     Given a new customer
     And the customer has a personal address to deposit crypto, credited in EUR
-    And the customer has sent crypto worth 100.00 EUR to their deposit address from a high-risk source
+    And the customer has sent a payment to their deposit address from a high-risk source
     And the merchant has recorded the payment as on hold (illicit resource)
     When Cryptopay's monitoring team decides the held payment is <decision>
     Then Cryptopay reports the payment as <final>
