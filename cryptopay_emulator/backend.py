@@ -9,6 +9,7 @@ from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.customers import CustomerBackend
 from cryptopay_emulator.invoices import CANCEL_AFTER, RESCORES, InvoiceBackend, next_score
 from cryptopay_emulator.ledger import LedgerBackend
+from cryptopay_emulator.market import MarketBackend
 from cryptopay_emulator.resolutions import ResolutionBackend
 from cryptopay_emulator.withdrawals import STEP_SECONDS, WithdrawalBackend
 
@@ -30,6 +31,7 @@ class Backends:
         self.channels = ChannelBackend(self.account, self.customers)
         self.withdrawals = WithdrawalBackend(self.account, self.invoices, withdrawal_step_seconds, self.channels)
         self.ledger = LedgerBackend(self.account)
+        self.market = MarketBackend(self.account)
 
     @property
     def clock(self) -> Clock:

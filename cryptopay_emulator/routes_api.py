@@ -14,6 +14,7 @@ from cryptopay_emulator.errors import Invalid, PayloadTooLarge, detail
 from cryptopay_emulator.customers import CustomerBackend
 from cryptopay_emulator.invoices import InvoiceBackend
 from cryptopay_emulator.ledger import LedgerBackend
+from cryptopay_emulator.market import MarketBackend
 from cryptopay_emulator.resolutions import ResolutionBackend
 from cryptopay_emulator.store import require_uuid
 from cryptopay_emulator.withdrawals import WithdrawalBackend
@@ -70,7 +71,22 @@ def api_blueprint(backends: Backends, auth: Authenticator, limiter: RateLimiter)
     ledger_routes(bp, backends.ledger)
     customer_routes(bp, backends.customers)
     channel_routes(bp, backends.channels)
+    market_routes(bp, backends.market)
     return bp
+
+
+def market_routes(bp: Blueprint, market: MarketBackend) -> None:
+    @bp.get("/rates")
+    def all_rates() -> Response:
+        return render(market.rates())
+
+    @bp.get("/rates/<base>/<quote_currency>")
+    def one_rate(base: str, quote_currency: str) -> Response:
+        return render(market.rate(base, quote_currency))
+
+    @bp.get("/coins")
+    def coins() -> Response:
+        return render(market.coins())
 
 
 def channel_routes(bp: Blueprint, channels: ChannelBackend) -> None:

@@ -10,7 +10,7 @@ import pytest
 from cryptopay_client import CryptopayError
 from support.waiting import wait_until
 from tests.emulator.conftest import LiveEmulator
-from tests.emulator.shapes import RECORDINGS
+from tests.emulator.shapes import RECORDINGS, shape_differences
 
 CHANNEL_KEYS = ["id", "status", "name", "description", "receiver_currency", "pay_currency", "address", "network",
                 "project_id", "custom_id", "customer_id", "uri", "hosted_page_url"]  # RB-cas create.yml (§2)
@@ -247,3 +247,28 @@ def test_without_control_a_running_emulator_detects_the_withdrawal_and_completes
                       lambda page: bool(page) and page[0]["status"] == "completed", timeout=10,
                       expected="the withdrawal to the channel address detected and completed by the scheduler")
     assert done[0]["paid_amount"] == sent["received_amount"] and done[0]["exchange"]["pair"] == "BTCEUR"
+
+
+def sandbox(name: str) -> dict:
+    return json.loads((RECORDINGS / "sandbox-ruby" / f"{name}.json").read_text())["interactions"][0]
+
+
+def test_channels_and_payments_have_the_recorded_shapes_field_by_field(emu) -> None:
+    """RB-cas channels/update.yml and list_payments.yml (completed, then on_hold/illicit_resource)."""
+    channel = emu.client.create_channel(name="0", pay_currency="BTC", receiver_currency="EUR")
+    update = sandbox("channels_update")
+    disabled = emu.client.update_channel(channel["id"], **json.loads(update["body"]))
+    assert shape_differences(update["response"]["data"], disabled) == []
+    assert list(disabled) == list(update["response"]["data"])
+    emu.client.update_channel(channel["id"], status="enabled")
+    emu.control("PUT", "/rates/BTC/EUR", {"rate": "57192.7353"})
+    done = pay(emu, channel["address"], "0.00184519")
+    held = pay(emu, channel["address"], "0.00184519", risk_level="high")
+    listed = sandbox("channels_list_payments")["response"]
+    completed, on_hold = listed["data"][0], listed["data"][2]
+    assert shape_differences(completed, done) == [] and list(done) == list(completed)
+    assert shape_differences(on_hold, held) == [] and list(held) == list(on_hold)
+    assert (done["received_amount"], done["fee"], done["exchange"]) == \
+        (completed["received_amount"], completed["fee"], completed["exchange"])
+    page = emu.client.channel_payments(channel["id"])
+    assert set(page) == set(listed) and set(page["meta"]) == set(listed["meta"])
