@@ -22,5 +22,5 @@ Feature: Each customer deposits to a personal address
     Given the customer has a personal address to deposit crypto, credited in EUR
     When the customer sends a payment to their deposit address
     Then Cryptopay reports the payment as completed, to the customer's channel, for the amount sent
-    And the merchant records the payment as completed, for that customer
+    And the merchant records the payment as completed
     And the merchant's recorded status of the payment matches Cryptopay's

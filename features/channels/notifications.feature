@@ -16,7 +16,7 @@ Feature: Notifications of payments to a deposit address are received, verified a
   Scenario: Every notification of a payment is acknowledged and followed
     When the customer sends a payment to their deposit address
     Then Cryptopay notified the merchant that the payment was "created" and "completed", and each was acknowledged
-    And the merchant records the payment as completed, for that customer
+    And the merchant records the payment as completed
 
   @security
   Scenario Outline: A <kind> notification of a completed payment is refused

@@ -11,7 +11,7 @@ Feature: Payments from risky sources are held, and never credited while held
     And the customer has a personal address to deposit crypto, credited in EUR
     When the customer sends a payment to their deposit address from a high-risk source
     Then Cryptopay reports the payment as on hold (illicit resource)
-    And the merchant records the payment as on hold (illicit resource), for that customer
+    And the merchant records the payment as on hold (illicit resource)
     And the customer has been credited nothing
 
   @emulator_only
@@ -22,7 +22,7 @@ Feature: Payments from risky sources are held, and never credited while held
     And the merchant has recorded the payment as on hold (illicit resource)
     When Cryptopay's monitoring team decides the held payment is <decision>
     Then Cryptopay reports the payment as <final>
-    And the merchant records the payment as <final>, for that customer
+    And the merchant records the payment as <final>
     And the customer has been credited <credited>
 
     Examples:
