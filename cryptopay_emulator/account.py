@@ -87,6 +87,10 @@ class Account:
             self.high_risk_addresses: set[str] = set()  # screened destinations (§17 high_risk_address)
             self.ledger: Store[LedgerRow] = Store()
             self.ledgers: dict[str, Store[LedgerRow]] = {}
+            # Rows that move no money (§18: an invoice while `new`, or `cancelled`), by reference id; merged into the
+            # ledger when it is read, with the balance before them.
+            self.expected: dict[str, LedgerRow] = {}
+            self._row_seq = itertools.count()
 
     # -- money ------------------------------------------------------------------------------------------
     def move(self, currency: str, amount: Decimal, *, reference_type: str, reference_id: str,
@@ -96,10 +100,46 @@ class Account:
             self.balances.credit(currency, amount)
             entry = LedgerRow(id=str(uuid.uuid4()), amount=amount, currency=currency,
                               balance=self.balances.available(currency), reference_id=reference_id,
-                              reference_type=reference_type, created_at=self.clock.now(), **row)
+                              reference_type=reference_type, created_at=self.clock.now(), seq=next(self._row_seq),
+                              **row)
+            self.expected.pop(reference_id, None)  # the money row replaces the invoice's waiting row
             self.ledger.add(entry.id, entry)
             self.ledgers.setdefault(currency, Store()).add(entry.id, entry)
             return entry
+
+    def expect(self, currency: str, amount: Decimal, *, reference_type: str, reference_id: str,
+               **row: object) -> None:
+        """A row that moves nothing yet (an invoice while `new`): `amount` is what it will bring (§18)."""
+        with self.lock:
+            self.expected[reference_id] = LedgerRow(
+                id=str(uuid.uuid4()), amount=amount, currency=currency, balance=Decimal(0), reference_id=reference_id,
+                reference_type=reference_type, created_at=self.clock.now(), seq=next(self._row_seq),
+                moves_money=False, **row)
+
+    def mirror_expected(self, reference_id: str, status: str, status_context: str | None = None) -> None:
+        with self.lock:
+            if reference_id in self.expected:
+                self.expected[reference_id].status = status
+                self.expected[reference_id].status_context = status_context
+
+    def ledger_rows(self, currency: str | None = None) -> list[LedgerRow]:
+        """Every row oldest first, money rows and waiting rows merged; a waiting row shows the balance before it."""
+        with self.lock:
+            money_rows = self.ledger if currency is None else self.ledgers.get(currency, ())
+            waiting = [r for r in self.expected.values() if currency is None or r.currency == currency]
+            if not waiting:
+                return list(money_rows)
+            rows = sorted([*money_rows, *waiting], key=lambda r: r.seq)
+            running = {c: self.balances.available(c) for c in {r.currency for r in rows}}
+            for row in rows:
+                if row.moves_money:
+                    running[row.currency] -= row.amount  # back to each currency's balance before the first row
+            for row in rows:
+                if row.moves_money:
+                    running[row.currency] = row.balance
+                else:
+                    row.balance = running[row.currency]
+            return rows
 
     def hosted_url(self, kind: str, object_id: str) -> str:
         return f"{self.hosted_base_url}/{kind}/{object_id}"

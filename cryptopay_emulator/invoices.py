@@ -50,6 +50,10 @@ class InvoiceBackend:
             invoice = self._new_invoice(fields)
             self._store.add(invoice.id, invoice, invoice.custom_id, invoice.customer_id)
             self._by_address[invoice.address] = invoice.id
+            # A ledger row from the start, moving nothing while new: the amount it will bring, the balance unchanged
+            self.account.expect(invoice.price_currency, invoice.price_amount - invoice.fee, reference_type="Invoice",
+                                reference_id=invoice.id, fee=invoice.fee, fee_currency=invoice.price_currency,
+                                status="new", custom_id=invoice.custom_id, customer_id=invoice.customer_id)
             self.account.at(invoice.expires_at, lambda now: self._apply_time(invoice, now))
             self.account.at(invoice.created_at + CANCEL_AFTER, lambda now: self._apply_time(invoice, now))
             return self.emit("created", invoice)  # the same snapshot answers the request: rendered once
@@ -132,6 +136,7 @@ class InvoiceBackend:
     # -- status -------------------------------------------------------------------------------------
     def set_status(self, invoice: Invoice, status: str, context: str | None = None) -> None:
         invoice.status, invoice.status_context = status, context
+        self.account.mirror_expected(invoice.id, status, context)
         if status == "completed":  # settled: the price, less the fee, lands in the price currency's account
             self.account.move(invoice.price_currency, invoice.price_amount - invoice.fee, reference_type="Invoice",
                               reference_id=invoice.id, fee=invoice.fee, fee_currency=invoice.price_currency,

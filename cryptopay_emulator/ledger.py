@@ -37,21 +37,15 @@ class LedgerBackend:
             currency = next((c for c, i in self.account.account_ids.items() if i == account_id), None)
             if currency is None:
                 raise NotFound()
-            rows = self.account.ledgers.get(currency)
-            if rows is None:
-                return {"data": [], "meta": {"total": 0, "has_more": False}}
-            page, meta = rows.page(starting_after=starting_after)
-            return {"data": [row.to_json() for row in page], "meta": meta}
+            rows = list(reversed(self.account.ledger_rows(currency)))
+            return _page(rows, starting_after)
 
     def transactions(self, query: dict[str, str]) -> dict:
         """Newest first, filtered by the documented parameters, then paged after `starting_after`."""
         with self.account.lock:
             self.account.tick()
-            rows = [row for row in reversed(list(self.account.ledger)) if _matches(row, query)]
-            start = _cursor(rows, query.get("starting_after"))
-            page = rows[start:start + PAGE_SIZE]
-            return {"data": [row.to_json() for row in page],
-                    "meta": {"total": len(rows), "has_more": start + PAGE_SIZE < len(rows)}}
+            rows = [row for row in reversed(self.account.ledger_rows()) if _matches(row, query)]
+            return _page(rows, query.get("starting_after"))
 
     def network_fees(self) -> dict:
         """One default network per currency; BTC lists three levels, the others `average` only (§16)."""
@@ -62,6 +56,13 @@ class LedgerBackend:
                 rows += [{"level": level, "fee": money.fmt(fee), "currency": currency,
                           "network": money.DEFAULT_NETWORK[currency]} for level in levels]
             return {"data": rows}
+
+
+def _page(rows: list[LedgerRow], starting_after: str | None) -> dict:
+    """Up to 50 rows after `starting_after` (newest first), with meta {total, has_more}."""
+    start = _cursor(rows, starting_after)
+    page = rows[start:start + PAGE_SIZE]
+    return {"data": [row.to_json() for row in page], "meta": {"total": len(rows), "has_more": start + PAGE_SIZE < len(rows)}}
 
 
 def _matches(row: LedgerRow, query: dict[str, str]) -> bool:

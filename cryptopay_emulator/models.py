@@ -231,6 +231,8 @@ class LedgerRow:
     customer_id: str | None = None
     description: str | None = None
     risk: Risk | None = None
+    seq: int = 0  # the account-wide order rows were written in
+    moves_money: bool = True  # False: an invoice row while it is new/cancelled, its balance the one before it
 
     def to_json(self) -> dict:
         return {

@@ -47,6 +47,32 @@ def test_the_ledger_has_a_row_per_money_movement_with_the_balance_after_it(emu: 
     assert get(emu, f"/api/transactions?starting_after={rows[0]['id']}")["data"] == rows[1:]
 
 
+def test_an_invoice_is_a_ledger_row_from_creation_that_moves_nothing_until_it_completes(emu: LiveEmulator) -> None:
+    """§18: rows that do not move money (invoice `new`/`cancelled`) show the expected amount and repeat the balance
+    before them; completion turns the invoice's row into the credit."""
+    first = paid_invoice(emu)
+    waiting = emu.client.create_invoice(price_amount="50.0", price_currency="EUR", pay_currency="BTC")
+    dropped = emu.client.create_invoice(price_amount="20.0", price_currency="EUR", pay_currency="BTC")
+    emu.control("POST", "/clock/advance", {"seconds": 14 * 86400})  # `dropped` and `waiting` are cancelled
+    rows = get(emu, "/api/transactions?reference_type=Invoice")["data"]
+    assert [(r["reference_id"], r["amount"], r["balance"], r["status"]) for r in rows] == [
+        (dropped["id"], "19.8", "99.0", "cancelled"), (waiting["id"], "49.5", "99.0", "cancelled"),
+        (first["id"], "99.0", "99.0", "completed")]
+    eur = next(a for a in get(emu, "/api/accounts")["data"] if a["currency"] == "EUR")
+    assert [r["reference_id"] for r in get(emu, f"/api/accounts/{eur['id']}/transactions")["data"]] == \
+        [r["reference_id"] for r in rows]
+    assert get(emu, "/api/transactions?status=new")["meta"]["total"] == 0
+
+
+def test_a_new_invoice_row_completes_in_place(emu: LiveEmulator) -> None:
+    invoice = emu.client.create_invoice(price_amount="100.0", price_currency="EUR", pay_currency="BTC")
+    row, = get(emu, "/api/transactions")["data"]
+    assert (row["reference_id"], row["amount"], row["balance"], row["status"]) == (invoice["id"], "99.0", "0.0", "new")
+    emu.control("POST", "/payments", {"invoice_id": invoice["id"], "amount": invoice["pay_amount"]})
+    row, = get(emu, "/api/transactions")["data"]
+    assert (row["amount"], row["balance"], row["status"]) == ("99.0", "99.0", "completed")
+
+
 def test_each_accounts_rows_run_up_to_its_balance(emu: LiveEmulator) -> None:
     for _ in range(3):
         paid_invoice(emu)
