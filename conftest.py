@@ -13,7 +13,7 @@ from support.settings import ConfigError, Settings, load_settings
 pytest_plugins = ["support.run_manifest", "support.run_secrets", "support.evidence_build", "support.fixtures",
                   "support.run_budget", "support.report_hooks", "steps.customers", "steps.deposits", "steps.payments",
                   "steps.clock", "steps.resolutions", "steps.callbacks", "steps.invoices", "steps.signoff",
-                  "support.channels", "steps.channels"]
+                  "support.channels", "steps.channels", "support.payouts", "steps.payouts"]
 
 ROOT = Path(__file__).parent
 ENV_FILE_KEY = "CERTIFY_ENV_FILE"

@@ -1,0 +1,34 @@
+@payouts @payouts_5
+Feature: The customer is debited what Cryptopay charged, exactly once
+  A payout costs the customer the amount Cryptopay charged the merchant's account for it (the withdrawal's
+  charged amount), taken from their balance once: not again when a notification of the payout arrives again,
+  nor when many copies of it arrive at the same moment.
+
+  Background:
+    Given the merchant's Cryptopay account holds 1000.00 EUR to pay customers out
+    And a new customer
+    And the customer has a balance of 100.00 EUR
+
+  Scenario: A payout debits the customer once, by what Cryptopay charged
+    When the customer asks to withdraw 20.00 EUR, sent in crypto
+    Then Cryptopay reports the withdrawal as completed
+    And the customer has been debited what Cryptopay charged for the withdrawal, once
+
+  @negative
+  Scenario: The "completed" notification sent again debits nothing more
+    Given the customer's withdrawal of 20.00 EUR, sent in crypto, has completed
+    When Cryptopay sends the payout's "completed" notification again
+    Then the merchant acknowledged every notification
+    And the customer's balance still shows what is left after the withdrawal
+
+  @negative
+  Scenario Outline: Fifty copies at once of the payout's "<notification>" notification debit nothing more
+    Given the customer's withdrawal of 20.00 EUR, sent in crypto, has completed
+    When Cryptopay sends the payout's "<notification>" notification 50 times at once
+    Then the merchant acknowledged every notification
+    And the customer's balance still shows what is left after the withdrawal
+
+    Examples:
+      | notification |
+      | created      |
+      | completed    |

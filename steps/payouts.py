@@ -1,0 +1,317 @@
+"""Steps about payouts: a customer's withdrawal, what Cryptopay charges and sends, the merchant's record, debits."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from support.customers import Customer, show_balance, wait_for_balance
+from support.deposits import pay_coin
+from support.drivers.callbacks import CallbackSender
+from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.emulator import EmulatorControl
+from support.drivers.merchant import MerchantAdapter, PayoutRefusal
+from support.evidence import Evidence
+from support.parameters import COIN_TYPES, TYPES
+from support.payouts import (NOTIFICATIONS, BalanceMark, Destination, FieldMeaning, Withdrawal,
+                             acknowledged_statuses, arrival, charged_by_cryptopay, charged_problem, delivered,
+                             force, fresh_custom_id, fund_customer, own_address, read_amount_fields, received_problem, record_json,
+                             request_withdrawal, resend_concurrently, resend_once, send_bad_notification,
+                             top_up_account, wait_for_record, wait_for_withdrawal, wait_until_settled,
+                             withdrawal_status)
+from support.resend import ResendResult
+from support.resend_evidence import attach_storm, warn_about_retries
+from support.settings import Settings
+from support.waiting import wait_until
+
+
+# -- Givens: the scene ------------------------------------------------------------------------------------------------
+@given("the merchant sends the amount a customer asks for in the field it declared, and the fields mean:",
+       target_fixture="declared_meaning")
+def declared_field(datatable: list[list[str]], settings: Settings, evidence: Evidence) -> FieldMeaning:
+    meaning = read_amount_fields(datatable).meaning(settings.declared.payout_amount_field)
+    evidence.attach_json("Declared amount field (PAYOUT_AMOUNT_FIELD)", meaning.__dict__)
+    return meaning
+
+
+@given(parsers.cfparse("the merchant's Cryptopay account holds {amount:Amount} {currency:Currency} to pay "
+                       "customers out", extra_types=TYPES))
+def account_holds(control: EmulatorControl | None, amount: Decimal, currency: str, evidence: Evidence) -> None:
+    if control is None:  # the sandbox account's own balance pays; docs/certify.md says what to keep there
+        evidence.attach_text("Account balance", f"the sandbox account's own {currency} balance pays the payouts; "
+                                                f"keep at least {amount} {currency} there")
+        return
+    evidence.attach_json("Account balances (emulator)", top_up_account(control, currency, amount))
+
+
+@given(parsers.cfparse("the customer has a balance of {amount:Amount} {currency:Currency}", extra_types=TYPES),
+       target_fixture="funded")
+def customer_has(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
+                 evidence: Evidence, wait_timeout: float) -> BalanceMark:
+    funded = fund_customer(merchant, customer, amount, currency, wait_timeout)
+    show_balance(evidence, customer, merchant.balances(customer.id), "Balance given by the back office")
+    return funded
+
+
+@given(parsers.cfparse("Cryptopay screens the customer's address in {coin:Coin} as high-risk", extra_types=COIN_TYPES),
+       target_fixture="high_risk_destination")
+def address_high_risk(emulator: EmulatorControl, cryptopay: CryptopayDriver, settings: Settings, coin: str,
+                      evidence: Evidence) -> Destination:
+    # A fresh address of the account's own, so no other scenario's payouts go to the address marked high-risk.
+    fresh = own_address(cryptopay, pay_coin(coin, settings), fresh_custom_id("certify-high-risk"))
+    emulator.add_high_risk_address(fresh.address)
+    evidence.attach_json("Address Cryptopay screens as high-risk", {"address": fresh.address, "coin": fresh.coin})
+    return fresh
+
+
+@given(parsers.cfparse("the customer has asked to withdraw {amount:Amount} {currency:Currency}, sent in "
+                       "{coin:Coin}", extra_types=COIN_TYPES), target_fixture="withdrawal")
+@when(parsers.cfparse("the customer asks to withdraw {amount:Amount} {currency:Currency}, sent in {coin:Coin}",
+                      extra_types=COIN_TYPES), target_fixture="withdrawal")
+def asks_to_withdraw(merchant: MerchantAdapter, cryptopay: CryptopayDriver, customer: Customer, settings: Settings,
+                     high_risk_destination: Destination | None, amount: Decimal, currency: str, coin: str,
+                     evidence: Evidence) -> Withdrawal:
+    destination = high_risk_destination or own_address(cryptopay, pay_coin(coin, settings))
+    return request_withdrawal(merchant, customer, amount, currency, destination, evidence)
+
+
+@given(parsers.cfparse("the customer's withdrawal of {amount:Amount} {currency:Currency}, sent in {coin:Coin}, "
+                       "has completed", extra_types=COIN_TYPES), target_fixture="withdrawal")
+def withdrawal_completed(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+                         customer: Customer, settings: Settings, amount: Decimal, currency: str, coin: str,
+                         evidence: Evidence, wait_timeout: float) -> Withdrawal:
+    withdrawal = request_withdrawal(merchant, customer, amount, currency,
+                                    own_address(cryptopay, pay_coin(coin, settings)), evidence)
+    payout = withdrawal.payout
+    wait_for_withdrawal(cryptopay, payout.coin_withdrawal_id, "completed", wait_timeout)
+    evidence.attach_json("Payout as the merchant records it",
+                         record_json(wait_for_record(merchant, payout.payout_id, "completed", wait_timeout)))
+    wait_until_settled(control, payout.coin_withdrawal_id, wait_timeout)
+    return withdrawal
+
+
+@given(parsers.cfparse("the customer's withdrawal of {amount:Amount} {currency:Currency}, sent in {coin:Coin}, "
+                       "has failed and ended cancelled", extra_types=COIN_TYPES), target_fixture="withdrawal")
+def withdrawal_cancelled(merchant: MerchantAdapter, cryptopay: CryptopayDriver, emulator: EmulatorControl,
+                         customer: Customer, settings: Settings, amount: Decimal, currency: str, coin: str,
+                         evidence: Evidence, wait_timeout: float) -> Withdrawal:
+    withdrawal = request_withdrawal(merchant, customer, amount, currency,
+                                    own_address(cryptopay, pay_coin(coin, settings)), evidence)
+    evidence.attach_json("Cryptopay's payout made to fail (emulator)", force(emulator, "fail", withdrawal))
+    wait_for_withdrawal(cryptopay, withdrawal.payout.coin_withdrawal_id, "cancelled", wait_timeout)
+    evidence.attach_json("Payout as the merchant records it", record_json(
+        wait_for_record(merchant, withdrawal.payout.payout_id, "cancelled", wait_timeout)))
+    wait_until_settled(emulator, withdrawal.payout.coin_withdrawal_id, wait_timeout)
+    return withdrawal
+
+
+# -- Whens: what Cryptopay does -------------------------------------------------------------------------------------
+@when("the payout fails at Cryptopay")
+def payout_fails(emulator: EmulatorControl, withdrawal: Withdrawal, evidence: Evidence) -> None:
+    evidence.attach_json("Cryptopay's payout made to fail (emulator)", force(emulator, "fail", withdrawal))
+
+
+@when("Cryptopay holds the payout")
+def payout_held(emulator: EmulatorControl, withdrawal: Withdrawal, evidence: Evidence) -> None:
+    evidence.attach_json("Cryptopay's payout put on hold (emulator)", force(emulator, "hold", withdrawal))
+
+
+@when(parsers.cfparse('Cryptopay sends the payout\'s "{name}" notification again'), target_fixture="resend")
+def resend_payout_notification(withdrawal: Withdrawal, name: str, control: EmulatorControl | None,
+                               cryptopay: CryptopayDriver, callback_sender: CallbackSender, evidence: Evidence,
+                               wait_timeout: float) -> ResendResult:
+    result = resend_once(name, withdrawal.payout.coin_withdrawal_id, control, cryptopay, callback_sender,
+                         wait_timeout)
+    evidence.attach_json(f"Resent '{name}' notification", {
+        "how": result.how, "merchant_answers": result.answers, "bodies": [b.decode() for b in result.bodies]})
+    warn_about_retries(result, evidence)
+    return result
+
+
+@when(parsers.cfparse('Cryptopay sends the payout\'s "{name}" notification {times:d} times at once'),
+      target_fixture="resend")
+def resend_payout_storm(withdrawal: Withdrawal, name: str, times: int, control: EmulatorControl | None,
+                        cryptopay: CryptopayDriver, callback_sender: CallbackSender, evidence: Evidence,
+                        wait_timeout: float) -> ResendResult:
+    result = resend_concurrently(name, times, withdrawal.payout.coin_withdrawal_id, control, cryptopay,
+                                 callback_sender, wait_timeout)
+    attach_storm(result, f"Concurrent '{name}' notifications", evidence)
+    return result
+
+
+@when(parsers.cfparse("someone sends the merchant a {kind} notification that the payout was cancelled"),
+      target_fixture="resend")
+def bad_payout_notification(withdrawal: Withdrawal, kind: str, cryptopay: CryptopayDriver,
+                            callback_sender: CallbackSender, evidence: Evidence) -> ResendResult:
+    answer = send_bad_notification(kind, cryptopay.client.retrieve_coin_withdrawal(
+        withdrawal.payout.coin_withdrawal_id), callback_sender)
+    evidence.attach_json(f"A {kind} notification that the payout was cancelled", {"merchant_answer": answer})
+    return ResendResult(kind, [answer])
+
+
+# -- Thens: Cryptopay -------------------------------------------------------------------------------------------------
+@then(parsers.cfparse("Cryptopay reports the withdrawal as {status}"))
+def cryptopay_reports(cryptopay: CryptopayDriver, withdrawal: Withdrawal, status: str, evidence: Evidence,
+                      wait_timeout: float) -> None:
+    seen = wait_for_withdrawal(cryptopay, withdrawal.payout.coin_withdrawal_id, withdrawal_status(status),
+                               wait_timeout)
+    evidence.attach_json(f"Coin withdrawal as Cryptopay reports it ({status})", seen)
+
+
+@then("Cryptopay reports a withdrawal of what the customer asked, to the address they gave")
+def cryptopay_has_it(cryptopay: CryptopayDriver, withdrawal: Withdrawal, evidence: Evidence) -> None:
+    made = cryptopay.client.retrieve_coin_withdrawal(withdrawal.payout.coin_withdrawal_id)
+    evidence.attach_json("Coin withdrawal as Cryptopay reports it", made)
+    wanted = {"address": withdrawal.destination.address, "charged_currency": withdrawal.currency,
+              "received_currency": withdrawal.coin}
+    found = {key: made.get(key) for key in wanted}
+    assert found == wanted, (f"the merchant's payout {withdrawal.payout.payout_id} is, at Cryptopay, {found}; the "
+                             f"customer asked for {wanted}")
+    assert made["status"] != "new", ("the withdrawal was created but never committed: a two-step withdrawal "
+                                     "(force_commit false) must be committed within 30 seconds or it expires")
+
+
+@then("Cryptopay reports the withdrawal charged as the declared field means")
+def charged_as_declared(cryptopay: CryptopayDriver, withdrawal: Withdrawal, declared_meaning: FieldMeaning,
+                        evidence: Evidence) -> None:
+    made = cryptopay.client.retrieve_coin_withdrawal(withdrawal.payout.coin_withdrawal_id)
+    evidence.attach_json("Coin withdrawal as Cryptopay reports it", made)
+    problem = charged_problem(declared_meaning, withdrawal.amount, made)
+    assert problem is None, problem
+
+
+@then("the recipient receives what the declared field means")
+def recipient_receives(cryptopay: CryptopayDriver, withdrawal: Withdrawal, declared_meaning: FieldMeaning,
+                       evidence: Evidence, wait_timeout: float) -> None:
+    sent = wait_for_withdrawal(cryptopay, withdrawal.payout.coin_withdrawal_id, "completed", wait_timeout)
+    problem = received_problem(declared_meaning, withdrawal.amount, sent)
+    assert problem is None, problem
+    # What reached the address: the destination is the account's own channel, so its payment shows the amount.
+    destination = withdrawal.destination
+    arrived = arrival(cryptopay, destination, sent["txid"], wait_timeout)
+    evidence.attach_json("What arrived at the destination", {"sent": f"{sent['received_amount']} "
+                                                                     f"{sent['received_currency']}",
+                                                             "arrived": arrived})
+    assert Decimal(arrived["paid_amount"]) == Decimal(sent["received_amount"]), (
+        f"Cryptopay sent {sent['received_amount']} {sent['received_currency']} but {arrived['paid_amount']} "
+        f"arrived at {destination.address}")
+
+
+@then(parsers.cfparse("Cryptopay notified the merchant that the payout was {names}, and each was acknowledged"))
+def notified(control: EmulatorControl | None, withdrawal: Withdrawal, names: str, evidence: Evidence,
+             wait_timeout: float) -> None:
+    if control is None:
+        pytest.skip("Cryptopay's delivery log of coin-withdrawal notifications is visible only on the emulator; "
+                    "on the sandbox the merchant's record (the next step) is the evidence, run the emulator "
+                    "rehearsal to prove this item")
+    wanted = {NOTIFICATIONS[name][1] for name in re.split(r", | and ", names)}
+    withdrawal_id = withdrawal.payout.coin_withdrawal_id
+    rows = wait_until(lambda: delivered(control, withdrawal_id), lambda r: wanted <= acknowledged_statuses(r),
+                      timeout=wait_timeout, expected=f"notifications carrying {sorted(wanted)} delivered to the "
+                                                     "merchant and acknowledged (200)")
+    evidence.attach_json("Notifications for the payout, from Cryptopay's delivery log (emulator)", rows)
+
+
+# -- Thens: the merchant ----------------------------------------------------------------------------------------------
+@then(parsers.cfparse("the merchant records the payout as {status}"))
+def merchant_records(merchant: MerchantAdapter, withdrawal: Withdrawal, status: str, evidence: Evidence,
+                     wait_timeout: float) -> None:
+    record = wait_for_record(merchant, withdrawal.payout.payout_id, withdrawal_status(status), wait_timeout)
+    evidence.attach_json("Payout as the merchant records it", record_json(record))
+
+
+@then(parsers.cfparse("the merchant still records the payout as {status}"))
+def merchant_still_records(merchant: MerchantAdapter, withdrawal: Withdrawal, status: str,
+                           evidence: Evidence) -> None:
+    record = merchant.recorded_payout(withdrawal.payout.payout_id)
+    evidence.attach_json("Payout as the merchant records it", record_json(record))
+    assert record is not None and record.status == withdrawal_status(status), (
+        f"the merchant should still record the payout as {status}; it records {record_json(record)}")
+
+
+@then("the merchant's recorded status of the payout matches Cryptopay's")
+def statuses_match(merchant: MerchantAdapter, cryptopay: CryptopayDriver, withdrawal: Withdrawal,
+                   evidence: Evidence, wait_timeout: float) -> None:
+    payout = withdrawal.payout
+
+    def both() -> dict:
+        record = merchant.recorded_payout(payout.payout_id)
+        return {"cryptopay": cryptopay.client.retrieve_coin_withdrawal(payout.coin_withdrawal_id)["status"],
+                "merchant": record.status if record else None}
+
+    seen = wait_until(both, lambda pair: pair["cryptopay"] == pair["merchant"], timeout=wait_timeout,
+                      expected=f"the merchant's record of payout {payout.payout_id} to match Cryptopay's status")
+    evidence.attach_json("Cryptopay's status and the merchant's", seen)
+
+
+@then("the merchant told the customer the address was refused as high-risk")
+def told_high_risk(withdrawal: Withdrawal, evidence: Evidence) -> None:
+    answer = withdrawal.answer
+    evidence.attach_json("What the merchant told the customer", answer.__dict__)
+    assert isinstance(answer, PayoutRefusal), (
+        f"the merchant accepted the withdrawal (payout {answer.payout_id}, status {answer.status}) although Cryptopay "
+        "refuses the address as high-risk: refuse it to the customer at once, and do not queue it for retries")
+    assert answer.high_risk_address, (
+        f"the merchant answered {answer.http_status} {answer.code}: {answer.message}; a destination Cryptopay "
+        "refused with high_risk_address must be answered 422 with the code high_risk_address")
+    assert "address" in answer.message.lower(), (
+        f"the customer was told {answer.message!r}: the message must tell them their destination address was refused")
+
+
+# -- Thens: the customer's balance ------------------------------------------------------------------------------------
+@then("the customer has been debited what Cryptopay charged for the withdrawal, once")
+def debited_once(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+                 withdrawal: Withdrawal, funded: BalanceMark, evidence: Evidence, wait_timeout: float) -> None:
+    payout = withdrawal.payout
+    # Once the payout has ended and every notification is answered, a second debit would already show.
+    wait_for_withdrawal(cryptopay, payout.coin_withdrawal_id, "completed", wait_timeout)
+    record = wait_for_record(merchant, payout.payout_id, "completed", wait_timeout)
+    wait_until_settled(control, payout.coin_withdrawal_id, wait_timeout)
+    amount, currency = charged_by_cryptopay(cryptopay, withdrawal)
+    evidence.attach_json("What Cryptopay charged and the merchant debited", {
+        "cryptopay_charged": f"{amount} {currency}", "merchant": record_json(record)})
+    assert record.debited == (amount, currency), (
+        f"Cryptopay charged {amount} {currency} for the withdrawal (its charged_amount), the merchant recorded "
+        f"debiting {record_json(record)['debited']}: debit the customer the charged_amount of Cryptopay's answer")
+    show_balance(evidence, withdrawal.customer, wait_for_balance(merchant, withdrawal.customer, funded.amount - amount,
+                                                                 funded.currency, wait_timeout))
+
+
+@then("the customer's balance still shows what is left after the withdrawal")
+def still_left(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+               withdrawal: Withdrawal, funded: BalanceMark, evidence: Evidence, wait_timeout: float) -> None:
+    wait_until_settled(control, withdrawal.payout.coin_withdrawal_id, wait_timeout)
+    amount, _ = charged_by_cryptopay(cryptopay, withdrawal)
+    balances = merchant.balances(withdrawal.customer.id)
+    show_balance(evidence, withdrawal.customer, balances)
+    left = funded.amount - amount
+    assert balances.get(funded.currency, Decimal(0)) == left, (
+        f"customer {withdrawal.customer.id} should still have {left} {funded.currency} (the {funded.amount} given, "
+        f"less the {amount} Cryptopay charged, once); the merchant shows {balances}")
+
+
+@then("the customer's balance shows the whole amount again, given back once")
+def given_back_once(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+                    withdrawal: Withdrawal, funded: BalanceMark, evidence: Evidence, wait_timeout: float) -> None:
+    payout = withdrawal.payout
+    wait_for_withdrawal(cryptopay, payout.coin_withdrawal_id, "cancelled", wait_timeout)
+    record = wait_until(lambda: merchant.recorded_payout(payout.payout_id),
+                        lambda r: r is not None and r.status == "cancelled" and r.refunded, timeout=wait_timeout,
+                        expected=f"the merchant to record payout {payout.payout_id} cancelled and refunded")
+    evidence.attach_json("Payout as the merchant records it", record_json(record))
+    wait_until_settled(control, payout.coin_withdrawal_id, wait_timeout)
+    show_balance(evidence, withdrawal.customer, wait_for_balance(merchant, withdrawal.customer, funded.amount,
+                                                                 funded.currency, wait_timeout))
+
+
+@then("the customer's balance is untouched")
+def untouched(merchant: MerchantAdapter, withdrawal: Withdrawal, funded: BalanceMark, evidence: Evidence) -> None:
+    # Read at once, no waiting: a refused withdrawal debits nothing, or reverses before the customer is answered.
+    balances = merchant.balances(withdrawal.customer.id)
+    show_balance(evidence, withdrawal.customer, balances)
+    assert balances.get(funded.currency, Decimal(0)) == funded.amount, (
+        f"customer {withdrawal.customer.id} should still have the {funded.amount} {funded.currency} given, since "
+        f"the withdrawal was refused; the merchant shows {balances}")
+
