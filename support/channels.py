@@ -272,14 +272,13 @@ def resend_concurrently(payment: ChannelPayment, times: int, control: EmulatorCo
 
 def invented_completion(channel: Channel, amount: Decimal, currency: str, when: str) -> dict:
     """What an attacker would send: a payment to the customer's real address that never happened, claimed
-    completed and worth `amount` `currency` after the fee, shaped like Cryptopay's ChannelPayment."""
-    fee = (amount / 99).quantize(Decimal("0.01"))
-    return {"id": str(uuid.uuid4()), "paid_amount": "0.002", "paid_currency": channel.pay_currency,
-            "received_amount": str(amount), "received_currency": currency, "fee": str(fee), "fee_currency": currency,
-            "txid": secrets.token_hex(32), "status": "completed", "status_context": None, "refund_address": None,
-            "coin_withdrawal_id": None, "custom_id": channel.custom_id, "customer_id": channel.customer_id,
-            "channel_id": channel.channel_id, "address": channel.address, "network": channel.network, "risk": None,
-            "created_at": when}
+    completed with `amount` `currency` received, shaped like Cryptopay's ChannelPayment (facts §3)."""
+    return {"id": str(uuid.uuid4()), "paid_amount": str(DEPOSIT_SIZES[channel.pay_currency]),
+            "paid_currency": channel.pay_currency, "received_amount": str(amount), "received_currency": currency,
+            "fee": "1.0", "fee_currency": currency, "txid": secrets.token_hex(32), "status": "completed",
+            "status_context": None, "refund_address": None, "coin_withdrawal_id": None, "custom_id": channel.custom_id,
+            "customer_id": channel.customer_id, "channel_id": channel.channel_id, "address": channel.address,
+            "network": channel.network, "risk": None, "created_at": when}
 
 
 def send_bad_callback(kind: str, payment: dict, sender: CallbackSender) -> int | str:

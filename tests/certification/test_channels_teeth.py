@@ -1,0 +1,76 @@
+"""The Channels checklist's teeth: each deliberately broken channel merchant fails exactly the scenarios of the
+item it violates, while the reference merchant passes every channel scenario."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.broken_merchants import VARIANTS
+from tests.certification.harness import Verdicts, certification_stack, run_features
+
+# Every channel scenario, serially: one standalone emulator's clock and delivery log serve the whole run.
+CHANNELS = ("-m", "channels")
+TIMEOUT = 420
+
+HELD = "test_a_payment_to_a_deposit_address_from_a_highrisk_source_is_held_and_not_credited"
+DECIDED = "test_the_monitoring_team_decides_a_held_payment_to_a_deposit_address_is_decision"
+LEGITIMATE = f"{DECIDED}[legitimate-completed-the declared amount of the payment]"
+ILLICIT = f"{DECIDED}[illicit-refunded-nothing]"
+NOTHING = "test_a_payment_how_credits_nothing"
+PENDING = f"{NOTHING}[that the network has not yet confirmed-pending]"
+ON_HOLD = f"{NOTHING}[from a high-risk source-on hold (illicit resource)]"
+DECLARED = "test_a_kind_payment_credits_the_declared_amount"
+SAME_CURRENCY = f"{DECLARED}[same-currency-the same crypto]"
+CONVERTED = f"{DECLARED}[converted-EUR]"
+COMPLETED = "test_a_completed_payment_credits_the_customer"
+RESENT = "test_cryptopay_sends_the_completed_notification_for_the_payment_again"
+STORM = "test_cryptopay_sends_the_completed_notification_for_the_payment_50_times_at_once"
+REFUSED = "test_a_kind_notification_of_a_completed_payment_is_refused"
+BAD_NOTIFICATIONS = [f"{REFUSED}[{kind}]" for kind in ("forged", "tampered", "unsigned", "misdirected")]
+OPENED = "test_the_merchant_gives_the_customer_a_personal_deposit_address"
+ASKED_AGAIN = "test_a_customer_who_asks_again_keeps_the_same_deposit_address"
+SEEN = "test_a_payment_to_the_customers_deposit_address_is_seen_by_cryptopay_and_by_the_merchant"
+FOLLOWED = "test_every_notification_of_a_payment_is_acknowledged_and_followed"
+# Everything that checks the declared amount once a payment completed (item 5's completed case, 6, 7, 8).
+CREDITS_A_COMPLETED_PAYMENT = [COMPLETED, SAME_CURRENCY, CONVERTED, RESENT, STORM, LEGITIMATE]
+
+# broken channel variant (tests/broken_merchants.py) -> the scenarios that must fail against it, and no others
+EXPECTED_FAILURES: dict[str, list[str]] = {}
+
+
+def _run(tmp_path: Path, merchant_kwargs: dict | None = None, **env: str) -> Verdicts:
+    with certification_stack(tmp_path, merchant_kwargs) as stack:
+        stack.env.update(env)
+        return run_features(stack, tmp_path, *CHANNELS, timeout=TIMEOUT)
+
+
+def _shown(verdicts: Verdicts) -> str:
+    failures = "\n".join(f"  {name}: {message[:300]}" for name, message in sorted(verdicts.failed.items()))
+    return f"failed:\n{failures}\nskipped: {sorted(verdicts.skipped)}\n{verdicts.output[-2000:]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", sorted(EXPECTED_FAILURES))
+def test_a_broken_channel_merchant_fails_exactly_its_items_scenarios(variant: str, tmp_path: Path) -> None:
+    verdicts = _run(tmp_path, VARIANTS[variant])
+    expected = set(EXPECTED_FAILURES[variant])
+    assert verdicts.returncode != 0 and set(verdicts.failed) == expected, (
+        f"{variant}: should fail exactly {sorted(expected)}; missing {sorted(expected - set(verdicts.failed))}, "
+        f"unexpected {sorted(set(verdicts.failed) - expected)}\n{_shown(verdicts)}")
+
+
+@pytest.mark.slow
+def test_the_reference_merchant_passes_every_channel_scenario(tmp_path: Path) -> None:
+    verdicts = _run(tmp_path)
+    everything = {name for names in EXPECTED_FAILURES.values() for name in names} | set(CREDITS_A_COMPLETED_PAYMENT)
+    assert verdicts.returncode == 0 and not verdicts.failed and not verdicts.skipped, _shown(verdicts)
+    assert everything <= verdicts.passed, f"not run: {sorted(everything - verdicts.passed)}\n{_shown(verdicts)}"
+
+
+@pytest.mark.slow
+def test_a_merchant_that_credits_net_but_declared_gross_fails_every_credited_amount(tmp_path: Path) -> None:
+    verdicts = _run(tmp_path, {"channel_credited_amount": "net"}, CHANNEL_CREDITED_AMOUNT="gross")
+    assert set(verdicts.failed) == set(CREDITS_A_COMPLETED_PAYMENT), _shown(verdicts)
+    assert all("to be credited exactly" in verdicts.failed[name] for name in CREDITS_A_COMPLETED_PAYMENT), (
+        _shown(verdicts))
