@@ -27,6 +27,9 @@ NETWORK_FEES = {"BTC": Decimal("0.00001"), "ETH": Decimal("0.00021"), "LTC": Dec
                 "BCH": Decimal("0.00001"), "XRP": Decimal("0.01"), "XLM": Decimal("0.01"), "USDT": Decimal("1.0"),
                 "USDC": Decimal("1.0"), "ADA": Decimal("0.2"), "BNB": Decimal("0.0005"), "SOL": Decimal("0.00001"),
                 "DOGE": Decimal("1.0"), "TRX": Decimal("1.0"), "SHIB": Decimal("50000")}
+# Per-level fees (§16): BTC is listed fast/average/slow, every other coin `average` only. PHP-cas 2023 BTC levels are
+# about 1.6× and 0.8× the average one (0.00002582 / 0.00001602 / 0.00001296); the emulator scales its average so.
+LEVEL_FACTORS = {"BTC": {"fast": Decimal("1.6"), "average": Decimal(1), "slow": Decimal("0.8")}}
 PROJECT_ID = "cfc93c44-0000-4000-8000-000000000001"  # the one emulated merchant project
 
 # Listener signature: (callback type such as "Invoice", event, JSON snapshot of the object).
@@ -140,6 +143,18 @@ class Account:
                 else:
                     row.balance = running[row.currency]
             return rows
+
+    def fee_levels(self, currency: str) -> dict[str, Decimal]:
+        """The network fee per level the coin is listed with: BTC three, the others `average` only."""
+        average = self.network_fees.get(currency, Decimal(0))
+        factors = LEVEL_FACTORS.get(currency, {"average": Decimal(1)})
+        return {level: money.ceil_to(average * factor, money.NETWORK_PRECISION.get(currency, 8))
+                for level, factor in factors.items()}
+
+    def network_fee(self, currency: str, level: str) -> Decimal:
+        """The fee quoted at `level`; a coin listed with `average` only charges that at any level."""
+        levels = self.fee_levels(currency)
+        return levels.get(level, levels["average"])
 
     def hosted_url(self, kind: str, object_id: str) -> str:
         return f"{self.hosted_base_url}/{kind}/{object_id}"

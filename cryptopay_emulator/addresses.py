@@ -4,9 +4,14 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
+from cryptopay_emulator.keccak import checksummed
 from cryptopay_emulator.money import fmt
 
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # Stellar's strkey alphabet
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"  # Cardano's
+# The EVM chain id the sandbox's Ethereum URIs carry since 2023 (`@5`, Goerli, docs/cryptopay-api-facts.md §3, §7).
+EVM_CHAIN_ID = 5
 
 
 def _b58(length: int) -> str:
@@ -15,9 +20,17 @@ def _b58(length: int) -> str:
     return "".join(_BASE58[b % 58] for b in secrets.token_bytes(length))
 
 
+def _pick(alphabet: str, length: int) -> str:
+    return "".join(alphabet[b % len(alphabet)] for b in secrets.token_bytes(length))
+
+
 def new_address(network: str) -> str:
-    if network in ("ethereum", "bnb_smart_chain"):
+    """Testnet look-alikes in each network's format: lower-case Ethereum as recorded, EIP-55 mixed case on BNB Smart
+    Chain, Stellar's base32 (G + 55), Cardano's bech32 base address (108), Solana's 44 base58 characters."""
+    if network == "ethereum":
         return "0x" + secrets.token_hex(20)
+    if network == "bnb_smart_chain":
+        return checksummed("0x" + secrets.token_hex(20))
     if network == "bitcoin":
         return "2N" + _b58(33)
     if network == "litecoin":
@@ -25,11 +38,13 @@ def new_address(network: str) -> str:
     if network == "ripple":
         return "r" + _b58(33) + f"?dt={secrets.randbelow(10**9)}"
     if network == "stellar":
-        return "G" + _b58(55).upper() + f"?dt={secrets.randbelow(10**9)}"
+        return "G" + _pick(_BASE32, 55) + f"?dt={secrets.randbelow(10**9)}"
     if network == "tron":
         return "T" + _b58(33)
     if network == "cardano":
-        return "addr_test1" + secrets.token_hex(29)
+        return "addr_test1q" + _pick(_BECH32, 97)
+    if network == "solana":
+        return _b58(44)
     return _b58(40)
 
 
@@ -55,20 +70,36 @@ def _scientific(amount: Decimal, decimals: int) -> str:
 def payment_uri(network: str, address: str, amount: Decimal, currency: str = "") -> str:
     if network == "ethereum" and currency in TOKEN_CONTRACTS:
         contract, decimals = TOKEN_CONTRACTS[currency]
-        return f"ethereum:{contract}/transfer?address={address}&uint256={_scientific(amount, decimals)}"
+        return f"ethereum:{contract}@{EVM_CHAIN_ID}/transfer?address={address}&uint256={_scientific(amount, decimals)}"
     if network == "ethereum":
-        return f"ethereum:{address}?value={_scientific(amount, 18)}"
+        return f"ethereum:{address}@{EVM_CHAIN_ID}?value={_scientific(amount, 18)}"
     if network in ("bnb_smart_chain", "tron"):
         return address
+    if network == "stellar":
+        return _stellar(address) + f"&amount={fmt(amount)}"
+    if network == "cardano":
+        return f"web+cardano:{address}?amount={fmt(amount)}"
     bare, _, tag = address.partition("?")
     # XRP/XLM destination tags ride after the amount, as recorded: ripple:r...?amount=106.286982&dt=1932
     return f"{network}:{bare}?amount={fmt(amount)}" + (f"&{tag}" if tag else "")
 
 
 def channel_uri(network: str, address: str, currency: str = "") -> str:
-    """A channel's URI carries no amount (§2): bitcoin:ADDR, ethereum:ADDR, ERC-20 transfer, ripple:ADDR?dt=TAG."""
+    """A channel's URI carries no amount (§2): bitcoin:ADDR, ethereum:ADDR@5, ERC-20 transfer, ripple:ADDR?dt=TAG."""
     if network == "ethereum" and currency in TOKEN_CONTRACTS:
-        return f"ethereum:{TOKEN_CONTRACTS[currency][0]}/transfer?address={address}"
+        return f"ethereum:{TOKEN_CONTRACTS[currency][0]}@{EVM_CHAIN_ID}/transfer?address={address}"
+    if network == "ethereum":
+        return f"ethereum:{address}@{EVM_CHAIN_ID}"
     if network in ("bnb_smart_chain", "tron"):
         return address
+    if network == "stellar":
+        return _stellar(address)
+    if network == "cardano":
+        return f"web+cardano:{address}"
     return f"{network}:{address}"
+
+
+def _stellar(address: str) -> str:
+    """SEP-0007: web+stellar:pay?destination=G…&memo=<tag>&memo_type=MEMO_ID (the tag rides in the address as ?dt=)."""
+    bare, _, tag = address.partition("?dt=")
+    return f"web+stellar:pay?destination={bare}" + (f"&memo={tag}&memo_type=MEMO_ID" if tag else "")

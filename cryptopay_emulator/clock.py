@@ -54,3 +54,8 @@ class Clock:
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def iso_z(moment: datetime) -> str:
+    """The `…Z` form the sandbox writes for objects not yet committed (a two-step recalculation or withdrawal)."""
+    return iso(moment).replace("+00:00", "Z")

@@ -51,10 +51,10 @@ class LedgerBackend:
         """One default network per currency; BTC lists three levels, the others `average` only (§16)."""
         with self.account.lock:
             rows = []
-            for currency, fee in self.account.network_fees.items():
-                levels = ("fast", "average", "slow") if currency == "BTC" else ("average",)
+            for currency in self.account.network_fees:
                 rows += [{"level": level, "fee": money.fmt(fee), "currency": currency,
-                          "network": money.DEFAULT_NETWORK[currency]} for level in levels]
+                          "network": money.DEFAULT_NETWORK[currency]}
+                         for level, fee in self.account.fee_levels(currency).items()]
             return {"data": rows}
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from cryptopay_emulator.clock import iso
+from cryptopay_emulator.clock import iso, iso_z
 from cryptopay_emulator.money import fmt
 
 FINAL_STATUSES = ("completed", "refunded", "cancelled")
@@ -83,6 +83,7 @@ class Invoice:
     def to_json(self) -> dict:
         body = {
             "id": self.id, "custom_id": self.custom_id, "customer_id": self.customer_id,
+            "subscription_id": None,  # 2023+ answers carry it (null outside subscriptions); 2021 ones lack it
             "status": self.status, "status_context": self.status_context,
             "address": self.address, "network": self.network, "uri": self.uri,
             "price_amount": fmt(self.price_amount), "price_currency": self.price_currency,
@@ -129,7 +130,8 @@ class Recalculation:
             "previous_price_amount": fmt(self.previous_price_amount),
             "previous_exchange_rate": fmt(self.previous_exchange_rate) if self.previous_exchange_rate else None,
             "exchange": self.exchange.to_json() if self.exchange else None,
-            "created_at": iso(self.created_at),
+            # `…Z` until committed, `+00:00` after (commit_recalculation.yml; a forced one is committed at once)
+            "created_at": iso(self.created_at) if self.committed else iso_z(self.created_at),
         }
 
 
@@ -209,7 +211,8 @@ class CoinWithdrawal:
                           "fee": fmt(self.exchange_fee), "fee_currency": self.charged_currency}
                          if self.rate is not None else None),
             "description": None, "risk": self.risk.to_json() if self.risk else None,
-            "created_at": iso(self.created_at),
+            # `…Z` while `new` (uncommitted), `+00:00` from the commit on (§11, RB-cas/PHP-cas commit.yml)
+            "created_at": iso_z(self.created_at) if self.status == "new" else iso(self.created_at),
         }
 
 

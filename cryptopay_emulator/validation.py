@@ -84,9 +84,11 @@ def withdrawal_params(params: object) -> dict:
     force = params.get("force_commit", False)
     if not isinstance(force, bool):
         problems.append(detail("must_be_boolean", "force_commit", "must be true or false"))
+    level = params.get("network_fee_level", "average")  # "`average` is used by default" (§10)
+    _included(problems, "network_fee_level", level, ("slow", "average", "fast"))
     out = {"address": address, "charged_currency": charged, "received_currency": received,
            "amount_field": given[0] if given else None, "amount": amount, "force_commit": force,
-           "network": _network(problems, params, received)}
+           "network": _network(problems, params, received), "network_fee_level": level}
     out.update(_strings(problems, params, ("custom_id", "customer_id")))
     if problems:
         raise Invalid(details=problems)

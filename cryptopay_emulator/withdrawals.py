@@ -204,7 +204,7 @@ class WithdrawalBackend:
     def _quote(self, f: dict) -> CoinWithdrawal:
         charged, received = f["charged_currency"], f["received_currency"]
         rate = None if charged == received else self.account.rate(received, charged)
-        fee = self.account.network_fees.get(received, Decimal(0))
+        fee = self.account.network_fee(received, f["network_fee_level"])
         got, cost, exchange_fee = quote(f["amount_field"], f["amount"], rate, fee,
                                         money.NETWORK_PRECISION[received], money.price_precision(charged))
         if got <= 0:
@@ -215,7 +215,8 @@ class WithdrawalBackend:
             id=str(uuid.uuid4()), address=f["address"], network=f["network"] or money.DEFAULT_NETWORK[received],
             charged_amount=cost, charged_currency=charged, received_amount=got, received_currency=received,
             network_fee=fee, rate=rate, exchange_fee=exchange_fee, created_at=self.account.clock.now(),
-            custom_id=f["custom_id"], customer_id=f["customer_id"], amount_field=f["amount_field"])
+            custom_id=f["custom_id"], customer_id=f["customer_id"], amount_field=f["amount_field"],
+            network_fee_level=f["network_fee_level"])
 
     def _require_minimum(self, field: str, cost: Decimal, charged: str, rate: Decimal | None) -> None:
         if not money.is_fiat(charged) or cost >= FIAT_MINIMUM:

@@ -203,8 +203,11 @@ def test_a_two_step_recalculation_applies_only_when_committed_within_30_seconds(
     assert status(backend, invoice["id"]) == ("unresolved", "overpaid")
     advance(backend, 30)
     committed = backend.resolutions.commit_recalculation(invoice["id"], pending["id"])
-    assert committed == pending and status(backend, invoice["id"]) == ("completed", None)
-    assert backend.resolutions.commit_recalculation(invoice["id"], pending["id"]) == pending  # committing again is harmless
+    # the same recalculation; only created_at turns from `…Z` to `+00:00` (commit_recalculation.yml)
+    assert pending["created_at"].endswith("Z") and committed["created_at"] == pending["created_at"][:-1] + "+00:00"
+    assert {**committed, "created_at": pending["created_at"]} == pending
+    assert status(backend, invoice["id"]) == ("completed", None)
+    assert backend.resolutions.commit_recalculation(invoice["id"], pending["id"]) == committed  # again: harmless
 
 
 def test_a_recalculation_committed_after_30_seconds_fails_and_changes_nothing(backend) -> None:
