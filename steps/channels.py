@@ -235,8 +235,8 @@ def _optional(request: pytest.FixtureRequest, name: str) -> ChannelPayment | Non
 def notified(control: EmulatorControl | None, channel_payment: ChannelPayment, first: str, second: str,
              evidence: Evidence, wait_timeout: float) -> None:
     if control is None:
-        pytest.skip("Cryptopay's delivery log is visible only on the emulator; against the sandbox this item "
-                    "rests on the merchant's record of the payment (the next scenarios)")
+        pytest.skip("which notifications reached the merchant, and what it answered, shows only in the emulator's "
+                    "delivery log; prove this scenario in the rehearsal against an emulator with its control API")
     rows = wait_until(lambda: delivered(control, channel_payment.payment_id),
                       lambda found: acknowledged(found, (first, second)), timeout=wait_timeout,
                       expected=f"the '{first}' and '{second}' notifications delivered and answered 200")

@@ -74,3 +74,17 @@ def test_a_merchant_that_credits_net_but_declared_gross_fails_every_credited_amo
     assert set(verdicts.failed) == set(CREDITS_A_COMPLETED_PAYMENT), _shown(verdicts)
     assert all("to be credited exactly" in verdicts.failed[name] for name in CREDITS_A_COMPLETED_PAYMENT), (
         _shown(verdicts))
+
+
+@pytest.mark.slow
+def test_without_the_control_api_payments_are_sent_by_coin_withdrawal_and_the_rest_is_not_run(tmp_path: Path) -> None:
+    """Real mode: the sandbox detects a coin withdrawal of the same account to a channel address as a payment."""
+    with certification_stack(tmp_path) as stack:
+        del stack.env["EMULATOR_CONTROL_URL"]
+        stack.env.update(PAYER="coin_withdrawal", WAIT_TIMEOUT_SECONDS="30")
+        verdicts = run_features(stack, tmp_path, *CHANNELS, timeout=TIMEOUT)
+    needs_control = {HELD, LEGITIMATE, ILLICIT, PENDING, ON_HOLD, FOLLOWED}
+    assert verdicts.returncode == 0 and not verdicts.failed, _shown(verdicts)
+    assert set(verdicts.skipped) == needs_control, _shown(verdicts)
+    assert set(CREDITS_A_COMPLETED_PAYMENT) - needs_control | {SEEN, OPENED, ASKED_AGAIN, *BAD_NOTIFICATIONS} \
+        <= verdicts.passed, _shown(verdicts)
