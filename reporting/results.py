@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from support.checklist import item_numbers, item_title
+from support.checklists import Item, items_of, product_of
 from support.run_manifest import read_manifest
 
 PROVEN_ON = "proven on"
@@ -19,7 +19,7 @@ class Scenario:
     name: str
     status: str
     message: str
-    items: tuple[int, ...]
+    items: tuple[Item, ...]
     tags: tuple[str, ...]
     feature: str
     history_id: str
@@ -29,6 +29,11 @@ class Scenario:
     steps: tuple[tuple[str, str, str], ...] = field(default=())
     # Where the scenario was proven when two runs are merged (the sandbox run, or the emulator rehearsal).
     proven_on: str = ""
+
+    @property
+    def product(self) -> str | None:
+        """The checklist the scenario belongs to (its product tag, else its items' product)."""
+        return product_of(self.tags)
 
     @property
     def title(self) -> str:
@@ -78,7 +83,7 @@ def _scenario(data: dict[str, Any]) -> Scenario:
         name=name,
         status=str(data.get("status") or "unknown"),
         message=str(details.get("message") or "") if isinstance(details, dict) else "",
-        items=tuple(item_numbers(list(tags))),
+        items=tuple(items_of(tags)),
         tags=tags,
         feature=feature,
         # Without a historyId (hand-written or truncated files) the name and parameters identify the scenario.
@@ -117,7 +122,7 @@ def not_run_result(entry: dict[str, Any], reason: str, at: int) -> dict[str, Any
     """An Allure result for a collected scenario that never ran, so the report lists it with its reason."""
     labels = [{"name": "feature", "value": entry.get("feature", "")}, {"name": "framework", "value": "pytest-bdd"}]
     labels += [{"name": "tag", "value": tag} for tag in entry.get("tags", [])]
-    labels += [{"name": "epic", "value": item_title(n)} for n in item_numbers(entry.get("tags", []))]
+    labels += [{"name": "epic", "value": item.title} for item in items_of(entry.get("tags", []))]
     return {
         "uuid": str(uuid.uuid4()), "name": entry["name"], "fullName": entry["fullName"],
         "historyId": entry["historyId"], "testCaseId": entry.get("testCaseId"), "status": "skipped",

@@ -1,4 +1,4 @@
-"""Hand-made results for the three verdicts (READY, NOT READY, PARTIAL): screenshots and first-screen tests."""
+"""Hand-made invoice results for the three verdicts (READY, NOT READY, PARTIAL): screenshots and first-screen tests."""
 from __future__ import annotations
 
 import json
@@ -6,16 +6,19 @@ import uuid
 from pathlib import Path
 
 from reporting.run_info import write_run_info
-from support.checklist import ITEMS
+from support.checklists import all_items
 
+# A merchant that integrates invoices only: the other two products show as not integrated.
 SANDBOX_RUN = {"target_class": "sandbox", "cryptopay_target": "Cryptopay sandbox (sample)",
-               "merchant_build": "sample-1.0", "merchant_target": "https://staging.example.invalid/probe"}
+               "merchant_build": "sample-1.0", "merchant_target": "https://staging.example.invalid/probe",
+               "products": ["invoices"], "not_integrated": {"channels": "not integrated (CERTIFY_PRODUCTS)",
+                                                            "payouts": "not integrated (CERTIFY_PRODUCTS)"}}
 _WHY = ("Why: the merchant credited the requested 100.00 EUR, but the completed invoice's final price is 50.05 EUR. "
         "Fix: credit price_amount of the completed invoice (it changes on recalculation).")
 
 
 def _result(results: Path, name: str, status: str, items: list[int], message: str = "") -> None:
-    tags = [f"checklist_{n}" for n in items]
+    tags = ["invoices", *(f"invoices_{n}" for n in items)]
     data = {"uuid": str(uuid.uuid4()), "name": name, "fullName": f"sample: {name}", "historyId": f"sample-{name}",
             "status": status, "start": 1_000, "stop": 2_000,
             "labels": [{"name": "feature", "value": "Sample feature"}, *({"name": "tag", "value": t} for t in tags)],
@@ -30,8 +33,8 @@ def _result(results: Path, name: str, status: str, items: list[int], message: st
 def write_sample(results: Path, verdict: str) -> Path:
     """verdict: "ready", "not ready" or "partial"; one scenario per item, plus the defect or the gap."""
     results.mkdir(parents=True, exist_ok=True)
-    for number in ITEMS:
-        _result(results, f"Scenario proving item {number}", "passed", [number])
+    for item in all_items("invoices"):
+        _result(results, f"Scenario proving item {item.number}", "passed", [item.number])
     if verdict == "not ready":
         _result(results, "An underpaid deposit recalculated at the current rate credits the new lower price",
                 "failed", [1, 12], f"support.waiting.WaitTimeout: {_WHY}\nSeen: waited 8 s for the customer to "

@@ -1,4 +1,4 @@
-"""The go-live summary: the verdict first, then each of the 14 checklist items and the scenarios behind it."""
+"""The go-live summary: the verdict first, a verdict per product, then each checklist item and its scenarios."""
 from __future__ import annotations
 
 import json
@@ -8,10 +8,15 @@ from typing import Any
 
 from reporting.results import Scenario
 from reporting.run_info import display_rows
-from support.checklist import ITEMS, item_title, proven_items
+from support.checklists import PRODUCTS, Item, all_items, items_words, product_title, proven_items
 
 PASS, PARTIAL, FAIL, NOT_RUN = "pass", "partial", "fail", "not run"
 READY, NOT_READY, PARTIAL_RUN = "ready", "not ready", "partial"
+# A product the merchant does not integrate (never a failure, never READY), and a certified product that has no
+# scenario yet (never READY).
+NOT_INTEGRATED, NO_SCENARIOS = "not integrated", "no scenarios"
+NOT_CHOSEN_REASON = "not integrated (CERTIFY_PRODUCTS)"
+OLDER_RUN_REASON = "not integrated (the run recorded the invoice checklist only)"
 # Where a run certifies (a READY there is a certification) and where it only rehearses.
 CERTIFYING_TARGETS = ("sandbox", "sandbox + emulator rehearsal")
 TARGET_WORDS = {
@@ -30,12 +35,12 @@ class ItemProof:
     detail: str = ""
 
 
-def _then_steps(scenario: Scenario) -> list[tuple[str, str, set[int]]]:
+def _then_steps(scenario: Scenario) -> list[tuple[str, str, set[Item]]]:
     return [(text, status, proven_items(kind, text, scenario.items)) for kind, text, status in scenario.steps
             if kind == "then"]
 
 
-def item_proof(scenario: Scenario, item: int) -> ItemProof:
+def item_proof(scenario: Scenario, item: Item) -> ItemProof:
     """A failing scenario fails only the items whose proof failed: the failed Then-step's items, or all its items
     when the scene could not be set (a Given or When failed). Its other items keep what their steps showed."""
     if scenario.status == "passed":
@@ -87,11 +92,6 @@ def _overall(items: list[dict[str, Any]]) -> str:
     return NOT_READY if FAIL in verdicts else PARTIAL_RUN
 
 
-def _numbers(items: list[dict[str, Any]], verdicts: set[str]) -> str:
-    numbers = [str(i["item"]) for i in items if i["verdict"] in verdicts]
-    return ("item " if len(numbers) == 1 else "items ") + ", ".join(numbers)
-
-
 def target_class(run_info: dict[str, Any]) -> str:
     """The recorded target class; older runs only recorded the target in words."""
     if run_info.get("target_class"):
@@ -104,20 +104,65 @@ def target_class(run_info: dict[str, Any]) -> str:
     return ""
 
 
-def headline(overall: str, items: list[dict[str, Any]], run_info: dict[str, Any]) -> str:
-    """One sentence that says what was proven, where, and for which merchant build."""
-    target = target_class(run_info)
-    where = TARGET_WORDS.get(target, "an unrecorded target")
+def product_choice(run_info: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """(the products this run certifies, product -> why each other one is not integrated). run-info records the
+    chosen products (CERTIFY_PRODUCTS) and the reasons; a run recorded before there were three certified invoices."""
+    recorded = run_info.get("not_integrated")
+    reasons = {str(p): str(r) for p, r in recorded.items() if p in PRODUCTS} if isinstance(recorded, dict) else {}
+    chosen = run_info.get("products")
+    if isinstance(chosen, list):
+        default = NOT_CHOSEN_REASON
+    else:
+        chosen, default = ["invoices"], OLDER_RUN_REASON
+    for product in PRODUCTS:
+        if product not in chosen:
+            reasons.setdefault(product, default)
+    return [p for p in PRODUCTS if p not in reasons], {p: reasons[p] for p in PRODUCTS if p in reasons}
+
+
+def _product_verdict(items: list[dict[str, Any]]) -> str:
+    """A certified product with no scenario at all is NO SCENARIOS (never READY); otherwise as its items say."""
+    if not any(item["scenarios"] for item in items):
+        return NO_SCENARIOS
+    return _overall(items)
+
+
+def _items_words(items: list[dict[str, Any]], verdicts: set[str], one_product: bool) -> str:
+    """"invoices item 12; channels items 5, 6", or "item 12" when one product is certified."""
+    words = items_words(Item(i["product"], i["item"]) for i in items if i["verdict"] in verdicts)
+    return words.split(" ", 1)[1] if one_product and words else words
+
+
+def _where(run_info: dict[str, Any]) -> tuple[str, str]:
+    where = TARGET_WORDS.get(target_class(run_info), "an unrecorded target")
     build = run_info.get("merchant_build")
-    suffix = f" (merchant build {build})" if build else ""
+    return where, f" (merchant build {build})" if build else ""
+
+
+def headline(overall: str, products: list[dict[str, Any]], items: list[dict[str, Any]],
+             run_info: dict[str, Any]) -> str:
+    """One sentence that says what was proven, for which products, where, for which merchant build, and which
+    products are not integrated."""
+    where, suffix = _where(run_info)
+    certified = [p for p in products if p["verdict"] != NOT_INTEGRATED]
+    names = ", ".join(p["product"] for p in certified)
+    others = [p["product"] for p in products if p["verdict"] == NOT_INTEGRATED]
+    tail = f"; {', '.join(others)} not integrated" if others else ""
+    if not certified:
+        return f"NOTHING CERTIFIED on {where}: {', '.join(others)} not integrated{suffix}"
+    mine = [i for i in items if i["product"] in {p["product"] for p in certified}]
+    one = len(certified) == 1
     if overall == NOT_READY:
-        return f"NOT READY on {where}: {_numbers(items, {FAIL})} fail{suffix}"
+        return f"NOT READY for {names} on {where}: {_items_words(mine, {FAIL}, one)} fail{suffix}{tail}"
     if overall == PARTIAL_RUN:
-        return (f"PARTIAL on {where}: {_numbers(items, {PARTIAL, NOT_RUN})} not fully proven (scenarios not run); "
-                f"never READY until every scenario has passed{suffix}")
-    if target in CERTIFYING_TARGETS:
-        return f"READY on {where}{suffix}"
-    return f"ALL ITEMS PASS on {where}: a rehearsal, not a certification{suffix}"
+        empty = [p["product"] for p in certified if p["verdict"] == NO_SCENARIOS]
+        gaps = [words for words in (_items_words([i for i in mine if i["product"] not in empty], {PARTIAL, NOT_RUN}, one),
+                                    ", ".join(empty) + " without scenarios" if empty else "") if words]
+        return (f"PARTIAL for {names} on {where}: {' and '.join(gaps)} not fully proven (scenarios not run); "
+                f"never READY until every scenario has passed{suffix}{tail}")
+    if target_class(run_info) in CERTIFYING_TARGETS:
+        return f"READY for {names} on {where}{suffix}{tail}"
+    return f"ALL ITEMS PASS for {names} on {where}: a rehearsal, not a certification{suffix}{tail}"
 
 
 def _subset_words(run_info: dict[str, Any]) -> str:
@@ -125,27 +170,51 @@ def _subset_words(run_info: dict[str, Any]) -> str:
     return f"Subset run ({selection}), not a certification. " if selection else ""
 
 
+def _item_entry(item: Item, scenarios: list[Scenario], reason: str | None) -> dict[str, Any]:
+    behind = [s for s in scenarios if item in s.items]
+    proofs = [item_proof(s, item) for s in behind]
+    return {
+        "product": item.product,
+        "item": item.number,
+        "id": str(item),
+        "title": item.title,
+        "verdict": NOT_INTEGRATED if reason is not None else item_verdict(proofs),
+        "scenarios": [_scenario_row(s, p) for s, p in zip(behind, proofs)],
+        "not_run": sum(1 for p in proofs if p.status == NOT_RUN),
+        "skip_reasons": sorted({p.detail for p in proofs if p.status == NOT_RUN and p.detail}),
+    }
+
+
+def _product_entry(product: str, items: list[dict[str, Any]], reason: str | None) -> dict[str, Any]:
+    verdict = NOT_INTEGRATED if reason is not None else _product_verdict(items)
+    entry = {"product": product, "title": product_title(product), "verdict": verdict,
+             "items_passed": sum(1 for i in items if i["verdict"] == PASS), "items_total": len(items)}
+    return {**entry, "reason": reason} if reason is not None else entry
+
+
+def _combined(products: list[dict[str, Any]]) -> str:
+    """The overall verdict over the certified products: NOT READY beats PARTIAL beats READY."""
+    verdicts = {p["verdict"] for p in products if p["verdict"] != NOT_INTEGRATED}
+    if NOT_READY in verdicts:
+        return NOT_READY
+    return READY if verdicts == {READY} else PARTIAL_RUN
+
+
 def build_summary(scenarios: list[Scenario], run_info: dict[str, Any]) -> dict[str, Any]:
-    items = []
-    for number in sorted(ITEMS):
-        behind = [s for s in scenarios if number in s.items]
-        proofs = [item_proof(s, number) for s in behind]
-        items.append({
-            "item": number,
-            "title": item_title(number),
-            "verdict": item_verdict(proofs),
-            "scenarios": [_scenario_row(s, p) for s, p in zip(behind, proofs)],
-            "not_run": sum(1 for p in proofs if p.status == NOT_RUN),
-            "skip_reasons": sorted({p.detail for p in proofs if p.status == NOT_RUN and p.detail}),
-        })
-    overall = _overall(items)
+    """Items per product, a verdict per product, and one overall verdict over the products this run certifies."""
+    certified, reasons = product_choice(run_info)
+    items = [_item_entry(item, scenarios, reasons.get(item.product)) for item in all_items()]
+    products = [_product_entry(p, [i for i in items if i["product"] == p], reasons.get(p)) for p in PRODUCTS]
+    overall = _combined(products)
+    counted = [i for i in items if i["product"] in certified]
     return {
         "report": "Cryptopay go-live certification",
         "overall": overall,
         "certification": overall == READY and target_class(run_info) in CERTIFYING_TARGETS,
-        "headline": _subset_words(run_info) + headline(overall, items, run_info),
-        "items_passed": sum(1 for item in items if item["verdict"] == PASS),
-        "items_total": len(ITEMS),
+        "headline": _subset_words(run_info) + headline(overall, products, items, run_info),
+        "products": products,
+        "items_passed": sum(1 for item in counted if item["verdict"] == PASS),
+        "items_total": len(counted),
         "scenarios_not_run": sum(1 for s in scenarios if s.status == "skipped"),
         "scenarios_total": len(scenarios),
         "run": run_info,
@@ -158,7 +227,33 @@ def _md_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-MARKS = {PASS: "PASS", PARTIAL: "PARTIAL", FAIL: "FAIL", NOT_RUN: "NOT RUN"}
+MARKS = {PASS: "PASS", PARTIAL: "PARTIAL", FAIL: "FAIL", NOT_RUN: "NOT RUN", NOT_INTEGRATED: "NOT INTEGRATED"}
+PRODUCT_MARKS = {READY: "READY", NOT_READY: "NOT READY", PARTIAL_RUN: "PARTIAL", NOT_INTEGRATED: "NOT INTEGRATED",
+                 NO_SCENARIOS: "NO SCENARIOS"}
+
+
+def product_words(product: dict[str, Any], summary: dict[str, Any]) -> str:
+    """"Invoices: READY (14 of 14 items pass)", a rehearsal's pass said as such, and why a product is left out."""
+    verdict = product["verdict"]
+    if verdict == NOT_INTEGRATED:
+        return f"{product['title']}: NOT INTEGRATED: {product.get('reason', NOT_CHOSEN_REASON)}"
+    if verdict == NO_SCENARIOS:
+        return f"{product['title']}: NO SCENARIOS: no scenario of this checklist was collected; never READY"
+    mark = PRODUCT_MARKS[verdict]
+    if verdict == READY and target_class(summary["run"]) not in CERTIFYING_TARGETS:
+        mark = "ALL ITEMS PASS (a rehearsal, not a certification)"
+    return f"{product['title']}: {mark} ({product['items_passed']} of {product['items_total']} items pass)"
+
+
+def product_items(summary: dict[str, Any], product: dict[str, Any]) -> list[dict[str, Any]]:
+    return [item for item in summary["items"] if item["product"] == product["product"]]
+
+
+def products_of(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary's products; a summary written before there were three holds the invoice items only."""
+    return summary.get("products") or [{"product": "invoices", "title": "Invoices", "verdict": summary["overall"],
+                                        "items_passed": summary["items_passed"],
+                                        "items_total": summary["items_total"]}]
 
 
 def _item_reason(item: dict[str, Any]) -> str:
@@ -172,31 +267,40 @@ def _item_reason(item: dict[str, Any]) -> str:
     return ""
 
 
-def render_markdown(summary: dict[str, Any]) -> str:
-    lines = [
-        "# Cryptopay go-live summary",
-        "",
-        f"**{summary.get('headline') or summary['overall'].upper()}**",
-        "",
-        f"{summary['items_passed']} of {summary['items_total']} checklist items fully pass; "
-        f"{summary.get('scenarios_not_run', 0)} of {summary.get('scenarios_total', 0)} scenarios did not run. "
-        "READY only when every item passes with every scenario run, on the Cryptopay sandbox.",
-        "",
-        "## Checklist",
-        "",
-        "| Item | Verdict | Scenarios (passed / run / total) | First reason |",
-        "|---|---|---|---|",
-    ]
-    for item in summary["items"]:
+def _markdown_table(summary: dict[str, Any], product: dict[str, Any]) -> list[str]:
+    lines = [f"## {product_words(product, summary)}", ""]
+    if product["verdict"] == NOT_INTEGRATED:
+        return lines
+    lines += ["| Item | Verdict | Scenarios (passed / run / total) | First reason |", "|---|---|---|---|"]
+    for item in product_items(summary, product):
         rows = item["scenarios"]
         ran = [r for r in rows if r.get("for_this_item", r["status"]) not in (NOT_RUN, "skipped")]
         passed = [r for r in rows if r.get("for_this_item", r["status"]) == "passed"]
         reason = _item_reason(item) if item["verdict"] != PASS else ""
         lines.append(f"| {_md_cell(item['title'])} | {MARKS[item['verdict']]} | "
                      f"{len(passed)} / {len(ran)} / {len(rows)} | {_md_cell(reason[:200])} |")
-    lines += ["", "## Run", "", "| | |", "|---|---|",
+    return lines + [""]
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    lines = [
+        "# Cryptopay go-live summary",
+        "",
+        f"**{summary.get('headline') or summary['overall'].upper()}**",
+        "",
+        f"{summary['items_passed']} of {summary['items_total']} checklist items of the certified products fully "
+        f"pass; {summary.get('scenarios_not_run', 0)} of {summary.get('scenarios_total', 0)} scenarios did not run. "
+        "READY only when every item of every certified product passes with every scenario run, on the Cryptopay "
+        "sandbox.",
+        "",
+    ]
+    for product in products_of(summary):
+        lines += _markdown_table(summary, product)
+    lines += ["## Run", "", "| | |", "|---|---|",
               *(f"| {_md_cell(label)} | {_md_cell(value)} |" for label, value in display_rows(summary["run"]))]
     for item in summary["items"]:
+        if item["verdict"] == NOT_INTEGRATED:
+            continue
         lines += ["", f"### {item['title']}: {MARKS[item['verdict']]}", ""]
         if not item["scenarios"]:
             lines.append("- no scenario proves this item")

@@ -7,20 +7,21 @@ from typing import Any
 
 from reporting.allure import NOISE_LABELS
 from reporting.summary import MARKS
-from support.checklist import item_numbers, item_title
+from support.checklists import Item, items_of
 
 
-def epic_names(summary: dict[str, Any]) -> dict[int, str]:
-    """"Item 12: Credits ... · FAIL": the tree on the report's first screen reads as the checklist's verdicts."""
-    return {item["item"]: f"{item_title(item['item'])} · {MARKS[item['verdict']]}" for item in summary["items"]}
+def epic_names(summary: dict[str, Any]) -> dict[Item, str]:
+    """"Invoices item 12: Credits ... · FAIL": the report's tree reads as the checklists' verdicts."""
+    return {Item(item["product"], item["item"]): f"{item['title']} · {MARKS[item['verdict']]}"
+            for item in summary["items"]}
 
 
-def _tidy_labels(labels: list[Any], epics: dict[int, str]) -> list[Any]:
+def _tidy_labels(labels: list[Any], epics: dict[Item, str]) -> list[Any]:
     kept = [label for label in labels if not (isinstance(label, dict) and
                                                label.get("name") in NOISE_LABELS + ["epic"])]
     tags = [str(label.get("value")) for label in kept if isinstance(label, dict) and label.get("name") == "tag"]
     # Rebuilt from the tags each time, so building twice never stacks verdicts onto the names.
-    return kept + [{"name": "epic", "value": epics[n]} for n in item_numbers(tags) if n in epics]
+    return kept + [{"name": "epic", "value": epics[item]} for item in items_of(tags) if item in epics]
 
 
 def tidy_results(results_dir: Path, summary: dict[str, Any]) -> int:

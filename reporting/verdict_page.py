@@ -1,4 +1,5 @@
-"""The verdict first: a plain HTML banner (headline, 14 item rows, full summary) placed above Allure's app."""
+"""The verdict first: a plain HTML banner (headline, a verdict and item rows per product, full summary) placed above
+Allure's app."""
 from __future__ import annotations
 
 import html
@@ -6,7 +7,8 @@ import re
 from typing import Any
 
 from reporting.run_info import display_rows
-from reporting.summary import FAIL, MARKS, PASS, READY, NOT_READY, _item_reason, _row_words
+from reporting.summary import (FAIL, MARKS, NOT_INTEGRATED, NOT_READY, PASS, READY, _item_reason, _row_words,
+                               product_items, product_words, products_of)
 
 BANNER_ID = "go-live-verdict"
 # Colour by what the reader must do: red stop, amber incomplete, green certified, blue a passing rehearsal.
@@ -22,6 +24,7 @@ _STYLE = """
 #go-live-verdict table{border-collapse:collapse;width:100%;background:#fff}
 #go-live-verdict th,#go-live-verdict td{border:1px solid #e5e7eb;padding:2px 8px;text-align:left;vertical-align:top}
 #go-live-verdict td.item{white-space:nowrap}
+#go-live-verdict tr.product th{background:#f3f4f6;font-size:13px}
 #go-live-verdict td.mark,#go-live-verdict td.count{font-weight:700;white-space:nowrap}
 #go-live-verdict td.count{font-weight:400}
 #go-live-verdict td.reason{color:#374151;font-size:12px}
@@ -53,15 +56,28 @@ def _counts(item: dict[str, Any]) -> str:
 _EXCEPTION_PREFIX = re.compile(r"(?<=: )(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Timeout|Exception|Rejected): ")
 
 
+def _item_row(item: dict[str, Any]) -> str:
+    mark = MARKS[item["verdict"]]
+    colour = _MARK_COLOURS.get(item["verdict"], "#b45309")
+    reason = _EXCEPTION_PREFIX.sub("", _item_reason(item)) if item["verdict"] != PASS else ""
+    return (f'<tr data-item="{_e(item.get("id", item["item"]))}"><td class="item">{_e(item["title"])}</td>'
+            f'<td class="mark" style="color:{colour}">{_e(mark)}</td><td class="count">{_counts(item)}</td>'
+            f'<td class="reason">{_e(reason[:400])}</td></tr>')
+
+
+_PRODUCT_COLOURS = {READY: "#15803d", NOT_READY: "#b91c1c", NOT_INTEGRATED: "#4b5563"}
+
+
 def item_rows(summary: dict[str, Any]) -> str:
+    """A heading row per product with its verdict, then its items; a product not integrated is its heading only."""
     rows = []
-    for item in summary["items"]:
-        mark = MARKS[item["verdict"]]
-        colour = _MARK_COLOURS.get(item["verdict"], "#b45309")
-        reason = _EXCEPTION_PREFIX.sub("", _item_reason(item)) if item["verdict"] != PASS else ""
-        rows.append(f'<tr data-item="{item["item"]}"><td class="item">{_e(item["title"])}</td>'
-                    f'<td class="mark" style="color:{colour}">{_e(mark)}</td><td class="count">{_counts(item)}</td>'
-                    f'<td class="reason">{_e(reason[:400])}</td></tr>')
+    for product in products_of(summary):
+        colour = _PRODUCT_COLOURS.get(product["verdict"], "#b45309")
+        rows.append(f'<tr class="product" data-product="{_e(product["product"])}" '
+                    f'data-verdict="{_e(product["verdict"])}"><th colspan="4" style="color:{colour}">'
+                    f"{_e(product_words(product, summary))}</th></tr>")
+        if product["verdict"] != NOT_INTEGRATED:
+            rows += [_item_row(item) for item in product_items(summary, product)]
     return ("<table><thead><tr><th>Checklist item</th><th>Verdict</th><th>Passed / run / all</th>"
             "<th>First reason</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
@@ -71,6 +87,8 @@ def full_summary(summary: dict[str, Any]) -> str:
     run = "".join(f"<tr><th>{_e(label)}</th><td>{_e(value)}</td></tr>" for label, value in display_rows(summary["run"]))
     parts = [f"<h3>Run</h3><table>{run}</table>"]
     for item in summary["items"]:
+        if item["verdict"] == NOT_INTEGRATED:
+            continue
         lines = "".join(f"<li>{_e(_row_words(row))}</li>" for row in item["scenarios"]) or \
             "<li>no scenario proves this item</li>"
         parts.append(f"<h3>{_e(item['title'])}: {_e(MARKS[item['verdict']])}</h3><ul>{lines}</ul>")
@@ -79,9 +97,10 @@ def full_summary(summary: dict[str, Any]) -> str:
 
 def render_banner(summary: dict[str, Any]) -> str:
     fg, bg = _tone(summary)
-    facts = (f"{summary['items_passed']} of {summary['items_total']} checklist items fully pass; "
-             f"{summary.get('scenarios_not_run', 0)} of {summary.get('scenarios_total', 0)} scenarios did not run. "
-             "READY only when every item passes with every scenario run, on the Cryptopay sandbox.")
+    facts = (f"{summary['items_passed']} of {summary['items_total']} checklist items of the certified products fully "
+             f"pass; {summary.get('scenarios_not_run', 0)} of {summary.get('scenarios_total', 0)} scenarios did not "
+             "run. READY only when every item of every certified product passes with every scenario run, on the "
+             "Cryptopay sandbox.")
     return (f'<section id="{BANNER_ID}" style="--gl-fg:{fg};--gl-bg:{bg}" data-overall="{_e(summary["overall"])}">'
             f"<style>{_STYLE}</style>"
             f'<h1 data-testid="go-live-headline">{_e(summary["headline"])}</h1><p>Cryptopay go-live certification. '

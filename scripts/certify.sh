@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the go-live certification (embedded emulator + reference merchant unless .env names other targets)
 # and writes the evidence: reports/go-live-evidence.html and reports/go-live-summary.{md,json}.
-# Extra arguments go to pytest, e.g. `-m checklist_13` for one item (a subset: never a certification).
+# Extra arguments go to pytest, e.g. `-m invoices_13` for one item, `-m channels` for one product (a subset: never a certification).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

@@ -10,8 +10,8 @@ import pytest
 
 from reporting.allure import GenerationError
 from reporting.build import BuildResult, OfflineCheckError, build
-from reporting.summary import MARKS, PASS, _item_reason
-from support.checklist import item_numbers
+from reporting.summary import MARKS, NOT_INTEGRATED, PASS, _item_reason, product_items, product_words, products_of
+from support.checklists import items_of, items_words
 from support.run_secrets import run_secrets
 
 EXIT_EVIDENCE_NOT_CLEAN = 3
@@ -53,9 +53,8 @@ def scenario_line(report: pytest.TestReport) -> str | None:
     if not (report.when == "call" or (report.when == "setup" and not report.passed)):
         return None
     name = dict(report.user_properties).get(SCENARIO_PROPERTY) or report.nodeid.split("::")[-1]
-    items = item_numbers(list(report.keywords))
-    where = ("item " if len(items) == 1 else "items ") + ", ".join(map(str, items)) if items else "no item"
-    line = f"{_OUTCOMES.get(report.outcome, report.outcome.upper()):4}  {where:<16} {name}"
+    where = items_words(items_of(report.keywords)) or "no item"
+    line = f"{_OUTCOMES.get(report.outcome, report.outcome.upper()):4}  {where:<22} {name}"
     if report.failed:
         crash = getattr(report.longrepr, "reprcrash", None)
         first = (getattr(crash, "message", "") or str(report.longrepr)).split("\n")[0]
@@ -144,9 +143,19 @@ def _deselected(item: dict) -> bool:
 
 
 def checklist_lines(summary: dict) -> list[str]:
-    """The checklist as a table: each item's verdict, and for one that did not pass, its first reason."""
+    """The checklists as a table: a verdict per product, then each item's verdict, and for one that did not pass,
+    its first reason. A product not integrated is its one line."""
+    lines = []
+    for product in products_of(summary):
+        lines.append(product_words(product, summary))
+        if product["verdict"] != NOT_INTEGRATED:
+            lines += _item_lines(summary, product_items(summary, product))
+    return lines
+
+
+def _item_lines(summary: dict, items: list[dict]) -> list[str]:
     lines, untouched = [], []
-    for item in summary["items"]:
+    for item in items:
         if summary["run"].get("selection") and _deselected(item):
             untouched.append(str(item["item"]))  # a subset run: one line for every item it did not touch
             continue
@@ -160,8 +169,8 @@ def checklist_lines(summary: dict) -> list[str]:
 
 def subset_words(summary: dict) -> str:
     """Which items a -m / -k run touched: it proves those at most, and is never a certification."""
-    covered = [item["item"] for item in summary["items"]
+    covered = [item.get("id") or str(item["item"]) for item in summary["items"]
                if any(row["status"] != "skipped" for row in item["scenarios"])]
-    items = ", ".join(map(str, covered)) or "none"
+    items = ", ".join(covered) or "none"
     return (f"subset run ({summary['run']['selection']}): covered items {items}; a subset is not a certification, "
             "run without -m/-k for one")

@@ -16,7 +16,8 @@ from allure_commons.model2 import Parameter
 from allure_pytest_bdd.steps import get_step_uuid
 
 from support.keys import SETTINGS_KEY
-from support.checklist import DOCS, item_numbers, item_title, proven_items
+from support.checklists import docs, items_of, items_words, product_of, product_title, proven_items
+from support.run_manifest import not_integrated
 from support.signoff import check_signoff
 from support.diagnosis import Facts, annotate, diagnose, read_deposit
 from support.evidence import attach_timeline
@@ -36,11 +37,10 @@ def pytest_bdd_before_step_call(request: pytest.FixtureRequest, feature, scenari
         if result is not None:
             result.parameters = [Parameter(name=name, value=str(value)) for name, value in step_func_args.items()
                                  if isinstance(value, (str, int, Decimal)) and not isinstance(value, bool)]
-            proves = proven_items(step.type, step.name, item_numbers(
+            proves = proven_items(step.type, step.name, items_of(
                 {marker.name for marker in request.node.iter_markers()}))
             if proves:  # which checklist item this check proves, so a failure is read against the right item
-                result.parameters.append(Parameter(name="proves", value=", ".join(f"item {n}" for n in
-                                                                                    sorted(proves))))
+                result.parameters.append(Parameter(name="proves", value=items_words(proves)))
 
 
 def _fixture(request: pytest.FixtureRequest, name: str):
@@ -99,12 +99,13 @@ def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature, scenario)
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature, scenario) -> None:
     """Runs after the Allure adapter has opened the test case, so the labels land on it."""
     tags = {marker.name for marker in request.node.iter_markers()}
-    numbers = item_numbers(tags)
-    for number in numbers:
-        allure.dynamic.epic(item_title(number))
-    if numbers:
+    items = items_of(tags)
+    for item in items:
+        allure.dynamic.epic(item.title)
+    product = product_of(tags)
+    if items and product:
         allure.dynamic.severity(allure.severity_level.CRITICAL)
-        allure.dynamic.link(DOCS, name="Cryptopay go-live checklist for invoices")
+        allure.dynamic.link(docs(product), name=f"Cryptopay go-live checklist for {product_title(product).lower()}")
     if "security" in tags:
         allure.dynamic.severity(allure.severity_level.BLOCKER)
     if "emulator_only" in tags:
@@ -150,6 +151,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "payment_coin": settings.payment_coin,
         "requests_per_minute": settings.requests_per_minute,
         "declared_unresolved_policy": settings.unresolved_policy,
+        "products": list(settings.declared.certify_products),
+        "not_integrated": not_integrated(config),
+        "declared_channel_credited_amount": settings.declared.channel_credited_amount,
+        "declared_payout_amount_field": settings.declared.payout_amount_field,
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "pytest_bdd": metadata.version("pytest-bdd"),

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
+from support.checklists import PRODUCTS
 from support.secrets import Secret
 
 SANDBOX_HOST = "business-sandbox.cryptopay.me"
@@ -26,8 +27,6 @@ CONTEXTS = ("underpaid", "overpaid", "paid_late")
 PAYERS = ("emulator", "coin_withdrawal", "operator")
 ADAPTERS = ("probe", "sql")
 TEAMS = ("Support", "Finance", "Fraud", "Transaction Monitoring")
-# Cryptopay's three go-live checklists, in the order the evidence shows them.
-PRODUCTS = ("invoices", "channels", "payouts")
 # net: the ChannelPayment's received_amount (after Cryptopay's fee); gross: received_amount + fee.
 CHANNEL_CREDITED_AMOUNTS = ("net", "gross")
 # The coin-withdrawal field the merchant sends the customer's requested amount in.

@@ -8,10 +8,10 @@ from pathlib import Path
 
 def write_result(results: Path, name: str, status: str, items: list[int], *, history_id: str | None = None,
                  stop: int = 1_000, message: str = "", extra_tags: tuple[str, ...] = (),
-                 steps: list[tuple[str, str]] = ()) -> Path:
-    """steps: (Gherkin line with its keyword, Allure status), in scenario order."""
+                 steps: list[tuple[str, str]] = (), product: str = "invoices") -> Path:
+    """items: numbers of the product's checklist; steps: (Gherkin line with its keyword, Allure status), in order."""
     results.mkdir(parents=True, exist_ok=True)
-    tags = [f"checklist_{n}" for n in items] + list(extra_tags)
+    tags = [product, *(f"{product}_{n}" for n in items), *extra_tags]
     data = {
         "name": name,
         "status": status,

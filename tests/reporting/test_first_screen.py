@@ -1,5 +1,5 @@
 """The verdict first: the evidence file opened from disk in headless Chromium shows the verdict and all 14 item
-rows without scrolling, names itself after the verdict, fails its quality gate unless READY, and reaches nowhere."""
+rows without scrolling (a merchant with invoices only: the other products one line each), names itself after the verdict, fails its quality gate unless READY, and reaches nowhere."""
 from __future__ import annotations
 
 import shutil
@@ -21,9 +21,10 @@ pytestmark = [
 ]
 
 EXPECTED = {
-    "ready": ("READY on the Cryptopay sandbox (merchant build sample-1.0)", "passed"),
-    "not ready": ("NOT READY on the Cryptopay sandbox: item 12 fail", "failed"),
-    "partial": ("PARTIAL on the Cryptopay sandbox: item 14 not fully proven", "failed"),
+    "ready": ("READY for invoices on the Cryptopay sandbox (merchant build sample-1.0); channels, payouts not "
+              "integrated", "passed"),
+    "not ready": ("NOT READY for invoices on the Cryptopay sandbox: item 12 fail", "failed"),
+    "partial": ("PARTIAL for invoices on the Cryptopay sandbox: item 14 not fully proven", "failed"),
 }
 
 
@@ -35,13 +36,13 @@ def test_the_first_screen_carries_the_verdict_and_every_item(verdict: str, tmp_p
 
     assert shown.headline is not None and shown.headline.startswith(headline), shown
     assert len(shown.rows) == 14, f"item rows visible without scrolling: {shown.rows}"
-    assert [row.split(":")[0] for row in shown.rows] == [f"Item {n:02d}" for n in range(1, 15)]
+    assert [row.split(":")[0] for row in shown.rows] == [f"Invoices item {n:02d}" for n in range(1, 15)]
     assert shown.title.startswith(headline)  # the browser tab and the app's own heading
     assert shown.app_rendered and headline in shown.app_text
     assert shown.outside_requests == []
     # Allure's quality gate tab carries the verdict as a failed (or passed) rule.
     assert ("Quality Gates 2" in shown.app_text.replace("\n", " ")), shown.app_text[:500]
-    row_12 = next(row for row in shown.rows if row.startswith("Item 12"))
+    row_12 = next(row for row in shown.rows if row.startswith("Invoices item 12"))
     assert ("FAIL" in row_12) == (verdict == "not ready")
     if verdict == "not ready":
         assert "Fix: credit price_amount" in row_12 and "WaitTimeout" not in row_12
@@ -56,7 +57,7 @@ def _embedded_text(page: Path) -> bytes:
 def test_the_quality_gate_fails_unless_the_verdict_is_ready(tmp_path: Path) -> None:
     failing = _embedded_text(build(write_sample(tmp_path / "results", "not ready"), tmp_path / "reports").evidence)
     passing = _embedded_text(build(write_sample(tmp_path / "ok", "ready"), tmp_path / "ok-reports").evidence)
-    assert b"the go-live verdict is not READY: NOT READY on the Cryptopay sandbox" in failing
+    assert b"the go-live verdict is not READY: NOT READY for invoices on the Cryptopay sandbox" in failing
     assert b'"success":false' in failing.replace(b" ", b"")
     assert b"the go-live verdict is not READY" not in passing
-    assert b"the go-live verdict: READY on the Cryptopay sandbox" in passing
+    assert b"the go-live verdict: READY for invoices on the Cryptopay sandbox" in passing

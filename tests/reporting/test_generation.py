@@ -35,7 +35,8 @@ def test_the_evidence_file_is_self_contained_and_offline(tmp_path: Path, capsys:
     assert "googletagmanager" not in html
     assert external_references(html) == []
     assert (output / "go-live-summary.json").exists()
-    assert "**NOT READY on the embedded emulator: item 13 fail**" in (output / "go-live-summary.md").read_text(encoding="utf-8")
+    assert "**NOT READY for invoices on the embedded emulator: item 13 fail; channels, payouts not integrated**" in \
+        (output / "go-live-summary.md").read_text(encoding="utf-8")
     assert str(output / "go-live-evidence.html") in capsys.readouterr().out
 
 

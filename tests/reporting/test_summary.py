@@ -23,8 +23,8 @@ def test_every_item_passing_makes_the_run_ready(tmp_path: Path) -> None:
     write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
     summary = _summary(tmp_path)
     assert summary["overall"] == "ready"
-    assert [item["verdict"] for item in summary["items"]] == ["pass"] * 14
-    assert _item(summary, 12)["title"].startswith("Item 12: Credits the customer")
+    assert [item["verdict"] for item in summary["items"] if item["product"] == "invoices"] == ["pass"] * 14
+    assert _item(summary, 12)["title"].startswith("Invoices item 12: Credits the customer")
 
 
 def test_one_failed_scenario_fails_its_items_and_the_run(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_passed_beside_skipped_is_only_partial_and_the_run_not_ready(tmp_path: P
     assert item["skip_reasons"] == ["emulator only"]
     assert "| PARTIAL | 1 / 1 / 2 | held payment: emulator only |" in render_markdown(summary)
     assert summary["overall"] == "partial" and _item(summary, 13)["verdict"] == "pass"
-    assert summary["headline"].startswith("PARTIAL on an unrecorded target: item 14 not fully proven")
+    assert summary["headline"].startswith("PARTIAL for invoices on an unrecorded target: item 14 not fully proven")
 
 
 def test_an_item_without_any_scenario_is_not_run_and_the_run_never_ready(tmp_path: Path) -> None:
@@ -103,11 +103,11 @@ def test_summary_files_carry_targets_items_and_verdicts(tmp_path: Path) -> None:
     json_path, md_path = write_summary(summary, tmp_path)
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data["run"]["cryptopay_target"] == "https://sandbox.example"
-    assert len(data["items"]) == 14
+    assert len([item for item in data["items"] if item["product"] == "invoices"]) == 14
     markdown = md_path.read_text(encoding="utf-8")
-    assert "**PARTIAL on an unrecorded target: item 5 not fully proven" in markdown
+    assert "**PARTIAL for invoices on an unrecorded target: item 5 not fully proven" in markdown
     assert "| Cryptopay target | https://sandbox.example |" in markdown
-    assert "Item 05: Creates several invoices" in markdown and "| NOT RUN |" in markdown
+    assert "Invoices item 05: Creates several invoices" in markdown and "| NOT RUN |" in markdown
     assert render_markdown(summary) == markdown
 
 
@@ -163,12 +163,13 @@ def test_the_verdict_names_what_was_certified(tmp_path: Path) -> None:
     write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
     scenarios = load_scenarios(tmp_path)
     sandbox = build_summary(scenarios, {"target_class": "sandbox", "merchant_build": "shop-1.2"})
-    assert sandbox["headline"] == "READY on the Cryptopay sandbox (merchant build shop-1.2)"
+    assert sandbox["headline"] == ("READY for invoices on the Cryptopay sandbox (merchant build shop-1.2); channels, "
+                                   "payouts not integrated")
     assert sandbox["certification"] is True
     for target in ("embedded emulator", "standalone emulator"):
         rehearsal = build_summary(scenarios, {"target_class": target})
         assert rehearsal["overall"] == "ready" and rehearsal["certification"] is False
-        assert rehearsal["headline"].startswith("ALL ITEMS PASS on ") and "rehearsal, not a certification" in \
+        assert rehearsal["headline"].startswith("ALL ITEMS PASS for invoices on ") and "rehearsal, not a certification" in \
             rehearsal["headline"]
     assert "READY" not in build_summary(scenarios, {"target_class": "embedded emulator"})["headline"]
 
@@ -176,5 +177,5 @@ def test_the_verdict_names_what_was_certified(tmp_path: Path) -> None:
 def test_a_subset_run_says_so_first(tmp_path: Path) -> None:
     write_result(tmp_path, "resend", "passed", [13])
     summary = build_summary(load_scenarios(tmp_path), {"target_class": "embedded emulator",
-                                                       "selection": "-m 'checklist_13'"})
-    assert summary["headline"].startswith("Subset run (-m 'checklist_13'), not a certification. PARTIAL on")
+                                                       "selection": "-m 'invoices_13'"})
+    assert summary["headline"].startswith("Subset run (-m 'invoices_13'), not a certification. PARTIAL for invoices on")

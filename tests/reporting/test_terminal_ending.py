@@ -18,15 +18,18 @@ def _summary(tmp_path: Path, run_info: dict) -> dict:
 
 def test_each_item_has_a_row_and_a_failing_one_its_first_reason(tmp_path: Path) -> None:
     lines = checklist_lines(_summary(tmp_path, {}))
-    assert len(lines) == 14 and lines[0] == "  Item 01  PASS"
-    assert lines[12].startswith("  Item 13  FAIL     resend credits twice: Why (product defect): 2 credits")
+    assert lines[0] == "Invoices: NOT READY (13 of 14 items pass)"
+    assert len(lines) == 17 and lines[1] == "  Item 01  PASS"
+    assert lines[13].startswith("  Item 13  FAIL     resend credits twice: Why (product defect): 2 credits")
+    assert lines[15:] == ["Channels: NOT INTEGRATED: not integrated (the run recorded the invoice checklist only)",
+                          "Payouts: NOT INTEGRATED: not integrated (the run recorded the invoice checklist only)"]
 
 
 def test_a_subset_run_names_the_items_it_covered_and_is_no_certification(tmp_path: Path) -> None:
     write_result(tmp_path, "resent once", "passed", [13])
     write_result(tmp_path, "not selected", "skipped", [4, 12],
-                 message="deselected by this run's selection (-m 'checklist_13')")
-    summary = build_summary(load_scenarios(tmp_path), {"selection": "-m 'checklist_13'"})
-    assert subset_words(summary) == ("subset run (-m 'checklist_13'): covered items 13; a subset is not a "
+                 message="deselected by this run's selection (-m 'invoices_13')")
+    summary = build_summary(load_scenarios(tmp_path), {"selection": "-m 'invoices_13'"})
+    assert subset_words(summary) == ("subset run (-m 'invoices_13'): covered items invoices 13; a subset is not a "
                                      "certification, run without -m/-k for one")
-    assert checklist_lines(summary)[-1] == "  Items 4, 12: NOT RUN (deselected by -m 'checklist_13')"
+    assert checklist_lines(summary)[-3] == "  Items 4, 12: NOT RUN (deselected by -m 'invoices_13')"

@@ -31,7 +31,8 @@ def test_real_mode_offline_passes_and_skips_only_emulator_only_scenarios(tmp_pat
 
 def _summary_is_partial_with_every_skip_listed(summary: dict, skipped: list[tuple[str, str]]) -> None:
     """Without control, READY is out of reach: the summary says PARTIAL and names every scenario not run."""
-    assert summary["overall"] == "partial" and summary["headline"].startswith("PARTIAL on a standalone emulator")
+    assert summary["overall"] == "partial" and summary["headline"].startswith("PARTIAL for ") \
+        and " on a standalone emulator: " in summary["headline"]
     not_run = {row["name"]: row.get("skip_reason", "") for item in summary["items"] for row in item["scenarios"]
                if row["status"] == "skipped"}
     assert len(not_run) == len(skipped) > 0, (not_run, skipped)

@@ -1,4 +1,4 @@
-@checklist_12 @emulator_only @negative
+@invoices @invoices_12 @emulator_only @negative
 Feature: Cancelled invoices never credit
   An invoice nobody pays within 14 days is cancelled by Cryptopay, and the merchant credits nothing for it.
 

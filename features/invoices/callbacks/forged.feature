@@ -1,4 +1,4 @@
-@security @checklist_10 @checklist_12
+@invoices @security @invoices_10 @invoices_12
 Feature: Notifications that Cryptopay did not sign change nothing
   Only a notification signed with the account's callback secret over its exact content may be acted on.
   Anything else is refused and leaves the deposit and the balance as they were:

@@ -1,4 +1,4 @@
-@checklist_13 @emulator_only
+@invoices @invoices_13 @emulator_only
 Feature: The first "completed" notification arriving many times at once credits once
   Duplicates can race each other before anything was credited. The merchant must still credit once, which
   only a uniqueness rule enforced by its database guarantees.

@@ -1,4 +1,4 @@
-@checklist_5
+@invoices @invoices_5
 Feature: Several invoices can be created and each one found again
   The merchant's checkout creates one Cryptopay invoice per deposit, each with its own custom id,
   and every invoice can be found by its id, by its custom id and in the invoice list.

@@ -1,4 +1,4 @@
-@checklist_13
+@invoices @invoices_13
 Feature: A resent "completed" notification never credits twice
   Cryptopay may deliver the same notification more than once, and its dashboard can resend it.
   The customer must be credited once, however often and however simultaneously the notification arrives.

@@ -1,4 +1,4 @@
-@checklist_4 @checklist_11
+@invoices @invoices_4 @invoices_11
 Feature: Unresolved invoices are handled the way the merchant declared
   In its Cryptopay account the merchant chooses, per kind of unresolved invoice, to do nothing, to refund
   automatically or to recalculate and settle. The declared choice is part of the certification; what

@@ -1,4 +1,4 @@
-@emulator_only @checklist_10 @checklist_13
+@invoices @emulator_only @invoices_10 @invoices_13
 Feature: Notifications the merchant could not take are retried, and credit once
   When the merchant cannot be reached, Cryptopay keeps the notifications and retries them on its schedule
   (30 seconds, then longer). Once the merchant is back, the retried notifications credit the customer once.

@@ -1,4 +1,4 @@
-@checklist_14
+@invoices @invoices_14
 Feature: Payments from risky sources are held and never credited while held
   Cryptopay scores every incoming payment. A high-risk payment puts the invoice on hold as unresolved
   (illicit resource); only Cryptopay's monitoring team can release it or return the funds. The merchant
@@ -13,7 +13,7 @@ Feature: Payments from risky sources are held and never credited while held
     And the merchant records the deposit as unresolved (illicit resource)
     And the customer has not been credited
 
-  @emulator_only @checklist_12
+  @emulator_only @invoices_12
   Scenario Outline: The monitoring team decides a held payment is <decision>
     Given a new customer
     And the customer has asked to deposit 100.00 EUR, paid in crypto

@@ -1,4 +1,4 @@
-@checklist_12
+@invoices @invoices_12
 Feature: Customers are credited for completed deposits, and only for those
   A customer's balance grows by the invoice's price, in the currency the invoice is priced in, when
   Cryptopay reports the invoice completed, and not a moment earlier: a payment that is seen or confirmed
@@ -8,7 +8,7 @@ Feature: Customers are credited for completed deposits, and only for those
   Background:
     Given a new customer
 
-  @checklist_11
+  @invoices_11
   Scenario Outline: A deposit paid in full credits the customer exactly the invoice's price
     Given the customer has asked to deposit <price> <currency>, paid in crypto
     When the customer pays the exact amount of the deposit

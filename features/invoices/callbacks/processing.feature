@@ -1,4 +1,4 @@
-@checklist_10 @checklist_11
+@invoices @invoices_10 @invoices_11
 Feature: The merchant receives Cryptopay's notifications and follows each one
   Cryptopay notifies the merchant when a payment is seen, when it is confirmed and when the invoice
   changes status. The merchant acknowledges each notification and its own record follows Cryptopay's.
@@ -32,7 +32,7 @@ Feature: The merchant receives Cryptopay's notifications and follows each one
     Then the merchant still records the deposit as unresolved (underpaid)
     And the customer has not been credited
 
-  @negative @checklist_12
+  @negative @invoices_12
   Scenario: A notification about an invoice the merchant never created credits nobody
     Given a new customer
     And an invoice in the merchant's account that its checkout never created has been completed for that customer

@@ -1,8 +1,9 @@
-"""Cryptopay's 14-item invoice go-live checklist, in our words; tags checklist_N point here."""
+"""Cryptopay's 14-item Invoices go-live checklist in our words, and what each kind of Then-step proves of it."""
 from __future__ import annotations
 
 import re
 
+TITLE = "Invoices"
 DOCS = "https://developers.cryptopay.me/guides/testing/invoices"
 
 ITEMS: dict[int, str] = {
@@ -22,21 +23,6 @@ ITEMS: dict[int, str] = {
     14: "Risky payments are held (illicit_resource), never credited while held; teams have signed off",
 }
 
-
-def item_numbers(tag_names: list[str] | set[str]) -> list[int]:
-    numbers = []
-    for tag in tag_names:
-        if tag.startswith("checklist_") and tag[len("checklist_"):].isdigit():
-            number = int(tag[len("checklist_"):])
-            if number in ITEMS:
-                numbers.append(number)
-    return sorted(numbers)
-
-
-def item_title(number: int) -> str:
-    return f"Item {number:02d}: {ITEMS[number]}"
-
-
 # What each kind of Then-step proves. A step proves the candidates that the scenario is tagged with; a step whose
 # candidates the scenario does not carry proves all of the scenario's items (e.g. a balance check in a policy
 # scenario proves item 4). Given and When steps prove nothing by themselves: they set the scene.
@@ -53,13 +39,3 @@ PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
      frozenset({5})),
     ("the sign-off", re.compile(r"^Support, Finance, Fraud and Transaction Monitoring"), frozenset({14})),
 )
-
-
-def proven_items(step_type: str, text: str, scenario_items: list[int] | set[int]) -> set[int]:
-    """The checklist items a step proves in a scenario tagged with scenario_items; empty for Given and When."""
-    if step_type.lower() != "then":
-        return set()
-    for _kind, pattern, candidates in PROOF_KINDS:
-        if pattern.match(text):
-            return (set(candidates) & set(scenario_items)) or set(scenario_items)
-    return set(scenario_items)

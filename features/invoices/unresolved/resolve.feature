@@ -1,3 +1,4 @@
+@invoices
 Feature: Unresolved deposits are brought to a final status by the merchant's resolution
   The merchant resolves an unresolved invoice by recalculating it at the current rate or by refunding it.
 
@@ -7,7 +8,7 @@ Feature: Unresolved deposits are brought to a final status by the merchant's res
 
   Rule: A recalculation completes the deposit at a new price, and the customer is credited that new price
 
-    @checklist_9 @checklist_11 @checklist_12
+    @invoices_9 @invoices_11 @invoices_12
     Scenario Outline: A deposit left <kind> and recalculated at the current rate credits the new price
       Given the account leaves <kind> invoices for the merchant to resolve
       And the customer's deposit is unresolved as <kind>
@@ -16,24 +17,24 @@ Feature: Unresolved deposits are brought to a final status by the merchant's res
       And the merchant records the deposit as completed
       And the customer's balance shows the deposit's final price
 
-      @checklist_1
+      @invoices_1
       Examples: Paid too little
         | kind      |
         | underpaid |
 
-      @checklist_2
+      @invoices_2
       Examples: Paid too much
         | kind     |
         | overpaid |
 
-      @checklist_3
+      @invoices_3
       Examples: Paid after the deposit expired
         | kind      |
         | paid late |
 
   Rule: A refund of too little or of a late payment ends the deposit refunded, with nothing credited
 
-    @checklist_9 @checklist_11 @checklist_12 @negative
+    @invoices_9 @invoices_11 @invoices_12 @negative
     Scenario Outline: A deposit left <kind> and refunded to the payer credits nothing
       Given the account leaves <kind> invoices for the merchant to resolve
       And the customer's deposit is unresolved as <kind>
@@ -42,19 +43,19 @@ Feature: Unresolved deposits are brought to a final status by the merchant's res
       And the merchant records the deposit as refunded
       And the customer has not been credited
 
-      @checklist_1
+      @invoices_1
       Examples: Paid too little
         | kind      |
         | underpaid |
 
-      @checklist_3
+      @invoices_3
       Examples: Paid after the deposit expired
         | kind      |
         | paid late |
 
   Rule: A refund of an overpayment returns only the excess and completes the deposit at its original price
 
-    @checklist_2 @checklist_9 @checklist_11 @checklist_12
+    @invoices_2 @invoices_9 @invoices_11 @invoices_12
     Scenario: An overpaid deposit refunded of the excess credits the original price
       Given the account leaves overpaid invoices for the merchant to resolve
       And the customer's deposit is unresolved as overpaid

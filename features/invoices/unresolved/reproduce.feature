@@ -1,3 +1,4 @@
+@invoices
 Feature: Wrong and late payments are reproduced and held for resolution
   Paying too little, too much or too late leaves the invoice unresolved. While it is unresolved the
   merchant holds the deposit and credits nothing.
@@ -6,7 +7,7 @@ Feature: Wrong and late payments are reproduced and held for resolution
     Given a new customer
     And the customer has asked to deposit 100.00 EUR, paid in crypto
 
-  @checklist_6 @checklist_10 @checklist_11 @checklist_12
+  @invoices_6 @invoices_10 @invoices_11 @invoices_12
   Scenario: Paying too little leaves the deposit unresolved as underpaid once it expires
     Given the account leaves underpaid invoices for the merchant to resolve
     And the customer has paid only half of the deposit
@@ -15,7 +16,7 @@ Feature: Wrong and late payments are reproduced and held for resolution
     And the merchant records the deposit as unresolved (underpaid)
     And the customer has not been credited
 
-  @checklist_7 @checklist_10 @checklist_11 @checklist_12
+  @invoices_7 @invoices_10 @invoices_11 @invoices_12
   Scenario: Paying too much leaves the deposit unresolved as overpaid
     Given the account leaves overpaid invoices for the merchant to resolve
     When the customer pays twice the amount of the deposit
@@ -23,7 +24,7 @@ Feature: Wrong and late payments are reproduced and held for resolution
     And the merchant records the deposit as unresolved (overpaid)
     And the customer has not been credited
 
-  @checklist_8 @checklist_10 @checklist_11 @checklist_12
+  @invoices_8 @invoices_10 @invoices_11 @invoices_12
   Scenario: Paying after the deposit expired leaves it unresolved as paid late
     Given the account leaves paid late invoices for the merchant to resolve
     And the deposit has expired

@@ -1,0 +1,32 @@
+"""Cryptopay's 8-item Channels go-live checklist in our words, and what each kind of Then-step proves of it."""
+from __future__ import annotations
+
+import re
+
+TITLE = "Channels"
+DOCS = "https://developers.cryptopay.me/guides/testing/channels"
+
+# The published list (docs/cryptopay-channels-payouts-facts.md §0), item by item in our words.
+ITEMS: dict[int, str] = {
+    1: "Creates a channel for a customer",
+    2: "A payment sent to the channel's address is seen",
+    3: "Receives the channel payment callbacks and processes each of them correctly",
+    4: "Cryptopay's payment status (GET) matches the merchant's recorded status",
+    5: "Credits the customer when the payment is completed, never while it is pending or on hold",
+    6: "Credits the correct amount: paid_amount = received_amount + fee, as the merchant declared (net or gross)",
+    7: "A resent 'completed' callback never credits the customer again",
+    8: "Payments held as illicit_resource are never credited while held; teams know risk scoring and signed off",
+}
+
+# What each kind of Then-step proves; the same rules as the invoice checklist (support/checklists/__init__.py).
+PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
+    ("the customer's balance", re.compile(r"^the customer('s balance| has not been credited| has been credited)"),
+     frozenset({5, 6, 7, 8})),
+    ("the merchant's record", re.compile(r"^the merchant('s recorded status| records| still records| has recorded"
+                                         r"| has no record)"), frozenset({4})),
+    ("the notifications", re.compile(r"^(the merchant (acknowledged|rejected)|Cryptopay notified|"
+                                     r"Cryptopay's delivery log)"), frozenset({3, 7})),
+    ("Cryptopay's status", re.compile(r"^Cryptopay (reports|does not report)"), frozenset({2, 8})),
+    ("the customer's channel", re.compile(r"^the customer has a channel"), frozenset({1})),
+    ("the sign-off", re.compile(r"^Support, Finance, Fraud and Transaction Monitoring"), frozenset({8})),
+)
