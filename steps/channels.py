@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import parse
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from support.channels import (ChannelPayment, CreditedPayment, CreditRule, acknowledged, channel_problems,
+from support.channels import (CHANNEL_TYPES, ChannelPayment, CreditedPayment, CreditRule, acknowledged, channel_problems,
                               complete_and_credit, credit_owed, delivered, invented_completion, open_channel,
                               pay_coin, read_credit_rule, receive_currency, resend_concurrently,
                               resend_once, send_bad_callback, send_payment, split_status, statuses,
@@ -20,28 +19,11 @@ from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Channel, MerchantAdapter
 from support.drivers.payers import ChannelPayer
 from support.evidence import Evidence
-from support.parameters import TYPES
 from support.resend import ResendResult
 from support.settings import Settings
 from support.waiting import wait_until
 
 
-@parse.with_pattern(r"crypto|[A-Z]{3,5}")
-def _coin(text: str) -> str:
-    return text
-
-
-@parse.with_pattern(r"the same crypto|[A-Z]{3,5}")
-def _receive(text: str) -> str:
-    return text
-
-
-@parse.with_pattern(r"[a-z ]+?(?: \([a-z ]+\))?")
-def _status(text: str) -> tuple[str, str | None]:
-    return split_status(text)
-
-
-CHANNEL_TYPES = {**TYPES, "Coin": _coin, "Receive": _receive, "Status": _status}
 ADDRESS = "a personal address to deposit {coin:Coin}, credited in {receive:Receive}"
 SENT = "a payment to their deposit address"
 

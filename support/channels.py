@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+import parse
 import pytest
 
 from cryptopay_client.callbacks import callback_signature
@@ -20,6 +21,7 @@ from support.drivers.emulator import EmulatorControl, carried_status
 from support.drivers.merchant import Channel, MerchantAdapter
 from support.drivers.payers import ChannelPayer, PaymentNotPossible, build_channel_payer
 from support.evidence import Evidence
+from support.parameters import TYPES
 from support.resend import ResendResult, redeliver
 from support.settings import Settings
 from support.waiting import wait_until
@@ -62,6 +64,25 @@ def split_status(words: str) -> tuple[str, str | None]:
         raise ValueError(f"not a channel payment status: {words!r}")
     context = found["context"]
     return found["status"].replace(" ", "_"), context.replace(" ", "_") if context else None
+
+
+@parse.with_pattern(r"crypto|[A-Z]{3,5}")
+def parse_coin(text: str) -> str:
+    return text
+
+
+@parse.with_pattern(r"the same crypto|[A-Z]{3,5}")
+def parse_receive(text: str) -> str:
+    return text
+
+
+@parse.with_pattern(r"[a-z ]+?(?: \([a-z ]+\))?")
+def parse_status(text: str) -> tuple[str, str | None]:
+    return split_status(text)
+
+
+# The steps' parse types: the pay coin ("crypto" = PAYMENT_COIN), the credited currency, a payment's status.
+CHANNEL_TYPES = {**TYPES, "Coin": parse_coin, "Receive": parse_receive, "Status": parse_status}
 
 
 # -- the declared credited amount -------------------------------------------------------------------------------------
