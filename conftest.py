@@ -10,10 +10,15 @@ from dotenv import dotenv_values
 from support.keys import SETTINGS_KEY
 from support.settings import ConfigError, Settings, load_settings
 
-pytest_plugins = ["support.run_manifest", "support.run_secrets", "support.evidence_build", "support.fixtures",
-                  "support.run_budget", "support.report_hooks", "steps.customers", "steps.deposits", "steps.payments",
-                  "steps.clock", "steps.resolutions", "steps.callbacks", "steps.invoices", "steps.signoff",
-                  "support.channels", "steps.channels", "support.payouts", "steps.payouts"]
+# One line per group; a new product adds its helpers' and its steps' modules on a line of its own.
+pytest_plugins = [
+    "support.run_manifest", "support.run_secrets", "support.evidence_build", "support.fixtures", "support.run_budget",
+    "support.report_hooks",
+    "steps.customers", "steps.deposits", "steps.payments", "steps.clock", "steps.resolutions", "steps.callbacks",
+    "steps.invoices", "steps.signoff",
+    "support.channels", "steps.channels",
+    "support.payouts", "steps.payouts",
+]
 
 ROOT = Path(__file__).parent
 ENV_FILE_KEY = "CERTIFY_ENV_FILE"
