@@ -38,6 +38,7 @@ def test_one_rate_has_the_recorded_shape_and_is_the_rate_invoices_are_quoted_at(
 
 
 def test_an_unknown_pair_is_not_found(emu) -> None:
+    assert set(emu.client.rate("BTC", "EUR")) == {"buy_rate", "sell_rate"}  # so the 404 below is about the pair
     with pytest.raises(CryptopayError) as unknown:
         emu.client.rate("FOO", "EUR")
     assert unknown.value.status == 404
