@@ -99,25 +99,37 @@ def costs(withdrawal: dict) -> Costs:
 
 def charged_problem(meaning: FieldMeaning, asked: Decimal, withdrawal: dict) -> str | None:
     """Why Cryptopay's charge is not what the declared field means; None when it is (to its last place)."""
-    c = costs(withdrawal)
+    c, currency = costs(withdrawal), withdrawal["charged_currency"]
     ideal = asked + meaning.charged * c.fees
-    if abs(c.charged - ideal) < Decimal(1).scaleb(-places(withdrawal["charged_currency"])):
+    if abs(c.charged - ideal) < unit(currency):
         return None
     return (f"the merchant declared PAYOUT_AMOUNT_FIELD={meaning.field}, so Cryptopay should charge "
-            f"{'the amount asked' if not meaning.charged else 'the amount asked plus the fees'}: {asked} + "
-            f"{meaning.charged} x {c.fees} fees = {ideal} {withdrawal['charged_currency']}, but it charged "
-            f"{c.charged}; the merchant sent the amount in another field than it declared")
+            f"{_spelled(asked, meaning.charged, c.fees, currency)}, but it charged {c.charged} {currency}; the "
+            "merchant sends the customer's amount in another field than the one it declared")
 
 
 def received_problem(meaning: FieldMeaning, asked: Decimal, withdrawal: dict) -> str | None:
     """Why what Cryptopay sends is not what the declared field means; None when it is (to the coin's last place)."""
-    c = costs(withdrawal)
+    c, coin = costs(withdrawal), withdrawal["received_currency"]
     ideal = (asked + meaning.received * c.fees) / c.rate
-    if abs(c.received - ideal) < Decimal(1).scaleb(-places(withdrawal["received_currency"])):
+    if abs(c.received - ideal) < unit(coin):
         return None
     return (f"the merchant declared PAYOUT_AMOUNT_FIELD={meaning.field}, so the recipient should receive "
-            f"({asked} {'-' if meaning.received else '+'} {abs(meaning.received) * c.fees} fees) / rate {c.rate} = "
-            f"{ideal:f} {withdrawal['received_currency']}, but Cryptopay sends {c.received}")
+            f"{_spelled(asked, meaning.received, c.fees, withdrawal['charged_currency'])} at {c.rate}, that is "
+            f"{ideal.quantize(unit(coin))} {coin}, but Cryptopay sends {c.received} {coin}")
+
+
+def unit(currency: str) -> Decimal:
+    """One unit of the currency's last decimal place: how close two amounts must be to count as the same."""
+    return Decimal(1).scaleb(-places(currency))
+
+
+def _spelled(asked: Decimal, sign: int, fees: Decimal, currency: str) -> str:
+    shown = fees.quantize(unit(currency))
+    if sign == 0:
+        return f"the amount asked, {asked} {currency}"
+    return (f"the amount asked {'plus' if sign > 0 else 'less'} the fees, {asked} {'+' if sign > 0 else '-'} "
+            f"{shown} = {(asked + sign * fees).quantize(unit(currency))} {currency}")
 
 
 # -- a customer's withdrawal ------------------------------------------------------------------------------------------
