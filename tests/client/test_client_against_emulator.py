@@ -58,3 +58,32 @@ def test_an_unreachable_api_is_a_transport_error_naming_the_url() -> None:
     client = CryptopayClient("http://127.0.0.1:9", "k", "s", timeout=2)
     with pytest.raises(TransportError, match="127.0.0.1:9"):
         client.list_invoices()
+
+
+def test_channel_methods_page_like_the_sdk_pagers_and_escape_custom_ids(api_url: str) -> None:
+    """Every channel once, through `starting_after` until `has_more` is false, as the official clients' pagers do."""
+    client = CryptopayClient(api_url, "key-1", "secret-1")
+    made = [client.create_channel(name=f"c{i}", pay_currency="BTC", receiver_currency="EUR", customer_id="cust")
+            for i in range(55)]
+    client.create_channel(name="other", pay_currency="ETH", receiver_currency="EUR", custom_id="shop/42 ü")
+    seen, query = [], {"customer_id": "cust"}
+    while True:
+        page = client.channels(**query)
+        seen += [c["id"] for c in page["data"]]
+        if not page["meta"]["has_more"]:
+            break
+        query["starting_after"] = page["data"][-1]["id"]
+    assert seen == [c["id"] for c in reversed(made)]
+    assert client.channel_by_custom_id("shop/42 ü")["name"] == "other"
+    assert client.update_channel(made[0]["id"], status="disabled")["status"] == "disabled"
+    assert client.channel(made[0]["id"])["status"] == "disabled"
+    assert client.channel_payments(made[0]["id"]) == {"data": [], "meta": {"total": 0, "has_more": False}}
+    with pytest.raises(CryptopayError) as missing:
+        client.channel_payment(made[0]["id"], "00000000-0000-4000-8000-000000000000")
+    assert missing.value.status == 404
+
+
+def test_rates_and_coins(api_url: str) -> None:
+    client = CryptopayClient(api_url, "key-1", "secret-1")
+    assert client.rates()["BTC/EUR"] == client.rate("BTC", "EUR")
+    assert {"BTC", "ETH", "USDT"} <= {coin["currency"] for coin in client.coins()}
