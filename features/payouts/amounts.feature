@@ -22,6 +22,6 @@ Feature: The amount field decides what the customer is charged and what arrives
     And the customer has been debited what Cryptopay charged for the withdrawal, once
 
     Examples:
-      | kind                    | balance | amount | currency | coin   |
-      | from euros into crypto  | 100.00  | 20.00  | EUR      | crypto |
-      | in the coin of the balance | 0.01 | 0.002  | BTC      | BTC    |
+      | kind                       | balance | amount | currency | coin   |
+      | from euros into crypto     | 100.00  | 20.00  | EUR      | crypto |
+      | in the coin of the balance | 0.01    | 0.002  | BTC      | BTC    |

@@ -1,9 +1,10 @@
 @payouts @payouts_7 @emulator_only
 Feature: A withdrawal to a high-risk address is refused, costs the customer nothing and is not retried
   Cryptopay screens every destination address before it processes a withdrawal, and refuses one associated
-  with illegal or darknet resources (high_risk_address). The merchant debits nothing (or gives it back before
-  answering), tells the customer their address was refused, and does not retry the withdrawal: the refusal
-  is final. On the sandbox no address can be made high-risk on demand, so this is proven on the emulator.
+  with illegal or darknet resources (high_risk_address); asking again would be refused again. The merchant
+  debits nothing (or gives it back before it answers) and tells the customer at once that their address was
+  refused: a final answer, not a request kept for retries. On the sandbox no address can be made high-risk on
+  demand, so this is proven on the emulator.
 
   Scenario: A withdrawal to an address Cryptopay screens as high-risk is refused and the customer is told
     Given the merchant's Cryptopay account holds 1000.00 EUR to pay customers out
