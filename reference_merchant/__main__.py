@@ -29,7 +29,10 @@ def config_from_env() -> MerchantConfig:
     return MerchantConfig(
         database_url=os.environ["MERCHANT_DATABASE_URL"], cryptopay_api_url=os.environ["CRYPTOPAY_API_URL"],
         api_key=os.environ["CRYPTOPAY_API_KEY"], api_secret=os.environ["CRYPTOPAY_API_SECRET"],
-        callback_secret=os.environ["CRYPTOPAY_CALLBACK_SECRET"], probe_token=os.environ["MERCHANT_PROBE_TOKEN"])
+        callback_secret=os.environ["CRYPTOPAY_CALLBACK_SECRET"], probe_token=os.environ["MERCHANT_PROBE_TOKEN"],
+        # The merchant's own declarations, under the names the suite's .env uses for them.
+        channel_credited_amount=os.environ.get("CHANNEL_CREDITED_AMOUNT") or "net",
+        payout_amount_field=os.environ.get("PAYOUT_AMOUNT_FIELD") or "charged_amount")
 
 
 def listen(app: object, host: str, port: int, threads: int, max_body: int):

@@ -1,15 +1,20 @@
 """Wires settings, database, Cryptopay client and routes into a Flask app; nothing happens at import."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import Flask
 
 from cryptopay_client import CryptopayClient, RetryPolicy
 from reference_merchant.callbacks import CallbackProcessor
+from reference_merchant.channel_callbacks import CREDITED_AMOUNTS, ChannelPaymentProcessor
+from reference_merchant.channels import ChannelPayments, Channels
 from reference_merchant.db import init_db, make_engine
 from reference_merchant.ledger import Ledger
+from reference_merchant.payout_callbacks import CoinWithdrawalProcessor
+from reference_merchant.payouts import AMOUNT_FIELDS, PayoutDesk, Payouts
 from reference_merchant.routes import callbacks_blueprint, probe_blueprint, register_errors
+from reference_merchant.routes_v2 import add_v2_routes
 
 
 @dataclass
@@ -22,10 +27,21 @@ class MerchantConfig:
     probe_token: str = field(repr=False)
     cryptopay_timeout: float = 4.0  # with the bounded database waits, leaves room inside the 10-second limit
     max_body_bytes: int = 1_000_000  # a callback is a few kB; anything far larger is refused before it is read
+    # What this merchant declares to Cryptopay's go-live review; the suite's .env states the same two settings.
+    channel_credited_amount: str = "net"  # CHANNEL_CREDITED_AMOUNT: net = received_amount, gross = + fee
+    payout_amount_field: str = "charged_amount"  # PAYOUT_AMOUNT_FIELD: the field the requested amount is sent in
 
 
 def create_app(config: MerchantConfig, processor_cls: type[CallbackProcessor] = CallbackProcessor,
-               ledger_cls: type[Ledger] = Ledger) -> Flask:
+               ledger_cls: type[Ledger] = Ledger,
+               channel_processor_cls: type[ChannelPaymentProcessor] = ChannelPaymentProcessor,
+               payout_processor_cls: type[CoinWithdrawalProcessor] = CoinWithdrawalProcessor,
+               desk_cls: type[PayoutDesk] = PayoutDesk, channels_cls: type[Channels] = Channels,
+               channel_credited_amount: str | None = None, payout_amount_field: str | None = None) -> Flask:
+    """The merchant app; the keyword arguments after `config` swap in a broken variant's part or override the
+    declared settings (so a pair can be started with `merchant_kwargs`)."""
+    config = replace(config, channel_credited_amount=channel_credited_amount or config.channel_credited_amount,
+                     payout_amount_field=payout_amount_field or config.payout_amount_field)
     _check(config)
     engine = make_engine(config.database_url)
     init_db(engine)
@@ -35,12 +51,20 @@ def create_app(config: MerchantConfig, processor_cls: type[CallbackProcessor] = 
                                 timeout=config.cryptopay_timeout, retry=RetryPolicy.never())
     ledger = ledger_cls(engine)
     processor = processor_cls(engine, cryptopay, config.callback_secret, ledger)
+    channels, payments, payouts = channels_cls(engine, cryptopay), ChannelPayments(engine), Payouts(engine)
+    desk = desk_cls(payouts, ledger, cryptopay, config.payout_amount_field)
+    processor.handlers["ChannelPayment"] = channel_processor_cls(channels, payments, ledger,
+                                                                 config.channel_credited_amount)
+    processor.handlers["CoinWithdrawal"] = payout_processor_cls(payouts, ledger, cryptopay)
     app = Flask("reference_merchant")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.register_blueprint(callbacks_blueprint(processor))
-    app.register_blueprint(probe_blueprint(config.probe_token, processor, ledger))
+    probe = probe_blueprint(config.probe_token, processor, ledger)
+    add_v2_routes(probe, channels, payments, desk, payouts, ledger)
+    app.register_blueprint(probe)
     register_errors(app)
-    app.extensions["merchant"] = {"engine": engine, "processor": processor, "ledger": ledger}
+    app.extensions["merchant"] = {"engine": engine, "processor": processor, "ledger": ledger, "desk": desk,
+                                  "channels": channels}
     return app
 
 
@@ -50,3 +74,7 @@ def _check(config: MerchantConfig) -> None:
                                "probe_token") if not str(getattr(config, name) or "").strip()]
     if empty:
         raise ValueError("MerchantConfig: these settings must not be empty: " + ", ".join(empty))
+    if config.channel_credited_amount not in CREDITED_AMOUNTS:
+        raise ValueError(f"MerchantConfig: channel_credited_amount must be one of {', '.join(CREDITED_AMOUNTS)}")
+    if config.payout_amount_field not in AMOUNT_FIELDS:
+        raise ValueError(f"MerchantConfig: payout_amount_field must be one of {', '.join(AMOUNT_FIELDS)}")

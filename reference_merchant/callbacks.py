@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
@@ -15,6 +15,7 @@ from reference_merchant.confirmations import Busy, Confirmations
 from reference_merchant.db import callback_log
 from reference_merchant.deposits import FINAL, Deposits
 from reference_merchant.ledger import Ledger
+from reference_merchant.outcome import Outcome, is_id
 
 log = logging.getLogger("reference_merchant.callbacks")
 
@@ -26,14 +27,11 @@ MAX_LOGGED_BODY = 20000  # characters of the raw body kept as evidence
 CONFIRMATION_WAIT_SECONDS = 4.0
 
 
-def _is_id(value: object, longest: int = 64) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= longest
+_is_id = is_id
 
 
-@dataclass
-class Outcome:
-    http_status: int
-    message: str
+class ObjectHandler(Protocol):
+    def process(self, event: str, data: dict) -> Outcome: ...
 
 
 class CallbackProcessor:
@@ -46,6 +44,9 @@ class CallbackProcessor:
         self.ledger = ledger
         self.deposits = Deposits(engine)
         self.confirmations = Confirmations()
+        # The other callback types (ChannelPayment, CoinWithdrawal), each handled by its own processor once this
+        # one has verified the signature; create_app fills it.
+        self.handlers: dict[str, ObjectHandler] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(callback_secret=***)"
@@ -59,11 +60,14 @@ class CallbackProcessor:
             payload = json.loads(raw)
             kind, event, data = payload["type"], payload["event"], payload["data"]
             invoice_id = data["id"] if kind == "Invoice" else None
+            object_id = data["id"] if kind in self.handlers else None
         except (ValueError, KeyError, TypeError):
             return self._log(raw, None, None, True, Outcome(400, "rejected: not a Cryptopay callback body"))
         if kind == "Invoice" and not _is_id(invoice_id):
             return self._log(raw, None, None, True, Outcome(400, "rejected: invoice id missing or malformed"))
         event = event if isinstance(event, str) else repr(event)[:64]
+        if kind in self.handlers:
+            return self._other(raw, kind, event[:64], object_id, data)
         if kind != "Invoice" or event not in INVOICE_EVENTS:
             # Acknowledged (200) so Cryptopay does not retry something this merchant will never act on.
             return self._log(raw, invoice_id, event[:64], True,
@@ -74,6 +78,17 @@ class CallbackProcessor:
             # Only the exception's type is recorded: database and HTTP errors can quote parameters and URLs.
             log.exception("callback for invoice %s failed; answering 500 so Cryptopay retries", invoice_id)
             return self._log(raw, invoice_id, event, True,
+                             Outcome(500, f"retry: processing failed ({type(exc).__name__})"))
+
+    def _other(self, raw: bytes, kind: str, event: str, object_id: object, data: dict) -> Outcome:
+        """A ChannelPayment or CoinWithdrawal callback, already verified, handed to its own processor."""
+        if not _is_id(object_id) or not isinstance(data, dict):
+            return self._log(raw, None, None, True, Outcome(400, f"rejected: {kind} id missing or malformed"))
+        try:
+            return self._log(raw, object_id, event, True, self.handlers[kind].process(event, data))
+        except Exception as exc:  # noqa: BLE001 - as for invoices: non-2xx, and Cryptopay retries
+            log.exception("callback for %s %s failed; answering 500 so Cryptopay retries", kind, object_id)
+            return self._log(raw, object_id, event, True,
                              Outcome(500, f"retry: processing failed ({type(exc).__name__})"))
 
     def _process(self, invoice_id: str, event: str, data: dict) -> Outcome:

@@ -35,11 +35,77 @@ credits = Table(
     UniqueConstraint("invoice_id", name="uq_credits_invoice"),
 )
 
+# Every other move of a customer's money: channel credits, staging funding, payout debits and their refunds.
+# UNIQUE(kind, reference) is what makes each exactly-once: one credit per channel payment, one debit and at most one
+# refund per payout. Amounts are signed decimal strings (a debit is negative).
+balance_moves = Table(
+    "balance_moves", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # channel_credit | funding | payout_debit | payout_refund
+    Column("reference", String(128), nullable=False),  # the channel payment id, the payout id, a funding id
+    Column("customer_id", String(128), nullable=False, index=True),
+    Column("amount", String(64), nullable=False),
+    Column("currency", String(16), nullable=False),
+    Column("moved_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("kind", "reference", name="uq_balance_moves_kind_reference"),
+)
+
+# One row per customer, updated at the start of every debit: it serialises one customer's debits (a row lock on
+# PostgreSQL, the write lock on SQLite), so two withdrawals cannot both spend the same balance.
+customer_locks = Table(
+    "customer_locks", metadata,
+    Column("customer_id", String(128), primary_key=True),
+    Column("debits", Integer, nullable=False),
+)
+
+# A channel row is written BEFORE Cryptopay is asked for the channel, keyed by our custom_id, for the reasons given
+# for deposits. UNIQUE(customer_id, pay_currency): one channel per customer and coin, even under concurrent asks.
+channels = Table(
+    "channels", metadata,
+    Column("custom_id", String(128), primary_key=True),
+    Column("channel_id", String(64), unique=True),  # NULL until Cryptopay has answered
+    Column("customer_id", String(128), nullable=False),
+    Column("pay_currency", String(16), nullable=False),
+    Column("receive_currency", String(16), nullable=False),
+    Column("address", String(256)),
+    Column("network", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("customer_id", "pay_currency", name="uq_channels_customer_coin"),
+)
+
+# The status the merchant last accepted for each payment to one of its channels (after Cryptopay's GET).
+channel_payments = Table(
+    "channel_payments", metadata,
+    Column("channel_payment_id", String(64), primary_key=True),
+    Column("channel_id", String(64), nullable=False, index=True),
+    Column("customer_id", String(128), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("status_context", String(32)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A payout row is written BEFORE Cryptopay is asked for the coin withdrawal; payout_id is also its custom_id there.
+payouts = Table(
+    "payouts", metadata,
+    Column("payout_id", String(128), primary_key=True),
+    Column("coin_withdrawal_id", String(64), unique=True),  # NULL until Cryptopay has answered
+    Column("customer_id", String(128), nullable=False, index=True),
+    Column("amount", String(64), nullable=False),  # what the customer asked to withdraw, in currency
+    Column("currency", String(16), nullable=False),
+    Column("pay_currency", String(16), nullable=False),
+    Column("address", String(256), nullable=False),
+    Column("status", String(32)),  # the coin withdrawal's status as last accepted; NULL before Cryptopay answered
+    Column("refusal", String(64)),  # why it was refused (high_risk_address, insufficient_funds, ...); NULL if not
+    Column("refusal_message", String(300)),  # what the customer was told
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 callback_log = Table(
     "callback_log", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("invoice_id", String(64), index=True),
+    Column("invoice_id", String(64), index=True),  # the callback's object id: invoice, channel payment or withdrawal
     Column("event", String(64)),
     Column("signature_valid", Boolean, nullable=False),
     Column("answered_status", Integer, nullable=False),  # what the callback endpoint answered Cryptopay

@@ -23,6 +23,7 @@ from support.settings import SUITE_PREFIXES
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
 SUITE_SECONDS = 600
+WITHDRAWAL_STEP_SECONDS = 0.5
 OWN_PREFIXES = (*SUITE_PREFIXES, "PYTEST_XDIST", "PYTEST_ADDOPTS")
 
 
@@ -41,7 +42,10 @@ def _first_line(proc: subprocess.Popen, timeout: float) -> str:
 def emulator_and_merchant(tmp_path: Path) -> Iterator[dict[str, str]]:
     creds = Credentials.fresh()
     with ExitStack() as stack:
-        emulator = start_emulator(stack, creds, rate_limit_per_minute=0)
+        # Payout notifications are opt-in (as on the dashboard), and a withdrawal takes time between its steps so
+        # the payout scenarios can fail or hold one before it is sent.
+        emulator = start_emulator(stack, creds, rate_limit_per_minute=0, coin_withdrawal_callbacks=True,
+                                  withdrawal_step_seconds=WITHDRAWAL_STEP_SECONDS)
         env = {**_clean_env(), "MERCHANT_DATABASE_URL": f"sqlite:///{tmp_path / 'external-merchant.sqlite3'}",
                "CRYPTOPAY_API_URL": emulator.url, "CRYPTOPAY_API_KEY": creds.api_key,
                "CRYPTOPAY_API_SECRET": creds.api_secret, "CRYPTOPAY_CALLBACK_SECRET": creds.callback_secret,

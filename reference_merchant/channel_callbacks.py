@@ -1,0 +1,82 @@
+"""Handles one verified ChannelPayment callback: confirm with Cryptopay's GET, record the status, credit once."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from cryptopay_client import CryptopayError, TransportError
+from reference_merchant.channels import FINAL, ChannelPayments, Channels
+from reference_merchant.confirmations import Busy, Confirmations
+from reference_merchant.ledger import Ledger
+from reference_merchant.outcome import Outcome, is_id
+
+CREDITED_AMOUNTS = ("net", "gross")  # the merchant's declared setting, mirroring the suite's CHANNEL_CREDITED_AMOUNT
+CONFIRMATION_WAIT_SECONDS = 4.0  # as for invoices: inside Cryptopay's 10 seconds, or 503 and a retry
+
+
+class ChannelPaymentProcessor:
+    """Subclass points are the decisions merchants get wrong; the suite's broken variants override them."""
+
+    def __init__(self, channels: Channels, payments: ChannelPayments, ledger: Ledger, credited_amount: str = "net"):
+        if credited_amount not in CREDITED_AMOUNTS:
+            raise ValueError(f"credited_amount must be one of {', '.join(CREDITED_AMOUNTS)}")
+        self.channels = channels
+        self.payments = payments
+        self.ledger = ledger
+        self.cryptopay = channels.cryptopay
+        self.credited_amount = credited_amount
+        self.confirmations = Confirmations()
+
+    def process(self, event: str, data: dict) -> Outcome:
+        payment_id, channel_id = data.get("id"), data.get("channel_id")
+        channel = self.channels.by_channel_id(channel_id) if is_id(channel_id) else None
+        if channel is None:
+            return Outcome(200, "ignored: channel not opened by this merchant")
+        settled = self.settled(payment_id)
+        if settled:
+            return Outcome(200, settled)
+        try:
+            payment = self.confirmed_payment(channel_id, payment_id, data)
+        except Busy:
+            return Outcome(503, "retry: busy confirming another notification for this payment")
+        except (CryptopayError, TransportError) as exc:
+            return Outcome(503, f"retry: could not confirm with Cryptopay ({type(exc).__name__})")
+        if payment.get("id") != payment_id or payment.get("channel_id") != channel_id:
+            return Outcome(200, "ignored: Cryptopay's payment does not match this merchant's channel")
+        return Outcome(200, self.apply(channel, event, payment))
+
+    def apply(self, channel: dict, event: str, payment: dict) -> str:
+        status, context = payment["status"], payment.get("status_context")
+        moved = self.payments.record(payment["id"], channel["channel_id"], channel["customer_id"], status, context)
+        state = f"{status}/{context}" if context else status
+        if not self.should_credit(event, payment):
+            return f"recorded {state}" if moved else f"kept the recorded status (callback said {state})"
+        amount, currency = self.credit_amount(payment)
+        credited = self.ledger.credit_channel_payment(payment["id"], channel["customer_id"], amount, currency)
+        return f"credited {amount} {currency}" if credited else "already credited: no change"
+
+    # -- decisions ------------------------------------------------------------------------------------
+    def confirmed_payment(self, channel_id: str, payment_id: str, callback_data: dict) -> dict:
+        """Money never moves on the callback body alone: Cryptopay's GET is the truth."""
+        return self.confirmations.confirm(f"ChannelPayment:{payment_id}",
+                                          lambda: self.cryptopay.channel_payment(channel_id, payment_id),
+                                          CONFIRMATION_WAIT_SECONDS)
+
+    def settled(self, payment_id: str) -> str | None:
+        """A final payment (credited when completed) needs no GET: a resend is answered from our records."""
+        recorded = self.payments.get(payment_id)
+        if recorded is None or recorded["status"] not in FINAL:
+            return None
+        if recorded["status"] == "completed":
+            return "already credited: no change" if self.ledger.moved("channel_credit", payment_id) else None
+        return f"already final ({recorded['status']}): no change"
+
+    def should_credit(self, event: str, payment: dict) -> bool:
+        # Never while pending or on_hold: only a completed payment has reached the merchant's balance.
+        return payment["status"] == "completed"
+
+    def credit_amount(self, payment: dict) -> tuple[Decimal, str]:
+        """The declared amount in received_currency: net is received_amount (after Cryptopay's fee), gross adds
+        the fee back (the paid value in received_currency: paid_amount == received_amount + fee)."""
+        net = Decimal(payment["received_amount"])
+        amount = net if self.credited_amount == "net" else net + Decimal(payment["fee"])
+        return amount, payment["received_currency"]
