@@ -1,13 +1,16 @@
-"""Steps about the go-live sign-off by the teams that handle risk holds (checklist item 14)."""
+"""Steps about the go-live sign-off by the teams that handle risk holds (invoices item 14, channels item 8)."""
 from __future__ import annotations
 
 from datetime import date
 
-from pytest_bdd import given, then, when
+from pytest_bdd import given, parsers, then, when
 
 from support.evidence import Evidence
 from support.settings import Settings
-from support.signoff import SignOffReport, check_signoff
+from support.signoff import SIGNOFF_PRODUCTS, SignOffReport, check_signoff
+
+# "channel risk holds" and "channels risk holds" both name the channels sign-off.
+PRODUCT_WORDS = {"invoice": "invoices", "invoices": "invoices", "channel": "channels", "channels": "channels"}
 
 
 @given("the merchant's go-live sign-off file", target_fixture="signoff_path")
@@ -15,18 +18,28 @@ def signoff_file(settings: Settings):
     return settings.signoff_file
 
 
-@when("the sign-off is checked", target_fixture="signoff")
-def check(signoff_path, settings: Settings, evidence: Evidence) -> SignOffReport:
+@when("the sign-off is checked", target_fixture="signoffs")
+def check(signoff_path, settings: Settings, evidence: Evidence) -> dict[str, SignOffReport]:
     # The shipped example belongs to the reference merchant: it may sign only for the reference merchant.
-    report = check_signoff(signoff_path, date.today(), example_allowed=settings.embedded_merchant)
-    evidence.attach_json("Go-live sign-off", {
-        "file": report.file, "problems": report.problems, "missing_teams": report.missing_teams,
-        "dated_in_the_future": [s.team for s in report.future_dated],
-        "acknowledgements": [{"team": s.team, "name": s.name, "date": s.signed_on.isoformat(),
-                              "acknowledged": s.statement} for s in report.accepted]})
-    return report
+    reports = {product: check_signoff(signoff_path, date.today(), example_allowed=settings.embedded_merchant,
+                                      product=product) for product in SIGNOFF_PRODUCTS}
+    for product, report in reports.items():
+        evidence.attach_json(f"Go-live sign-off: {product}", {
+            "file": report.file, "problems": report.problems, "missing_teams": report.missing_teams,
+            "dated_in_the_future": [s.team for s in report.future_dated],
+            "acknowledgements": [{"team": s.team, "name": s.name, "date": s.signed_on.isoformat(),
+                                  "acknowledged": s.statement} for s in report.accepted]})
+    return reports
 
 
 @then("Support, Finance, Fraud and Transaction Monitoring have each acknowledged how risk scoring and holds work")
-def all_teams(signoff: SignOffReport) -> None:
-    assert not signoff.failure(), signoff.failure()
+def all_teams(signoffs: dict[str, SignOffReport]) -> None:
+    """The invoice checklist's wording (item 14)."""
+    assert not signoffs["invoices"].failure(), signoffs["invoices"].failure()
+
+
+@then(parsers.parse("Support, Finance, Fraud and Transaction Monitoring have signed off on {product} risk holds"))
+def all_teams_for(product: str, signoffs: dict[str, SignOffReport]) -> None:
+    name = PRODUCT_WORDS.get(product)
+    assert name is not None, f"no sign-off for '{product}' risk holds: say {', '.join(sorted(PRODUCT_WORDS))}"
+    assert not signoffs[name].failure(), signoffs[name].failure()

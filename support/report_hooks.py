@@ -18,7 +18,7 @@ from allure_pytest_bdd.steps import get_step_uuid
 from support.keys import SETTINGS_KEY
 from support.checklists import docs, items_of, items_words, product_of, product_title, proven_items
 from support.run_manifest import not_integrated
-from support.signoff import check_signoff
+from support.signoff import SIGNOFF_PRODUCTS, check_signoff
 from support.diagnosis import Facts, annotate, diagnose, read_deposit
 from support.evidence import attach_timeline
 
@@ -121,12 +121,16 @@ def _git_commit() -> str:
 
 
 def _signed_off_by(settings) -> list[str]:
-    """The names on the sign-off (item 14), so the summary says who vouched for the risk-hold handling."""
-    try:
-        report = check_signoff(settings.signoff_file, date.today(), example_allowed=settings.embedded_merchant)
-    except Exception:  # noqa: BLE001 - the sign-off scenario reports the problem; the summary just omits names
-        return []
-    return [f"{s.team}: {s.name} ({s.signed_on.isoformat()})" for s in report.accepted]
+    """The names on each certified product's sign-off, so the summary says who vouched for its risk holds."""
+    names = []
+    for product in (p for p in SIGNOFF_PRODUCTS if p in settings.declared.certify_products):
+        try:
+            report = check_signoff(settings.signoff_file, date.today(), example_allowed=settings.embedded_merchant,
+                                   product=product)
+        except Exception:  # noqa: BLE001 - the sign-off scenario reports the problem; the summary just omits names
+            continue
+        names += [f"{product}: {s.team}: {s.name} ({s.signed_on.isoformat()})" for s in report.accepted]
+    return names
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -1,4 +1,4 @@
-"""Validates the go-live sign-off file: every team that must understand risk holds has acknowledged them."""
+"""Validates the go-live sign-off file: per product, every team that must understand risk holds acknowledged them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 
 TEAMS = ("Support", "Finance", "Fraud", "Transaction Monitoring")
+# The products whose checklist asks for the teams' sign-off (invoices item 14, channels item 8); payouts has none.
+SIGNOFF_PRODUCTS = ("invoices", "channels")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class SignOffReport:
     accepted: list[SignOff]
     problems: list[str]
     future_dated: list[SignOff] = field(default_factory=list)  # complete entries, refused only for their date
+    product: str = "invoices"
 
     @property
     def missing_teams(self) -> list[str]:
@@ -36,22 +39,28 @@ class SignOffReport:
         reasons = list(self.problems)
         if self.missing_teams:
             reasons.append(f"missing teams: {', '.join(self.missing_teams)}")
-        return "sign-off not accepted: " + "; ".join(reasons) if reasons else ""
+        return f"{self.product} sign-off not accepted: " + "; ".join(reasons) if reasons else ""
 
 
 EXAMPLE_MARK = "(reference merchant)"
 
 
-def check_signoff(path: Path, today: date, example_allowed: bool = False) -> SignOffReport:
+def check_signoff(path: Path, today: date, example_allowed: bool = False, product: str = "invoices") -> SignOffReport:
+    """The teams' sign-off for one product's risk holds: its section of the file (invoices: or channels:); a file
+    with one flat 'acknowledgements' list, as before there were sections, is the invoices sign-off."""
+    if product not in SIGNOFF_PRODUCTS:
+        raise ValueError(f"{product} has no sign-off item; only {', '.join(SIGNOFF_PRODUCTS)} have one")
     if not path.is_file():
-        return SignOffReport(str(path), [], [f"sign-off file {path} does not exist (see signoff.example.yml)"])
+        return SignOffReport(str(path), [], [f"sign-off file {path} does not exist (see signoff.example.yml)"],
+                             product=product)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        return SignOffReport(str(path), [], [f"sign-off file is not valid YAML: {exc.__class__.__name__}"])
-    entries = raw.get("acknowledgements") if isinstance(raw, dict) else None
-    if not isinstance(entries, list):
-        return SignOffReport(str(path), [], ["sign-off file needs a list under 'acknowledgements'"])
+        return SignOffReport(str(path), [], [f"sign-off file is not valid YAML: {exc.__class__.__name__}"],
+                             product=product)
+    entries, problem = _section(raw, product)
+    if problem:
+        return SignOffReport(str(path), [], [problem], product=product)
     accepted, future_dated, problems = [], [], []
     for index, entry in enumerate(entries, start=1):
         problem = _entry_problem(entry)
@@ -68,7 +77,29 @@ def check_signoff(path: Path, today: date, example_allowed: bool = False) -> Sig
     if not example_allowed and any(EXAMPLE_MARK in s.name for s in accepted + future_dated):
         problems.append("the sign-off is the reference merchant's example; your own teams must sign "
                         "(copy signoff.example.yml and set GO_LIVE_SIGNOFF_FILE)")
-    return SignOffReport(str(path), accepted, problems, future_dated)
+    return SignOffReport(str(path), accepted, problems, future_dated, product)
+
+
+def _section(raw: object, product: str) -> tuple[list, str | None]:
+    """The product's list of acknowledgements, or why there is none."""
+    if not isinstance(raw, dict):
+        return [], "sign-off file needs a section per product (invoices:, channels:) with a list under " \
+                   "'acknowledgements' (see signoff.example.yml)"
+    flat = "acknowledgements" in raw
+    if flat and product == "invoices" and "invoices" in raw:
+        return [], "sign-off file has both a flat 'acknowledgements' list and an 'invoices:' section; keep the section"
+    if flat and product == "invoices":
+        where, entries = "'acknowledgements'", raw["acknowledgements"]  # today's flat file is the invoices sign-off
+    elif product not in raw:
+        return [], (f"sign-off file has no '{product}:' section: add the teams' acknowledgements of {product} risk "
+                    "holds (see signoff.example.yml)")
+    else:
+        section = raw[product]
+        where, entries = f"'{product}: acknowledgements'", section.get("acknowledgements") \
+            if isinstance(section, dict) else None
+    if not isinstance(entries, list):
+        return [], f"sign-off file needs a list under {where}"
+    return entries, None
 
 
 def _as_date(value: object) -> date:
