@@ -113,7 +113,7 @@ class PayoutDesk:
             return refusal(502, "cryptopay_unreachable", "Cryptopay could not be reached")
         self.payouts.attach(payout_id, quoted["id"], quoted["status"])
         charged, charged_currency = self.debit_amount(amount, currency, quoted)
-        debit = self.ledger.debit(payout_id, customer_id, charged, charged_currency)
+        debit = self.take(payout_id, customer_id, charged, charged_currency)
         if debit == "insufficient funds":  # fees on top of the amount asked (charged_amount_to_send)
             self.payouts.refuse(payout_id, "insufficient_funds", "the balance does not cover the fees")
             return refusal(422, "insufficient_funds", f"the balance does not cover {charged} {charged_currency} "
@@ -147,6 +147,10 @@ class PayoutDesk:
     def debit_amount(self, amount: Decimal, currency: str, quoted: dict) -> tuple[Decimal, str]:
         # What Cryptopay will take from the merchant's account, fees included: only its answer knows it.
         return Decimal(quoted["charged_amount"]), quoted["charged_currency"]
+
+    def take(self, payout_id: str, customer_id: str, amount: Decimal, currency: str) -> str:
+        """Debits before the commit, so money the customer does not have is never sent."""
+        return self.ledger.debit(payout_id, customer_id, amount, currency)
 
     def refused_by_cryptopay(self, payout_id: str, customer_id: str, amount: Decimal, currency: str,
                              exc: CryptopayError) -> Placed:

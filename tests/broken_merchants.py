@@ -271,3 +271,11 @@ class DedupesByBodyHash(CallbackProcessor):
 
 VARIANTS["reserialises_before_verifying"] = {"processor_cls": ReserialisesBeforeVerifying}
 VARIANTS["dedupes_by_body_hash"] = {"processor_cls": DedupesByBodyHash, "ledger_cls": BodyHashLedger}
+
+
+# -- issue 15: the Channels and Payouts checklists' broken merchants, kept in their own modules ----------------
+from tests.broken_channel_merchants import CHANNEL_VARIANTS  # noqa: E402
+from tests.broken_payout_merchants import PAYOUT_VARIANTS  # noqa: E402
+
+VARIANTS.update(CHANNEL_VARIANTS)
+VARIANTS.update(PAYOUT_VARIANTS)
