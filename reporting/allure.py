@@ -57,7 +57,7 @@ def allure_config(output: Path, verdict: dict | None = None) -> str:
                     "singleFile": True,
                     "reportLanguage": "en",
                     "groupBy": ["epic", "feature", "story"],
-                    # Item 01 to Item 14 in checklist order, not in the order the scenarios happened to run.
+                    # Each product's items in checklist order (Invoices item 01 ...), not in the order the scenarios ran.
                     "defaultSortBy": "name,asc",
                 }
             }

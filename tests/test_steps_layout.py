@@ -33,3 +33,36 @@ def test_the_check_sees_every_kind_of_import(tmp_path):
     sample.write_text("import steps.deposits\nfrom steps import customers\nfrom .payments import x\n"
                       "from support.deposits import request_deposit\n", encoding="utf-8")
     assert imported_modules(sample) == ["steps.deposits", "steps.customers", "steps.payments", "support.deposits"]
+
+
+FEATURES = STEPS.parent / "features"
+
+
+def _tags(path: Path) -> tuple[set[str], set[str]]:
+    """(the Feature's own tags, every tag in the file), without the @."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    feature_at = next(n for n, line in enumerate(lines) if line.strip().startswith("Feature:"))
+    own = {tag.lstrip("@") for line in lines[:feature_at] for tag in line.split() if tag.startswith("@")}
+    every = {tag.lstrip("@") for line in lines for tag in line.split() if tag.startswith("@") and len(tag) > 1}
+    return own, every
+
+
+def test_every_feature_lives_under_its_product_and_carries_its_tag_and_only_its_items():
+    from support.checklists import PRODUCTS, items_of
+    features = sorted(FEATURES.rglob("*.feature"))
+    assert features, "no feature files found"
+    problems = []
+    for path in features:
+        product = path.relative_to(FEATURES).parts[0]
+        own, every = _tags(path)
+        if product not in PRODUCTS:
+            problems.append(f"{path.relative_to(FEATURES)} is not under features/<product>/ ({', '.join(PRODUCTS)})")
+            continue
+        if product not in own:
+            problems.append(f"{path.relative_to(FEATURES)}: the Feature lacks its product tag @{product}")
+        others = [str(item) for item in items_of(every) if item.product != product]
+        if others:
+            problems.append(f"{path.relative_to(FEATURES)} is tagged with items of another product: {others}")
+        if any(tag.startswith("checklist_") for tag in every):
+            problems.append(f"{path.relative_to(FEATURES)} still uses checklist_N (now {product}_N)")
+    assert not problems, "; ".join(problems)
