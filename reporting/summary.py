@@ -106,7 +106,8 @@ def target_class(run_info: dict[str, Any]) -> str:
 
 def product_choice(run_info: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
     """(the products this run certifies, product -> why each other one is not integrated). run-info records the
-    chosen products (CERTIFY_PRODUCTS) and the reasons; a run recorded before there were three certified invoices."""
+    chosen products (CERTIFY_PRODUCTS) and the reasons; a run recorded before there were three products certified
+    invoices only."""
     recorded = run_info.get("not_integrated")
     reasons = {str(p): str(r) for p, r in recorded.items() if p in PRODUCTS} if isinstance(recorded, dict) else {}
     chosen = run_info.get("products")
@@ -155,14 +156,19 @@ def headline(overall: str, products: list[dict[str, Any]], items: list[dict[str,
     if overall == NOT_READY:
         return f"NOT READY for {names} on {where}: {_items_words(mine, {FAIL}, one)} fail{suffix}{tail}"
     if overall == PARTIAL_RUN:
-        empty = [p["product"] for p in certified if p["verdict"] == NO_SCENARIOS]
-        gaps = [words for words in (_items_words([i for i in mine if i["product"] not in empty], {PARTIAL, NOT_RUN}, one),
-                                    ", ".join(empty) + " without scenarios" if empty else "") if words]
-        return (f"PARTIAL for {names} on {where}: {' and '.join(gaps)} not fully proven (scenarios not run); "
-                f"never READY until every scenario has passed{suffix}{tail}")
+        return (f"PARTIAL for {names} on {where}: {_gaps(certified, mine, one)}; never READY until every scenario "
+                f"has passed{suffix}{tail}")
     if target_class(run_info) in CERTIFYING_TARGETS:
         return f"READY for {names} on {where}{suffix}{tail}"
     return f"ALL ITEMS PASS for {names} on {where}: a rehearsal, not a certification{suffix}{tail}"
+
+
+def _gaps(certified: list[dict[str, Any]], items: list[dict[str, Any]], one_product: bool) -> str:
+    """What keeps a PARTIAL run from READY: items not fully proven, and certified products without scenarios."""
+    empty = [p["product"] for p in certified if p["verdict"] == NO_SCENARIOS]
+    unproven = _items_words([i for i in items if i["product"] not in empty], {PARTIAL, NOT_RUN}, one_product)
+    gaps = [f"{unproven} not fully proven (scenarios not run)"] if unproven else []
+    return "; ".join(gaps + ([f"{', '.join(empty)} without scenarios"] if empty else []))
 
 
 def _subset_words(run_info: dict[str, Any]) -> str:
