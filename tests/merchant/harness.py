@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +24,8 @@ from support.pair import start_pair
 from support.waiting import wait_until
 
 WAIT = 15.0  # generous: a wait ends as soon as its condition holds
+SAFE_ADDRESS = "2N9wPGx67zdSeAbXi15qHgoZ9Hb9Uxhd2uQ"  # a BTC testnet address (facts §19); never high-risk unless made so
+PAYOUT_OPTIONS = {"coin_withdrawal_callbacks": True, "withdrawal_step_seconds": 0.3}  # callbacks on; time to fail one
 POSTGRES_ENV = "TEST_POSTGRES_URL"
 
 
@@ -125,6 +129,75 @@ class Shop:
     def credit_rows(self, invoice_id: str) -> int:
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT COUNT(*) FROM credits WHERE invoice_id = :i"), {"i": invoice_id}).scalar()
+
+    # -- channels and payouts (probe v2) ------------------------------------------------------------
+    def open_channel(self, customer_id: str, pay: str = "BTC", receive: str = "EUR") -> dict:
+        response = self.probe("POST", "/channels", json={"customer_id": customer_id, "pay_currency": pay,
+                                                         "receive_currency": receive})
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def pay_channel(self, channel: dict, amount: str = "0.002", risk_level: str = "low",
+                    confirmed: bool = True) -> dict:
+        """A payment to the channel's address; Cryptopay's ChannelPayment as the emulator made it."""
+        return self.control.pay_channel(channel["address"], Decimal(amount), risk_level=risk_level,
+                                        confirmed=confirmed)
+
+    def channel_payment(self, payment: dict) -> dict:
+        return self.client.channel_payment(payment["channel_id"], payment["id"])
+
+    def recorded_payment(self, payment_id: str) -> dict | None:
+        response = self.probe("GET", f"/channel-payments/{payment_id}")
+        return None if response.status_code == 404 else response.json()
+
+    def wait_payment_recorded(self, payment_id: str, status: str, context: str | None = None) -> dict:
+        return wait_until(lambda: self.recorded_payment(payment_id),
+                          lambda r: r is not None and r["status"] == status and r["status_context"] == context,
+                          timeout=WAIT, expected=f"merchant records channel payment {payment_id} as {status}/{context}")
+
+    def wait_object_delivered(self, object_id: str, at_least: int = 1) -> list[dict]:
+        """Every callback raised for the channel payment or withdrawal so far has been answered 200."""
+        return wait_until(lambda: self.control.deliveries_for(object_id),
+                          lambda ds: len(ds) >= at_least and all(d["state"] == "delivered" for d in ds),
+                          timeout=WAIT, expected=f"all callbacks of {object_id} delivered")
+
+    def fund(self, customer_id: str, amount: str, currency: str = "EUR") -> None:
+        response = self.probe("POST", f"/customers/{customer_id}/funding", json={"amount": amount,
+                                                                                "currency": currency})
+        assert response.status_code == 201, response.text
+
+    def fund_account(self, **amounts: str) -> None:
+        """The emulated Cryptopay account's own balances (what the merchant's withdrawals are paid from)."""
+        self.control._call("PUT", "/balances", amounts)
+
+    def payout(self, customer_id: str, amount: str = "20.00", currency: str = "EUR", pay: str = "BTC",
+               address: str = SAFE_ADDRESS) -> requests.Response:
+        return self.probe("POST", "/payouts", json={"customer_id": customer_id, "amount": amount,
+                                                    "currency": currency, "pay_currency": pay, "address": address})
+
+    def recorded_payout(self, payout_id: str) -> dict | None:
+        response = self.probe("GET", f"/payouts/{payout_id}")
+        return None if response.status_code == 404 else response.json()
+
+    def wait_payout_recorded(self, payout_id: str, status: str) -> dict:
+        return wait_until(lambda: self.recorded_payout(payout_id), lambda r: r is not None and r["status"] == status,
+                          timeout=WAIT, expected=f"merchant records payout {payout_id} as {status}")
+
+    def moves(self, kind: str, reference: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT COUNT(*) FROM balance_moves WHERE kind = :k AND reference = :r"),
+                                {"k": kind, "r": reference}).scalar()
+
+    def post_at_once(self, body: bytes, copies: int = 50) -> list[int]:
+        """The same signed callback posted `copies` times at the same moment, from as many threads."""
+        signature, start = self.sign(body), threading.Barrier(copies)
+
+        def one(_: int) -> int:
+            start.wait(timeout=30)
+            return self.post_callback(body, signature).status_code
+
+        with ThreadPoolExecutor(max_workers=copies) as pool:
+            return list(pool.map(one, range(copies)))
 
 
 @contextmanager
