@@ -92,7 +92,8 @@ class Account:
             self.ledgers: dict[str, Store[LedgerRow]] = {}
             # Rows that move no money (§18: an invoice while `new`, or `cancelled`), by reference id; merged into the
             # ledger when it is read, with the balance before them.
-            self.expected: dict[str, LedgerRow] = {}
+            self.expected: dict[str, tuple] = {}  # reference id → (seq, created_at, describe)
+            self._waiting_ids: dict[str, str] = {}
             self._row_seq = itertools.count()
 
     # -- money ------------------------------------------------------------------------------------------
@@ -110,26 +111,19 @@ class Account:
             self.ledgers.setdefault(currency, Store()).add(entry.id, entry)
             return entry
 
-    def expect(self, currency: str, amount: Decimal, *, reference_type: str, reference_id: str,
-               **row: object) -> None:
-        """A row that moves nothing yet (an invoice while `new`): `amount` is what it will bring (§18)."""
+    def expect(self, reference_id: str, created_at: datetime, describe: Callable[[], dict]) -> None:
+        """A row that moves nothing yet (an invoice while `new`, §18), kept as a description of its object and only
+        made into a row when the ledger is read: `describe()` gives its fields (amount = what it will bring, status
+        as the object's is then). Cheap on the hot path, where invoices are created far more often than read."""
         with self.lock:
-            self.expected[reference_id] = LedgerRow(
-                id=str(uuid.uuid4()), amount=amount, currency=currency, balance=Decimal(0), reference_id=reference_id,
-                reference_type=reference_type, created_at=self.clock.now(), seq=next(self._row_seq),
-                moves_money=False, **row)
-
-    def mirror_expected(self, reference_id: str, status: str, status_context: str | None = None) -> None:
-        with self.lock:
-            if reference_id in self.expected:
-                self.expected[reference_id].status = status
-                self.expected[reference_id].status_context = status_context
+            self.expected[reference_id] = (next(self._row_seq), created_at, describe)
 
     def ledger_rows(self, currency: str | None = None) -> list[LedgerRow]:
         """Every row oldest first, money rows and waiting rows merged; a waiting row shows the balance before it."""
         with self.lock:
             money_rows = self.ledger if currency is None else self.ledgers.get(currency, ())
-            waiting = [r for r in self.expected.values() if currency is None or r.currency == currency]
+            waiting = [row for row in map(self._waiting_row, self.expected.items())
+                       if currency is None or row.currency == currency]
             if not waiting:
                 return list(money_rows)
             rows = sorted([*money_rows, *waiting], key=lambda r: r.seq)
@@ -155,6 +149,12 @@ class Account:
         """The fee quoted at `level`; a coin listed with `average` only charges that at any level."""
         levels = self.fee_levels(currency)
         return levels.get(level, levels["average"])
+
+    def _waiting_row(self, item: tuple) -> LedgerRow:
+        reference_id, (seq, created_at, describe) = item
+        row_id = self._waiting_ids.setdefault(reference_id, str(uuid.uuid4()))  # one id for the row's lifetime
+        return LedgerRow(id=row_id, balance=Decimal(0), reference_id=reference_id, created_at=created_at, seq=seq,
+                         moves_money=False, **describe())
 
     def hosted_url(self, kind: str, object_id: str) -> str:
         return f"{self.hosted_base_url}/{kind}/{object_id}"

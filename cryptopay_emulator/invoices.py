@@ -50,10 +50,8 @@ class InvoiceBackend:
             invoice = self._new_invoice(fields)
             self._store.add(invoice.id, invoice, invoice.custom_id, invoice.customer_id)
             self._by_address[invoice.address] = invoice.id
-            # A ledger row from the start, moving nothing while new: the amount it will bring, the balance unchanged
-            self.account.expect(invoice.price_currency, invoice.price_amount - invoice.fee, reference_type="Invoice",
-                                reference_id=invoice.id, fee=invoice.fee, fee_currency=invoice.price_currency,
-                                status="new", custom_id=invoice.custom_id, customer_id=invoice.customer_id)
+            # A ledger row from the start, moving nothing until completed: the amount it will bring, its status
+            self.account.expect(invoice.id, invoice.created_at, lambda: waiting_row(invoice))
             self.account.at(invoice.expires_at, lambda now: self._apply_time(invoice, now))
             self.account.at(invoice.created_at + CANCEL_AFTER, lambda now: self._apply_time(invoice, now))
             return self.emit("created", invoice)  # the same snapshot answers the request: rendered once
@@ -136,7 +134,6 @@ class InvoiceBackend:
     # -- status -------------------------------------------------------------------------------------
     def set_status(self, invoice: Invoice, status: str, context: str | None = None) -> None:
         invoice.status, invoice.status_context = status, context
-        self.account.mirror_expected(invoice.id, status, context)
         if status == "completed":  # settled: the price, less the fee, lands in the price currency's account
             self.account.move(invoice.price_currency, invoice.price_amount - invoice.fee, reference_type="Invoice",
                               reference_id=invoice.id, fee=invoice.fee, fee_currency=invoice.price_currency,
@@ -201,6 +198,14 @@ class InvoiceBackend:
     def _unresolve(self, invoice: Invoice, context: str) -> None:
         self.set_status(invoice, "unresolved", context)
         self.on_unresolved(invoice, context)
+
+
+def waiting_row(invoice: Invoice) -> dict:
+    """The ledger fields of an invoice that has not brought money (yet): new, cancelled, unresolved, refunded."""
+    return {"amount": invoice.price_amount - invoice.fee, "currency": invoice.price_currency,
+            "reference_type": "Invoice", "fee": invoice.fee, "fee_currency": invoice.price_currency,
+            "status": invoice.status, "status_context": invoice.status_context, "custom_id": invoice.custom_id,
+            "customer_id": invoice.customer_id}
 
 
 def risk_score(level: object) -> Decimal:
