@@ -83,3 +83,65 @@ def test_queries_cannot_change_the_merchants_data(shop: Shop) -> None:
         assert shop.recorded(invoice_id)["status"] == "new"  # ...was rolled back
     finally:
         writer.close()
+
+
+# -- probe v2 products: channel payments and payouts read through the documented queries (docs/adapters.md) -------
+V2_BALANCE_QUERY = (BALANCE_QUERY + " UNION ALL SELECT currency, amount FROM balance_moves "
+                    "WHERE customer_id = :customer_id")
+CHANNEL_PAYMENT_QUERY = ("SELECT p.channel_id, c.customer_id, p.status, p.status_context FROM channel_payments p "
+                         "JOIN channels c ON c.channel_id = p.channel_id "
+                         "WHERE p.channel_payment_id = :channel_payment_id")
+PAYOUT_QUERY = ("SELECT coin_withdrawal_id, customer_id, status, debited_amount, debited_currency, refunded "
+                "FROM payouts WHERE payout_id = :payout_id")
+# The reference merchant derives debited/refunded from its ledger, so its own payout query joins it in.
+REFERENCE_PAYOUT_QUERY = (
+    "SELECT p.coin_withdrawal_id, p.customer_id, p.status, "
+    "CASE WHEN d.amount IS NULL THEN NULL ELSE substr(d.amount, 2) END, d.currency, r.id IS NOT NULL "
+    "FROM payouts p LEFT JOIN balance_moves d ON d.kind = 'payout_debit' AND d.reference = p.payout_id "
+    "LEFT JOIN balance_moves r ON r.kind = 'payout_refund' AND r.reference = p.payout_id "
+    "WHERE p.payout_id = :payout_id")
+
+
+def test_channel_payments_and_payouts_read_what_the_probe_reports(tmp_path) -> None:
+    from tests.merchant.harness import PAYOUT_OPTIONS, running_shop, sqlite_url
+
+    with running_shop(sqlite_url(tmp_path), **PAYOUT_OPTIONS) as shop:
+        shop.fund_account(EUR="1000.0")
+        probe = ProbeMerchant(f"{shop.merchant_url}/probe", Secret(shop.token))
+        sql = SqlMerchant(str(shop.engine.url), V2_BALANCE_QUERY, INVOICE_QUERY, f"{shop.merchant_url}/probe",
+                          Secret(shop.token), channel_payment_query=CHANNEL_PAYMENT_QUERY,
+                          payout_query=REFERENCE_PAYOUT_QUERY)
+        try:
+            assert sql.capabilities() == frozenset({"invoices", "channels", "payouts"})
+            channel = sql.open_channel("una", "BTC", "EUR")
+            held = shop.control.pay_channel(channel.address, Decimal("0.002"), risk_level="high")
+            shop.wait_payment_recorded(held["id"], "on_hold", "illicit_resource")
+            assert sql.recorded_channel_payment(held["id"]) == probe.recorded_channel_payment(held["id"])
+            assert sql.recorded_channel_payment("never-seen") is None
+            assert sql.fund_customer("una", Decimal("100.00"), "EUR") == {"EUR": Decimal("100.00")}
+            placed = sql.request_payout("una", Decimal("20.00"), "EUR", "BTC", "2N9wPGx67zdSeAbXi15qHgoZ9Hb9Uxhd2uQ")
+            shop.control.fail_withdrawal(placed.coin_withdrawal_id)
+            shop.wait_payout_recorded(placed.payout_id, "cancelled")
+            assert sql.recorded_payout(placed.payout_id) == probe.recorded_payout(placed.payout_id)
+            assert sql.recorded_payout(placed.payout_id).refunded is True
+            assert sql.balances("una") == probe.balances("una") == {"EUR": Decimal("100.00")}
+        finally:
+            sql.close()
+
+
+def test_without_a_query_a_product_is_not_offered_rather_than_failed(shop: Shop) -> None:
+    with_probe = SqlMerchant(str(shop.engine.url), BALANCE_QUERY, INVOICE_QUERY, f"{shop.merchant_url}/probe",
+                             Secret(shop.token), channel_payment_query=CHANNEL_PAYMENT_QUERY)
+    alone = SqlMerchant(str(shop.engine.url), BALANCE_QUERY, INVOICE_QUERY, payout_query=PAYOUT_QUERY)
+    try:
+        assert with_probe.capabilities() == frozenset({"invoices", "channels"})
+        with pytest.raises(MerchantError, match="MERCHANT_SQL_PAYOUT_QUERY"):
+            with_probe.recorded_payout("p")
+        assert alone.capabilities() == frozenset({"invoices"})  # no probe: it cannot say what else is integrated
+        with pytest.raises(MerchantError, match="POST /payouts"):
+            alone.request_payout("x", Decimal("1"), "EUR", "BTC", "a")
+    finally:
+        with_probe.close()
+        alone.close()
+    with pytest.raises(ValueError, match=":payout_id"):
+        SqlMerchant(str(shop.engine.url), BALANCE_QUERY, INVOICE_QUERY, payout_query="SELECT 1")
