@@ -81,7 +81,8 @@ class LoosePayoutLedger(Ledger):
 
 
 class DebitsLater(PayoutDesk):
-    """The request half of debits_twice_on_duplicated_callbacks: takes nothing when the payout is placed."""
+    """The request half of debits_twice_on_duplicated_callbacks (payouts item 5): takes nothing when the payout is
+    placed."""
 
     def take(self, payout_id: str, customer_id: str, amount: Decimal, currency: str) -> str:
         return "debited"  # deferred to the `created` notification
