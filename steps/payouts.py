@@ -16,7 +16,7 @@ from support.drivers.merchant import MerchantAdapter, PayoutRefusal
 from support.evidence import Evidence
 from support.parameters import COIN_TYPES, TYPES
 from support.payouts import (NOTIFICATIONS, BalanceMark, Destination, FieldMeaning, Withdrawal,
-                             acknowledged_statuses, arrival, charged_by_cryptopay, charged_problem, delivered,
+                             acknowledged_statuses, arrival, charged_by_cryptopay, charged_problem, delivered, taken_in,
                              force, fresh_custom_id, fund_customer, own_address, read_amount_fields, received_problem, record_json,
                              request_withdrawal, resend_concurrently, resend_once, send_bad_notification,
                              top_up_account, wait_for_record, wait_for_withdrawal, wait_until_settled,
@@ -84,11 +84,10 @@ def withdrawal_completed(merchant: MerchantAdapter, cryptopay: CryptopayDriver, 
                          evidence: Evidence, wait_timeout: float) -> Withdrawal:
     withdrawal = request_withdrawal(merchant, customer, amount, currency,
                                     own_address(cryptopay, pay_coin(coin, settings)), evidence)
-    payout = withdrawal.payout
-    wait_for_withdrawal(cryptopay, payout.coin_withdrawal_id, "completed", wait_timeout)
+    wait_for_withdrawal(cryptopay, withdrawal.payout.coin_withdrawal_id, "completed", wait_timeout)
+    taken_in(control, merchant, withdrawal.payout, "completed", wait_timeout)
     evidence.attach_json("Payout as the merchant records it",
-                         record_json(wait_for_record(merchant, payout.payout_id, "completed", wait_timeout)))
-    wait_until_settled(control, payout.coin_withdrawal_id, wait_timeout)
+                         record_json(merchant.recorded_payout(withdrawal.payout.payout_id)))
     return withdrawal
 
 
@@ -101,9 +100,9 @@ def withdrawal_cancelled(merchant: MerchantAdapter, cryptopay: CryptopayDriver, 
                                     own_address(cryptopay, pay_coin(coin, settings)), evidence)
     evidence.attach_json("Cryptopay's payout made to fail (emulator)", force(emulator, "fail", withdrawal))
     wait_for_withdrawal(cryptopay, withdrawal.payout.coin_withdrawal_id, "cancelled", wait_timeout)
-    evidence.attach_json("Payout as the merchant records it", record_json(
-        wait_for_record(merchant, withdrawal.payout.payout_id, "cancelled", wait_timeout)))
-    wait_until_settled(emulator, withdrawal.payout.coin_withdrawal_id, wait_timeout)
+    taken_in(emulator, merchant, withdrawal.payout, "cancelled", wait_timeout)
+    evidence.attach_json("Payout as the merchant records it",
+                         record_json(merchant.recorded_payout(withdrawal.payout.payout_id)))
     return withdrawal
 
 
@@ -160,12 +159,12 @@ def cryptopay_reports(cryptopay: CryptopayDriver, withdrawal: Withdrawal, status
     evidence.attach_json(f"Coin withdrawal as Cryptopay reports it ({status})", seen)
 
 
-@then("Cryptopay reports a withdrawal of what the customer asked, to the address they gave")
+@then("Cryptopay reports a withdrawal for the customer, of what they asked, to the address they gave")
 def cryptopay_has_it(cryptopay: CryptopayDriver, withdrawal: Withdrawal, evidence: Evidence) -> None:
     made = cryptopay.client.retrieve_coin_withdrawal(withdrawal.payout.coin_withdrawal_id)
     evidence.attach_json("Coin withdrawal as Cryptopay reports it", made)
-    wanted = {"address": withdrawal.destination.address, "charged_currency": withdrawal.currency,
-              "received_currency": withdrawal.coin}
+    wanted = {"customer_id": withdrawal.customer.id, "address": withdrawal.destination.address,
+              "charged_currency": withdrawal.currency, "received_currency": withdrawal.coin}
     found = {key: made.get(key) for key in wanted}
     assert found == wanted, (f"the merchant's payout {withdrawal.payout.payout_id} is, at Cryptopay, {found}; the "
                              f"customer asked for {wanted}")
@@ -267,8 +266,9 @@ def debited_once(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control:
     payout = withdrawal.payout
     # Once the payout has ended and every notification is answered, a second debit would already show.
     wait_for_withdrawal(cryptopay, payout.coin_withdrawal_id, "completed", wait_timeout)
-    record = wait_for_record(merchant, payout.payout_id, "completed", wait_timeout)
-    wait_until_settled(control, payout.coin_withdrawal_id, wait_timeout)
+    taken_in(control, merchant, payout, "completed", wait_timeout)
+    record = wait_until(lambda: merchant.recorded_payout(payout.payout_id), lambda r: bool(r and r.debited),
+                        timeout=wait_timeout, expected=f"the merchant to record what it debited for {payout.payout_id}")
     amount, currency = charged_by_cryptopay(cryptopay, withdrawal)
     evidence.attach_json("What Cryptopay charged and the merchant debited", {
         "cryptopay_charged": f"{amount} {currency}", "merchant": record_json(record)})
@@ -297,9 +297,8 @@ def given_back_once(merchant: MerchantAdapter, cryptopay: CryptopayDriver, contr
                     withdrawal: Withdrawal, funded: BalanceMark, evidence: Evidence, wait_timeout: float) -> None:
     payout = withdrawal.payout
     wait_for_withdrawal(cryptopay, payout.coin_withdrawal_id, "cancelled", wait_timeout)
-    wait_for_record(merchant, payout.payout_id, "cancelled", wait_timeout)
     # Once every notification is answered, a second return of the amount would already show.
-    wait_until_settled(control, payout.coin_withdrawal_id, wait_timeout)
+    taken_in(control, merchant, payout, "cancelled", wait_timeout)
     show_balance(evidence, withdrawal.customer, wait_for_balance(merchant, withdrawal.customer, funded.amount,
                                                                  funded.currency, wait_timeout))
     record = merchant.recorded_payout(payout.payout_id)

@@ -325,6 +325,16 @@ def wait_until_settled(control: EmulatorControl | None, withdrawal_id: str, time
                                          "merchant")
 
 
+def taken_in(control: EmulatorControl | None, merchant: MerchantAdapter, payout: Payout, status: str,
+             timeout: float) -> None:
+    """Until the merchant has taken in the payout's notifications so far: every one answered where Cryptopay's
+    delivery log is visible; elsewhere (the sandbox) until its record shows `status`, the only sign it has."""
+    if control is not None:
+        wait_until_settled(control, payout.coin_withdrawal_id, timeout)
+    else:
+        wait_for_record(merchant, payout.payout_id, status, timeout)
+
+
 BAD_KINDS = ("forged", "tampered", "unsigned", "misdirected")
 
 

@@ -15,11 +15,16 @@ Feature: The customer is debited what Cryptopay charged, exactly once
     And the customer has been debited what Cryptopay charged for the withdrawal, once
 
   @negative
-  Scenario: The "completed" notification sent again debits nothing more
+  Scenario Outline: The payout's "<notification>" notification sent again debits nothing more
     Given the customer's withdrawal of 20.00 EUR, sent in crypto, has completed
-    When Cryptopay sends the payout's "completed" notification again
+    When Cryptopay sends the payout's "<notification>" notification again
     Then the merchant acknowledged every notification
     And the customer's balance still shows what is left after the withdrawal
+
+    Examples:
+      | notification |
+      | created      |
+      | completed    |
 
   @negative
   Scenario Outline: Fifty copies at once of the payout's "<notification>" notification debit nothing more

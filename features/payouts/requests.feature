@@ -1,14 +1,14 @@
 @payouts @payouts_2
 Feature: A customer's withdrawal request becomes a payout at Cryptopay
   When a customer asks to withdraw part of their balance, the merchant creates a coin withdrawal at Cryptopay
-  from its own account, in the currency of the customer's balance, in the coin the customer asked for and to
-  the address the customer gave, and sees it through: a withdrawal created in two steps and never committed
-  expires after 30 seconds and pays nobody.
+  for that customer (named by the merchant's id for them), from its own account in the currency of the
+  customer's balance, in the coin the customer asked for and to the address the customer gave, and sees it
+  through: a withdrawal created in two steps and never committed expires after 30 seconds and pays nobody.
 
   Scenario: A customer's withdrawal is paid out by Cryptopay to the address the customer gave
     Given the merchant's Cryptopay account holds 1000.00 EUR to pay customers out
     And a new customer
     And the customer has a balance of 100.00 EUR
     When the customer asks to withdraw 20.00 EUR, sent in crypto
-    Then Cryptopay reports a withdrawal of what the customer asked, to the address they gave
+    Then Cryptopay reports a withdrawal for the customer, of what they asked, to the address they gave
     And Cryptopay reports the withdrawal as completed
