@@ -29,6 +29,12 @@ class ChannelPaymentProcessor:
     def process(self, event: str, data: dict) -> Outcome:
         payment_id, channel_id = data.get("id"), data.get("channel_id")
         channel = self.channels.by_channel_id(channel_id) if is_id(channel_id) else None
+        try:
+            if channel is None and is_id(channel_id) and is_id(data.get("custom_id"), 128):
+                # Our channel whose create call never answered: found by our own custom_id, checked at Cryptopay.
+                channel = self.channels.claim(channel_id, data["custom_id"])
+        except (CryptopayError, TransportError) as exc:
+            return Outcome(503, f"retry: could not read the channel at Cryptopay ({type(exc).__name__})")
         if channel is None:
             return Outcome(200, "ignored: channel not opened by this merchant")
         settled = self.settled(payment_id)

@@ -74,6 +74,18 @@ class Channels:
             self._forget(row["custom_id"])  # Cryptopay answered "no": no channel exists
             raise
 
+    def claim(self, channel_id: str, custom_id: str) -> dict | None:
+        """Our unattached channel under custom_id, linked to Cryptopay's channel_id once Cryptopay's own record of
+        that channel names the same custom_id; None when it is not ours."""
+        row = self._one(channels.c.custom_id == custom_id, channels.c.channel_id.is_(None))
+        if row is None:
+            return None
+        channel = self.cryptopay.channel(channel_id)
+        if channel.get("custom_id") != custom_id:
+            return None
+        self._attach(custom_id, channel)
+        return self.by_channel_id(channel_id)
+
     def _attach(self, custom_id: str, channel: dict) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(channels).where(channels.c.custom_id == custom_id, channels.c.channel_id.is_(None))

@@ -150,3 +150,22 @@ def test_a_channel_cryptopay_refuses_is_not_kept(shop: Shop) -> None:
                                                   "receive_currency": "EUR"})
     assert again.status_code == 502
     assert shop.open_channel("lea")["channel_id"]
+
+
+def test_a_payment_to_a_channel_whose_create_answer_was_lost_still_reaches_the_customer(shop: Shop) -> None:
+    """The merchant recorded the channel, Cryptopay created it, but the answer never came back: the payment's
+    callback finds the channel by the merchant's custom_id, checked against Cryptopay's own record."""
+    channels = shop.merchant_app.extensions["merchant"]["channels"]
+    row = channels._request("lou", "BTC", "EUR")  # what open() records before it asks Cryptopay
+    created = shop.client.create_channel(name="lou", pay_currency="BTC", receiver_currency="EUR",
+                                         custom_id=row["custom_id"], customer_id="lou")
+    payment = shop.control.pay_channel(created["address"], Decimal("0.002"))
+    shop.wait_payment_recorded(payment["id"], "completed")
+    assert shop.balances("lou") == {"EUR": Decimal(shop.channel_payment(payment)["received_amount"])}
+    assert shop.open_channel("lou")["channel_id"] == created["id"]  # and the customer keeps that channel
+    # A channel under a custom_id the merchant never recorded is still not the merchant's.
+    stranger = shop.client.create_channel(name="x", pay_currency="BTC", receiver_currency="EUR",
+                                          custom_id="channel-not-ours", customer_id="lou")
+    other = shop.control.pay_channel(stranger["address"], Decimal("0.002"))
+    shop.wait_object_delivered(other["id"], at_least=2)
+    assert shop.recorded_payment(other["id"]) is None
