@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from support.channels import (CHANNEL_TYPES, ChannelPayment, CreditedPayment, CreditRule, acknowledged, channel_problems,
-                              complete_and_credit, credit_owed, delivered, invented_completion, open_channel,
-                              pay_coin, read_credit_rule, receive_currency, resend_concurrently,
-                              resend_once, send_bad_callback, send_payment, split_status, statuses,
+from support.channels import (CHANNEL_TYPES, ChannelPayment, CreditedPayment, CreditRule, acknowledged,
+                              channel_problems, complete_and_credit, credit_owed, delivered, invented_completion,
+                              open_channel, pay_coin, read_credit_rule, receive_currency, resend_concurrently,
+                              resend_once, send_bad_callback, send_payment, statuses, wait_for_acknowledgement,
                               wait_for_credit, wait_for_payment_status, wait_for_recorded_status, wait_until_settled)
 from support.customers import Customer, show_balance
 from support.drivers.callbacks import CallbackSender
@@ -100,6 +100,13 @@ def completed_and_credited(channel_payer: ChannelPayer, cryptopay: CryptopayDriv
                                settings.declared.channel_credited_amount, evidence, wait_timeout)
 
 
+@given("the merchant has acknowledged Cryptopay's notification of the hold")
+def hold_acknowledged(emulator: EmulatorControl, channel_payment: ChannelPayment, evidence: Evidence,
+                      wait_timeout: float) -> None:
+    rows = wait_for_acknowledgement(emulator, channel_payment.payment_id, "on_hold", wait_timeout)
+    evidence.attach_json("Notifications of the payment, from Cryptopay's delivery log", rows)
+
+
 @when(_step("Cryptopay's monitoring team decides the held payment is {decision}"))
 def monitoring_decides(emulator: EmulatorControl, channel_payment: ChannelPayment, decision: str,
                        evidence: Evidence) -> None:
@@ -130,7 +137,6 @@ def cryptopay_saw_it(cryptopay: CryptopayDriver, channel_payment: ChannelPayment
     assert channel_payment.payment_id in listed, f"the channel's payments {listed} do not list the payment"
 
 
-@given(_step("the merchant has recorded the payment as {status:Status}"))
 @then(_step("the merchant records the payment as {status:Status}"))
 def merchant_records(merchant: MerchantAdapter, channel_payment: ChannelPayment, customer: Customer,
                      status: tuple[str, str | None], evidence: Evidence, wait_timeout: float) -> None:
@@ -225,8 +231,8 @@ def notified(control: EmulatorControl | None, channel_payment: ChannelPayment, f
     evidence.attach_json("Notifications of the payment, from Cryptopay's delivery log", rows)
 
 
-@when(_step("someone sends the merchant a {kind} notification that a payment of {amount:Amount} {currency:Currency} "
-            "to the customer's address completed"), target_fixture="resend")
+@when(_step("someone sends the merchant a {kind} notification that a {amount:Amount} {currency:Currency} payment to "
+            "the address completed"), target_fixture="resend")
 def bad_notification(channel: Channel, cryptopay: CryptopayDriver, callback_sender: CallbackSender, kind: str,
                      amount: Decimal, currency: str, evidence: Evidence) -> ResendResult:
     invented = invented_completion(channel, amount, currency, cryptopay.server_now().isoformat(timespec="seconds"))

@@ -183,7 +183,8 @@ def wait_for_recorded_status(merchant: MerchantAdapter, payment: ChannelPayment,
     want = f"{status}/{context}" if context else status
     return wait_until(lambda: merchant.recorded_channel_payment(payment.payment_id),
                       lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
-                      timeout=timeout, expected=f"the merchant to record channel payment {payment.payment_id} as {want}")
+                      timeout=timeout,
+                      expected=f"the merchant to record channel payment {payment.payment_id} as {want}")
 
 
 def statuses(cryptopay: CryptopayDriver, merchant: MerchantAdapter, payment: ChannelPayment) -> dict:
@@ -228,8 +229,8 @@ def credit_owed(cryptopay: CryptopayDriver, payment: ChannelPayment, rule: Credi
 def complete_and_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, payment: ChannelPayment,
                         customer: Customer, rule: CreditRule, declared: str, evidence: Evidence,
                         timeout: float) -> CreditedPayment:
+    # Completed at Cryptopay and credited by the merchant; its record of the status is item 4's, not waited for.
     wait_for_payment_status(cryptopay, payment, "completed", None, timeout)
-    wait_for_recorded_status(merchant, payment, "completed", None, timeout)
     owed, currency = credit_owed(cryptopay, payment, rule, declared, evidence)
     balances = wait_for_credit(merchant, customer, owed, currency, timeout)
     show_balance(evidence, customer, balances, "Balance after the payment was credited")
@@ -324,6 +325,13 @@ def delivered(control: EmulatorControl, payment_id: str) -> list[dict]:
     return [{"event": d["event"], "status": carried_status(d), "state": d["state"],
              "answers": [a["status_code"] or a["error"] for a in d["attempts"]]}
             for d in control.deliveries_for(payment_id)]
+
+
+def wait_for_acknowledgement(control: EmulatorControl, payment_id: str, event: str, timeout: float) -> list[dict]:
+    """Cryptopay's log once the merchant has answered this payment's `event` notification with 200."""
+    return wait_until(lambda: delivered(control, payment_id), lambda rows: acknowledged(rows, (event,)),
+                      timeout=timeout, expected=f"the merchant to acknowledge the '{event}' notification of channel "
+                                                f"payment {payment_id}")
 
 
 def acknowledged(rows: list[dict], events: tuple[str, ...]) -> bool:

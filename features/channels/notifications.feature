@@ -13,6 +13,7 @@ Feature: Notifications of payments to a deposit address are received, verified a
     Given a new customer
     And the customer has a personal address to deposit crypto, credited in EUR
 
+  @channels_4
   Scenario: Every notification of a payment is acknowledged and followed
     When the customer sends a payment to their deposit address
     Then Cryptopay notified the merchant that the payment was "created" and "completed", and each was acknowledged
@@ -20,7 +21,7 @@ Feature: Notifications of payments to a deposit address are received, verified a
 
   @security
   Scenario Outline: A <kind> notification of a completed payment is refused
-    When someone sends the merchant a <kind> notification that a payment of 100.00 EUR to the customer's address completed
+    When someone sends the merchant a <kind> notification that a 100.00 EUR payment to the address completed
     Then the merchant rejected the notification
     And the customer has been credited nothing
 

@@ -5,7 +5,7 @@ Feature: Payments from risky sources are held, and never credited while held
   legitimate payment is completed and credited once, an illicit one is refunded to the sender and never credited.
   The merchant credits nothing while the payment is held, and its teams know how risk scoring and holds work.
 
-  @emulator_only
+  @emulator_only @channels_4
   Scenario: A payment to a deposit address from a high-risk source is held and not credited
     Given a new customer
     And the customer has a personal address to deposit crypto, credited in EUR
@@ -14,12 +14,12 @@ Feature: Payments from risky sources are held, and never credited while held
     And the merchant records the payment as on hold (illicit resource)
     And the customer has been credited nothing
 
-  @emulator_only
+  @emulator_only @channels_4
   Scenario Outline: The monitoring team decides a held payment to a deposit address is <decision>
     Given a new customer
     And the customer has a personal address to deposit crypto, credited in EUR
     And the customer has sent a payment to their deposit address from a high-risk source
-    And the merchant has recorded the payment as on hold (illicit resource)
+    And the merchant has acknowledged Cryptopay's notification of the hold
     When Cryptopay's monitoring team decides the held payment is <decision>
     Then Cryptopay reports the payment as <final>
     And the merchant records the payment as <final>
