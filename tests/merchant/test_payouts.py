@@ -1,6 +1,7 @@
 """The reference merchant's payouts: debit Cryptopay's charged_amount once, return it once on cancel, refuse high risk."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
@@ -20,6 +21,13 @@ def _shop(tmp_path: Path, **merchant: str):
 @pytest.fixture
 def payouts_shop(tmp_path: Path) -> Iterator[Shop]:
     with _shop(tmp_path) as started:
+        started.fund_account(EUR="1000.0")
+        yield started
+
+
+@pytest.fixture
+def any_db_payouts_shop(database_url: str) -> Iterator[Shop]:
+    with running_shop(database_url, **PAYOUT_OPTIONS) as started:
         started.fund_account(EUR="1000.0")
         yield started
 
@@ -62,8 +70,8 @@ def test_charged_amount_to_send_debits_the_fees_on_top_as_cryptopay_charged_them
     assert shop.recorded_payout(placed["payout_id"])["debited"] == {"amount": f"{charged:.2f}", "currency": "EUR"}
 
 
-def test_a_failed_payout_that_ends_cancelled_is_returned_to_the_customer_once(payouts_shop: Shop) -> None:
-    shop = payouts_shop
+def test_a_failed_payout_that_ends_cancelled_is_returned_to_the_customer_once(any_db_payouts_shop: Shop) -> None:
+    shop = any_db_payouts_shop
     shop.fund("cat", "100.00")
     placed = _placed(shop, "cat")
     shop.control.fail_withdrawal(placed["coin_withdrawal_id"])
@@ -123,10 +131,9 @@ def test_fees_on_top_that_the_balance_cannot_cover_are_refused_and_nothing_is_se
     assert shop.client.retrieve_coin_withdrawal(withdrawal_id)["status"] == "new"  # quoted, never committed
 
 
-def test_concurrent_withdrawals_never_spend_the_same_balance_twice(payouts_shop: Shop) -> None:
-    shop = payouts_shop
+def test_concurrent_withdrawals_never_spend_the_same_balance_twice(any_db_payouts_shop: Shop) -> None:
+    shop = any_db_payouts_shop  # the customer's lock row serialises debits on SQLite and PostgreSQL alike
     shop.fund("hal", "30.00")
-    from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=5) as pool:
         answers = list(pool.map(lambda _: shop.payout("hal", "20.00").status_code, range(5)))
     assert sorted(answers) == [201, 422, 422, 422, 422], answers
