@@ -1,5 +1,6 @@
-"""The Payouts checklist's teeth: each deliberately broken payout merchant fails exactly the scenarios of the item it
-violates, while the reference merchant passes every payout scenario."""
+"""The Payouts checklist's teeth: each deliberately broken payout merchant (tests/broken_payout_merchants.py) fails
+exactly the payout scenarios its defect touches, its own item's among them, and passes all the others; the reference
+merchant passes every payout scenario under either declared amount field."""
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
@@ -9,20 +10,57 @@ from typing import Iterator
 import pytest
 
 from support.pair import Credentials, start_pair
+from tests.broken_payout_merchants import PAYOUT_VARIANTS
 from tests.certification.harness import Stack, Verdicts, own_signoff, run_features
 
 # Emulated seconds between a withdrawal's steps (pending → processing → sent → completed): long enough for the
 # suite to fail or hold a payout before it is broadcast, short enough that a payout completes in a few seconds.
 STEP_SECONDS = 0.5
 
+AMOUNTS = "test_a_withdrawal_kind_charges_and_sends_what_the_declared_field_means"
+CONVERTED, SAME_COIN = (f"{AMOUNTS}[from euros into crypto-100.00-20.00-EUR-crypto]",
+                        f"{AMOUNTS}[in the coin of the balance-0.01-0.002-BTC-BTC]")
+FORGED = [f"test_a_kind_notification_that_a_payout_was_cancelled_is_refused[{kind}]"
+          for kind in ("forged", "tampered", "unsigned", "misdirected")]
+RESENT = "test_the_payouts_notification_notification_sent_again_debits_nothing_more"
+FIFTY = "test_fifty_copies_at_once_of_the_payouts_notification_notification_debit_nothing_more"
+
+# Every payout scenario, by item (pytest-bdd test names).
+ITEMS = {
+    1: [CONVERTED, SAME_COIN],
+    2: ["test_a_customers_withdrawal_is_paid_out_by_cryptopay_to_the_address_the_customer_gave"],
+    3: ["test_every_notification_of_a_payout_is_acknowledged_and_followed", *FORGED],
+    4: ["test_a_completed_payout_is_recorded_as_completed", "test_a_payout_cryptopay_holds_is_recorded_as_held"],
+    5: ["test_a_payout_debits_the_customer_once_by_what_cryptopay_charged", f"{RESENT}[created]",
+        f"{RESENT}[completed]", f"{FIFTY}[created]", f"{FIFTY}[completed]"],
+    6: ["test_a_failed_payout_ends_cancelled_and_the_customer_gets_the_amount_back",
+        "test_the_cancelled_notification_arriving_50_times_at_once_gives_the_amount_back_once"],
+    7: ["test_a_withdrawal_to_an_address_cryptopay_screens_as_highrisk_is_refused_and_the_customer_is_told"],
+}
+EVERY_SCENARIO = {name for names in ITEMS.values() for name in names}
+
+# variant -> (the declared PAYOUT_AMOUNT_FIELD, shared by merchant and suite; the item it breaks; every scenario
+# that must fail). Beyond its own item a variant fails only where its defect is visible: a wrong debit shows in
+# every balance read after a payout, ignored notifications in every record of a status and every refund.
+EXPECTED = {
+    "sends_amount_in_undeclared_field": ("charged_amount", 1, ITEMS[1]),
+    "debits_requested_amount": ("charged_amount_to_send", 1, [*ITEMS[1], *ITEMS[5], *FORGED]),
+    "payouts_without_customer_id": ("charged_amount", 2, ITEMS[2]),
+    "ignores_coin_withdrawal_callbacks": ("charged_amount", 3, [*ITEMS[3], *ITEMS[4], *ITEMS[6]]),
+    "debits_twice_on_duplicated_callbacks": ("charged_amount", 5, [f"{RESENT}[created]", f"{FIFTY}[created]"]),
+    "never_refunds_cancelled_payout": ("charged_amount", 6, ITEMS[6]),
+    "debits_on_high_risk_address": ("charged_amount", 7, ITEMS[7]),
+}
+
 
 @contextmanager
 def payout_stack(workdir: Path, merchant_kwargs: dict | None = None,
                  declared_field: str = "charged_amount") -> Iterator[Stack]:
     """An emulator that sends coin-withdrawal notifications (opt-in, as on the dashboard) and takes time between
-    a withdrawal's steps, and a merchant wired to it; the suite's .env declares `declared_field`."""
+    a withdrawal's steps, and a merchant wired to it; merchant and suite both declare `declared_field`."""
     with ExitStack() as stack:
-        pair = start_pair(stack, f"sqlite:///{workdir / 'merchant.sqlite3'}", Credentials.fresh(), merchant_kwargs,
+        pair = start_pair(stack, f"sqlite:///{workdir / 'merchant.sqlite3'}", Credentials.fresh(),
+                          {**(merchant_kwargs or {}), "payout_amount_field": declared_field},
                           rate_limit_per_minute=0, coin_withdrawal_callbacks=True,
                           withdrawal_step_seconds=STEP_SECONDS)
         creds, merchant = pair.credentials, pair.merchant
@@ -39,9 +77,29 @@ def run_payouts(workdir: Path, merchant_kwargs: dict | None = None, declared_fie
         return run_features(stack, workdir, "-m", "payouts", timeout=600)
 
 
+def test_every_payout_variant_has_its_expectation() -> None:
+    assert set(EXPECTED) == set(PAYOUT_VARIANTS), "a broken payout merchant without expected failures proves nothing"
+    assert {item for _, item, _ in EXPECTED.values()} >= {1, 2, 3, 5, 6, 7}  # item 4 falls with item 3's variant
+    for variant, (_, item, failing) in EXPECTED.items():
+        assert set(ITEMS[item]) & set(failing), f"{variant} must fail a scenario of item {item}"
+        assert set(failing) <= EVERY_SCENARIO, f"{variant} expects failures of unknown scenarios"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", sorted(EXPECTED))
+def test_a_broken_payout_merchant_fails_exactly_the_scenarios_its_defect_touches(variant: str,
+                                                                                  tmp_path: Path) -> None:
+    declared_field, _item, failing = EXPECTED[variant]
+    verdicts = run_payouts(tmp_path, PAYOUT_VARIANTS[variant], declared_field)
+    assert set(verdicts.failed) == set(failing), (
+        f"{variant}: should fail {sorted(set(failing) - set(verdicts.failed))} and did not; should pass "
+        f"{sorted(set(verdicts.failed) - set(failing))} and did not\n{verdicts.output[-3000:]}")
+    assert set(verdicts.passed) == EVERY_SCENARIO - set(failing), (sorted(verdicts.skipped), verdicts.output[-3000:])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("declared_field", ["charged_amount", "charged_amount_to_send"])
 def test_the_reference_merchant_passes_every_payout_scenario(declared_field: str, tmp_path: Path) -> None:
-    verdicts = run_payouts(tmp_path, {"payout_amount_field": declared_field}, declared_field)
-    assert verdicts.returncode == 0 and not verdicts.failed and not verdicts.skipped, verdicts.output[-4000:]
-    assert len(verdicts.passed) >= 17, sorted(verdicts.passed)
+    verdicts = run_payouts(tmp_path, declared_field=declared_field)
+    assert verdicts.returncode == 0 and set(verdicts.passed) == EVERY_SCENARIO, (
+        sorted(EVERY_SCENARIO - set(verdicts.passed)), verdicts.output[-4000:])
