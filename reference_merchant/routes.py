@@ -1,4 +1,4 @@
-"""HTTP routes: the Cryptopay callback endpoint and the certification probe v1 (bearer-token protected)."""
+"""HTTP routes: the Cryptopay callback endpoint and the certification probe v1 (bearer-token protected; v2 adds routes_v2)."""
 from __future__ import annotations
 
 import hmac
