@@ -29,3 +29,8 @@ Feature: Payments from risky sources are held, and never credited while held
       | decision   | final     | credited                             |
       | legitimate | completed | the declared amount of the payment   |
       | illicit    | refunded  | nothing                              |
+
+  Scenario: The teams that handle risk holds have signed off on channel payments
+    Given the merchant's go-live sign-off file
+    When the sign-off is checked
+    Then Support, Finance, Fraud and Transaction Monitoring have signed off on channel risk holds

@@ -33,6 +33,7 @@ OPENED = "test_the_merchant_gives_the_customer_a_personal_deposit_address"
 ASKED_AGAIN = "test_a_customer_who_asks_again_keeps_the_same_deposit_address"
 SEEN = "test_a_payment_to_the_customers_deposit_address_is_seen_by_cryptopay_and_by_the_merchant"
 FOLLOWED = "test_every_notification_of_a_payment_is_acknowledged_and_followed"
+SIGNED_OFF = "test_the_teams_that_handle_risk_holds_have_signed_off_on_channel_payments"
 # Everything that checks the declared amount once a payment completed (item 5's completed case, 6, 7, 8).
 CREDITS_A_COMPLETED_PAYMENT = [COMPLETED, SAME_CURRENCY, CONVERTED, RESENT, STORM, LEGITIMATE]
 
@@ -110,7 +111,7 @@ def test_a_broken_channel_merchant_fails_exactly_its_items_scenarios(variant: st
 @pytest.mark.slow
 def test_the_reference_merchant_passes_every_channel_scenario(tmp_path: Path) -> None:
     verdicts = _run(tmp_path)
-    everything = {name for names in EXPECTED_FAILURES.values() for name in names} | set(CREDITS_A_COMPLETED_PAYMENT)
+    everything = {name for names in EXPECTED_FAILURES.values() for name in names} | {SIGNED_OFF}
     assert verdicts.returncode == 0 and not verdicts.failed and not verdicts.skipped, _shown(verdicts)
     assert everything <= verdicts.passed, f"not run: {sorted(everything - verdicts.passed)}\n{_shown(verdicts)}"
 
@@ -135,3 +136,17 @@ def test_without_the_control_api_payments_are_sent_by_coin_withdrawal_and_the_re
     assert set(verdicts.skipped) == needs_control, _shown(verdicts)
     assert set(CREDITS_A_COMPLETED_PAYMENT) - needs_control | {SEEN, OPENED, ASKED_AGAIN, *BAD_NOTIFICATIONS} \
         <= verdicts.passed, _shown(verdicts)
+
+
+@pytest.mark.slow
+def test_a_signoff_without_the_channels_section_fails_only_the_channels_signoff(tmp_path: Path) -> None:
+    signoff = tmp_path / "invoices-only-signoff.yml"
+    signoff.write_text("acknowledgements:\n" + "".join(
+        f"  - team: {team}\n    name: Ada {team}\n    date: 2026-01-05\n"
+        f"    acknowledged: Held payments are reviewed by Cryptopay; we credit nothing while they are held.\n"
+        for team in ("Support", "Finance", "Fraud", "Transaction Monitoring")), encoding="utf-8")
+    with certification_stack(tmp_path) as stack:
+        stack.env["GO_LIVE_SIGNOFF_FILE"] = str(signoff)
+        verdicts = run_features(stack, tmp_path, "-m", "channels_8", timeout=TIMEOUT)
+    assert set(verdicts.failed) == {SIGNED_OFF}, _shown(verdicts)
+    assert "no 'channels:' section" in verdicts.failed[SIGNED_OFF], _shown(verdicts)
