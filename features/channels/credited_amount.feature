@@ -1,9 +1,9 @@
 @channels @channels_6
 Feature: The customer is credited the amount the merchant declared
-  A payment to a deposit address is worth paid amount x rate in the currency the channel credits; Cryptopay keeps
-  its fee from that and adds the rest, the received amount, to the merchant's account. The merchant declares
-  (CHANNEL_CREDITED_AMOUNT) which of the two it credits its customer, in the channel's currency, and it is
-  checked for a payment credited in the crypto it was paid in and for one converted to euros.
+  A payment to a deposit address is worth what was paid, at Cryptopay's rate, in the currency the channel credits.
+  Cryptopay keeps its fee from that and adds the rest, the received amount, to the merchant's account. The merchant
+  has declared which of the two it credits its customer, in the channel's currency; it is checked for a payment
+  credited in the crypto it was paid in and for one converted to euros.
 
   Background:
     Given a new customer
