@@ -16,11 +16,11 @@ from support.drivers.merchant import MerchantAdapter, PayoutRefusal
 from support.evidence import Evidence
 from support.parameters import COIN_TYPES, TYPES
 from support.payouts import (NOTIFICATIONS, BalanceMark, Destination, FieldMeaning, Withdrawal,
-                             acknowledged_statuses, arrival, charged_by_cryptopay, charged_problem, delivered, taken_in,
-                             force, fresh_custom_id, fund_customer, own_address, read_amount_fields, received_problem, record_json,
-                             request_withdrawal, resend_concurrently, resend_once, send_bad_notification,
-                             top_up_account, wait_for_record, wait_for_withdrawal, wait_until_settled,
-                             withdrawal_status)
+                             acknowledged_statuses, arrival, charged_by_cryptopay, charged_problem, delivered, force,
+                             fresh_custom_id, fund_customer, own_address, read_amount_fields, received_problem,
+                             record_json, request_withdrawal, resend_concurrently, resend_once,
+                             send_bad_notification, taken_in, top_up_account, wait_for_record, wait_for_withdrawal,
+                             wait_until_settled, withdrawal_status)
 from support.resend import ResendResult
 from support.resend_evidence import attach_storm, warn_about_retries
 from support.settings import Settings
@@ -39,7 +39,7 @@ def declared_field(datatable: list[list[str]], settings: Settings, evidence: Evi
 @given(parsers.cfparse("the merchant's Cryptopay account holds {amount:Amount} {currency:Currency} to pay "
                        "customers out", extra_types=TYPES))
 def account_holds(control: EmulatorControl | None, amount: Decimal, currency: str, evidence: Evidence) -> None:
-    if control is None:  # the sandbox account's own balance pays; docs/certify.md says what to keep there
+    if control is None:  # on the sandbox the account's own balance pays, and only its owner can fill it
         evidence.attach_text("Account balance", f"the sandbox account's own {currency} balance pays the payouts; "
                                                 f"keep at least {amount} {currency} there")
         return

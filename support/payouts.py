@@ -1,5 +1,4 @@
-"""Payouts (coin withdrawals to customers): requests through the merchant, what Cryptopay charged and sent, the
-notifications, and the rules of the two amount fields; fixtures the payout steps share."""
+"""Payouts: customers' withdrawals through the merchant, what Cryptopay charged and sent, notifications, fixtures."""
 from __future__ import annotations
 
 import time
@@ -335,9 +334,6 @@ def taken_in(control: EmulatorControl | None, merchant: MerchantAdapter, payout:
         wait_for_record(merchant, payout.payout_id, status, timeout)
 
 
-BAD_KINDS = ("forged", "tampered", "unsigned", "misdirected")
-
-
 def send_bad_notification(kind: str, withdrawal: dict, sender: CallbackSender) -> Answer:
     """A notification that the payout was cancelled (which would give the customer the amount back), not signed
     by Cryptopay the way it signs: the four ways of features/payouts/notifications.feature."""
@@ -363,12 +359,11 @@ def resend_once(name: str, withdrawal_id: str, control: EmulatorControl | None, 
     deadline = time.monotonic() + timeout
     exact = notification_body(name, withdrawal_id, control, cryptopay)
     event, status = NOTIFICATIONS[name]
-    current = withdrawal_callback_body(event, as_status(cryptopay.client.retrieve_coin_withdrawal(withdrawal_id),
-                                                        status))
+    now = {"type": "CoinWithdrawal", "event": event,
+           "data": as_status(cryptopay.client.retrieve_coin_withdrawal(withdrawal_id), status)}
+    current = rails_json(now)
     if current == exact:  # the same bytes again prove nothing new: the recorded fixture's layout instead
-        current = rails_json({"type": "CoinWithdrawal", "event": event,
-                              "data": as_status(cryptopay.client.retrieve_coin_withdrawal(withdrawal_id), status)},
-                             indent=2)
+        current = rails_json(now, indent=2)
     histories = [redeliver(sender, body, sender.post_signed(body), deadline) for body in (exact, current)]
     return ResendResult(f"the '{name}' notification re-posted, then again as the payout reads now (different "
                         "bytes), both signed with the callback secret", [h[-1] for h in histories],
@@ -385,12 +380,12 @@ def resend_concurrently(name: str, times: int, withdrawal_id: str, control: Emul
                         [h[-1] for h in histories], tuple(tuple(h) for h in histories if len(h) > 1), (body,))
 
 
+def fresh_custom_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
 # -- fixtures ---------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def high_risk_destination() -> Destination | None:
     """None unless a step declared the customer's address high-risk (then that step's Destination)."""
     return None
-
-
-def fresh_custom_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
