@@ -1,15 +1,18 @@
 """The Payouts checklist's teeth: each deliberately broken payout merchant (tests/broken_payout_merchants.py) fails
 exactly the payout scenarios its defect touches, its own item's among them, and passes all the others; the reference
-merchant passes every payout scenario under either declared amount field."""
+merchant passes every payout scenario under either declared amount field. The amount checks themselves accept the
+withdrawals Cryptopay recorded and refuse the field not declared."""
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from support.pair import Credentials, start_pair
+from support.payouts import charged_problem, read_amount_fields, received_problem
 from tests.broken_payout_merchants import PAYOUT_VARIANTS
 from tests.certification.harness import Stack, Verdicts, own_signoff, run_features
 
@@ -51,6 +54,51 @@ EXPECTED = {
     "never_refunds_cancelled_payout": ("charged_amount", 6, ITEMS[6]),
     "debits_on_high_risk_address": ("charged_amount", 7, ITEMS[7]),
 }
+
+
+# The amount fields' table exactly as features/payouts/amounts.feature states it.
+TABLE = [["field", "fees", "Cryptopay charges the merchant", "the recipient receives"],
+         ["charged_amount", "deducted from the amount", "the amount", "the amount less the fees"],
+         ["charged_amount_to_send", "added on top of the amount", "the amount plus the fees", "the amount"]]
+
+
+def recorded(charged: str, currency: str, received: str, coin: str, network_fee: str, rate: str | None = None,
+             exchange_fee: str = "0.0", fee: str = "0.0") -> dict:
+    """A coin withdrawal as Cryptopay answers it, with only the fields the amount checks read."""
+    withdrawal = {"charged_amount": charged, "charged_currency": currency, "received_amount": received,
+                  "received_currency": coin, "network_fee": network_fee, "fee": fee, "fee_currency": coin}
+    if rate:
+        withdrawal["exchange"] = {"pair": coin + currency, "rate": rate, "fee": exchange_fee, "fee_currency": currency}
+    return withdrawal
+
+
+# (field sent, amount asked, the withdrawal Cryptopay recorded): docs/cryptopay-channels-payouts-facts.md §12.
+RECORDED = [
+    ("charged_amount", "100.0", recorded("100.0", "EUR", "0.00184519", "BTC", "0.00000216", "53590.0452", "1.0")),
+    ("charged_amount", "10.0", recorded("10.0", "EUR", "0.00275953", "ETH", "0.00020992", "3333.9458", "0.1")),
+    ("charged_amount", "20.0", recorded("20.0", "EUR", "24.266207", "XRP", "0.000045", "0.815948", "0.2")),
+    ("charged_amount_to_send", "10", recorded("10.17", "EUR", "0.00103102", "BTC", "0.0000054", "9699.0409", "0.11")),
+    ("charged_amount", "0.01", recorded("0.01", "BTC", "0.0098946", "BTC", "0.0000054", fee="0.0001")),
+    ("charged_amount_to_send", "0.0001", recorded("0.00035645", "ETH", "0.0001", "ETH", "0.00025645")),
+]
+
+
+@pytest.mark.parametrize(("field", "asked", "withdrawal"), RECORDED, ids=[f"{r[0]}-{r[1]}" for r in RECORDED])
+def test_the_amount_checks_accept_cryptopays_recorded_withdrawals_and_refuse_the_other_field(
+        field: str, asked: str, withdrawal: dict) -> None:
+    fields = read_amount_fields(TABLE)
+    other = next(name for name in fields.meanings if name != field)
+    assert charged_problem(fields.meaning(field), Decimal(asked), withdrawal) is None
+    assert received_problem(fields.meaning(field), Decimal(asked), withdrawal) is None
+    assert "another field than the one it declared" in charged_problem(fields.meaning(other), Decimal(asked),
+                                                                       withdrawal)
+
+
+def test_an_amount_table_that_contradicts_itself_is_refused() -> None:
+    contradicting = [TABLE[0], ["charged_amount", "deducted from the amount", "the amount plus the fees",
+                                "the amount"], TABLE[2]]
+    with pytest.raises(ValueError, match="fees are 'deducted from the amount'"):
+        read_amount_fields(contradicting)
 
 
 @contextmanager
