@@ -6,7 +6,7 @@ import json
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporting.verdict_page import BANNER_ID
@@ -28,12 +28,13 @@ setTimeout(function () {
       && (!el.checkVisibility || el.checkVisibility({visibilityProperty: true, opacityProperty: true}));
   }
   var banner = document.getElementById("%s");
-  var out = {headline: null, rows: [], title: document.title, app: !!document.querySelector("[data-testid=report-title]"),
+  var out = {headline: null, rows: [], products: [], title: document.title, app: !!document.querySelector("[data-testid=report-title]"),
              appText: (document.getElementById("app") || {}).innerText || ""};
   if (banner) {
     var h = banner.querySelector("h1");
     if (h && seen(h)) out.headline = h.innerText;
     banner.querySelectorAll("tr[data-item]").forEach(function (tr) { if (seen(tr)) out.rows.push(tr.innerText); });
+    banner.querySelectorAll("tr[data-product]").forEach(function (tr) { if (seen(tr)) out.products.push(tr.innerText); });
   }
   var pre = document.createElement("pre");
   pre.id = "first-screen-probe";
@@ -55,6 +56,7 @@ class FirstScreen:
     app_rendered: bool
     app_text: str
     outside_requests: list[str]
+    products: list[str] = field(default_factory=list)  # each product's heading row with its verdict
 
 
 def chromium() -> str:
@@ -99,7 +101,7 @@ def first_screen(page: Path) -> FirstScreen:
         raw = dom[start + len('id="first-screen-probe">'):dom.find("</pre>", start)]
         data = json.loads(html.unescape(raw))
         return FirstScreen(data["headline"], data["rows"], data["title"], data["app"], data["appText"],
-                           _outside_requests(net_log))
+                           _outside_requests(net_log), data.get("products", []))
 
 
 def screenshot(page: Path, png: Path) -> Path:

@@ -21,13 +21,15 @@ _STYLE = """
   background:var(--gl-bg);border-bottom:4px solid var(--gl-fg);padding:14px 24px 10px}
 #go-live-verdict h1{margin:0 0 4px;font-size:22px;color:var(--gl-fg)}
 #go-live-verdict p{margin:2px 0 8px}
-#go-live-verdict table{border-collapse:collapse;width:100%;background:#fff}
-#go-live-verdict th,#go-live-verdict td{border:1px solid #e5e7eb;padding:2px 8px;text-align:left;vertical-align:top}
+#go-live-verdict table{border-collapse:collapse;width:100%;background:#fff;font-size:12.5px;line-height:1.3}
+#go-live-verdict th,#go-live-verdict td{border:1px solid #e5e7eb;padding:1px 8px;text-align:left;vertical-align:top}
 #go-live-verdict td.item{white-space:nowrap}
 #go-live-verdict tr.product th{background:#f3f4f6;font-size:13px}
 #go-live-verdict td.mark,#go-live-verdict td.count{font-weight:700;white-space:nowrap}
 #go-live-verdict td.count{font-weight:400}
-#go-live-verdict td.reason{color:#374151;font-size:12px}
+#go-live-verdict td.reason{color:#374151;font-size:12px;max-width:0;overflow:hidden;text-overflow:ellipsis;
+  white-space:nowrap}
+/* One line a row, so three checklists fit the first screen; the whole reason is in the row's tooltip and the fold. */
 #go-live-verdict details{margin-top:8px}
 #go-live-verdict summary{cursor:pointer;font-weight:600}
 #go-live-verdict .full{background:#fff;padding:8px 12px;border:1px solid #e5e7eb;max-height:70vh;overflow:auto}
@@ -62,7 +64,7 @@ def _item_row(item: dict[str, Any]) -> str:
     reason = _EXCEPTION_PREFIX.sub("", _item_reason(item)) if item["verdict"] != PASS else ""
     return (f'<tr data-item="{_e(item.get("id", item["item"]))}"><td class="item">{_e(item["title"])}</td>'
             f'<td class="mark" style="color:{colour}">{_e(mark)}</td><td class="count">{_counts(item)}</td>'
-            f'<td class="reason">{_e(reason[:400])}</td></tr>')
+            f'<td class="reason" title="{_e(reason[:400])}">{_e(reason[:400])}</td></tr>')
 
 
 _PRODUCT_COLOURS = {READY: "#15803d", NOT_READY: "#b91c1c", NOT_INTEGRATED: "#4b5563"}

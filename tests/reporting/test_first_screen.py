@@ -11,7 +11,9 @@ from reporting.allure import ALLURE_BIN
 from reporting.browser import first_screen
 from reporting.build import build
 from reporting.samples import write_sample
+from reporting.run_info import write_run_info
 from reporting.secret_scan import _decoded_runs
+from tests.reporting.results_factory import write_result
 
 pytestmark = [
     pytest.mark.slow,
@@ -61,3 +63,20 @@ def test_the_quality_gate_fails_unless_the_verdict_is_ready(tmp_path: Path) -> N
     assert b'"success":false' in failing.replace(b" ", b"")
     assert b"the go-live verdict is not READY" not in passing
     assert b"the go-live verdict: READY for invoices on the Cryptopay sandbox" in passing
+
+
+def test_three_products_fit_the_first_screen_with_a_verdict_each(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    for product, count in (("invoices", 14), ("channels", 8), ("payouts", 7)):
+        write_result(results, f"covers {product}", "passed", list(range(1, count + 1)), product=product)
+    write_result(results, "a resent completion credits again", "failed", [7], product="channels",
+                 message="Why (product defect): the customer was credited twice for one payment. Fix: " + "x " * 200)
+    write_run_info(results, {"target_class": "sandbox", "products": ["invoices", "channels", "payouts"],
+                             "not_integrated": {}})
+    shown = first_screen(build(results, tmp_path / "reports").evidence)
+    assert shown.headline == "NOT READY for invoices, channels, payouts on the Cryptopay sandbox: channels item 7 fail"
+    assert shown.products == ["Invoices: READY (14 of 14 items pass)", "Channels: NOT READY (7 of 8 items pass)",
+                              "Payouts: READY (7 of 7 items pass)"]
+    assert len(shown.rows) == 29, f"item rows visible without scrolling: {len(shown.rows)}"
+    assert [row.split(":")[0] for row in shown.rows][13:16] == ["Invoices item 14", "Channels item 01",
+                                                                "Channels item 02"]
