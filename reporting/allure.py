@@ -57,7 +57,7 @@ def allure_config(output: Path, verdict: dict | None = None) -> str:
                     "singleFile": True,
                     "reportLanguage": "en",
                     "groupBy": ["epic", "feature", "story"],
-                    # Each product's items in checklist order (Invoices item 01 ...), not in the order the scenarios ran.
+                    # Each product's items in checklist order (Invoices item 01 ...), not in running order.
                     "defaultSortBy": "name,asc",
                 }
             }

@@ -34,7 +34,9 @@ setTimeout(function () {
     var h = banner.querySelector("h1");
     if (h && seen(h)) out.headline = h.innerText;
     banner.querySelectorAll("tr[data-item]").forEach(function (tr) { if (seen(tr)) out.rows.push(tr.innerText); });
-    banner.querySelectorAll("tr[data-product]").forEach(function (tr) { if (seen(tr)) out.products.push(tr.innerText); });
+    banner.querySelectorAll("tr[data-product]").forEach(function (tr) {
+      if (seen(tr)) out.products.push(tr.innerText);
+    });
   }
   var pre = document.createElement("pre");
   pre.id = "first-screen-probe";

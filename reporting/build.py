@@ -53,7 +53,8 @@ def make_offline(html: str) -> tuple[str, int]:
 def attach_summary(results_dir: Path, summary_md: Path) -> None:
     """The verdict table inside the evidence file too (Global Attachments), so the one file tells the whole story."""
     (results_dir / SUMMARY_ATTACHMENT).write_bytes(summary_md.read_bytes())
-    globals_file = {"attachments": [{"name": "Go-live summary (a verdict per product, every checklist item)", "source": SUMMARY_ATTACHMENT,
+    name = "Go-live summary (a verdict per product, every checklist item)"
+    globals_file = {"attachments": [{"name": name, "source": SUMMARY_ATTACHMENT,
                                      "type": "text/markdown", "timestamp": int(time.time() * 1000)}]}
     (results_dir / "go-live-summary-globals.json").write_text(json.dumps(globals_file), encoding="utf-8")
 

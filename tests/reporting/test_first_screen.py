@@ -1,5 +1,6 @@
-"""The verdict first: the evidence file opened from disk in headless Chromium shows the verdict and all 14 item
-rows without scrolling (a merchant with invoices only: the other products one line each), names itself after the verdict, fails its quality gate unless READY, and reaches nowhere."""
+"""The verdict first: the evidence file opened from disk in headless Chromium shows the verdict and every item row
+without scrolling (invoices only, and all three products), names itself after the verdict, fails its quality gate
+unless READY, and reaches nowhere."""
 from __future__ import annotations
 
 import shutil

@@ -18,7 +18,7 @@ ALL_BUT_14 = [n for n in range(1, 15) if n != 14]
 
 
 def _entry(name: str, items: list[int], *, emulator_only: bool = False, reason: str | None = None) -> dict:
-    tags = ["invoices", *(f"invoices_{n}" for n in items)] + (["emulator_only"] if emulator_only else [])
+    tags = ["invoices", *(f"invoices_{n}" for n in items), *(["emulator_only"] if emulator_only else [])]
     entry = {"nodeid": f"steps/test_features.py::{name}", "name": name, "fullName": f"x.feature:{name}",
              "historyId": f"history-{name}", "testCaseId": name, "feature": "A feature", "parameters": [],
              "tags": tags, "items": [f"invoices {n}" for n in items], "steps": [{"type": "then", "keyword": "Then", "text": "it holds"}]}
@@ -67,7 +67,8 @@ def test_a_sandbox_run_and_a_rehearsal_of_the_same_build_make_one_ready_verdict(
     summary = _merged_summary(tmp_path, _run(tmp_path, "sandbox", SANDBOX_RUN),
                               _run(tmp_path, "standalone emulator", REHEARSAL_RUN, control=True))
     assert summary["overall"] == "ready" and summary["certification"]
-    assert summary["headline"].startswith("READY for invoices on the Cryptopay sandbox (emulator-only scenarios rehearsed")
+    assert summary["headline"].startswith(
+        "READY for invoices on the Cryptopay sandbox (emulator-only scenarios rehearsed")
     where = {row["name"]: row["proven_on"] for row in summary["items"][13]["scenarios"]}
     assert where == {"held payment": "the emulator rehearsal", "signed off": "the Cryptopay sandbox"}
 
@@ -108,7 +109,8 @@ def test_the_summary_command_fills_what_did_not_run(tmp_path: Path) -> None:
     write_manifest(run / "allure-results", [_entry("paid in full", ALL_BUT_14), _entry("held payment", [14])], "x")
     assert main(["summary", "--results", str(run / "allure-results"), "--output", str(tmp_path / "out")]) == 0
     summary = json.loads((tmp_path / "out" / "go-live-summary.json").read_text())
-    assert summary["scenarios_not_run"] == 1 and summary["headline"].startswith("PARTIAL for invoices on a standalone emulator")
+    assert summary["scenarios_not_run"] == 1 and summary["headline"].startswith(
+        "PARTIAL for invoices on a standalone emulator")
 
 
 def test_merging_never_writes_into_the_runs_it_reads(tmp_path: Path) -> None:

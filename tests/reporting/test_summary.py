@@ -178,4 +178,5 @@ def test_a_subset_run_says_so_first(tmp_path: Path) -> None:
     write_result(tmp_path, "resend", "passed", [13])
     summary = build_summary(load_scenarios(tmp_path), {"target_class": "embedded emulator",
                                                        "selection": "-m 'invoices_13'"})
-    assert summary["headline"].startswith("Subset run (-m 'invoices_13'), not a certification. PARTIAL for invoices on")
+    assert summary["headline"].startswith(
+        "Subset run (-m 'invoices_13'), not a certification. PARTIAL for invoices on")
