@@ -8,10 +8,11 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from support.channels import (CHANNEL_TYPES, ChannelPayment, CreditedPayment, CreditRule, acknowledged,
-                              channel_problems, complete_and_credit, credit_owed, delivered, invented_completion,
-                              open_channel, pay_coin, read_credit_rule, receive_currency, resend_concurrently,
-                              resend_once, send_bad_callback, send_payment, statuses, wait_for_acknowledgement,
-                              wait_for_credit, wait_for_payment_status, wait_for_recorded_status, wait_until_settled)
+                              channel_problems, complete_and_credit, delivered, invented_completion, open_channel,
+                              pay_coin, read_credit_rule, read_payment, receive_currency, recredit_diagnosis,
+                              resend_concurrently, resend_once, send_bad_callback, send_payment, statuses,
+                              uncredited_diagnosis, wait_for_acknowledgement, wait_for_declared_credit,
+                              wait_for_payment_status, wait_for_recorded_status, wait_until_settled)
 from support.customers import Customer, show_balance
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
@@ -171,29 +172,33 @@ def declared_meaning(datatable: list[list[str]], settings: Settings, evidence: E
 def balance_shows_declared(merchant: MerchantAdapter, cryptopay: CryptopayDriver, customer: Customer,
                            channel_payment: ChannelPayment, credit_rule: CreditRule, settings: Settings,
                            evidence: Evidence, receive: str, wait_timeout: float) -> None:
-    owed, currency = credit_owed(cryptopay, channel_payment, credit_rule, settings.declared.channel_credited_amount,
-                                 evidence)
     expected = receive_currency(receive, channel_payment.channel.pay_currency)
+    currency = read_payment(cryptopay, channel_payment)["received_currency"]
     assert currency == expected, f"Cryptopay credited the payment in {currency}, the channel credits {expected}"
-    show_balance(evidence, customer, wait_for_credit(merchant, customer, owed, currency, wait_timeout))
+    show_balance(evidence, customer, wait_for_declared_credit(
+        merchant, cryptopay, channel_payment, customer, credit_rule, settings.declared.channel_credited_amount,
+        evidence, wait_timeout))
 
 
 @then("the customer has been credited the declared amount of the payment")
 def credited_declared(merchant: MerchantAdapter, cryptopay: CryptopayDriver, customer: Customer,
                       channel_payment: ChannelPayment, credit_rule: CreditRule, settings: Settings,
                       evidence: Evidence, wait_timeout: float) -> None:
-    owed, currency = credit_owed(cryptopay, channel_payment, credit_rule, settings.declared.channel_credited_amount,
-                                 evidence)
-    show_balance(evidence, customer, wait_for_credit(merchant, customer, owed, currency, wait_timeout))
+    show_balance(evidence, customer, wait_for_declared_credit(
+        merchant, cryptopay, channel_payment, customer, credit_rule, settings.declared.channel_credited_amount,
+        evidence, wait_timeout))
 
 
 @then("the customer has been credited nothing")
-def credited_nothing(merchant: MerchantAdapter, customer: Customer, control: EmulatorControl | None,
-                     request: pytest.FixtureRequest, evidence: Evidence, wait_timeout: float) -> None:
+def credited_nothing(merchant: MerchantAdapter, cryptopay: CryptopayDriver, customer: Customer,
+                     control: EmulatorControl | None, request: pytest.FixtureRequest, evidence: Evidence,
+                     wait_timeout: float) -> None:
     payment = _optional(request, "channel_payment")
     wait_until_settled(control, [payment.payment_id] if payment else [], wait_timeout)
     balances = merchant.balances(customer.id)
     show_balance(evidence, customer, balances)
+    if payment is not None and (diagnosis := uncredited_diagnosis(read_payment(cryptopay, payment), balances)):
+        raise AssertionError(diagnosis.text())
     assert all(v == 0 for v in balances.values()), (
         f"customer {customer.id} must not be credited, but the merchant shows {balances}")
 
@@ -204,9 +209,8 @@ def balance_unchanged(merchant: MerchantAdapter, customer: Customer, credited_pa
     wait_until_settled(control, [credited_payment.payment.payment_id], wait_timeout)
     balances = merchant.balances(customer.id)
     show_balance(evidence, customer, balances)
-    assert balances == credited_payment.balances, (
-        f"customer {customer.id} had {credited_payment.balances} after the payment was credited; after the resent "
-        f"notification the merchant shows {balances}")
+    diagnosis = recredit_diagnosis(credited_payment.payment, credited_payment.balances, balances)
+    assert diagnosis is None, diagnosis.text()
 
 
 def _optional(request: pytest.FixtureRequest, name: str) -> ChannelPayment | None:

@@ -15,6 +15,7 @@ import pytest
 from cryptopay_client.callbacks import callback_signature
 from cryptopay_emulator.rails_json import rails_json
 from support.customers import Customer, show_balance
+from support.diagnosis import DEFECT, Diagnosis
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl, carried_status
@@ -24,7 +25,7 @@ from support.evidence import Evidence
 from support.parameters import TYPES
 from support.resend import ResendResult, redeliver
 from support.settings import Settings
-from support.waiting import wait_until
+from support.waiting import WaitTimeout, wait_until
 
 # "deposit crypto": the run's PAYMENT_COIN; "credited in the same crypto": the channel credits the coin it is paid in.
 RUN_COIN, SAME_COIN = "crypto", "the same crypto"
@@ -216,14 +217,80 @@ def wait_for_credit(merchant: MerchantAdapter, customer: Customer, amount: Decim
 
 
 def credit_owed(cryptopay: CryptopayDriver, payment: ChannelPayment, rule: CreditRule, declared: str,
-                evidence: Evidence) -> tuple[Decimal, str]:
+                evidence: Evidence) -> tuple[Decimal, str, dict]:
+    """The amount owed under the declared setting, its currency, and the payment as Cryptopay reports it now."""
     found = read_payment(cryptopay, payment)
     owed = rule.amount(declared, found)
     evidence.attach_json("Amount owed to the customer", {
         "declared": declared, "adds_up": list(rule.parts(declared)), "owed": f"{owed} {found['received_currency']}",
         "paid": f"{found['paid_amount']} {found['paid_currency']}", "received_amount": found["received_amount"],
         "fee": f"{found['fee']} {found['fee_currency']}", "exchange": found.get("exchange")})
-    return owed, found["received_currency"]
+    return owed, found["received_currency"], found
+
+
+def wait_for_declared_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, payment: ChannelPayment,
+                             customer: Customer, rule: CreditRule, declared: str, evidence: Evidence,
+                             timeout: float) -> dict[str, Decimal]:
+    """The balances once the customer holds exactly the declared amount of the payment; on a timeout the failure
+    says which mistake the balance shows (nothing, twice, the other amount, what was paid)."""
+    owed, currency, found = credit_owed(cryptopay, payment, rule, declared, evidence)
+    try:
+        return wait_for_credit(merchant, customer, owed, currency, timeout)
+    except WaitTimeout as exc:
+        diagnosis = credit_diagnosis(found, declared, owed, merchant.balances(customer.id))
+        if diagnosis is None:
+            raise
+        raise AssertionError(f"{diagnosis.text()}\nSeen: {exc}") from None
+
+
+def credit_diagnosis(payment: dict, declared: str, owed: Decimal, balances: dict[str, Decimal]) -> Diagnosis | None:
+    """Why the customer does not hold the `owed` amount of a completed payment, when the balance shows it."""
+    currency, paid_currency = payment["received_currency"], payment["paid_currency"]
+    held, paid = balances.get(currency, Decimal("0")), Decimal(payment["paid_amount"])
+    net = Decimal(payment["received_amount"])
+    gross = net + Decimal(payment["fee"])
+    subject = f"channel payment {payment['id']} ({payment['status']} at Cryptopay)"
+    if not any(balances.values()):
+        return Diagnosis(DEFECT, f"the merchant credited nothing for {subject}",
+                         "credit the customer when a ChannelPayment notification's confirming GET says completed")
+    if held == 2 * owed:
+        return Diagnosis(DEFECT, f"the merchant credited {subject} twice ({held} {currency})",
+                         "credit each channel payment once, enforced by a unique constraint on its id")
+    if currency != paid_currency and balances.get(paid_currency) == paid:
+        return Diagnosis(DEFECT, f"the merchant credited what was paid, {paid} {paid_currency}, instead of the "
+                                 f"{declared} amount {owed} {currency}",
+                         "credit in the payment's received_currency, from Cryptopay's GET once it is completed")
+    if held == (gross if declared == "net" else net) and gross != net:
+        other = "gross" if declared == "net" else "net"
+        return Diagnosis(DEFECT, f"the merchant credited the {other} amount {held} {currency} of {subject}, but "
+                                 f"declared {declared} ({owed} {currency})",
+                         f"credit the {declared} amount, or declare CHANNEL_CREDITED_AMOUNT={other} if the "
+                         f"{other} amount is what the customer is promised")
+    return None
+
+
+def uncredited_diagnosis(payment: dict, balances: dict[str, Decimal]) -> Diagnosis | None:
+    """Why a customer holds money for a payment Cryptopay has not completed (pending, on hold, refunded)."""
+    if not any(balances.values()) or payment["status"] == "completed":
+        return None
+    state = payment["status"] + (f" ({payment['status_context']})" if payment.get("status_context") else "")
+    return Diagnosis(DEFECT, f"the merchant credited channel payment {payment['id']}, which Cryptopay reports as "
+                             f"{state}: the customer holds {money(balances)}",
+                     "credit only when Cryptopay's GET of the payment says completed; never while pending or on "
+                     "hold, and never a refunded one")
+
+
+def recredit_diagnosis(payment: ChannelPayment, before: dict[str, Decimal],
+                       after: dict[str, Decimal]) -> Diagnosis | None:
+    if after == before:
+        return None
+    return Diagnosis(DEFECT, f"the merchant credited channel payment {payment.payment_id} again on a resent "
+                             f"'completed' notification: {money(before)} before, {money(after)} after",
+                     "make the credit idempotent per channel payment id (a unique constraint), not per notification")
+
+
+def money(balances: dict[str, Decimal]) -> str:
+    return ", ".join(f"{amount} {currency}" for currency, amount in balances.items()) or "nothing"
 
 
 def complete_and_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, payment: ChannelPayment,
@@ -231,8 +298,7 @@ def complete_and_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, p
                         timeout: float) -> CreditedPayment:
     # Completed at Cryptopay and credited by the merchant; its record of the status is item 4's, not waited for.
     wait_for_payment_status(cryptopay, payment, "completed", None, timeout)
-    owed, currency = credit_owed(cryptopay, payment, rule, declared, evidence)
-    balances = wait_for_credit(merchant, customer, owed, currency, timeout)
+    balances = wait_for_declared_credit(merchant, cryptopay, payment, customer, rule, declared, evidence, timeout)
     show_balance(evidence, customer, balances, "Balance after the payment was credited")
     return CreditedPayment(payment, balances)
 
