@@ -139,9 +139,10 @@ def cryptopay_saw_it(cryptopay: CryptopayDriver, channel_payment: ChannelPayment
 
 
 @then(_step("the merchant records the payment as {status:Status}"))
-def merchant_records(merchant: MerchantAdapter, channel_payment: ChannelPayment, customer: Customer,
-                     status: tuple[str, str | None], evidence: Evidence, wait_timeout: float) -> None:
-    recorded = wait_for_recorded_status(merchant, channel_payment, *status, wait_timeout)
+def merchant_records(merchant: MerchantAdapter, cryptopay: CryptopayDriver, channel_payment: ChannelPayment,
+                     customer: Customer, status: tuple[str, str | None], evidence: Evidence,
+                     wait_timeout: float) -> None:
+    recorded = wait_for_recorded_status(merchant, channel_payment, *status, wait_timeout, cryptopay)
     evidence.attach_json("Channel payment as the merchant records it", recorded)
     assert (recorded["customer_id"], recorded["channel_id"]) == (customer.id, channel_payment.channel.channel_id), (
         f"the merchant recorded the payment for customer {recorded['customer_id']} on channel "

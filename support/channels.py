@@ -180,12 +180,34 @@ def wait_for_payment_status(cryptopay: CryptopayDriver, payment: ChannelPayment,
 
 
 def wait_for_recorded_status(merchant: MerchantAdapter, payment: ChannelPayment, status: str, context: str | None,
-                             timeout: float) -> dict:
+                             timeout: float, cryptopay: CryptopayDriver | None = None) -> dict:
+    """The merchant's record once it shows the status; on a timeout, with Cryptopay at hand, the failure says how
+    the record and Cryptopay's GET differ."""
     want = f"{status}/{context}" if context else status
-    return wait_until(lambda: merchant.recorded_channel_payment(payment.payment_id),
-                      lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
-                      timeout=timeout,
-                      expected=f"the merchant to record channel payment {payment.payment_id} as {want}")
+    try:
+        return wait_until(lambda: merchant.recorded_channel_payment(payment.payment_id),
+                          lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
+                          timeout=timeout,
+                          expected=f"the merchant to record channel payment {payment.payment_id} as {want}")
+    except WaitTimeout as exc:
+        found = read_payment(cryptopay, payment) if cryptopay is not None else None
+        if found is None or (found["status"], found.get("status_context")) != (status, context):
+            raise  # Cryptopay itself is elsewhere: not the merchant's record to blame
+        diagnosis = record_diagnosis(found, merchant.recorded_channel_payment(payment.payment_id))
+        raise AssertionError(f"{diagnosis.text()}\nSeen: {exc}") from None
+
+
+def record_diagnosis(found: dict, recorded: dict | None) -> Diagnosis:
+    """How the merchant's record of a channel payment differs from Cryptopay's GET."""
+    state = found["status"] + (f"/{found['status_context']}" if found.get("status_context") else "")
+    fix = ("on every ChannelPayment notification, confirm the payment with Cryptopay's GET and record the status it "
+           "returns for the channel's customer")
+    if recorded is None:
+        return Diagnosis(DEFECT, f"the merchant has no record of channel payment {found['id']}, which Cryptopay "
+                                 f"reports as {state}", fix)
+    kept = recorded["status"] + (f"/{recorded['status_context']}" if recorded.get("status_context") else "")
+    return Diagnosis(DEFECT, f"the merchant records channel payment {found['id']} as {kept}, Cryptopay reports "
+                             f"{state}", fix)
 
 
 def statuses(cryptopay: CryptopayDriver, merchant: MerchantAdapter, payment: ChannelPayment) -> dict:
