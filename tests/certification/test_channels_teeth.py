@@ -1,5 +1,6 @@
-"""The Channels checklist's teeth: each deliberately broken channel merchant fails exactly the scenarios of the
-item it violates, while the reference merchant passes every channel scenario."""
+"""The Channels checklist's teeth: each deliberately broken channel merchant, run through every channel scenario,
+fails the scenarios of the item it violates and no others (save those its defect necessarily touches, each named
+with why), while the reference merchant passes every channel scenario."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,7 +37,6 @@ FOLLOWED = "test_every_notification_of_a_payment_is_acknowledged_and_followed"
 SIGNED_OFF = "test_the_teams_that_handle_risk_holds_have_signed_off_on_channel_payments"
 # Everything that checks the declared amount once a payment completed (item 5's completed case, 6, 7, 8).
 CREDITS_A_COMPLETED_PAYMENT = [COMPLETED, SAME_CURRENCY, CONVERTED, RESENT, STORM, LEGITIMATE]
-
 
 
 class _ForgetsTheCustomer:
