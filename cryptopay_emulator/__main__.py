@@ -34,6 +34,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, default=1.0, help="emulated seconds per real second")
     parser.add_argument("--withdrawal-step-seconds", type=float, default=10.0,
                         help="emulated seconds per coin-withdrawal step (pending → processing → sent → completed)")
+    parser.add_argument("--coin-withdrawal-callbacks", action="store_true",
+                        help="send CoinWithdrawal callbacks (opt-in on the real dashboard too)")
     parser.add_argument("--no-control", action="store_true", help="disable the /_emulator control API")
     parser.add_argument("--rate-limit", type=int, default=200, help="requests per minute per key (0: off)")
     parser.add_argument("--balance", action="append", default=[], metavar="CUR=AMOUNT",
@@ -70,7 +72,8 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         callback_secret=args.callback_secret or new_secret(32), callback_url=args.callback_url,
         control_enabled=not args.no_control, time_scale=args.time_scale, rate_limit_per_minute=args.rate_limit,
         callback_timeout_seconds=args.callback_timeout, starting_balances=starting_balances(args.balance),
-        withdrawal_step_seconds=args.withdrawal_step_seconds)
+        withdrawal_step_seconds=args.withdrawal_step_seconds,
+        coin_withdrawal_callbacks=args.coin_withdrawal_callbacks)
 
 
 def starting_balances(items: list[str]) -> dict[str, str]:

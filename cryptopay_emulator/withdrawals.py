@@ -16,6 +16,8 @@ from cryptopay_emulator.models import CoinWithdrawal, LedgerRow, Risk
 from cryptopay_emulator.store import Store
 from cryptopay_emulator.validation import withdrawal_params
 
+# A two-step withdrawal must be committed within 30 seconds. The window is the client's deadline, so under a scaled
+# clock it lasts 30 real seconds (x60 would leave half a second); clock advances still expire it.
 COMMIT_WINDOW = timedelta(seconds=30)
 # pending → processing → sent → completed, one step at a time (docs/cryptopay-channels-payouts-facts.md §14):
 # "processing ... a couple of seconds"; `sent` is the broadcast, `completed` its first confirmation.
@@ -197,7 +199,8 @@ class WithdrawalBackend:
         return withdrawal
 
     def _expire(self, withdrawal: CoinWithdrawal) -> None:
-        if withdrawal.status == "new" and self.account.clock.now() > withdrawal.created_at + COMMIT_WINDOW:
+        window = COMMIT_WINDOW * max(1.0, self.account.clock.scale)
+        if withdrawal.status == "new" and self.account.clock.now() > withdrawal.created_at + window:
             withdrawal.status = "cancelled"  # never committed: nothing was debited, so nothing comes back
             self._emit("status_changed", withdrawal)
 
