@@ -23,7 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = os.environ.get("PYTHON") or sys.executable
 STARTUP_SECONDS = 30
 EXPIRY_SECONDS = 600  # a sandbox invoice expires 10 minutes after it is created
-DEFAULT_WORKERS = 16  # when the scenarios cannot be counted
+# Request threads of the merchant process: twice the most workers, so each worker's one probe request in flight
+# still leaves threads for Cryptopay's callbacks.
+MERCHANT_THREADS = 16
+WORKERS_PER_CPU = 4  # pytest workers mostly wait; more than this starves the two servers on the same machine
 
 
 class NotReady(Exception):
@@ -74,7 +77,8 @@ def stop(proc: subprocess.Popen) -> None:
 def start_targets(work: Path, scale: str, credentials: dict[str, str], stack: ExitStack) -> tuple[str, dict]:
     """The reference merchant, then the emulator (no control API, clock scaled) pointed at it."""
     api_url = f"http://127.0.0.1:{free_port()}"
-    merchant = start("reference merchant", ["-m", "reference_merchant", "--port", "0"], {
+    merchant = start("reference merchant", ["-m", "reference_merchant", "--port", "0",
+                                            f"--threads={MERCHANT_THREADS}"], {
         **clean_env(), "MERCHANT_DATABASE_URL": f"sqlite:///{work / 'merchant.sqlite3'}", "CRYPTOPAY_API_URL": api_url,
         "CRYPTOPAY_API_KEY": credentials["key"], "CRYPTOPAY_API_SECRET": credentials["api_secret"],
         "CRYPTOPAY_CALLBACK_SECRET": credentials["callback_secret"], "MERCHANT_PROBE_TOKEN": credentials["token"]},
@@ -82,9 +86,11 @@ def start_targets(work: Path, scale: str, credentials: dict[str, str], stack: Ex
     # --rate-limit 0: the scaled run packs an hour of sandbox traffic into a minute; the real limit is 200/min (the
     # suite keeps to it by its request budget: benchmarks/bench_rate_limit.py runs the features against 200).
     # --opt=value: a random secret may start with "-", which argparse would take for an option.
+    # --coin-withdrawal-callbacks: payouts are certified by their notifications, which the merchant switches on in
+    # the dashboard (opt-in there too).
     start("emulator", ["-m", "cryptopay_emulator", f"--port={api_url.rsplit(':', 1)[1]}",
                        f"--callback-url={merchant['callback_url']}", f"--api-key={credentials['key']}",
-                       f"--time-scale={scale}", "--no-control", "--rate-limit=0"],
+                       f"--time-scale={scale}", "--no-control", "--rate-limit=0", "--coin-withdrawal-callbacks"],
           {**clean_env(), "CRYPTOPAY_EMULATOR_API_SECRET": credentials["api_secret"],
            "CRYPTOPAY_EMULATOR_CALLBACK_SECRET": credentials["callback_secret"]}, work, stack)
     return api_url, merchant
@@ -110,13 +116,15 @@ def write_env_file(work: Path, api_url: str, merchant: dict, credentials: dict[s
 
 
 def default_workers(env: dict[str, str]) -> list[str]:
-    """One worker per scenario, so the ten scenarios that each wait for an expiry all wait side by side. With fewer
-    workers xdist can queue two of them on one worker (it deals tests in pairs once there are two per worker, and a
-    worker's next test cannot be stolen), and the run takes two expiries instead of one."""
+    """As many workers as the machine and the merchant can serve: the emulator, the merchant and every worker share
+    its CPUs, and one worker per scenario (70 on 2 CPUs) left the merchant too starved to answer within 15 s, so
+    invoices stayed `new`. Scenarios waiting for an expiry may queue on one worker: at x60 that costs 10 s each."""
     listed = subprocess.run([PY, "-m", "pytest", "steps", "--collect-only", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
                             env=env, capture_output=True, text=True)
     count = re.search(r"^([0-9]+) tests? collected", listed.stdout, re.MULTILINE)
-    return ["-n", count.group(1) if count else str(DEFAULT_WORKERS), "--dist", "load"]
+    most = min(WORKERS_PER_CPU * (os.cpu_count() or 1), MERCHANT_THREADS // 2)
+    workers = min(int(count.group(1)), most) if count else most
+    return ["-n", str(max(workers, 1)), "--dist", "load"]
 
 
 def run_features(work: Path, env: dict[str, str], args: list[str]) -> int:
@@ -180,9 +188,21 @@ def prove(work: Path, args: list[str], stack: ExitStack) -> int:
         return summary_status  # as the shell script did under `set -e`: no summary, no proof
     if secrets_leaked(work, [credentials["api_secret"], credentials["callback_secret"], credentials["token"]]):
         say("real mode offline: a secret of this run appears in its output or logs")
-        status = 5
+        return 5  # nothing kept: the logs hold a secret
     report_times(work, started, float(scale))
+    if status:
+        keep_logs(work)
     return status
+
+
+def keep_logs(work: Path) -> None:
+    """A failed run keeps both processes' logs and the pytest output (checked free of this run's secrets above), so
+    a merchant that stopped answering can be diagnosed after the work directory is gone."""
+    kept = Path(tempfile.mkdtemp(prefix="real-mode-offline-logs."))
+    for name in ("emulator.log", "reference-merchant.log", "pytest.out"):
+        if (work / name).exists():
+            shutil.copy(work / name, kept / name)
+    say(f"real mode offline: logs of this failed run kept in {kept}")
 
 
 def main(argv: list[str]) -> int:
