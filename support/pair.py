@@ -10,6 +10,10 @@ from reference_merchant import MerchantConfig, create_app as create_merchant
 from support.servers import ServerThread
 
 CALLBACK_PATH = "/callbacks/cryptopay"
+# The account every pair emulates has coin-withdrawal callbacks switched on (a merchant certifying payouts switches
+# them on in the dashboard), and a payout takes this many emulated seconds a step (pending -> processing -> sent ->
+# completed): long enough for a scenario to fail or hold it on the way, as the sandbox's minutes allow.
+ACCOUNT_OPTIONS = {"coin_withdrawal_callbacks": True, "withdrawal_step_seconds": 0.5}
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ class Pair:
 def start_emulator(stack: ExitStack, credentials: Credentials, **options) -> RunningEmulator:
     """An emulator serving on a free port and knowing its public URL; it delivers nothing until `connect`."""
     app = create_emulator(EmulatorConfig(api_key=credentials.api_key, api_secret=credentials.api_secret,
-                                         callback_secret=credentials.callback_secret, **options))
+                                         callback_secret=credentials.callback_secret,
+                                         **{**ACCOUNT_OPTIONS, **options}))
     server = ServerThread(app.wsgi, "emulator").start()
     stack.callback(server.stop)
     app.set_public_url(server.url)

@@ -13,10 +13,6 @@ from support.settings import Settings
 # The real sandbox allows 200 requests a minute per key; the embedded run compresses a whole certification
 # (the suite's reads plus the merchant's confirmations) into seconds, so its private emulator allows more.
 EMBEDDED_RATE_LIMIT = 20000
-# The embedded account has coin-withdrawal callbacks switched on, as a merchant certifying payouts must have them on
-# in the dashboard, and a payout takes this many emulated seconds a step (pending -> processing -> sent ->
-# completed): long enough for a scenario to fail or hold it on the way, as the sandbox's minutes allow.
-EMBEDDED_WITHDRAWAL_STEP_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -54,8 +50,7 @@ def start_targets(settings: Settings, workdir: Path, stack: ExitStack) -> Target
     emulator = None
     if settings.embedded_emulator:
         emulator = start_emulator(stack, credentials, unresolved_policy=settings.unresolved_policy,
-                                  rate_limit_per_minute=EMBEDDED_RATE_LIMIT, coin_withdrawal_callbacks=True,
-                                  withdrawal_step_seconds=EMBEDDED_WITHDRAWAL_STEP_SECONDS)
+                                  rate_limit_per_minute=EMBEDDED_RATE_LIMIT)
         api_url, control_url, cryptopay_label = emulator.url, emulator.control_url, "embedded emulator"
     else:
         api_url, control_url = settings.cryptopay_api_url, settings.emulator_control_url
