@@ -26,6 +26,7 @@ EXPIRY_SECONDS = 600  # a sandbox invoice expires 10 minutes after it is created
 # Request threads of the merchant process: twice the most workers, so each worker's one probe request in flight
 # still leaves threads for Cryptopay's callbacks.
 MERCHANT_THREADS = 16
+PAYOUT_FUNDS_EUR = "10000.0"  # every payout scenario of the run together, each asking at most 100.00 EUR
 WORKERS_PER_CPU = 4  # pytest workers mostly wait; more than this starves the two servers on the same machine
 
 
@@ -87,10 +88,13 @@ def start_targets(work: Path, scale: str, credentials: dict[str, str], stack: Ex
     # suite keeps to it by its request budget: benchmarks/bench_rate_limit.py runs the features against 200).
     # --opt=value: a random secret may start with "-", which argparse would take for an option.
     # --coin-withdrawal-callbacks: payouts are certified by their notifications, which the merchant switches on in
-    # the dashboard (opt-in there too).
+    # the dashboard (opt-in there too). --balance: the payout features state that the account holds 1000.00 EUR to
+    # pay customers out; without control only the account's owner can fill it, as on the sandbox (fiat starts at 0,
+    # and invoices paid in the run would fund it only by chance of order).
     start("emulator", ["-m", "cryptopay_emulator", f"--port={api_url.rsplit(':', 1)[1]}",
                        f"--callback-url={merchant['callback_url']}", f"--api-key={credentials['key']}",
-                       f"--time-scale={scale}", "--no-control", "--rate-limit=0", "--coin-withdrawal-callbacks"],
+                       f"--time-scale={scale}", "--no-control", "--rate-limit=0", "--coin-withdrawal-callbacks",
+                       f"--balance=EUR={PAYOUT_FUNDS_EUR}"],
           {**clean_env(), "CRYPTOPAY_EMULATOR_API_SECRET": credentials["api_secret"],
            "CRYPTOPAY_EMULATOR_CALLBACK_SECRET": credentials["callback_secret"]}, work, stack)
     return api_url, merchant
