@@ -25,7 +25,10 @@ def test_real_mode_offline_passes_and_skips_only_emulator_only_scenarios(tmp_pat
     # "failed" alone would match a scenario's name (a failed payout); pytest's tally says "<n> failed".
     assert not re.search(r"\b[0-9]+ (failed|errors?)\b", output) and "Traceback" not in output
     skipped = re.findall(r"^  skipped: (\S+): (.*)$", output, re.MULTILINE)
-    assert skipped and all("needs the emulator's sandbox control API" in reason for _, reason in skipped), skipped
+    # Not run for the standard reason only: a scenario that needs control is tagged @emulator_only, never skipped
+    # halfway through (features/payouts/notifications.feature shows how).
+    other = [(name, reason) for name, reason in skipped if "needs the emulator's sandbox control API" not in reason]
+    assert skipped and not other, other
     assert re.search(r"real mode offline: wall time [0-9.]+ s; longest single scenario [0-9.]+ s", output)
     _summary_is_partial_with_every_skip_listed(json.loads((tmp_path / "summary.json").read_text()), skipped)
 
