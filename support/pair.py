@@ -12,8 +12,9 @@ from support.servers import ServerThread
 CALLBACK_PATH = "/callbacks/cryptopay"
 # The account every pair emulates has coin-withdrawal callbacks switched on (a merchant certifying payouts switches
 # them on in the dashboard), and a payout takes this many emulated seconds a step (pending -> processing -> sent ->
-# completed): long enough for a scenario to fail or hold it on the way, as the sandbox's minutes allow.
-ACCOUNT_OPTIONS = {"coin_withdrawal_callbacks": True, "withdrawal_step_seconds": 0.5}
+# completed): long enough for a scenario to fail or hold it on the way even on a loaded machine (at 0.5 s a busy CI
+# runner saw payouts sent before the scenario could fail them), as the sandbox's minutes allow.
+ACCOUNT_OPTIONS = {"coin_withdrawal_callbacks": True, "withdrawal_step_seconds": 2.0}
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,6 @@ from support.payouts import charged_problem, read_amount_fields, received_proble
 from tests.broken_payout_merchants import PAYOUT_VARIANTS
 from tests.certification.harness import Stack, Verdicts, own_signoff, run_features
 
-# Emulated seconds between a withdrawal's steps (pending → processing → sent → completed): long enough for the
-# suite to fail or hold a payout before it is broadcast, short enough that a payout completes in a few seconds.
-STEP_SECONDS = 0.5
 
 AMOUNTS = "test_a_withdrawal_kind_charges_and_sends_what_the_declared_field_means"
 CONVERTED, SAME_COIN = (f"{AMOUNTS}[from euros into crypto-100.00-20.00-EUR-crypto]",
@@ -109,8 +106,7 @@ def payout_stack(workdir: Path, merchant_kwargs: dict | None = None,
     with ExitStack() as stack:
         pair = start_pair(stack, f"sqlite:///{workdir / 'merchant.sqlite3'}", Credentials.fresh(),
                           {**(merchant_kwargs or {}), "payout_amount_field": declared_field},
-                          rate_limit_per_minute=0, coin_withdrawal_callbacks=True,
-                          withdrawal_step_seconds=STEP_SECONDS)
+                          rate_limit_per_minute=0)  # coin-withdrawal callbacks and payout steps: ACCOUNT_OPTIONS
         creds, merchant = pair.credentials, pair.merchant
         yield Stack({"CRYPTOPAY_API_URL": pair.emulator.url, "CRYPTOPAY_API_KEY": creds.api_key,
                      "CRYPTOPAY_API_SECRET": creds.api_secret, "CRYPTOPAY_CALLBACK_SECRET": creds.callback_secret,

@@ -20,12 +20,12 @@ from cryptopay_client import CryptopayClient
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
 from reference_merchant import MerchantConfig
 from support.drivers.emulator import EmulatorControl
-from support.pair import start_pair
+from support.pair import ACCOUNT_OPTIONS, start_pair
 from support.waiting import wait_until
 
 WAIT = 15.0  # generous: a wait ends as soon as its condition holds
 SAFE_ADDRESS = "2N9wPGx67zdSeAbXi15qHgoZ9Hb9Uxhd2uQ"  # a BTC testnet address (facts §19); never high-risk unless made so
-PAYOUT_OPTIONS = {"coin_withdrawal_callbacks": True, "withdrawal_step_seconds": 0.3}  # callbacks on; time to fail one
+PAYOUT_OPTIONS = ACCOUNT_OPTIONS  # callbacks on; time to fail a payout on its way
 POSTGRES_ENV = "TEST_POSTGRES_URL"
 
 
