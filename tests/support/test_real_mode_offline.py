@@ -4,12 +4,57 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
+from contextlib import ExitStack
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from cryptopay_client import CryptopayClient
+from support.offline_proof import clean_env, start
+from support.servers import ServerThread
+from support.waiting import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
+EXTERNAL_BTC = "2N1prXeqc7qSPa3rfvrWj3VNKFwaeQWLeBV"  # an address of no invoice or channel of the account
+
+
+def test_the_proofs_emulator_keeps_a_withdrawal_committable_30_real_seconds_and_notifies_its_payout(
+        tmp_path: Path) -> None:
+    """Started as the offline proof starts it (x60, no control): a two-step withdrawal is still committed after 30
+    emulated seconds (its window is 30 real ones, not half a second), and CoinWithdrawal callbacks are sent."""
+    received: list[dict] = []
+
+    def receiver(environ, start_response):
+        received.append(json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    key, secret = "offline-proof-key", secrets.token_urlsafe(32)
+    with ExitStack() as stack:
+        callbacks = ServerThread(receiver, "callbacks").start()
+        stack.callback(callbacks.stop)
+        emulator = start("emulator", ["-m", "cryptopay_emulator", "--port=0", f"--api-key={key}",
+                                      f"--callback-url={callbacks.url}/", "--time-scale=60", "--no-control",
+                                      "--rate-limit=0", "--coin-withdrawal-callbacks"],
+                         {**clean_env(), "CRYPTOPAY_EMULATOR_API_SECRET": secret}, tmp_path, stack)
+        client = CryptopayClient(emulator["api_url"], key, secret)
+        quote = client.create_coin_withdrawal(address=EXTERNAL_BTC, charged_currency="BTC", received_currency="BTC",
+                                              charged_amount="0.01", force_commit=False)
+        window = _moment(quote["created_at"]) + timedelta(seconds=31)
+        wait_until(lambda: _moment(client.create_invoice(price_amount="10.0", price_currency="EUR",
+                                                         pay_currency="BTC")["created_at"]),
+                   lambda now: now > window, timeout=30, expected="the emulator's clock 31 s past the quote")
+        assert client.commit_coin_withdrawal(quote["id"])["status"] == "pending"
+        wait_until(lambda: [c["event"] for c in received if c.get("type") == "CoinWithdrawal"
+                            and c["data"]["id"] == quote["id"]], bool, timeout=30,
+                   expected="a CoinWithdrawal callback for the committed withdrawal")
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 @pytest.mark.slow
