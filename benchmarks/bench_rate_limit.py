@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
-from support.offline_proof import stop as stop_process  # noqa: E402 - after the path insert above
+from support.offline_proof import PAYOUT_FUNDS_EUR, stop as stop_process  # noqa: E402 - after the path insert above
 from support.settings import SUITE_PREFIXES  # noqa: E402
 # Settings inherited from the shell would win over the env file: the run is configured by the file only.
 OWN_PREFIXES = (*SUITE_PREFIXES, "PYTEST_")
@@ -167,7 +167,8 @@ def stack(workdir: Path, rate_limit: int, time_scale: float) -> Iterator[dict]:
         emulator = subprocess.Popen(
             [PY, "-m", "cryptopay_emulator", f"--port={emulator_url.rsplit(':', 1)[1]}",
              f"--callback-url={urls['callback_url']}", f"--api-key={key}", f"--time-scale={time_scale:g}",
-             "--no-control", f"--rate-limit={rate_limit}"], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+             "--no-control", f"--rate-limit={rate_limit}", "--coin-withdrawal-callbacks",
+             f"--balance=EUR={PAYOUT_FUNDS_EUR}"], cwd=ROOT, text=True, stdout=subprocess.PIPE,
             stderr=open(workdir / "emulator.log", "w"), env={
                 **base_env, "CRYPTOPAY_EMULATOR_API_SECRET": api_secret,
                 "CRYPTOPAY_EMULATOR_CALLBACK_SECRET": callback_secret})
@@ -237,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=10)
     parser.add_argument("--workers", default="0,8", help="comma-separated; 0 is serial (default: 0,8)")
     parser.add_argument("--json", type=Path, help="also write every run's figures here")
+    parser.add_argument("--select", metavar="MARKERS", help="only these scenarios (pytest -m), e.g. invoices")
     args = parser.parse_args(argv)
     # A terminated benchmark still stops its servers and deletes its work directory (the run's env file).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -244,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
           "scenario | wall time | longest scenario |\n| --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
     runs = []
     for workers in (int(w) for w in args.workers.split(",")):
-        figures = run_once(args.rate_limit, args.time_scale, workers)
+        figures = run_once(args.rate_limit, args.time_scale, workers, ["-m", args.select] if args.select else None)
         runs.append(asdict(figures))
         print(figures.row(), flush=True)
         for failure in figures.failures:
