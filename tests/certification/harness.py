@@ -23,6 +23,7 @@ SUITE_KEYS = (*SUITE_PREFIXES, "PYTEST_XDIST")
 class Stack:
     env: dict[str, str]
     secret_values: list[str]
+    merchant_app: object = None  # the merchant's WSGI app, for a test that serves it differently
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def certification_stack(workdir: Path, merchant_kwargs: dict | None = None,
                "GO_LIVE_SIGNOFF_FILE": str(own_signoff(workdir))}
         for context, value in (policy or {}).items():
             env[f"UNRESOLVED_POLICY_{context.upper()}"] = value
-        yield Stack(env, creds.values())
+        yield Stack(env, creds.values(), merchant.app)
 
 
 def run_features(stack: Stack, workdir: Path, *pytest_args: str, timeout: float = 240) -> Verdicts:
