@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +22,7 @@ from support.drivers.merchant import Channel, MerchantAdapter
 from support.drivers.payers import ChannelPayer, PaymentNotPossible, build_channel_payer
 from support.evidence import Evidence
 from support.parameters import TYPES
-from support.resend import ResendResult, redeliver
+from support.resend import Resent, ResendResult, resend_twice, send_copies
 from support.settings import Settings
 from support.waiting import WaitTimeout, wait_until
 
@@ -342,42 +341,25 @@ def completed_body(control: EmulatorControl | None, cryptopay: CryptopayDriver,
     return channel_callback_body("completed", found), None
 
 
+def completed_payment(payment: ChannelPayment, control: EmulatorControl | None, cryptopay: CryptopayDriver) -> Resent:
+    """The payment's 'completed' notification, to resend: delivered bytes, and the payment as Cryptopay reads it now."""
+    body, delivery_id = completed_body(control, cryptopay, payment)
+
+    def render_now(indent: int | None) -> bytes:
+        return channel_callback_body("completed", read_payment(cryptopay, payment), indent=indent)
+    return Resent("completed", "the payment", body, render_now, "completed", payment.payment_id, delivery_id)
+
+
 def resend_once(payment: ChannelPayment, control: EmulatorControl | None, cryptopay: CryptopayDriver,
                 sender: CallbackSender, timeout: float) -> ResendResult:
     """The 'completed' notification twice more: its exact bytes, then as the payment is now (Cryptopay's own
     resend where the emulator offers it); only a merchant that de-duplicates by payment credits neither."""
-    deadline = time.monotonic() + timeout
-    body, delivery_id = completed_body(control, cryptopay, payment)
-    exact = redeliver(sender, body, sender.post_signed(body), deadline)
-    if control is not None and delivery_id is not None:
-        resent = control.resend(delivery_id)
-        done = wait_until(lambda: next(d for d in control.deliveries_for(payment.payment_id)
-                                       if d["id"] == resent["id"]),
-                          lambda d: bool(d["attempts"]), timeout=timeout,
-                          expected="Cryptopay's resent 'completed' notification to reach the merchant")
-        assert carried_status(done) == "completed", f"the resend carried status {carried_status(done)}"
-        attempt = done["attempts"][-1]
-        return ResendResult("the exact 'completed' bytes re-posted, then Cryptopay's resend (emulator)",
-                            [exact[-1], attempt["status_code"] or attempt["error"]],
-                            tuple(tuple(h) for h in [exact] if len(h) > 1), (body, done["body"].encode()))
-    current = channel_callback_body("completed", read_payment(cryptopay, payment))
-    if current == body:  # the same bytes again prove nothing new: the same payment in another layout
-        current = channel_callback_body("completed", read_payment(cryptopay, payment), indent=2)
-    again = redeliver(sender, current, sender.post_signed(current), deadline)
-    return ResendResult("the 'completed' notification re-posted, then again as the payment is now (different "
-                        "bytes), both signed with the callback secret", [exact[-1], again[-1]],
-                        tuple(tuple(h) for h in (exact, again) if len(h) > 1), (body, current))
+    return resend_twice(completed_payment(payment, control, cryptopay), control, sender, timeout)
 
 
 def resend_concurrently(payment: ChannelPayment, times: int, control: EmulatorControl | None,
                         cryptopay: CryptopayDriver, sender: CallbackSender, timeout: float) -> ResendResult:
-    deadline = time.monotonic() + timeout
-    body, _ = completed_body(control, cryptopay, payment)
-    histories = [redeliver(sender, body, first, deadline) for first in sender.post_signed_concurrently(body, times)]
-    how = f"{times} identical signed copies released at once"
-    if any(len(history) > 1 for history in histories):
-        how += "; copies answered 5xx re-posted one at a time, as Cryptopay retries them"
-    return ResendResult(how, [h[-1] for h in histories], tuple(tuple(h) for h in histories if len(h) > 1), (body,))
+    return send_copies(completed_body(control, cryptopay, payment)[0], times, sender, timeout)
 
 
 def invented_completion(channel: Channel, amount: Decimal, currency: str, when: str) -> dict:

@@ -1,7 +1,6 @@
 """Payouts: customers' withdrawals through the merchant, what Cryptopay charged and sent, notifications, fixtures."""
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +18,7 @@ from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import ControlError, EmulatorControl, carried_status
 from support.drivers.merchant import MerchantAdapter, Payout, PayoutRefusal, RecordedPayout
 from support.evidence import Evidence
-from support.resend import ResendResult, redeliver
+from support.resend import Resent, ResendResult, resend_twice, send_copies
 from support.waiting import wait_until
 
 # -- the two amount fields, as the feature's table states them -------------------------------------------------------
@@ -278,9 +277,9 @@ NOTIFICATIONS = {"created": ("created", "pending"), "processing": ("status_chang
                  "on hold": ("status_changed", "on_hold")}
 
 
-def withdrawal_callback_body(event: str, withdrawal: dict) -> bytes:
+def withdrawal_callback_body(event: str, withdrawal: dict, indent: int | None = None) -> bytes:
     """A CoinWithdrawal notification as Cryptopay's Rails encoder writes it."""
-    return rails_json({"type": "CoinWithdrawal", "event": event, "data": withdrawal})
+    return rails_json({"type": "CoinWithdrawal", "event": event, "data": withdrawal}, indent=indent)
 
 
 def as_status(withdrawal: dict, status: str) -> dict:
@@ -356,28 +355,19 @@ def resend_once(name: str, withdrawal_id: str, control: EmulatorControl | None, 
                 sender: CallbackSender, timeout: float) -> ResendResult:
     """The notification twice more: its exact bytes, then the withdrawal as Cryptopay reads it now (different
     bytes, as a dashboard resend carries it). Only a merchant that de-duplicates by payout, not by body, is safe."""
-    deadline = time.monotonic() + timeout
-    exact = notification_body(name, withdrawal_id, control, cryptopay)
     event, status = NOTIFICATIONS[name]
-    now = {"type": "CoinWithdrawal", "event": event,
-           "data": as_status(cryptopay.client.retrieve_coin_withdrawal(withdrawal_id), status)}
-    current = rails_json(now)
-    if current == exact:  # the same bytes again prove nothing new: the recorded fixture's layout instead
-        current = rails_json(now, indent=2)
-    histories = [redeliver(sender, body, sender.post_signed(body), deadline) for body in (exact, current)]
-    return ResendResult(f"the '{name}' notification re-posted, then again as the payout reads now (different "
-                        "bytes), both signed with the callback secret", [h[-1] for h in histories],
-                        tuple(tuple(h) for h in histories if len(h) > 1), (exact, current))
+
+    def render_now(indent: int | None) -> bytes:
+        withdrawal = cryptopay.client.retrieve_coin_withdrawal(withdrawal_id)
+        return withdrawal_callback_body(event, as_status(withdrawal, status), indent=indent)
+    resent = Resent(name, "the payout", notification_body(name, withdrawal_id, control, cryptopay), render_now, status)
+    return resend_twice(resent, control, sender, timeout)  # no delivery id: always re-rendered and signed here
 
 
 def resend_concurrently(name: str, times: int, withdrawal_id: str, control: EmulatorControl | None,
                         cryptopay: CryptopayDriver, sender: CallbackSender, timeout: float) -> ResendResult:
     """`times` identical signed copies released together; a copy answered 5xx is re-posted as Cryptopay retries."""
-    deadline = time.monotonic() + timeout
-    body = notification_body(name, withdrawal_id, control, cryptopay)
-    histories = [redeliver(sender, body, first, deadline) for first in sender.post_signed_concurrently(body, times)]
-    return ResendResult(f"{times} identical signed copies of the '{name}' notification released at once",
-                        [h[-1] for h in histories], tuple(tuple(h) for h in histories if len(h) > 1), (body,))
+    return send_copies(notification_body(name, withdrawal_id, control, cryptopay), times, sender, timeout, name)
 
 
 def fresh_custom_id(prefix: str) -> str:
