@@ -92,20 +92,31 @@ def claimed_completed(invoice: dict) -> bytes:
     return callback_body("status_changed", data)
 
 
-def send_bad_callback(kind: str, invoice: dict, sender: CallbackSender) -> int:
-    body = claimed_completed(invoice)
-    if kind == "forged":  # signed, but with a secret that is not the account's
+def send_bad_callback(kind: str, invoice: dict, sender: CallbackSender) -> Answer:
+    """The invoice claimed completed, not signed by Cryptopay the way it signs (one of KINDS)."""
+    return send_badly_signed(kind, claimed_completed(invoice), "price_amount", callback_body("created", invoice),
+                             sender)
+
+
+def send_badly_signed(kind: str, body: bytes, amount_field: str, misdirected_to: bytes,
+                      sender: CallbackSender) -> Answer:
+    """`body` posted one of the bad ways: forged (signed with a secret that is not the account's), tampered (a
+    genuine signature of the body, then `amount_field` changed by one digit added), unsigned, or misdirected (a
+    genuine signature, but of `misdirected_to`, another notification of the same object)."""
+    if kind == "forged":
         return sender.post(body, callback_signature("not-the-callback-secret", body))
-    if kind == "tampered":  # a genuine signature of the body, then the amount changed (one byte added)
+    if kind == "tampered":
         signature = sender.sign(body)
-        tampered = body.replace(b'"price_amount": "', b'"price_amount": "9', 1)
-        assert tampered != body, "the tampering found no price_amount to change"  # else the test proves nothing
+        field = f'"{amount_field}": "'.encode()
+        tampered = body.replace(field, field + b"9", 1)
+        # Else the test proves nothing.
+        assert tampered != body, f"the tampering found no {amount_field} to change"
         return sender.post(tampered, signature)
     if kind == "unsigned":
         return sender.post(body, None)
-    if kind == "misdirected":  # a genuine signature, but of another body
-        other = callback_body("created", invoice)
-        return sender.post(body, sender.sign(other))
+    if kind == "misdirected":
+        assert misdirected_to != body, "a misdirected signature must cover another body"  # else it is genuine
+        return sender.post(body, sender.sign(misdirected_to))
     raise ValueError(f"unknown kind of bad callback: {kind}")
 
 

@@ -11,11 +11,11 @@ from decimal import Decimal
 import parse
 import pytest
 
-from cryptopay_client.callbacks import callback_signature
 from cryptopay_emulator.rails_json import rails_json
+from support.callbacks import send_badly_signed
 from support.customers import Customer, show_balance
 from support.diagnosis import DEFECT, Diagnosis
-from support.drivers.callbacks import CallbackSender
+from support.drivers.callbacks import Answer, CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl, carried_status
 from support.drivers.merchant import Channel, MerchantAdapter
@@ -373,21 +373,11 @@ def invented_completion(channel: Channel, amount: Decimal, currency: str, when: 
             "network": channel.network, "risk": None, "created_at": when}
 
 
-def send_bad_callback(kind: str, payment: dict, sender: CallbackSender) -> int | str:
-    body = channel_callback_body("completed", payment)
-    if kind == "forged":  # signed, but with a secret that is not the account's
-        return sender.post(body, callback_signature("not-the-callback-secret", body))
-    if kind == "tampered":  # Cryptopay's signature of the body, then the amount changed (one digit added)
-        signature = sender.sign(body)
-        tampered = body.replace(b'"received_amount": "', b'"received_amount": "9', 1)
-        assert tampered != body, "the tampering found no received_amount to change"  # else it proves nothing
-        return sender.post(tampered, signature)
-    if kind == "unsigned":
-        return sender.post(body, None)
-    if kind == "misdirected":  # Cryptopay's genuine signature, but of the payment's earlier notification
-        other = channel_callback_body("created", dict(payment, status="pending", received_amount="0.0", fee="0.0"))
-        return sender.post(body, sender.sign(other))
-    raise ValueError(f"unknown kind of bad notification: {kind}")
+def send_bad_callback(kind: str, payment: dict, sender: CallbackSender) -> Answer:
+    """The payment's 'completed' notification, not signed by Cryptopay the way it signs; misdirected carries
+    Cryptopay's genuine signature of the payment's earlier notification."""
+    earlier = channel_callback_body("created", dict(payment, status="pending", received_amount="0.0", fee="0.0"))
+    return send_badly_signed(kind, channel_callback_body("completed", payment), "received_amount", earlier, sender)
 
 
 def delivered(control: EmulatorControl, payment_id: str) -> list[dict]:

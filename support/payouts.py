@@ -9,9 +9,8 @@ import pytest
 import requests
 
 from cryptopay_client import CryptopayError
-from cryptopay_client.callbacks import callback_signature
 from cryptopay_emulator.rails_json import rails_json
-from support.callbacks import is_acknowledged
+from support.callbacks import is_acknowledged, send_badly_signed
 from support.customers import Customer
 from support.drivers.callbacks import Answer, CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
@@ -337,18 +336,8 @@ def send_bad_notification(kind: str, withdrawal: dict, sender: CallbackSender) -
     """A notification that the payout was cancelled (which would give the customer the amount back), not signed
     by Cryptopay the way it signs: the four ways of features/payouts/notifications.feature."""
     body = withdrawal_callback_body("status_changed", as_status(withdrawal, "cancelled"))
-    if kind == "forged":
-        return sender.post(body, callback_signature("not-the-callback-secret", body))
-    if kind == "tampered":
-        signature = sender.sign(body)
-        tampered = body.replace(b'"charged_amount": "', b'"charged_amount": "9', 1)
-        assert tampered != body, "the tampering found no charged_amount to change"  # else the test proves nothing
-        return sender.post(tampered, signature)
-    if kind == "unsigned":
-        return sender.post(body, None)
-    if kind == "misdirected":
-        return sender.post(body, sender.sign(withdrawal_callback_body("created", as_status(withdrawal, "pending"))))
-    raise ValueError(f"unknown kind of bad notification: {kind}")
+    earlier = withdrawal_callback_body("created", as_status(withdrawal, "pending"))
+    return send_badly_signed(kind, body, "charged_amount", earlier, sender)
 
 
 def resend_once(name: str, withdrawal_id: str, control: EmulatorControl | None, cryptopay: CryptopayDriver,
