@@ -18,7 +18,7 @@ from support.drivers.merchant import Deposit, MerchantAdapter, deposit_descripti
 from support.drivers.payers import Payer
 from support.evidence import Evidence
 from support.parameters import NOTIFICATION_TYPES
-from support.resend import ResendResult, resend_concurrently, resend_once
+from support.resend import ResendResult, resend_concurrently, resend_once, resent_evidence
 from support.resend_evidence import attach_storm, warn_about_retries
 from support.settings import Settings
 from support.waiting import wait_until
@@ -32,8 +32,7 @@ UNKNOWN_INVOICE_PRICE = "25.0"  # EUR; any price will do, the merchant never cre
 def resend_completed(deposit: Deposit, control: EmulatorControl | None, cryptopay: CryptopayDriver,
                      callback_sender: CallbackSender, evidence: Evidence, wait_timeout: float) -> ResendResult:
     result = resend_once(deposit.invoice_id, control, cryptopay, callback_sender, wait_timeout)
-    evidence.attach_json("Resent 'completed' notification", {
-        "how": result.how, "merchant_answers": result.answers, "bodies": [b.decode() for b in result.bodies]})
+    evidence.attach_json("Resent 'completed' notification", resent_evidence(result))
     warn_about_retries(result, evidence)
     return result
 

@@ -20,7 +20,8 @@ from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Channel, MerchantAdapter
 from support.drivers.payers import ChannelPayer
 from support.evidence import Evidence
-from support.resend import ResendResult
+from support.resend import ResendResult, resent_evidence
+from support.resend_evidence import attach_storm, warn_about_retries
 from support.settings import Settings
 from support.waiting import wait_until
 
@@ -250,8 +251,8 @@ def bad_notification(channel: Channel, cryptopay: CryptopayDriver, callback_send
 def resend_completed(credited_payment: CreditedPayment, control: EmulatorControl | None, cryptopay: CryptopayDriver,
                      callback_sender: CallbackSender, evidence: Evidence, wait_timeout: float) -> ResendResult:
     result = resend_once(credited_payment.payment, control, cryptopay, callback_sender, wait_timeout)
-    evidence.attach_json("Resent 'completed' notification", {
-        "how": result.how, "merchant_answers": result.answers, "bodies": [b.decode() for b in result.bodies]})
+    evidence.attach_json("Resent 'completed' notification", resent_evidence(result))
+    warn_about_retries(result, evidence)
     return result
 
 
@@ -261,6 +262,5 @@ def resend_storm(credited_payment: CreditedPayment, times: int, control: Emulato
                  cryptopay: CryptopayDriver, callback_sender: CallbackSender, evidence: Evidence,
                  wait_timeout: float) -> ResendResult:
     result = resend_concurrently(credited_payment.payment, times, control, cryptopay, callback_sender, wait_timeout)
-    evidence.attach_json("Concurrent 'completed' notifications", {
-        "how": result.how, "merchant_answers": result.answers, "body": result.bodies[0].decode()})
+    attach_storm(result, "Concurrent 'completed' notifications", evidence)
     return result

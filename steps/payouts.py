@@ -20,7 +20,7 @@ from support.payouts import (NOTIFICATIONS, BalanceMark, Destination, FieldMeani
                              record_json, request_withdrawal, resend_concurrently, resend_once,
                              send_bad_notification, taken_in, top_up_account, wait_for_record, wait_for_withdrawal,
                              wait_until_settled, withdrawal_status)
-from support.resend import ResendResult
+from support.resend import ResendResult, resent_evidence
 from support.resend_evidence import attach_storm, warn_about_retries
 from support.settings import Settings
 from support.waiting import wait_until
@@ -122,8 +122,7 @@ def resend_payout_notification(withdrawal: Withdrawal, name: str, control: Emula
                                wait_timeout: float) -> ResendResult:
     result = resend_once(name, withdrawal.payout.coin_withdrawal_id, control, cryptopay, callback_sender,
                          wait_timeout)
-    evidence.attach_json(f"Resent '{name}' notification", {
-        "how": result.how, "merchant_answers": result.answers, "bodies": [b.decode() for b in result.bodies]})
+    evidence.attach_json(f"Resent '{name}' notification", resent_evidence(result))
     warn_about_retries(result, evidence)
     return result
 

@@ -39,6 +39,11 @@ class Resent:
     delivery_id: str | None = None
 
 
+def resent_evidence(result: ResendResult) -> dict:
+    """What a resend's evidence shows: how it was sent, the merchant's answers and every body it carried."""
+    return {"how": result.how, "merchant_answers": result.answers, "bodies": [b.decode() for b in result.bodies]}
+
+
 def completed_body(invoice_id: str, control: EmulatorControl | None, cryptopay: CryptopayDriver) -> tuple[bytes, str | None]:
     """The exact bytes Cryptopay delivered for 'completed' if captured; otherwise rebuilt from Cryptopay's GET."""
     delivery = completed_delivery(control, invoice_id) if control is not None else None

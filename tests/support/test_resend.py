@@ -12,7 +12,7 @@ import pytest
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.payers import CoinWithdrawalPayer
-from support.resend import resend_concurrently, resend_once
+from support.resend import ResendResult, resend_concurrently, resend_once, resent_evidence
 from support.secrets import Secret
 from support.waiting import wait_until
 from tests.broken_merchants import VARIANTS
@@ -79,3 +79,9 @@ def test_a_copy_signed_with_another_secret_is_refused(shop_without_control: Shop
     forged = CallbackSender(shop.callback_url, Secret("not-the-callback-secret"))
     assert resend_once(invoice_id, None, cryptopay, forged, timeout=10).answers == [401, 401]
     assert shop.credit_rows(invoice_id) == 1
+
+
+def test_the_evidence_of_a_resend_shows_how_the_answers_and_every_body() -> None:
+    result = ResendResult("twice", [200, 401], bodies=(b'{"a": 1}', b'{\n  "a": 1\n}'))
+    assert resent_evidence(result) == {"how": "twice", "merchant_answers": [200, 401],
+                                       "bodies": ['{"a": 1}', '{\n  "a": 1\n}']}
