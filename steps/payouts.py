@@ -14,12 +14,12 @@ from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import MerchantAdapter, PayoutRefusal
 from support.evidence import Evidence
 from support.parameters import COIN_TYPES, TYPES
-from support.payouts import (NOTIFICATIONS, BalanceMark, Destination, FieldMeaning, Withdrawal,
-                             acknowledged_statuses, arrival, charged_by_cryptopay, charged_problem, delivered, force,
-                             fresh_custom_id, fund_customer, own_address, read_amount_fields, received_problem,
-                             record_json, request_withdrawal, resend_concurrently, resend_once,
-                             send_bad_notification, taken_in, top_up_account, wait_for_record, wait_for_withdrawal,
-                             wait_until_settled, withdrawal_status)
+from support.payouts import (NOTIFICATIONS, BalanceMark, Destination, FieldMeaning, Withdrawal, acknowledged_statuses,
+                             arrival, charged_by_cryptopay, charged_problem, delivered, ended, force, fresh_custom_id,
+                             fund_customer, own_address, read_amount_fields, received_problem, record_json,
+                             request_withdrawal, resend_concurrently, resend_once, send_bad_notification,
+                             top_up_account, wait_for_record, wait_for_withdrawal, wait_until_settled,
+                             withdrawal_status)
 from support.resend import ResendResult, resent_evidence
 from support.resend_evidence import attach_storm, warn_about_retries
 from support.settings import Settings
@@ -83,8 +83,7 @@ def withdrawal_completed(merchant: MerchantAdapter, cryptopay: CryptopayDriver, 
                          evidence: Evidence, wait_timeout: float) -> Withdrawal:
     withdrawal = request_withdrawal(merchant, customer, amount, currency,
                                     own_address(cryptopay, pay_coin(coin, settings)), evidence)
-    wait_for_withdrawal(cryptopay, withdrawal.payout.coin_withdrawal_id, "completed", wait_timeout)
-    taken_in(control, merchant, withdrawal.payout, "completed", wait_timeout)
+    ended(cryptopay, control, merchant, withdrawal.payout, "completed", wait_timeout)
     evidence.attach_json("Payout as the merchant records it",
                          record_json(merchant.recorded_payout(withdrawal.payout.payout_id)))
     return withdrawal
@@ -98,8 +97,7 @@ def withdrawal_cancelled(merchant: MerchantAdapter, cryptopay: CryptopayDriver, 
     withdrawal = request_withdrawal(merchant, customer, amount, currency,
                                     own_address(cryptopay, pay_coin(coin, settings)), evidence)
     evidence.attach_json("Cryptopay's payout made to fail (emulator)", force(emulator, "fail", withdrawal))
-    wait_for_withdrawal(cryptopay, withdrawal.payout.coin_withdrawal_id, "cancelled", wait_timeout)
-    taken_in(emulator, merchant, withdrawal.payout, "cancelled", wait_timeout)
+    ended(cryptopay, emulator, merchant, withdrawal.payout, "cancelled", wait_timeout)
     evidence.attach_json("Payout as the merchant records it",
                          record_json(merchant.recorded_payout(withdrawal.payout.payout_id)))
     return withdrawal
@@ -260,8 +258,7 @@ def debited_once(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control:
                  withdrawal: Withdrawal, funded: BalanceMark, evidence: Evidence, wait_timeout: float) -> None:
     payout = withdrawal.payout
     # Once the payout has ended and every notification is answered, a second debit would already show.
-    wait_for_withdrawal(cryptopay, payout.coin_withdrawal_id, "completed", wait_timeout)
-    taken_in(control, merchant, payout, "completed", wait_timeout)
+    ended(cryptopay, control, merchant, payout, "completed", wait_timeout)
     record = wait_until(lambda: merchant.recorded_payout(payout.payout_id), lambda r: bool(r and r.debited),
                         timeout=wait_timeout, expected=f"the merchant to record what it debited for {payout.payout_id}")
     amount, currency = charged_by_cryptopay(cryptopay, withdrawal)
@@ -291,9 +288,7 @@ def still_left(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: E
 def given_back_once(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
                     withdrawal: Withdrawal, funded: BalanceMark, evidence: Evidence, wait_timeout: float) -> None:
     payout = withdrawal.payout
-    wait_for_withdrawal(cryptopay, payout.coin_withdrawal_id, "cancelled", wait_timeout)
-    # Once every notification is answered, a second return of the amount would already show.
-    taken_in(control, merchant, payout, "cancelled", wait_timeout)
+    ended(cryptopay, control, merchant, payout, "cancelled", wait_timeout)  # a second return would already show
     show_balance(evidence, withdrawal.customer, wait_for_balance(merchant, withdrawal.customer, funded.amount,
                                                                  funded.currency, wait_timeout))
     record = merchant.recorded_payout(payout.payout_id)

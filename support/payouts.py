@@ -332,6 +332,14 @@ def taken_in(control: EmulatorControl | None, merchant: MerchantAdapter, payout:
         wait_for_record(merchant, payout.payout_id, status, timeout)
 
 
+def ended(cryptopay: CryptopayDriver, control: EmulatorControl | None, merchant: MerchantAdapter, payout: Payout,
+          status: str, timeout: float) -> None:
+    """Until Cryptopay reports the payout's withdrawal `status` and the merchant has taken in its notifications so
+    far: a debit or refund judged afterwards is the merchant's last word, and a second one would already show."""
+    wait_for_withdrawal(cryptopay, payout.coin_withdrawal_id, status, timeout)
+    taken_in(control, merchant, payout, status, timeout)
+
+
 def send_bad_notification(kind: str, withdrawal: dict, sender: CallbackSender) -> Answer:
     """A notification that the payout was cancelled (which would give the customer the amount back), not signed
     by Cryptopay the way it signs: the four ways of features/payouts/notifications.feature."""

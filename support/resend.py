@@ -44,7 +44,8 @@ def resent_evidence(result: ResendResult) -> dict:
     return {"how": result.how, "merchant_answers": result.answers, "bodies": [b.decode() for b in result.bodies]}
 
 
-def completed_body(invoice_id: str, control: EmulatorControl | None, cryptopay: CryptopayDriver) -> tuple[bytes, str | None]:
+def completed_body(invoice_id: str, control: EmulatorControl | None,
+                   cryptopay: CryptopayDriver) -> tuple[bytes, str | None]:
     """The exact bytes Cryptopay delivered for 'completed' if captured; otherwise rebuilt from Cryptopay's GET."""
     delivery = completed_delivery(control, invoice_id) if control is not None else None
     if delivery is not None:
