@@ -13,6 +13,7 @@ Feature: Notifications of payments to a deposit address are received, verified a
     Given a new customer
     And the customer has a personal address to deposit crypto, credited in EUR
 
+  @emulator_only
   Scenario: Every notification of a payment is acknowledged and followed
     When the customer sends a payment to their deposit address
     Then Cryptopay notified the merchant that the payment was "created" and "completed", and each was acknowledged
