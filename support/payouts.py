@@ -173,15 +173,26 @@ def own_address(cryptopay: CryptopayDriver, coin: str, custom_id: str | None = N
     coin, found again by its custom id on later runs). A withdrawal to it comes back to the account as a channel
     payment (facts §8), so certifying payouts on the sandbox sends no testnet coin away."""
     custom_id = custom_id or f"certify-payouts-{coin}"
+    channel = _channel_by_custom_id(cryptopay, custom_id)
+    if channel is None:
+        try:
+            channel = cryptopay.client.create_channel(
+                name=f"Go-live certification: payouts in {coin}", pay_currency=coin, receiver_currency=coin,
+                custom_id=custom_id, description="Receives the certification's own test payouts")
+        except CryptopayError as exc:
+            # Another worker opened it between our read and our create: use that one.
+            if exc.status != 409 or (channel := _channel_by_custom_id(cryptopay, custom_id)) is None:
+                raise
+    return Destination(channel["address"], coin, channel["id"])
+
+
+def _channel_by_custom_id(cryptopay: CryptopayDriver, custom_id: str) -> dict | None:
     try:
-        channel = cryptopay.client.channel_by_custom_id(custom_id)
+        return cryptopay.client.channel_by_custom_id(custom_id)
     except CryptopayError as exc:
         if exc.status != 404:
             raise
-        channel = cryptopay.client.create_channel(
-            name=f"Go-live certification: payouts in {coin}", pay_currency=coin, receiver_currency=coin,
-            custom_id=custom_id, description="Receives the certification's own test payouts")
-    return Destination(channel["address"], coin, channel["id"])
+        return None
 
 
 def request_withdrawal(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
