@@ -1,12 +1,11 @@
 """The one emulated account every resource shares: clock, lock, balances, rates, settings, timers, notifications."""
 from __future__ import annotations
 
-import heapq
 import itertools
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Callable
 
@@ -15,6 +14,7 @@ from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.errors import Invalid, detail
 from cryptopay_emulator.models import RESOLVABLE_CONTEXTS, Balances, LedgerRow
 from cryptopay_emulator.store import Store
+from cryptopay_emulator.timeline import Action, Moved, Timeline
 
 POLICIES = ("do_nothing", "refund", "recalculate")
 DEFAULT_BALANCES = {"BTC": "10.0", "ETH": "100.0", "LTC": "1000.0", "XRP": "100000.0", "XLM": "100000.0",
@@ -34,8 +34,7 @@ PROJECT_ID = "cfc93c44-0000-4000-8000-000000000001"  # the one emulated merchant
 
 # Listener signature: (callback type such as "Invoice", event, JSON snapshot of the object).
 Notify = Callable[[str, str, dict], None]
-# A timer's action gets the emulator's "now" when it runs.
-Action = Callable[[datetime], None]
+__all__ = ["Account", "AccountSettings", "Action", "DEFAULT_BALANCES", "Notify"]
 
 
 @dataclass
@@ -63,11 +62,14 @@ class Account:
 
     def __init__(self, clock: Clock, notify: Notify, *, hosted_base_url: str = "http://localhost/hosted",
                  rates: dict[str, dict[str, str]] | None = None, balances: dict[str, str] | None = None,
-                 unresolved_policy: dict[str, str] | None = None):
+                 unresolved_policy: dict[str, str] | None = None, driven_time: bool = False):
         self.clock = clock
+        self._driven_at_start = driven_time
         self._notify = notify
         self.hosted_base_url = hosted_base_url.rstrip("/")
         self.lock = threading.RLock()  # one account, one lock: a request sees every resource consistent
+        self.timeline = Timeline(clock)
+        self.timeline.on_shift(self._shift_ledger)
         self._starting_rates = {coin: {fiat: Decimal(r) for fiat, r in row.items()}
                                 for coin, row in (rates or money.DEFAULT_RATES).items()}
         self._starting_balances = {c: Decimal(v) for c, v in (balances or DEFAULT_BALANCES).items()}
@@ -77,10 +79,10 @@ class Account:
         self.reset()
 
     def reset(self) -> None:
-        """Starting balances, rates and settings; no pending timers."""
+        """Starting balances, rates and settings; no pending deadlines."""
         with self.lock:
-            self._timers: list[tuple] = []  # heap of (when, seq, action): tick() costs O(due), not O(all)
-            self._seq = itertools.count()
+            self.timeline.reset()
+            self.timeline.driven = self._driven_at_start
             self.settings = AccountSettings()
             for context, policy in self._starting_policy.items():
                 self.settings.set_policy(context, policy)
@@ -186,19 +188,53 @@ class Account:
             self._rates[pay][price] = rate
 
     # -- time -------------------------------------------------------------------------------------------
-    def at(self, when: datetime, action: Action) -> None:
-        """Runs `action` once the emulator clock reaches `when` (at the next tick after it)."""
+    def at(self, when: datetime, action: Action, owner: str | None = None) -> None:
+        """Runs `action` once the clock reaches `when` (the owner's own clock, if it is driven)."""
         with self.lock:
-            heapq.heappush(self._timers, (when, next(self._seq), action))
+            self.timeline.at(when, action, owner)
+
+    def after(self, owner: str, delay: timedelta, action: Action) -> None:
+        """Runs `action` `delay` after the owner's own now."""
+        with self.lock:
+            self.timeline.after(owner, delay, action)
+
+    def now_of(self, owner: str | None) -> datetime:
+        """What "now" is for this object: the clock, or its own stood-still time while its time is driven."""
+        with self.lock:
+            return self.timeline.now_of(owner)
 
     def next_deadline(self) -> datetime | None:
         with self.lock:
-            return self._timers[0][0] if self._timers else None
+            return self.timeline.next_deadline()
 
     def tick(self) -> None:
         """Applies whatever time has decided since the last tick, in deadline order."""
         with self.lock:
-            now = self.clock.now()
-            while self._timers and self._timers[0][0] <= now:
-                _, _, action = heapq.heappop(self._timers)
-                action(now)
+            self.timeline.tick()
+
+    def advance(self, owner: str, seconds: float | None = None) -> Moved:
+        """Moves one object's time on (to its next deadline when `seconds` is None); see Timeline."""
+        with self.lock:
+            return self.timeline.advance(owner, seconds)
+
+    def advance_all(self, seconds: float) -> None:
+        """The clock itself was moved on: driven objects move with it, by as much."""
+        with self.lock:
+            self.timeline.advance_all(seconds)
+
+    @property
+    def driven_time(self) -> bool:
+        return self.timeline.driven
+
+    def set_driven_time(self, driven: bool) -> None:
+        """Objects born from now on stand still until moved (driven), or follow the clock (running)."""
+        with self.lock:
+            self.timeline.driven = driven
+
+    def _shift_ledger(self, owner: str, delta: timedelta) -> None:
+        for row in self.ledger:
+            if row.reference_id == owner:
+                row.created_at -= delta
+        if owner in self.expected:
+            seq, created_at, describe = self.expected[owner]
+            self.expected[owner] = (seq, created_at - delta, describe)

@@ -49,6 +49,9 @@ class EmulatorConfig:
     withdrawal_step_seconds: float = 0.0
     # Bodies longer than this are refused with 413 before a byte is read, so unsigned junk costs no memory.
     max_body_bytes: int = MAX_BODY_BYTES
+    # Driven time: objects born while it is on stand still until the control API moves them (POST
+    # /_emulator/objects/<id>/advance), like objects on a Stripe test clock; PUT /_emulator/settings switches it.
+    driven_time: bool = False
 
 
 class EmulatorApp:
@@ -57,11 +60,15 @@ class EmulatorApp:
     def __init__(self, config: EmulatorConfig):
         self.config = config
         self.clock = Clock(start=config.start_time, scale=config.time_scale)
-        self.deliverer = Deliverer(self.clock, Endpoint(config.callback_url, config.callback_secret),
-                                   timeout=config.callback_timeout_seconds)
         self.backends = Backends(self.clock, self._notify, hosted_base_url=config.hosted_base_url,
                                  balances=config.starting_balances, unresolved_policy=config.unresolved_policy,
-                                 withdrawal_step_seconds=config.withdrawal_step_seconds)
+                                 withdrawal_step_seconds=config.withdrawal_step_seconds,
+                                 driven_time=config.driven_time)
+        # One clock rules deliveries, retries and the rate limit: retries wait on the account's timeline.
+        self.deliverer = Deliverer(self.clock, Endpoint(config.callback_url, config.callback_secret),
+                                   timeout=config.callback_timeout_seconds, scheduler=self.backends.account)
+        self.backends.account.timeline.on_shift(self.deliverer.shift)
+        self.limiter = RateLimiter(config.rate_limit_per_minute, monotonic=lambda: self.clock.now().timestamp())
         self.clock.on_change(self.deliverer.wake)
         self.wsgi = self._flask()
         self._stop = threading.Event()
@@ -91,9 +98,9 @@ class EmulatorApp:
         app.config["MAX_CONTENT_LENGTH"] = self.config.max_body_bytes
         auth = Authenticator(self.config.api_key, self.config.api_secret,
                              tolerance_seconds=self.config.date_tolerance_seconds)
-        app.register_blueprint(api_blueprint(self.backends, auth, RateLimiter(self.config.rate_limit_per_minute)))
+        app.register_blueprint(api_blueprint(self.backends, auth, self.limiter))
         if self.config.control_enabled:
-            app.register_blueprint(control_blueprint(self.backends, self.deliverer))
+            app.register_blueprint(control_blueprint(self.backends, self.deliverer, self.limiter))
 
         @app.after_request
         def server_date(response: Response) -> Response:

@@ -55,7 +55,9 @@ class Authenticator:
 
 
 class RateLimiter:
-    """At most `limit` requests in any 60 real seconds per API key, like the documented 200/min."""
+    """At most `limit` requests in any 60 seconds per API key, like the documented 200/min. The emulator reads its
+    own clock here (`monotonic`), so the window refills as the emulated time passes, the same time the retries
+    and expiries follow; `age` is that time moving on for a scenario that moved an object's time."""
 
     def __init__(self, limit: int = 200, window: float = 60.0, monotonic: Callable[[], float] = time.monotonic):
         self._limit = limit
@@ -75,3 +77,10 @@ class RateLimiter:
             if len(hits) >= self._limit:
                 raise RateLimited()
             hits.append(now)
+
+    def age(self, seconds: float) -> None:
+        """Every request so far counts as made `seconds` earlier."""
+        with self._lock:
+            for hits in self._hits.values():
+                for i in range(len(hits)):
+                    hits[i] -= seconds

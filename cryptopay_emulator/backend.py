@@ -22,9 +22,10 @@ class Backends:
 
     def __init__(self, clock: Clock, notify: Notify, *, hosted_base_url: str = "http://localhost/hosted",
                  rates: dict[str, dict[str, str]] | None = None, balances: dict[str, str] | None = None,
-                 unresolved_policy: dict[str, str] | None = None, withdrawal_step_seconds: float = STEP_SECONDS):
+                 unresolved_policy: dict[str, str] | None = None, withdrawal_step_seconds: float = STEP_SECONDS,
+                 driven_time: bool = False):
         self.account = Account(clock, notify, hosted_base_url=hosted_base_url, rates=rates, balances=balances,
-                               unresolved_policy=unresolved_policy)
+                               unresolved_policy=unresolved_policy, driven_time=driven_time)
         self.invoices = InvoiceBackend(self.account)
         self.resolutions = ResolutionBackend(self.account, self.invoices)
         self.customers = CustomerBackend(self.account)

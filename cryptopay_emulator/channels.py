@@ -27,7 +27,13 @@ class ChannelBackend:
     def __init__(self, account: Account, customers: CustomerBackend):
         self.account = account
         self._customers = customers
+        account.timeline.on_shift(self._shift)
         self.reset()
+
+    def _shift(self, owner: str, delta: timedelta) -> None:
+        payment = self._payment_by_id.get(owner)
+        if payment is not None:
+            payment.created_at -= delta
 
     def reset(self) -> None:
         with self.account.lock:
@@ -114,7 +120,7 @@ class ChannelBackend:
             self._payments[channel.id].add(payment.id, payment)
             self._payment_by_id[payment.id] = payment
             self._by_txid[payment.txid] = payment.id
-            self.account.at(payment.created_at + CANCEL_AFTER, lambda now: self._cancel(payment))
+            self.account.at(payment.created_at + CANCEL_AFTER, lambda now: self._cancel(payment), owner=payment.id)
             self._emit("created", payment)
             if confirmed:
                 self._confirm(payment)

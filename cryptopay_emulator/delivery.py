@@ -1,4 +1,4 @@
-"""Signed callback delivery with Cryptopay's retry schedule on the emulator clock, and a log of every attempt."""
+"""Signed callback delivery with Cryptopay's retry schedule on the emulator's timeline, and a log of every attempt."""
 from __future__ import annotations
 
 import heapq
@@ -8,13 +8,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Protocol
 
 import requests
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
 from cryptopay_emulator.clock import Clock, iso
 from cryptopay_emulator.rails_json import rails_json
+from cryptopay_emulator.timeline import Action, Timeline
 
 MAX_RETRIES = 20
 RESPONSE_LIMIT_SECONDS = 10.0
@@ -25,16 +26,26 @@ def retry_delay(n: int) -> timedelta:
     return timedelta(seconds=30 + n ** 4 + n)
 
 
+class Scheduler(Protocol):
+    """Where retries wait: the account's timeline (a retry belongs to the object its notification is about)."""
+
+    def at(self, when: datetime, action: Action, owner: str | None = None) -> None: ...
+
+    def now_of(self, owner: str | None) -> datetime: ...
+
+    def tick(self) -> None: ...
+
+
 @dataclass
 class Attempt:
     number: int
-    at: str
+    at: datetime
     status_code: int | None
     error: str | None
     duration_ms: int
 
     def to_json(self) -> dict:
-        return self.__dict__.copy()
+        return dict(self.__dict__, at=iso(self.at))
 
 
 @dataclass
@@ -68,8 +79,13 @@ class Endpoint:
 
 class Deliverer:
     def __init__(self, clock: Clock, endpoint: Endpoint, *, timeout: float = RESPONSE_LIMIT_SECONDS,
-                 session_factory: Callable[[], requests.Session] = requests.Session):
+                 session_factory: Callable[[], requests.Session] = requests.Session,
+                 scheduler: Scheduler | None = None):
         self._clock = clock
+        # Retries wait on the account's timeline, so moving an object's time brings its retries with it; alone (in
+        # a unit test) the deliverer keeps a timeline of its own and ticks it itself.
+        self._own_timeline = scheduler is None
+        self._scheduler: Scheduler = scheduler or Timeline(clock)
         self._endpoint = endpoint
         self._timeout = timeout
         self._session = session_factory()
@@ -146,6 +162,28 @@ class Deliverer:
     def _schedule(self, delivery: Delivery) -> None:
         heapq.heappush(self._queue, (delivery.next_attempt_at, next(self._seq), delivery.id))
 
+    def _release(self, delivery: Delivery, when: datetime) -> None:
+        """A retry's moment has come on its object's clock: it joins the queue of what is due."""
+        with self._lock:
+            if delivery.state != "pending":
+                return
+            delivery.next_attempt_at = when
+            self._schedule(delivery)
+        self.wake()
+
+    def shift(self, object_id: str, delta: timedelta) -> None:
+        """The object's time was moved on: its notifications' log moves into the past with it."""
+        with self._lock:
+            for delivery in self._deliveries.values():
+                if delivery.object_id != object_id:
+                    continue
+                for attempt in delivery.attempts:
+                    attempt.at -= delta
+                if delivery.next_attempt_at is not None:
+                    delivery.next_attempt_at -= delta
+            self._queue = [(self._deliveries[i].next_attempt_at or at, seq, i) for at, seq, i in self._queue]
+            heapq.heapify(self._queue)
+
     def due(self) -> list[Delivery]:
         """Takes every delivery whose attempt is due off the queue, oldest first (ties in the order raised)."""
         now = self._clock.now()
@@ -162,6 +200,8 @@ class Deliverer:
         """Sends every delivery that is due, in the order they were raised; returns how many were tried."""
         if self.paused:
             return 0
+        if self._own_timeline:
+            self._scheduler.tick()
         with self._send_lock:
             batch = self.due()
             for delivery in batch:
@@ -194,17 +234,21 @@ class Deliverer:
             except requests.RequestException as exc:
                 error = f"connection failed ({type(exc).__name__})"
         elapsed_ms = int((time.monotonic() - started) * 1000)
-        now = self._clock.now()  # one reading, so the log's retry gap is exactly the schedule's
+        owner = delivery.object_id or delivery.id
+        # The attempt on its object's clock, whole seconds: the log's retry gap is exactly the schedule's.
+        now = self._scheduler.now_of(owner).replace(microsecond=0)
         with self._lock:
             number = len(delivery.attempts)
-            delivery.attempts.append(Attempt(number, iso(now), status, error, elapsed_ms))
+            delivery.attempts.append(Attempt(number, now, status, error, elapsed_ms))
+            retry = status != 200 and number < MAX_RETRIES
             if status == 200:
                 delivery.state, delivery.next_attempt_at = "delivered", None
-            elif number >= MAX_RETRIES:
+            elif not retry:
                 delivery.state, delivery.next_attempt_at = "failed", None
             else:
-                delivery.next_attempt_at = now.replace(microsecond=0) + retry_delay(number)
-                self._schedule(delivery)
+                delivery.next_attempt_at = now + retry_delay(number)
+        if retry:  # outside the deliverer's lock: the timeline takes the account's
+            self._scheduler.at(delivery.next_attempt_at, lambda when: self._release(delivery, when), owner)
 
     def wake(self) -> None:
         self._wake.set()

@@ -31,6 +31,7 @@ class InvoiceBackend:
     def __init__(self, account: Account):
         self.account = account
         self.on_unresolved: Callable[[Invoice, str], None] = lambda invoice, context: None
+        account.timeline.on_shift(self._shift)
         self.reset()
 
     def reset(self) -> None:
@@ -52,8 +53,10 @@ class InvoiceBackend:
             self._by_address[invoice.address] = invoice.id
             # A ledger row from the start, moving nothing until completed: the amount it will bring, its status
             self.account.expect(invoice.id, invoice.created_at, lambda: waiting_row(invoice))
-            self.account.at(invoice.expires_at, lambda now: self._apply_time(invoice, now))
-            self.account.at(invoice.created_at + CANCEL_AFTER, lambda now: self._apply_time(invoice, now))
+            # Deadlines measured from the invoice as it reads when they fall due: moving the invoice moves them.
+            self.account.at(invoice.expires_at, lambda now: self._apply_time(invoice, now), owner=invoice.id)
+            self.account.at(invoice.created_at + CANCEL_AFTER, lambda now: self._apply_time(invoice, now),
+                            owner=invoice.id)
             return self.emit("created", invoice)  # the same snapshot answers the request: rendered once
 
     def get(self, invoice_id: str) -> dict:
@@ -98,8 +101,9 @@ class InvoiceBackend:
             if invoice_id is None and isinstance(address, str):
                 invoice_id = self._by_address.get(address)
             invoice = self._store.get(invoice_id)
+            # Seen at the invoice's own now: a driven invoice has not expired until it is moved past its expiry.
             tx = Transaction(new_txid(invoice.network), amount, Risk(risk_score(risk_level), risk_level),
-                             broadcast_at=self.account.clock.now())
+                             broadcast_at=self.account.now_of(invoice.id))
             invoice.transactions.append(tx)
             self._by_txid[tx.txid] = invoice.id
             invoice.paid_amount += amount
@@ -183,7 +187,7 @@ class InvoiceBackend:
             self._unresolve(invoice, "overpaid")
         else:
             # underpaid is only decided at expiry: a top-up before then can still complete the invoice
-            self._apply_time(invoice, self.account.clock.now())
+            self._apply_time(invoice, self.account.now_of(invoice.id))
 
     def _apply_time(self, invoice: Invoice, now: datetime) -> None:
         if invoice.status != "new":
@@ -194,6 +198,15 @@ class InvoiceBackend:
         elif (now >= invoice.expires_at and 0 < invoice.paid_amount < invoice.pay_amount
               and all(t.confirmed for t in invoice.transactions)):
             self._unresolve(invoice, "underpaid")
+
+    def _shift(self, owner: str, delta: timedelta) -> None:
+        invoice = self._store.find(owner)
+        if invoice is None:
+            return
+        invoice.created_at -= delta
+        invoice.expires_at -= delta
+        for tx in invoice.transactions:
+            tx.broadcast_at -= delta
 
     def _unresolve(self, invoice: Invoice, context: str) -> None:
         self.set_status(invoice, "unresolved", context)

@@ -22,7 +22,15 @@ class ResolutionBackend:
         self.account = account
         self._invoices = invoices
         invoices.on_unresolved = self.apply_policy
+        account.timeline.on_shift(self._shift)  # an invoice moved in time takes its resolutions with it
         self.reset()
+
+    def _shift(self, invoice_id: str, delta: timedelta) -> None:
+        for recalculation in self._recalculations.values():
+            if recalculation.invoice_id == invoice_id:
+                recalculation.created_at -= delta
+        for refund in self._refunds.get(invoice_id, ()):
+            refund.created_at -= delta
 
     def reset(self) -> None:
         with self.account.lock:
@@ -107,7 +115,7 @@ class ResolutionBackend:
             invoice = self._invoices.find(invoice_id)
             refunds = self._refunds.get(invoice_id, [])
             for refund in refunds:
-                if refund.txid is None and self.account.clock.now() >= refund.created_at + REFUND_BROADCAST_AFTER:
+                if refund.txid is None and self.account.now_of(invoice_id) >= refund.created_at + REFUND_BROADCAST_AFTER:
                     refund.txid, refund.risk = new_txid(invoice.network), Risk(RISK_SCORES["low"], "low")
             return [r.to_json() for r in refunds]
 
@@ -117,7 +125,7 @@ class ResolutionBackend:
         refund = Refund(id=str(uuid.uuid4()), invoice_id=invoice.id, custom_id=invoice.custom_id, amount=amount,
                         amount_currency=invoice.pay_currency,
                         fee=money.ceil_to(amount * money.FEE_RATE, money.NETWORK_PRECISION[invoice.pay_currency]),
-                        address=address, network=invoice.network, created_at=self.account.clock.now())
+                        address=address, network=invoice.network, created_at=self.account.now_of(invoice.id))
         self._refunds.setdefault(invoice.id, []).append(refund)
         if address is None:  # no address: back to the merchant's own crypto account
             self.account.move(refund.amount_currency, refund.amount - refund.fee, reference_type="InvoiceRefund",

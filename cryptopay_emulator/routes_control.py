@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from flask import Blueprint, Response, request
 
 from cryptopay_emulator.account import Account
+from cryptopay_emulator.auth import RateLimiter
 from cryptopay_emulator.backend import Backends
 from cryptopay_emulator.channels import ChannelBackend
 from cryptopay_emulator.clock import iso
@@ -33,7 +34,7 @@ def _number(body: dict, key: str, maximum: Decimal = TEN_YEARS) -> Decimal:
     return value
 
 
-def control_blueprint(backends: Backends, deliverer: Deliverer) -> Blueprint:
+def control_blueprint(backends: Backends, deliverer: Deliverer, limiter: RateLimiter | None = None) -> Blueprint:
     bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
     @bp.get("/health")
@@ -46,7 +47,7 @@ def control_blueprint(backends: Backends, deliverer: Deliverer) -> Blueprint:
         deliverer.reset()
         return render({"ok": True})
 
-    clock_routes(bp, backends, deliverer)
+    clock_routes(bp, backends, deliverer, limiter or RateLimiter(0))
     payment_routes(bp, backends.invoices, backends.channels)
     settings_routes(bp, backends.account, deliverer)
     money_routes(bp, backends.account)
@@ -55,7 +56,7 @@ def control_blueprint(backends: Backends, deliverer: Deliverer) -> Blueprint:
     return bp
 
 
-def clock_routes(bp: Blueprint, backends: Backends, deliverer: Deliverer) -> None:
+def clock_routes(bp: Blueprint, backends: Backends, deliverer: Deliverer, limiter: RateLimiter) -> None:
     clock = backends.clock
 
     def moved() -> Response:
@@ -69,8 +70,26 @@ def clock_routes(bp: Blueprint, backends: Backends, deliverer: Deliverer) -> Non
 
     @bp.post("/clock/advance")
     def advance() -> Response:
-        clock.advance(float(_number(json_body(), "seconds")))
+        """The whole account's time: the clock moves on (ahead of real time) and every driven object with it."""
+        seconds = float(_number(json_body(), "seconds"))
+        clock.advance(seconds)
+        backends.account.advance_all(seconds)
         return moved()
+
+    @bp.post("/objects/<object_id>/advance")
+    def advance_object(object_id: str) -> Response:
+        """One object's time (an invoice, a coin withdrawal, a channel payment, with their notifications' retries):
+        `seconds` on, or to its next deadline without them. Its past moves back instead of its future forward, so
+        nothing it shows is later than now; the key's request window moves on as much (a retry that late would
+        find it refilled)."""
+        body = json_body()
+        seconds = float(_number(body, "seconds")) if "seconds" in body else None
+        if not backends.account.timeline.knows(object_id):
+            raise NotFound()
+        moved_object = backends.account.advance(object_id, seconds)
+        limiter.age(moved_object.seconds)
+        deliverer.wake()
+        return render({"data": moved_object.to_json()})
 
     @bp.post("/clock/scale")
     def scale() -> Response:
@@ -117,7 +136,8 @@ def payment_routes(bp: Blueprint, invoices: InvoiceBackend, channels: ChannelBac
 def settings_routes(bp: Blueprint, account: Account, deliverer: Deliverer) -> None:
     @bp.get("/settings")
     def get_settings() -> Response:
-        return render({"unresolved": account.settings.unresolved, "callback_url": deliverer.url})
+        return render({"unresolved": account.settings.unresolved, "callback_url": deliverer.url,
+                       "time": "driven" if account.driven_time else "running"})
 
     @bp.put("/settings")
     def put_settings() -> Response:
@@ -128,8 +148,13 @@ def settings_routes(bp: Blueprint, account: Account, deliverer: Deliverer) -> No
         url = body.get("callback_url", deliverer.url)
         if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
             raise Invalid(details=[detail("must_be_url", "callback_url", "must be an http(s) URL or null")])
+        time_mode = body.get("time", "driven" if account.driven_time else "running")
+        if time_mode not in ("driven", "running"):
+            raise Invalid(details=[detail("must_be_included_in", "time", "must be driven or running",
+                                          list=["driven", "running"])])
         account.settings.set_policies(policies)
         deliverer.set_url(url)
+        account.set_driven_time(time_mode == "driven")
         return get_settings()
 
 

@@ -36,6 +36,7 @@ class WithdrawalBackend:
         self._invoices = invoices
         self._channels = channels
         self._step = timedelta(seconds=step_seconds)
+        account.timeline.on_shift(self._shift)
         self.reset()
 
     def reset(self) -> None:
@@ -55,6 +56,7 @@ class WithdrawalBackend:
             withdrawal = self._quote(fields)
             self._require_funds(withdrawal)  # a doomed quote is refused at once
             self._store.add(withdrawal.id, withdrawal, withdrawal.custom_id, withdrawal.customer_id)
+            self.account.timeline.born(withdrawal.id)
             if fields["force_commit"]:
                 self._commit(withdrawal)
             return withdrawal.to_json()
@@ -93,7 +95,7 @@ class WithdrawalBackend:
         with self.account.lock:
             withdrawal = self._before_broadcast(withdrawal_id)
             self._set_status(withdrawal, "failed")
-            self.account.at(self.account.clock.now() + self._step, lambda now: self._cancel(withdrawal))
+            self.account.after(withdrawal.id, self._step, lambda now: self._cancel(withdrawal))
             return withdrawal.to_json()
 
     def hold(self, withdrawal_id: str) -> dict:
@@ -117,22 +119,22 @@ class WithdrawalBackend:
 
     def _schedule(self, withdrawal: CoinWithdrawal, after: datetime | None = None) -> None:
         """The next step, one step after the last one was due: a clock advanced past several runs them all."""
-        expected, due = withdrawal.status, (after or self.account.clock.now()) + self._step
-        self.account.at(due, lambda now: self._advance(withdrawal, expected, due))
+        expected, due = withdrawal.status, (after or self.account.now_of(withdrawal.id)) + self._step
+        self.account.at(due, lambda now: self._advance(withdrawal, expected, now), owner=withdrawal.id)
 
     def _advance(self, withdrawal: CoinWithdrawal, expected: str, due: datetime) -> None:
         if withdrawal.status != expected:
             return  # failed or held by the control API in the meantime
         following = NEXT_STATUS[expected]
         if following == "sent":
-            self._broadcast(withdrawal)
+            self._broadcast(withdrawal, due)
         elif following == "completed":
             self._confirm(withdrawal)
         self._set_status(withdrawal, following)
         if following in NEXT_STATUS:
             self._schedule(withdrawal, after=due)
 
-    def _broadcast(self, withdrawal: CoinWithdrawal) -> None:
+    def _broadcast(self, withdrawal: CoinWithdrawal, due: datetime) -> None:
         invoice_id = self._invoices.owns_address(withdrawal.address)
         invoice = self._invoices.find(invoice_id) if invoice_id else None
         if invoice is not None and invoice.pay_currency == withdrawal.received_currency:
@@ -143,22 +145,24 @@ class WithdrawalBackend:
             withdrawal.txid = paid["txid"]
         else:
             withdrawal.txid = new_txid(withdrawal.network)
-            self._reach_channel(withdrawal)
+            self._reach_channel(withdrawal, due)
 
-    def _reach_channel(self, withdrawal: CoinWithdrawal) -> None:
+    def _reach_channel(self, withdrawal: CoinWithdrawal, sent_at: datetime) -> None:
         """Sent to one of the account's own channel addresses in that channel's coin: the sandbox detects it as a
         channel payment 18 s to minutes later (facts §8), the emulator one step later, confirmed one step after."""
         channel = self._channels.owns_address(withdrawal.address) if self._channels else None
         if channel is None or channel.pay_currency != withdrawal.received_currency:
             return
-        detected = self.account.clock.now() + self._step
+        # Both belong to the withdrawal's time: moving the withdrawal on brings its arrival with it.
+        detected = sent_at + self._step
 
         def detect(now: datetime) -> None:
             self._channels.pay(address=withdrawal.address, amount=withdrawal.received_amount, risk_level="low",
                                confirmed=False, txid=withdrawal.txid)
-            self.account.at(detected + self._step, lambda later: self._channels.confirm_detected(withdrawal.txid))
+            self.account.at(detected + self._step, lambda later: self._channels.confirm_detected(withdrawal.txid),
+                            owner=withdrawal.id)
 
-        self.account.at(detected, detect)
+        self.account.at(detected, detect, owner=withdrawal.id)
 
     def _confirm(self, withdrawal: CoinWithdrawal) -> None:
         withdrawal.risk = Risk(RISK_SCORES["low"], "low")  # null until then, filled later (§11)
@@ -185,6 +189,11 @@ class WithdrawalBackend:
         self.account.notify("CoinWithdrawal", event, withdrawal.to_json())
 
     # -- internals -----------------------------------------------------------------------------------
+    def _shift(self, owner: str, delta: timedelta) -> None:
+        withdrawal = self._store.find(owner)
+        if withdrawal is not None:
+            withdrawal.created_at -= delta
+
     def _get(self, withdrawal_id: str) -> CoinWithdrawal:
         self.account.tick()
         withdrawal = self._store.get(withdrawal_id)
