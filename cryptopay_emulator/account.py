@@ -212,10 +212,10 @@ class Account:
         with self.lock:
             self.timeline.tick()
 
-    def advance(self, owner: str, seconds: float | None = None) -> Moved:
-        """Moves one object's time on (to its next deadline when `seconds` is None); see Timeline."""
+    def advance(self, owner: str, seconds: float | None = None, until: datetime | None = None) -> Moved:
+        """Moves one object's time on (`seconds`, `until` a moment, or to its next deadline); see Timeline."""
         with self.lock:
-            return self.timeline.advance(owner, seconds)
+            return self.timeline.advance(owner, seconds, until)
 
     def advance_all(self, seconds: float) -> None:
         """The clock itself was moved on: driven objects move with it, by as much."""

@@ -1,6 +1,7 @@
 """Sandbox-only control API under /_emulator: clock, payments, settings, monitoring decisions, delivery log."""
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, request
@@ -84,9 +85,10 @@ def clock_routes(bp: Blueprint, backends: Backends, deliverer: Deliverer, limite
         find it refilled)."""
         body = json_body()
         seconds = float(_number(body, "seconds")) if "seconds" in body else None
+        until = _moment(body, "until") if "until" in body else None
         if not backends.account.timeline.knows(object_id):
             raise NotFound()
-        moved_object = backends.account.advance(object_id, seconds)
+        moved_object = backends.account.advance(object_id, seconds, until)
         limiter.age(moved_object.seconds)
         deliverer.wake()
         return render({"data": moved_object.to_json()})
@@ -98,6 +100,17 @@ def clock_routes(bp: Blueprint, backends: Backends, deliverer: Deliverer, limite
             raise Invalid(details=[detail("must_be_positive", "scale", "must be greater than zero")])
         clock.set_scale(float(value))
         return moved()
+
+
+def _moment(body: dict, key: str) -> datetime:
+    raw = body.get(key)
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Invalid(details=[detail("must_be_iso8601", key, "must be an ISO 8601 time with its offset")])
+    return moment
 
 
 def payment_routes(bp: Blueprint, invoices: InvoiceBackend, channels: ChannelBackend) -> None:

@@ -33,10 +33,12 @@ class Moved:
     ran: int
     pending: int
     next_in: float | None
+    now: datetime  # the object's own now afterwards (the clock's, for a running object)
 
     def to_json(self) -> dict:
         return {"id": self.owner, "advanced_seconds": self.seconds, "backdated_seconds": self.backdated,
-                "deadlines_run": self.ran, "deadlines_pending": self.pending, "next_deadline_in_seconds": self.next_in}
+                "deadlines_run": self.ran, "deadlines_pending": self.pending, "next_deadline_in_seconds": self.next_in,
+                "now": self.now.isoformat()}
 
 
 class Timeline:
@@ -105,11 +107,14 @@ class Timeline:
             deadline.action(deadline.when)
 
     # -- moving one object ----------------------------------------------------------------------------------
-    def advance(self, owner: str, seconds: float | None = None) -> Moved:
-        """Moves the object `seconds` on (None: to its next deadline) and runs what falls due, in order."""
+    def advance(self, owner: str, seconds: float | None = None, until: datetime | None = None) -> Moved:
+        """Moves the object `seconds` on, or until its own time reaches `until` (a moment as the object shows its
+        times now), or else to its next deadline; runs what falls due, in order."""
         self.tick()
         now = self.clock.now()
         own = self.now_of(owner)
+        if until is not None:
+            seconds = max(0.0, (until - own).total_seconds())
         if seconds is None:
             upcoming = self._deadlines_of(owner)
             seconds = max(0.0, (min(upcoming).when - own).total_seconds()) if upcoming else 0.0
@@ -123,7 +128,7 @@ class Timeline:
             self._own_time[owner] = target
         upcoming = self._deadlines_of(owner)
         next_in = (min(upcoming).when - self.now_of(owner)).total_seconds() if upcoming else None
-        return Moved(owner, seconds, backdate.total_seconds(), ran, len(upcoming), next_in)
+        return Moved(owner, seconds, backdate.total_seconds(), ran, len(upcoming), next_in, self.now_of(owner))
 
     def advance_all(self, seconds: float) -> None:
         """The whole account's time moves on (the clock itself was advanced): driven objects move with it."""

@@ -27,5 +27,6 @@ def fourteen_days_pass(cryptopay: CryptopayDriver, emulator: EmulatorControl, de
                        evidence: Evidence, wait_timeout: float) -> None:
     invoice = cryptopay.invoice(deposit.invoice_id)
     moment = parse_time(invoice["created_at"]) + CANCELLATION
-    let_time_pass_until(moment, emulator, wait_timeout, "14 days after the invoice was created")
+    let_time_pass_until(moment, emulator, wait_timeout, "14 days after the invoice was created",
+                        object_id=deposit.invoice_id)
     evidence.attach_text("Time passed", f"14 days after {invoice['created_at']}")

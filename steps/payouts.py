@@ -18,7 +18,7 @@ from support.payouts import (NOTIFICATIONS, BalanceMark, Destination, FieldMeani
                              arrival, charged_by_cryptopay, charged_problem, delivered, ended, force, fresh_custom_id,
                              fund_customer, own_address, read_amount_fields, received_problem, record_json,
                              request_withdrawal, resend_concurrently, resend_once, send_bad_notification,
-                             top_up_account, wait_for_record, wait_for_withdrawal, wait_until_settled,
+                             top_up_account, wait_for_record, wait_until_settled, withdrawal_reported,
                              withdrawal_status)
 from support.resend import ResendResult, resent_evidence
 from support.resend_evidence import attach_storm, warn_about_retries
@@ -148,9 +148,9 @@ def bad_payout_notification(withdrawal: Withdrawal, kind: str, cryptopay: Crypto
 
 # -- Thens: Cryptopay -------------------------------------------------------------------------------------------------
 @then(parsers.cfparse("Cryptopay reports the withdrawal as {status}"))
-def cryptopay_reports(cryptopay: CryptopayDriver, withdrawal: Withdrawal, status: str, evidence: Evidence,
-                      wait_timeout: float) -> None:
-    seen = wait_for_withdrawal(cryptopay, withdrawal.payout.coin_withdrawal_id, withdrawal_status(status),
+def cryptopay_reports(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal: Withdrawal,
+                      status: str, evidence: Evidence, wait_timeout: float) -> None:
+    seen = withdrawal_reported(cryptopay, control, withdrawal.payout.coin_withdrawal_id, withdrawal_status(status),
                                wait_timeout)
     evidence.attach_json(f"Coin withdrawal as Cryptopay reports it ({status})", seen)
 
@@ -178,14 +178,15 @@ def charged_as_declared(cryptopay: CryptopayDriver, withdrawal: Withdrawal, decl
 
 
 @then("the recipient receives what the declared field means")
-def recipient_receives(cryptopay: CryptopayDriver, withdrawal: Withdrawal, declared_meaning: FieldMeaning,
-                       evidence: Evidence, wait_timeout: float) -> None:
-    sent = wait_for_withdrawal(cryptopay, withdrawal.payout.coin_withdrawal_id, "completed", wait_timeout)
+def recipient_receives(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal: Withdrawal,
+                       declared_meaning: FieldMeaning, evidence: Evidence, wait_timeout: float) -> None:
+    withdrawal_id = withdrawal.payout.coin_withdrawal_id
+    sent = withdrawal_reported(cryptopay, control, withdrawal_id, "completed", wait_timeout)
     problem = received_problem(declared_meaning, withdrawal.amount, sent)
     assert problem is None, problem
     # What reached the address: the destination is the account's own channel, so its payment shows the amount.
     destination = withdrawal.destination
-    arrived = arrival(cryptopay, destination, sent["txid"], wait_timeout)
+    arrived = arrival(cryptopay, control, withdrawal_id, destination, sent["txid"], wait_timeout)
     evidence.attach_json("What arrived at the destination", {"sent": f"{sent['received_amount']} "
                                                                      f"{sent['received_currency']}",
                                                              "arrived": arrived})
@@ -195,11 +196,14 @@ def recipient_receives(cryptopay: CryptopayDriver, withdrawal: Withdrawal, decla
 
 
 @then(parsers.cfparse("Cryptopay notified the merchant that the payout was {names}, and each was acknowledged"))
-def notified(emulator: EmulatorControl, withdrawal: Withdrawal, names: str, evidence: Evidence,
-             wait_timeout: float) -> None:
+def notified(emulator: EmulatorControl, cryptopay: CryptopayDriver, withdrawal: Withdrawal, names: str,
+             evidence: Evidence, wait_timeout: float) -> None:
     # Cryptopay's delivery log is the emulator's: the sandbox shows no log of coin-withdrawal notifications.
-    wanted = {NOTIFICATIONS[name][1] for name in re.split(r", | and ", names)}
+    listed = re.split(r", | and ", names)
+    wanted = {NOTIFICATIONS[name][1] for name in listed}
     withdrawal_id = withdrawal.payout.coin_withdrawal_id
+    # Cryptopay's time moves the payout on to the last status named; then the merchant has its notifications.
+    withdrawal_reported(cryptopay, emulator, withdrawal_id, NOTIFICATIONS[listed[-1]][1], wait_timeout)
     rows = wait_until(lambda: delivered(emulator, withdrawal_id), lambda r: wanted <= acknowledged_statuses(r),
                       timeout=wait_timeout, expected=f"notifications carrying {sorted(wanted)} delivered to the "
                                                      "merchant and acknowledged (200)")

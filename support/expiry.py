@@ -17,5 +17,6 @@ def expire_deposit(cryptopay: CryptopayDriver, control: EmulatorControl | None, 
     invoice = cryptopay.invoice(deposit.invoice_id)
     let_time_pass_until(parse_time(invoice["expires_at"]), control,
                         wait_timeout + INVOICE_LIFETIME_SECONDS + EXPIRY_SLACK_SECONDS,
-                        f"invoice {invoice['id']} expires at {invoice['expires_at']}", server_now=cryptopay.server_now)
+                        f"invoice {invoice['id']} expires at {invoice['expires_at']}", server_now=cryptopay.server_now,
+                        object_id=invoice["id"])
     evidence.attach_text("Time passed", f"invoice expired at {invoice['expires_at']}")

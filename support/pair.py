@@ -11,10 +11,11 @@ from support.servers import ServerThread
 
 CALLBACK_PATH = "/callbacks/cryptopay"
 # The account every pair emulates has coin-withdrawal callbacks switched on (a merchant certifying payouts switches
-# them on in the dashboard), and a payout takes this many emulated seconds a step (pending -> processing -> sent ->
-# completed): long enough for a scenario to fail or hold it on the way even on a loaded machine (at 0.5 s a busy CI
-# runner saw payouts sent before the scenario could fail them), as the sandbox's minutes allow.
-ACCOUNT_OPTIONS = {"coin_withdrawal_callbacks": True, "withdrawal_step_seconds": 2.0}
+# them on in the dashboard), a payout takes the standalone emulator's realistic 10 emulated seconds a step
+# (pending -> processing -> sent -> completed), and its time is driven: every object stands still until the
+# scenario moves it (support/timetravel.py), so a payout is failed or held at the step the scenario chooses,
+# however loaded the machine, and no real second is spent waiting for the emulator.
+ACCOUNT_OPTIONS = {"coin_withdrawal_callbacks": True, "withdrawal_step_seconds": 10.0, "driven_time": True}
 
 
 @dataclass(frozen=True)

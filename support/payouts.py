@@ -18,6 +18,7 @@ from support.drivers.emulator import ControlError, EmulatorControl, carried_stat
 from support.drivers.merchant import MerchantAdapter, Payout, PayoutRefusal, RecordedPayout
 from support.evidence import Evidence
 from support.resend import Resent, ResendResult, resend_twice, send_copies
+from support.timetravel import until_cryptopay
 from support.waiting import wait_until
 
 # -- the two amount fields, as the feature's table states them -------------------------------------------------------
@@ -236,32 +237,47 @@ def charged_by_cryptopay(cryptopay: CryptopayDriver, withdrawal: Withdrawal) -> 
 
 
 def force(emulator: EmulatorControl, what: str, withdrawal: Withdrawal) -> dict:
-    """Fails or holds the payout through the control API: only possible before Cryptopay broadcasts it."""
+    """Fails or holds the payout through the control API: only possible before Cryptopay broadcasts it. The
+    emulator's time is driven by the suite, so the payout is still where the merchant left it."""
     act = emulator.fail_withdrawal if what == "fail" else emulator.hold_withdrawal
     try:
         return act(withdrawal.payout.coin_withdrawal_id)
     except ControlError as exc:
-        raise AssertionError(f"the emulator could not {what} the payout, most likely because it was already sent: "
-                             "the emulator must take time between a withdrawal's steps (withdrawal_step_seconds "
-                             f"> 0) for the suite to act before the broadcast ({exc})") from None
+        raise AssertionError(f"the emulator could not {what} the payout, because it was already sent: start the "
+                             "emulator with driven time (--driven-time, or PUT /_emulator/settings time=driven, "
+                             f"which the suite does itself) so its payouts wait for the scenario ({exc})") from None
 
 
-def wait_for_withdrawal(cryptopay: CryptopayDriver, withdrawal_id: str, status: str, timeout: float) -> dict:
-    return wait_until(lambda: cryptopay.client.retrieve_coin_withdrawal(withdrawal_id),
-                      lambda w: w["status"] == status, timeout=timeout,
-                      expected=f"Cryptopay to report coin withdrawal {withdrawal_id} as {status}",
-                      pace=cryptopay.run_budget.poll_pace(2.0))
+# Why a wait for Cryptopay's withdrawal can time out without the control API, and what to change.
+NO_CONTROL_WHY_FIX = (
+    "\nWhy (environment): without the emulator's control API the suite waits for Cryptopay's own steps "
+    "(pending, processing, sent, completed), which took longer than WAIT_TIMEOUT_SECONDS.\nFix: raise "
+    "WAIT_TIMEOUT_SECONDS (on a standalone emulator: at least 4 x its --withdrawal-step-seconds divided by its "
+    "--time-scale), or give the suite the control API (EMULATOR_CONTROL_URL) so it moves time itself.")
 
 
-def arrival(cryptopay: CryptopayDriver, destination: Destination, txid: str, timeout: float) -> dict:
-    """The payment the destination channel saw for the withdrawal's transaction: what actually arrived."""
+def withdrawal_reported(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal_id: str,
+                        status: str, timeout: float) -> dict:
+    """Cryptopay's withdrawal once it reports `status`: moved on step by step with the control API, waited for
+    without it; a withdrawal that can no longer get there fails at once with the status it stays in."""
+    return until_cryptopay(lambda: cryptopay.client.retrieve_coin_withdrawal(withdrawal_id),
+                           lambda w: w["status"] == status, control=control, object_id=withdrawal_id,
+                           timeout=timeout, expected=f"Cryptopay to report coin withdrawal {withdrawal_id} as {status}",
+                           pace=cryptopay.run_budget.poll_pace(2.0), why_fix=NO_CONTROL_WHY_FIX)
+
+
+def arrival(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal_id: str,
+            destination: Destination, txid: str, timeout: float) -> dict:
+    """The payment the destination channel saw for the withdrawal's transaction: what actually arrived (its
+    detection belongs to the withdrawal's time, which the control API moves on)."""
     def seen() -> dict | None:
         page = cryptopay.client.channel_payments(destination.channel_id)["data"]
         return next((p for p in page if p.get("txid") == txid), None)
 
-    return wait_until(seen, lambda p: p is not None, timeout=timeout,
-                      expected=f"the transaction {txid} to arrive at the destination channel "
-                               f"{destination.channel_id}", pace=cryptopay.run_budget.poll_pace(10.0))
+    return until_cryptopay(seen, lambda p: p is not None, control=control, object_id=withdrawal_id, timeout=timeout,
+                           expected=f"the transaction {txid} to arrive at the destination channel "
+                                    f"{destination.channel_id}", pace=cryptopay.run_budget.poll_pace(10.0),
+                           why_fix=NO_CONTROL_WHY_FIX)
 
 
 # -- the merchant's side ----------------------------------------------------------------------------------------------
@@ -347,7 +363,7 @@ def ended(cryptopay: CryptopayDriver, control: EmulatorControl | None, merchant:
           status: str, timeout: float) -> None:
     """Until Cryptopay reports the payout's withdrawal `status` and the merchant has taken in its notifications so
     far: a debit or refund judged afterwards is the merchant's last word, and a second one would already show."""
-    wait_for_withdrawal(cryptopay, payout.coin_withdrawal_id, status, timeout)
+    withdrawal_reported(cryptopay, control, payout.coin_withdrawal_id, status, timeout)
     taken_in(control, merchant, payout, status, timeout)
 
 

@@ -5,6 +5,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from support.drivers.emulator import EmulatorControl
 from support.pair import Credentials, connect, start_emulator, start_merchant
 from support.secrets import Secret
 from support.settings import Settings
@@ -55,6 +56,8 @@ def start_targets(settings: Settings, workdir: Path, stack: ExitStack) -> Target
     else:
         api_url, control_url = settings.cryptopay_api_url, settings.emulator_control_url
         cryptopay_label = f"external Cryptopay at {api_url}"
+        if control_url:  # a standalone emulator with control: its objects wait for the scenarios to move them
+            EmulatorControl(control_url).drive_time()
     if settings.embedded_merchant:
         # The reference merchant does what the suite's .env declares for it.
         merchant = start_merchant(stack, credentials, api_url, f"sqlite:///{workdir / 'reference-merchant.sqlite3'}",

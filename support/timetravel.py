@@ -1,42 +1,101 @@
-"""Lets invoice time pass: the emulator's clock is advanced; against the real sandbox the suite waits for real."""
+"""Cryptopay's time for a scenario: moved on per object where the emulator's control API is there, waited for (with
+a countdown) where it is not. The one place the suite lets Cryptopay's time pass."""
 from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta, timezone
+from typing import Callable, TextIO, TypeVar
 
 from support.drivers.emulator import EmulatorControl
-from support.waiting import Pace, wait_until
+from support.operator import Progress
+from support.waiting import Pace, WaitTimeout, wait_until
 
+T = TypeVar("T")
 # The Date header is in whole seconds, so a reading can be up to this much behind Cryptopay's real clock.
 DATE_RESOLUTION = 1.0
+# A wait longer than this shows a countdown on the terminal: what it waits for and until when.
+COUNTDOWN_AFTER_SECONDS = 5.0
+# Moving an object on one deadline at a time: more steps than any lifecycle has means it never gets there.
+MAX_MOVES = 50
+
+
+class NeverHappens(AssertionError):
+    """What the scenario waits for can no longer happen at Cryptopay: nothing is ahead of the object."""
 
 
 def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def let_time_pass_until(moment: datetime, control: EmulatorControl | None, timeout: float,
-                        what: str, out=sys.stderr, server_now=None) -> None:
-    """Moves Cryptopay's notion of 'now' past `moment` (plus a second of margin)."""
-    if control is not None:
-        now = parse_time(control.clock()["now"])
-        if now <= moment:
-            control.advance_clock((moment - now).total_seconds() + 1)
+def let_time_pass_until(moment: datetime, control: EmulatorControl | None, timeout: float, what: str,
+                        out: TextIO = sys.stderr, server_now: Callable[[], datetime] | None = None,
+                        object_id: str | None = None) -> None:
+    """Cryptopay's notion of 'now' for the object moves past `moment` (plus a second): with the control API the
+    object's own time is moved there at once (its past moves back, so nothing it shows lies in the future);
+    without it the suite waits on Cryptopay's clock, with a countdown."""
+    if control is not None and object_id is not None:
+        control.advance(object_id, until=moment + timedelta(seconds=1))
         return
     target = moment + timedelta(seconds=2)
     if server_now is not None:  # Cryptopay's own clock: right for the sandbox and for a time-scaled emulator
-        print(f"waiting until Cryptopay's clock passes {what}", file=out, flush=True)
         start = server_now()
-        wait_until(server_now, lambda now: now >= target, timeout=timeout, expected=f"Cryptopay's clock: {what}",
+        wait_until(counted(server_now, Progress(out, f"Cryptopay's clock to pass {what}", timeout,
+                                                        every=COUNTDOWN_AFTER_SECONDS),
+                           lambda now: f"Cryptopay's clock shows {now:%H:%M:%S}, waiting until {target:%H:%M:%S} "
+                                       "UTC"),
+                   lambda now: now >= target, timeout=timeout, expected=f"Cryptopay's clock: {what}",
                    pace=clock_pace(start, target))
         return
     remaining = (target - datetime.now(timezone.utc)).total_seconds()
     if remaining > timeout:
         raise AssertionError(f"{what} is {remaining:.0f} s away, more than the wait limit of {timeout:g} s "
                              "(raise WAIT_TIMEOUT_SECONDS for real-mode runs)")
-    print(f"waiting {remaining:.0f} s until {what}", file=out, flush=True)
-    wait_until(lambda: datetime.now(timezone.utc), lambda now: now >= target, timeout=max(remaining, 0) + 5,
-               expected=what, interval=0.5, max_interval=5.0)
+    progress = Progress(out, what, remaining, every=COUNTDOWN_AFTER_SECONDS)
+    progress.say(f"waiting {remaining:.0f} s until {what}")
+    wait_until(counted(lambda: datetime.now(timezone.utc), progress, lambda now: f"until {target:%H:%M:%S} UTC"),
+               lambda now: now >= target, timeout=max(remaining, 0) + 5, expected=what, interval=0.5,
+               max_interval=5.0)
+
+
+def counted(read: Callable[[], T], progress: Progress, describe: Callable[[T], str]) -> Callable[[], T]:
+    """`read`, with a line on the terminal every few seconds while the wait goes on."""
+    def reading() -> T:
+        value = read()
+        progress.tick(describe(value))
+        return value
+    return reading
+
+
+def until_cryptopay(read: Callable[[], T], accept: Callable[[T], bool], *, control: EmulatorControl | None,
+                    object_id: str, timeout: float, expected: str, pace: Pace | None = None,
+                    why_fix: str = "") -> T:
+    """Until what Cryptopay reports about `object_id` is accepted. With the control API the object is moved on
+    deadline by deadline (a withdrawal's steps, a payment's detection, a retry) and read after each: no waiting,
+    and a scenario ends at once with what it saw when nothing is ahead of the object any more. Without it the
+    suite waits for Cryptopay, paced by the request budget; a timeout says why and what to fix."""
+    if control is None:
+        try:
+            return wait_until(read, accept, timeout=timeout, expected=expected, pace=pace)
+        except WaitTimeout as exc:
+            raise WaitTimeout(f"{exc}{why_fix}") from None
+    seen = read()
+    for _ in range(MAX_MOVES):
+        if accept(seen):
+            return seen
+        moved = control.advance(object_id)
+        seen = read()
+        if not moved["deadlines_pending"] and not moved["deadlines_run"] and not accept(seen):
+            raise NeverHappens(f"expected {expected}, but nothing more happens to {object_id} at Cryptopay: it "
+                               f"stays {describe(seen)}")
+    if accept(seen):
+        return seen
+    raise NeverHappens(f"expected {expected}; after {MAX_MOVES} of its deadlines {object_id} is {describe(seen)}")
+
+
+def describe(value: object) -> str:
+    if isinstance(value, dict) and "status" in value:
+        return f"{value['status']}" + (f"/{value['status_context']}" if value.get("status_context") else "")
+    return repr(value)
 
 
 def clock_pace(start: datetime, target: datetime, most: float = 60.0) -> Pace:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -35,7 +36,23 @@ class EmulatorControl:
         return self._call("GET", "/clock")
 
     def advance_clock(self, seconds: float) -> dict:
+        """The whole account's clock (every object's time): only for an emulator private to this process."""
         return self._call("POST", "/clock/advance", {"seconds": seconds})
+
+    def advance(self, object_id: str, seconds: float | None = None, until: datetime | None = None) -> dict:
+        """One object's time moved on (an invoice, a coin withdrawal, a channel payment, with their notifications'
+        retries): `seconds`, `until` a moment of its own timeline, or to its next deadline. What it lived through
+        moves into the past, so nothing it shows is later than now."""
+        body: dict = {}
+        if seconds is not None:
+            body["seconds"] = seconds
+        if until is not None:
+            body["until"] = until.isoformat()
+        return self._call("POST", f"/objects/{quote(object_id, safe='')}/advance", body)["data"]
+
+    def drive_time(self) -> dict:
+        """Objects born from now on stand still until the suite moves them: no scenario races the wall clock."""
+        return self._call("PUT", "/settings", {"time": "driven"})
 
     def set_unresolved_policy(self, policy: dict[str, str]) -> dict:
         return self._call("PUT", "/settings", {"unresolved": policy})
