@@ -12,6 +12,7 @@ from waitress.server import create_server
 from cryptopay_emulator.app import EmulatorConfig, create_app
 from cryptopay_emulator.account import DEFAULT_BALANCES
 from cryptopay_emulator.money import parse_amount
+from cryptopay_emulator.withdrawals import QUICK_STEP_SECONDS, REALISTIC_STEP_SECONDS
 
 # Bodies between the app's limit and this still get the app's 413 in Cryptopay's envelope; longer ones get
 # waitress's plain 413 before any of it is spooled.
@@ -32,8 +33,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--callback-url", default=None, help="the account's Callback URL")
     parser.add_argument("--callback-timeout", type=float, default=10.0, help="seconds before a callback fails")
     parser.add_argument("--time-scale", type=float, default=1.0, help="emulated seconds per real second")
-    parser.add_argument("--withdrawal-step-seconds", type=float, default=10.0,
-                        help="emulated seconds per coin-withdrawal step (pending → processing → sent → completed)")
+    parser.add_argument("--withdrawal-step-seconds", type=float, default=None,
+                        help=f"emulated seconds per coin-withdrawal step (pending → processing → sent → completed); "
+                             f"default {QUICK_STEP_SECONDS:g}, so a payment by coin withdrawal lands within a second, "
+                             f"or {REALISTIC_STEP_SECONDS:g} with --realistic-delays")
+    parser.add_argument("--realistic-delays", action="store_true",
+                        help=f"the sandbox's own pace: {REALISTIC_STEP_SECONDS:g} s a withdrawal step (an invoice sees "
+                             "a payment by coin withdrawal 20 s after it is made, as the sandbox's 18 s+ lag)")
+    parser.add_argument("--driven-time", action="store_true",
+                        help="objects stand still until POST /_emulator/objects/<id>/advance moves them (a test clock "
+                             "per object); the go-live suite switches this on itself through the control API")
     parser.add_argument("--coin-withdrawal-callbacks", action="store_true",
                         help="send CoinWithdrawal callbacks (opt-in on the real dashboard too)")
     parser.add_argument("--no-control", action="store_true", help="disable the /_emulator control API")
@@ -72,8 +81,14 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         callback_secret=args.callback_secret or new_secret(32), callback_url=args.callback_url,
         control_enabled=not args.no_control, time_scale=args.time_scale, rate_limit_per_minute=args.rate_limit,
         callback_timeout_seconds=args.callback_timeout, starting_balances=starting_balances(args.balance),
-        withdrawal_step_seconds=args.withdrawal_step_seconds,
+        withdrawal_step_seconds=step_seconds(args), driven_time=args.driven_time,
         coin_withdrawal_callbacks=args.coin_withdrawal_callbacks)
+
+
+def step_seconds(args: argparse.Namespace) -> float:
+    if args.withdrawal_step_seconds is not None:
+        return args.withdrawal_step_seconds
+    return REALISTIC_STEP_SECONDS if args.realistic_delays else QUICK_STEP_SECONDS
 
 
 def starting_balances(items: list[str]) -> dict[str, str]:

@@ -63,7 +63,8 @@ class EmulatorApp:
         self.backends = Backends(self.clock, self._notify, hosted_base_url=config.hosted_base_url,
                                  balances=config.starting_balances, unresolved_policy=config.unresolved_policy,
                                  withdrawal_step_seconds=config.withdrawal_step_seconds,
-                                 driven_time=config.driven_time)
+                                 # Driven objects wait for the control API to move them: without it, nothing could.
+                                 driven_time=config.driven_time and config.control_enabled)
         # One clock rules deliveries, retries and the rate limit: retries wait on the account's timeline.
         self.deliverer = Deliverer(self.clock, Endpoint(config.callback_url, config.callback_secret),
                                    timeout=config.callback_timeout_seconds, scheduler=self.backends.account)

@@ -78,6 +78,11 @@ class RateLimiter:
                 raise RateLimited()
             hits.append(now)
 
+    @property
+    def limit(self) -> int:
+        """Requests a minute per key; 0: no limit."""
+        return max(self._limit, 0)
+
     def age(self, seconds: float) -> None:
         """Every request so far counts as made `seconds` earlier."""
         with self._lock:

@@ -48,9 +48,10 @@ def control_blueprint(backends: Backends, deliverer: Deliverer, limiter: RateLim
         deliverer.reset()
         return render({"ok": True})
 
-    clock_routes(bp, backends, deliverer, limiter or RateLimiter(0))
+    limiter = limiter or RateLimiter(0)
+    clock_routes(bp, backends, deliverer, limiter)
     payment_routes(bp, backends.invoices, backends.channels)
-    settings_routes(bp, backends.account, deliverer)
+    settings_routes(bp, backends.account, deliverer, limiter)
     money_routes(bp, backends.account)
     delivery_routes(bp, backends.invoices, deliverer)
     withdrawal_control_routes(bp, backends.account, backends.withdrawals)
@@ -146,11 +147,13 @@ def payment_routes(bp: Blueprint, invoices: InvoiceBackend, channels: ChannelBac
         return render({"data": invoices.resolve_illicit(invoice_id, json_body().get("outcome"))})
 
 
-def settings_routes(bp: Blueprint, account: Account, deliverer: Deliverer) -> None:
+def settings_routes(bp: Blueprint, account: Account, deliverer: Deliverer, limiter: RateLimiter) -> None:
     @bp.get("/settings")
     def get_settings() -> Response:
+        # The rate limit is read-only here: a client paces itself by it (per minute of the emulator's clock).
         return render({"unresolved": account.settings.unresolved, "callback_url": deliverer.url,
-                       "time": "driven" if account.driven_time else "running"})
+                       "time": "driven" if account.driven_time else "running",
+                       "rate_limit_per_minute": limiter.limit})
 
     @bp.put("/settings")
     def put_settings() -> Response:

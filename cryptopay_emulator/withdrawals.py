@@ -23,6 +23,11 @@ COMMIT_WINDOW = timedelta(seconds=30)
 # "processing ... a couple of seconds"; `sent` is the broadcast, `completed` its first confirmation.
 NEXT_STATUS = {"pending": "processing", "processing": "sent", "sent": "completed"}
 STEP_SECONDS = 0.0  # see EmulatorConfig.withdrawal_step_seconds
+# The standalone server is quick by default, like stripe-mock: a payment by coin withdrawal confirms in 3 steps
+# (sent, completed), a channel's in 5 (detected one step after sent, confirmed one later): under a second of real
+# time. --realistic-delays takes the sandbox's own pace.
+QUICK_STEP_SECONDS = 0.2
+REALISTIC_STEP_SECONDS = 10.0
 # "less than 5 EUR" is the one documented minimum (§17); it is applied to every fiat charged currency.
 FIAT_MINIMUM = Decimal("5.0")
 

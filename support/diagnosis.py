@@ -74,6 +74,14 @@ def probe_token(facts: Facts) -> Diagnosis | None:
                      "set MERCHANT_PROBE_TOKEN in .env to the token the merchant's staging expects")
 
 
+def environment_named(facts: Facts) -> Diagnosis | None:
+    """The suite itself said the environment got in the way (it paid too late, an emulator's delay ran out)."""
+    if facts.error != "EnvironmentFailure":
+        return None
+    why, _, fix = facts.message.partition("\nFix: ")
+    return Diagnosis(ENVIRONMENT, why.rstrip("."), fix.rstrip("."))
+
+
 def unreachable(facts: Facts) -> Diagnosis | None:
     if not re.search(r"Connection refused|ConnectionError|Name or service not known|ConnectTimeout", facts.message):
         return None
@@ -237,7 +245,7 @@ def nothing_delivered(facts: Facts) -> Diagnosis | None:
 
 
 RULES: tuple[Callable[[Facts], Diagnosis | None], ...] = (
-    probe_token, unreachable, policy_differs, signoff_missing, accepted_bad_notification, callback_url_wrong,
+    environment_named, probe_token, unreachable, policy_differs, signoff_missing, accepted_bad_notification, callback_url_wrong,
     signature_refused, endpoint_fails, requested_not_final, wrong_currency, credited_twice,
     credited_before_completed, customer_lost, status_differs, nothing_delivered,
 )

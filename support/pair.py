@@ -6,6 +6,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from cryptopay_emulator import EmulatorApp, EmulatorConfig, create_app as create_emulator
+from cryptopay_emulator.withdrawals import QUICK_STEP_SECONDS
 from reference_merchant import MerchantConfig, create_app as create_merchant
 from support.servers import ServerThread
 
@@ -69,9 +70,12 @@ class Pair:
 
 def start_emulator(stack: ExitStack, credentials: Credentials, **options) -> RunningEmulator:
     """An emulator serving on a free port and knowing its public URL; it delivers nothing until `connect`."""
+    chosen = {**ACCOUNT_OPTIONS, **options}
+    if not chosen.get("control_enabled", True) and "withdrawal_step_seconds" not in options:
+        # Nobody can move its time: it runs by itself at the standalone emulator's quick pace.
+        chosen["withdrawal_step_seconds"] = QUICK_STEP_SECONDS
     app = create_emulator(EmulatorConfig(api_key=credentials.api_key, api_secret=credentials.api_secret,
-                                         callback_secret=credentials.callback_secret,
-                                         **{**ACCOUNT_OPTIONS, **options}))
+                                         callback_secret=credentials.callback_secret, **chosen))
     server = ServerThread(app.wsgi, "emulator").start()
     stack.callback(server.stop)
     app.set_public_url(server.url)

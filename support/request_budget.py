@@ -1,6 +1,7 @@
 """The run's request budget: one shared bucket for every worker, and how fast waits may poll Cryptopay within it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptopay_client import RequestBudget, SharedBudget, Unlimited
@@ -14,6 +15,22 @@ SUITE_SHARE_PERCENT = 50
 BUCKET_FILE = "cryptopay-requests.sqlite"
 # Polling may take at most 1/POLL_SHARE_DIVISOR of the budget (see RunBudget.poll_pace).
 POLL_SHARE_DIVISOR = 2
+
+
+@dataclass(frozen=True)
+class CryptopayPace:
+    """How fast Cryptopay's clock runs against ours and how many requests a minute of it allows: the budget is
+    spent per Cryptopay minute, which on a time-scaled emulator lasts a fraction of a real one."""
+    per_minute: int | None  # None: no limit (an emulator started without one)
+    scale: float = 1.0
+    source: str = "settings"  # how it was learnt: settings, the emulator's control API, Cryptopay's Date header
+
+    def to_json(self) -> dict:
+        return {"per_minute": self.per_minute, "scale": self.scale, "source": self.source}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "CryptopayPace":
+        return cls(data["per_minute"], float(data["scale"]), data["source"])
 
 
 class RunBudget:
@@ -39,17 +56,22 @@ class RunBudget:
 _run = RunBudget(Unlimited())
 
 
-def suite_per_minute(settings: Settings) -> int:
-    return max(1, settings.requests_per_minute * SUITE_SHARE_PERCENT // 100)
+def suite_per_minute(settings: Settings, pace: CryptopayPace | None = None) -> int | None:
+    """The suite's share of the key's limit, per real minute: the limit holds per minute of Cryptopay's clock."""
+    pace = pace or CryptopayPace(settings.requests_per_minute)
+    if pace.per_minute is None:
+        return None
+    return max(1, int(pace.per_minute * pace.scale) * SUITE_SHARE_PERCENT // 100)
 
 
-def open_run_budget(settings: Settings, directory: Path, workers: int) -> RunBudget:
+def open_run_budget(settings: Settings, directory: Path, workers: int,
+                    pace: CryptopayPace | None = None) -> RunBudget:
     """Installs this process's budget: shared through `directory` for an external Cryptopay, none when embedded
-    (each worker's private emulator allows far more than a run sends)."""
+    (each worker's private emulator allows far more than a run sends) or when the emulator has no limit."""
     global _run
     _run.budget.close()  # one budget per process: never two leak threads on one file
-    budget = Unlimited() if settings.embedded_emulator else SharedBudget(directory / BUCKET_FILE,
-                                                                          suite_per_minute(settings))
+    per_minute = None if settings.embedded_emulator else suite_per_minute(settings, pace)
+    budget = Unlimited() if per_minute is None else SharedBudget(directory / BUCKET_FILE, per_minute)
     _run = RunBudget(budget, workers)
     return _run
 

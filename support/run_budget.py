@@ -1,6 +1,7 @@
 """The run's one request budget: the controller makes its directory, hands it to every worker, deletes it at the end."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -9,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from support.keys import SETTINGS_KEY
-from support.request_budget import close_run_budget, open_run_budget
+from support.pace import learn_pace
+from support.request_budget import CryptopayPace, close_run_budget, open_run_budget
 
 BUDGET_DIR = "cryptopay_budget_dir"
+PACE = "cryptopay_pace"
 PREFIX = "cryptopay-budget-"
 _OWNED_DIR = pytest.StashKey[Path]()
+_PACE = pytest.StashKey[CryptopayPace]()
 
 
 @pytest.hookimpl(trylast=True)
@@ -28,12 +32,15 @@ def pytest_configure(config: pytest.Config) -> None:
         directory = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
         config.stash[_OWNED_DIR] = directory
         try:
-            open_run_budget(settings, directory, workers=1)
+            # Learnt once, before any worker starts: every worker spends the same budget on the same clock.
+            config.stash[_PACE] = pace = learn_pace(settings)
+            open_run_budget(settings, directory, workers=1, pace=pace)
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
     else:
-        open_run_budget(settings, Path(workerinput[BUDGET_DIR]), workers=int(workerinput.get("workercount", 1)))
+        open_run_budget(settings, Path(workerinput[BUDGET_DIR]), workers=int(workerinput.get("workercount", 1)),
+                        pace=CryptopayPace.from_json(json.loads(workerinput[PACE])))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -41,6 +48,7 @@ def pytest_configure_node(node) -> None:  # xdist: runs in the controller for ea
     directory = node.config.stash.get(_OWNED_DIR, None)
     if directory is not None:
         node.workerinput[BUDGET_DIR] = str(directory)
+        node.workerinput[PACE] = json.dumps(node.config.stash[_PACE].to_json())
 
 
 @pytest.hookimpl(trylast=True)

@@ -13,11 +13,12 @@ from support.payments import pay_share
 def leave_unresolved(kind: str, cryptopay: CryptopayDriver, control: EmulatorControl | None, payer: Payer,
                      deposit: Deposit, evidence: Evidence, wait_timeout: float) -> dict:
     """kind is Cryptopay's status_context (underpaid, overpaid, paid_late); returns the invoice once unresolved."""
+    moves_by_itself = control is None  # then a payment meant before the expiry can land after it: environment
     if kind == "underpaid":  # only half paid, then the invoice expires
-        pay_share(cryptopay, payer, deposit, evidence, "only half")
+        pay_share(cryptopay, payer, deposit, evidence, "only half", clock_moves_by_itself=moves_by_itself)
         expire_deposit(cryptopay, control, deposit, evidence, wait_timeout)
     elif kind == "overpaid":
-        pay_share(cryptopay, payer, deposit, evidence, "twice the amount")
+        pay_share(cryptopay, payer, deposit, evidence, "twice the amount", clock_moves_by_itself=moves_by_itself)
     elif kind == "paid_late":  # the exact amount, after the invoice expired
         expire_deposit(cryptopay, control, deposit, evidence, wait_timeout)
         pay_share(cryptopay, payer, deposit, evidence, "the exact amount")

@@ -13,6 +13,15 @@ class WaitTimeout(AssertionError):
     pass
 
 
+class EnvironmentFailure(AssertionError):
+    """The scenario could not prove anything about the merchant: the suite, the machine or a target's own delays
+    got in the way. Its message says why and, after "Fix: ", what to change; the verdict files it as environment."""
+
+    def __init__(self, why: str, fix: str):
+        super().__init__(f"{why}\nFix: {fix}")
+        self.why, self.fix = why, fix
+
+
 class WaitingCannotHelp(Exception):
     """Raised by a read whose answer no amount of waiting changes (e.g. a probe contract violation): the wait
     ends at once with that reason instead of reporting it as "last seen" after the whole timeout."""

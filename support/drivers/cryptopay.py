@@ -34,5 +34,11 @@ class CryptopayDriver:
     def server_now(self) -> datetime:
         """Cryptopay's clock, from the Date header every HTTP answer carries (an unauthenticated HEAD: it names
         no API key, so it cannot count against the key's limit)."""
-        response = requests.head(self.client.base_url + "/", timeout=10)
-        return parsedate_to_datetime(response.headers["Date"])
+        return server_date(self.client.base_url)
+
+
+def server_date(api_url: str) -> datetime:
+    """The Date an answer of Cryptopay's carries; the last one where a front server added its own before it."""
+    response = requests.head(api_url.rstrip("/") + "/", timeout=10)
+    dates = response.raw.headers.getlist("Date") if response.raw is not None else []
+    return parsedate_to_datetime(dates[-1] if dates else response.headers["Date"])

@@ -1,0 +1,57 @@
+"""Learns, once a run, how fast Cryptopay's clock runs and what it allows a minute, so the budget follows that clock."""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Callable
+from urllib.parse import urlsplit
+
+import requests
+
+from support.drivers.cryptopay import server_date
+from support.request_budget import CryptopayPace
+from support.settings import Settings, is_loopback
+
+# Reading Cryptopay's Date header until it has ticked twice takes one to two seconds on a clock at real speed.
+MEASURE_SECONDS = 3.0
+
+
+def learn_pace(settings: Settings) -> CryptopayPace:
+    """The sandbox runs at real speed with the limit .env states. An emulator with its control API says its
+    scale and limit; one without it on loopback is timed by its Date header (a scaled clock ticks faster)."""
+    if settings.embedded_emulator or not is_loopback(urlsplit(settings.cryptopay_api_url).hostname):
+        return CryptopayPace(settings.requests_per_minute)
+    try:
+        return _ask_the_emulator(settings)
+    except (requests.RequestException, KeyError, TypeError, ValueError) as exc:
+        # Unreachable now: the preflight names it; the budget falls back to what .env states.
+        return CryptopayPace(settings.requests_per_minute, 1.0, f"settings (the emulator did not say: "
+                                                                f"{type(exc).__name__})")
+
+
+def _ask_the_emulator(settings: Settings, now: Callable[[], float] = time.monotonic) -> CryptopayPace:
+    if settings.emulator_control_url:
+        control = settings.emulator_control_url.rstrip("/")
+        scale = requests.get(f"{control}/clock", timeout=10).json()["scale"]
+        limit = requests.get(f"{control}/settings", timeout=10).json().get("rate_limit_per_minute",
+                                                                           settings.requests_per_minute)
+        return CryptopayPace(limit or None, float(scale), "the emulator's control API")
+    scale = measured_scale(lambda: server_date(settings.cryptopay_api_url), now)
+    return CryptopayPace(settings.requests_per_minute, scale, "Cryptopay's Date header")
+
+
+def measured_scale(read: Callable[[], datetime], now: Callable[[], float], limit: float = MEASURE_SECONDS) -> float:
+    """Cryptopay seconds per real second, between two ticks of its whole-second Date header (1.0 if it does not
+    tick twice within `limit`: a clock that slow is the sandbox's own)."""
+    started, first = now(), read()
+    edges: list[tuple[datetime, float]] = []
+    last = first
+    while now() - started < limit and len(edges) < 2:
+        seen = read()
+        if seen != last:
+            edges.append((seen, now()))
+            last = seen
+    if len(edges) < 2:
+        return 1.0
+    (a, at), (b, bt) = edges
+    return max(1.0, (b - a).total_seconds() / max(bt - at, 1e-6))
