@@ -94,12 +94,12 @@ def sends_risky(channel_payer: ChannelPayer, channel: Channel, evidence: Evidenc
 
 
 @given("the customer's payment to that address has been completed and credited", target_fixture="credited_payment")
-def completed_and_credited(channel_payer: ChannelPayer, cryptopay: CryptopayDriver, merchant: MerchantAdapter,
-                           channel: Channel, customer: Customer, credit_rule: CreditRule, settings: Settings,
-                           evidence: Evidence, wait_timeout: float) -> CreditedPayment:
+def completed_and_credited(channel_payer: ChannelPayer, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+                           merchant: MerchantAdapter, channel: Channel, customer: Customer, credit_rule: CreditRule,
+                           settings: Settings, evidence: Evidence, wait_timeout: float) -> CreditedPayment:
     payment = send_payment(channel_payer, channel, evidence)
     return complete_and_credit(merchant, cryptopay, payment, customer, credit_rule,
-                               settings.declared.channel_credited_amount, evidence, wait_timeout)
+                               settings.declared.channel_credited_amount, evidence, wait_timeout, control)
 
 
 @given("the merchant has acknowledged Cryptopay's notification of the hold")
@@ -171,24 +171,24 @@ def declared_meaning(datatable: list[list[str]], settings: Settings, evidence: E
 
 
 @then(_step("the customer's balance shows the declared amount of the payment, in {receive:Receive}"))
-def balance_shows_declared(merchant: MerchantAdapter, cryptopay: CryptopayDriver, customer: Customer,
-                           channel_payment: ChannelPayment, credit_rule: CreditRule, settings: Settings,
-                           evidence: Evidence, receive: str, wait_timeout: float) -> None:
+def balance_shows_declared(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+                           customer: Customer, channel_payment: ChannelPayment, credit_rule: CreditRule,
+                           settings: Settings, evidence: Evidence, receive: str, wait_timeout: float) -> None:
     expected = receive_currency(receive, channel_payment.channel.pay_currency)
     currency = read_payment(cryptopay, channel_payment)["received_currency"]
     assert currency == expected, f"Cryptopay credited the payment in {currency}, the channel credits {expected}"
     show_balance(evidence, customer, wait_for_declared_credit(
         merchant, cryptopay, channel_payment, customer, credit_rule, settings.declared.channel_credited_amount,
-        evidence, wait_timeout))
+        evidence, wait_timeout, control))
 
 
 @then("the customer has been credited the declared amount of the payment")
-def credited_declared(merchant: MerchantAdapter, cryptopay: CryptopayDriver, customer: Customer,
-                      channel_payment: ChannelPayment, credit_rule: CreditRule, settings: Settings,
-                      evidence: Evidence, wait_timeout: float) -> None:
+def credited_declared(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+                      customer: Customer, channel_payment: ChannelPayment, credit_rule: CreditRule,
+                      settings: Settings, evidence: Evidence, wait_timeout: float) -> None:
     show_balance(evidence, customer, wait_for_declared_credit(
         merchant, cryptopay, channel_payment, customer, credit_rule, settings.declared.channel_credited_amount,
-        evidence, wait_timeout))
+        evidence, wait_timeout, control))
 
 
 @then("the customer has been credited nothing")

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from pytest_bdd import given, parsers, then
 
-from support.callbacks import wait_until_settled
+from support.callbacks import all_answered, wait_until_settled
 from support.customers import Customer, fresh_customer, show_balance, wait_for_balance
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit, MerchantAdapter
@@ -23,8 +23,10 @@ def new_customer(merchant: MerchantAdapter, evidence: Evidence) -> Customer:
 
 @then(parsers.cfparse("the customer's balance shows {amount:Amount} {currency:Currency}", extra_types=TYPES))
 def balance_shows(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
-                  evidence: Evidence, wait_timeout: float) -> None:
-    show_balance(evidence, customer, wait_for_balance(merchant, customer, amount, currency, wait_timeout))
+                  evidence: Evidence, scenario_deposits: list[Deposit], control: EmulatorControl | None,
+                  wait_timeout: float) -> None:
+    answered = all_answered([d.invoice_id for d in scenario_deposits], control)
+    show_balance(evidence, customer, wait_for_balance(merchant, customer, amount, currency, wait_timeout, answered))
 
 
 @then(parsers.cfparse("the customer's balance still shows {amount:Amount} {currency:Currency}", extra_types=TYPES))
@@ -48,12 +50,12 @@ def not_credited(merchant: MerchantAdapter, customer: Customer, evidence: Eviden
 
 
 @then("the customer's balance shows the deposit's final price")
-def balance_shows_final_price(merchant: MerchantAdapter, cryptopay: CryptopayDriver, customer: Customer,
-                              deposit: Deposit, evidence: Evidence, wait_timeout: float) -> None:
+def balance_shows_final_price(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+                              customer: Customer, deposit: Deposit, evidence: Evidence, wait_timeout: float) -> None:
     invoice = cryptopay.invoice(deposit.invoice_id)
     final = Decimal(invoice["price_amount"])
     evidence.attach_json("Final price as Cryptopay reports it", {
         "requested": f"{deposit.price_amount} {deposit.price_currency}",
         "final": f"{final} {invoice['price_currency']}"})
     show_balance(evidence, customer, wait_for_balance(merchant, customer, final, invoice["price_currency"],
-                                                      wait_timeout))
+                                                      wait_timeout, all_answered([deposit.invoice_id], control)))

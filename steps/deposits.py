@@ -5,9 +5,11 @@ from decimal import Decimal
 
 from pytest_bdd import given, parsers, then
 
+from support.callbacks import all_answered
 from support.customers import Customer, wait_for_balance
 from support.deposits import pay_coin, request_deposit, wait_for_status
 from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter
 from support.drivers.payers import Payer
 from support.evidence import Evidence
@@ -27,16 +29,18 @@ def asked_to_deposit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evid
 
 @given(parsers.cfparse("the customer's {amount:Amount} {currency:Currency} deposit, paid in {coin:Coin}, "
                        "has been completed and credited", extra_types=COIN_TYPES), target_fixture="deposit")
-def completed_and_credited(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evidence: Evidence,
-                           scenario_deposits: list[Deposit], customer: Customer, payer: Payer, settings: Settings,
-                           amount: Decimal, currency: str, coin: str, wait_timeout: float) -> Deposit:
+def completed_and_credited(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+                           evidence: Evidence, scenario_deposits: list[Deposit], customer: Customer, payer: Payer,
+                           settings: Settings, amount: Decimal, currency: str, coin: str,
+                           wait_timeout: float) -> Deposit:
     deposit = request_deposit(merchant, cryptopay, evidence, scenario_deposits, customer, amount, currency,
                               pay_coin(coin, settings))
     invoice = cryptopay.invoice(deposit.invoice_id)
     payer.pay(invoice, Decimal(invoice["pay_amount"]))
     cryptopay.wait_for_status(deposit.invoice_id, "completed", None, wait_timeout)
     wait_for_status(merchant, deposit.invoice_id, "completed", None, wait_timeout)
-    balances = wait_for_balance(merchant, customer, amount, currency, wait_timeout)
+    balances = wait_for_balance(merchant, customer, amount, currency, wait_timeout,
+                                all_answered([deposit.invoice_id], control))
     evidence.attach_json("Balance before", {"customer_id": customer.id, "balances": balances})
     return deposit
 

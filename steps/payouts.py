@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pytest_bdd import given, parsers, then, when
 
+from support.callbacks import all_answered
 from support.customers import Customer, show_balance, wait_for_balance
 from support.deposits import pay_coin
 from support.drivers.callbacks import CallbackSender
@@ -271,8 +272,10 @@ def debited_once(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control:
     assert record.debited == (amount, currency), (
         f"Cryptopay charged {amount} {currency} for the withdrawal (its charged_amount), the merchant recorded "
         f"debiting {record_json(record)['debited']}: debit the customer the charged_amount of Cryptopay's answer")
+    answered = all_answered([payout.coin_withdrawal_id], control)  # the payout has ended: its last word
     show_balance(evidence, withdrawal.customer, wait_for_balance(merchant, withdrawal.customer, funded.amount - amount,
-                                                                 funded.currency, wait_timeout))
+                                                                 funded.currency, wait_timeout, answered,
+                                                                 only_credits=False))
 
 
 @then("the customer's balance still shows what is left after the withdrawal")
@@ -294,7 +297,9 @@ def given_back_once(merchant: MerchantAdapter, cryptopay: CryptopayDriver, contr
     payout = withdrawal.payout
     ended(cryptopay, control, merchant, payout, "cancelled", wait_timeout)  # a second return would already show
     show_balance(evidence, withdrawal.customer, wait_for_balance(merchant, withdrawal.customer, funded.amount,
-                                                                 funded.currency, wait_timeout))
+                                                                 funded.currency, wait_timeout,
+                                                                 all_answered([payout.coin_withdrawal_id], control),
+                                                                 only_credits=False))
     record = merchant.recorded_payout(payout.payout_id)
     evidence.attach_json("Payout as the merchant records it", record_json(record))
     assert record is not None and record.refunded, (

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import socket
+from typing import Callable
 
 from cryptopay_client.callbacks import callback_signature
 from support.drivers.callbacks import Answer, CallbackSender, callback_body
@@ -170,6 +171,14 @@ def wait_until_settled(invoice_ids: list[str], control: EmulatorControl | None, 
         # An attempt is logged once the merchant's answer (or its failure) is in, so "attempted" means settled.
         wait_until(lambda: control.deliveries(invoice_id), lambda rows: all(d["attempts"] for d in rows),
                    timeout=timeout, expected=f"every notification for invoice {invoice_id} to reach the merchant")
+
+
+def all_answered(object_ids: list[str], control: EmulatorControl | None) -> Callable[[], bool] | None:
+    """Where the delivery log is visible: whether the merchant has answered every notification sent so far for
+    these objects (invoices, channel payments, withdrawals); None where nobody can tell (the sandbox)."""
+    if control is None:
+        return None
+    return lambda: all(d["attempts"] for object_id in object_ids for d in control.deliveries_for(object_id))
 
 
 # -- the merchant unreachable -----------------------------------------------------------------------------------------

@@ -7,12 +7,13 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable
 
 import parse
 import pytest
 
 from cryptopay_emulator.rails_json import rails_json
-from support.callbacks import send_badly_signed
+from support.callbacks import all_answered, send_badly_signed
 from support.customers import Customer, show_balance
 from support.diagnosis import DEFECT, Diagnosis
 from support.drivers.callbacks import Answer, CallbackSender
@@ -24,7 +25,9 @@ from support.evidence import Evidence
 from support.parameters import TYPES
 from support.resend import Resent, ResendResult, resend_twice, send_copies
 from support.settings import Settings
-from support.waiting import WaitTimeout, wait_until
+from support.waiting import WaitTimeout, final_elsewhere, wait_until
+
+FINAL_PAYMENT = frozenset({"completed", "refunded", "cancelled"})  # a channel payment's final statuses (§4)
 
 # "deposit crypto": the run's PAYMENT_COIN; "credited in the same crypto": the channel credits the coin it is paid in.
 RUN_COIN, SAME_COIN = "crypto", "the same crypto"
@@ -187,7 +190,8 @@ def wait_for_recorded_status(merchant: MerchantAdapter, payment: ChannelPayment,
         return wait_until(lambda: merchant.recorded_channel_payment(payment.payment_id),
                           lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
                           timeout=timeout,
-                          expected=f"the merchant to record channel payment {payment.payment_id} as {want}")
+                          expected=f"the merchant to record channel payment {payment.payment_id} as {want}",
+                          decided=final_elsewhere(status, FINAL_PAYMENT, lambda rec: rec["status"] if rec else None))
     except WaitTimeout as exc:
         found = read_payment(cryptopay, payment) if cryptopay is not None else None
         if found is None or (found["status"], found.get("status_context")) != (status, context):
@@ -229,12 +233,23 @@ def wait_until_settled(control: EmulatorControl | None, payment_ids: list[str], 
 
 
 def wait_for_credit(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
-                    timeout: float) -> dict[str, Decimal]:
-    """The balances once the customer holds exactly `amount` `currency` and nothing in any other currency."""
+                    timeout: float, settled: Callable[[], bool] | None = None) -> dict[str, Decimal]:
+    """The balances once the customer holds exactly `amount` `currency` and nothing in any other currency. More
+    than that never comes down (credits only add); once `settled` (every notification answered), any other
+    balance is the merchant's last word: either fails at once."""
+    def hopeless(balances: dict[str, Decimal]) -> str | None:
+        have = balances.get(currency, Decimal("0"))
+        if have > amount:
+            return f"the customer already has more ({have} {currency}), and credits only add"
+        if any(balances.values()) and settled is not None and settled():
+            return "the merchant has answered every notification of the payment"
+        return None
+
     return wait_until(lambda: merchant.balances(customer.id),
                       lambda b: b.get(currency, Decimal("0")) == amount
                       and all(v == 0 for c, v in b.items() if c != currency), timeout=timeout,
-                      expected=f"customer {customer.id} to be credited exactly {amount} {currency}")
+                      expected=f"customer {customer.id} to be credited exactly {amount} {currency}",
+                      decided=hopeless)
 
 
 def credit_owed(cryptopay: CryptopayDriver, payment: ChannelPayment, rule: CreditRule, declared: str,
@@ -251,12 +266,14 @@ def credit_owed(cryptopay: CryptopayDriver, payment: ChannelPayment, rule: Credi
 
 def wait_for_declared_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, payment: ChannelPayment,
                              customer: Customer, rule: CreditRule, declared: str, evidence: Evidence,
-                             timeout: float) -> dict[str, Decimal]:
-    """The balances once the customer holds exactly the declared amount of the payment; on a timeout the failure
-    says which mistake the balance shows (nothing, twice, the other amount, what was paid)."""
+                             timeout: float, control: EmulatorControl | None = None) -> dict[str, Decimal]:
+    """The balances once the customer holds exactly the declared amount of the payment; on a timeout (or as soon as
+    the outcome is decided) the failure says which mistake the balance shows (nothing, twice, the other amount,
+    what was paid)."""
     owed, currency, found = credit_owed(cryptopay, payment, rule, declared, evidence)
     try:
-        return wait_for_credit(merchant, customer, owed, currency, timeout)
+        return wait_for_credit(merchant, customer, owed, currency, timeout,
+                               all_answered([payment.payment_id], control))
     except WaitTimeout as exc:
         diagnosis = credit_diagnosis(found, declared, owed, merchant.balances(customer.id))
         if diagnosis is None:
@@ -316,10 +333,11 @@ def money(balances: dict[str, Decimal]) -> str:
 
 def complete_and_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, payment: ChannelPayment,
                         customer: Customer, rule: CreditRule, declared: str, evidence: Evidence,
-                        timeout: float) -> CreditedPayment:
+                        timeout: float, control: EmulatorControl | None = None) -> CreditedPayment:
     # Completed at Cryptopay and credited by the merchant; its record of the status is item 4's, not waited for.
     wait_for_payment_status(cryptopay, payment, "completed", None, timeout)
-    balances = wait_for_declared_credit(merchant, cryptopay, payment, customer, rule, declared, evidence, timeout)
+    balances = wait_for_declared_credit(merchant, cryptopay, payment, customer, rule, declared, evidence, timeout,
+                                        control)
     show_balance(evidence, customer, balances, "Balance after the payment was credited")
     return CreditedPayment(payment, balances)
 

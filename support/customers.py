@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable
 
 from support.drivers.merchant import MerchantAdapter
 from support.evidence import Evidence
@@ -25,7 +26,18 @@ def show_balance(evidence: Evidence, customer: Customer, balances: dict, name: s
 
 
 def wait_for_balance(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
-                     timeout: float) -> dict:
+                     timeout: float, settled: Callable[[], bool] | None = None, only_credits: bool = True) -> dict:
+    """The balances once the customer has `amount` in `currency`. Where nothing but credits happens (the default),
+    more than `amount` can never come down: that fails at once. `settled` says the merchant has answered every
+    notification it was sent: then any other amount is its last word and fails at once too."""
+    def hopeless(balances: dict) -> str | None:
+        have = balances.get(currency, Decimal("0"))
+        if only_credits and have > amount:
+            return f"the customer already has more ({have} {currency}), and credits only add"
+        if have != 0 and settled is not None and settled():
+            return f"the merchant has answered every notification and the customer has {have} {currency}"
+        return None
+
     return wait_until(lambda: merchant.balances(customer.id),
                       lambda b: b.get(currency, Decimal("0")) == amount, timeout=timeout,
-                      expected=f"customer {customer.id} to have {amount} {currency}")
+                      expected=f"customer {customer.id} to have {amount} {currency}", decided=hopeless)

@@ -8,7 +8,9 @@ from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit, MerchantAdapter, deposit_description
 from support.evidence import Evidence
 from support.settings import Settings
-from support.waiting import wait_until
+from support.waiting import final_elsewhere, wait_until
+
+FINAL_INVOICE = frozenset({"completed", "refunded", "cancelled"})
 
 # "paid in crypto": the coin is the run's PAYMENT_COIN, so the wording stays true whichever coin pays.
 RUN_COIN = "crypto"
@@ -35,4 +37,5 @@ def wait_for_status(merchant: MerchantAdapter, invoice_id: str, status: str, con
     want = f"{status}/{context}" if context else status
     return wait_until(lambda: merchant.recorded_invoice(invoice_id),
                       lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
-                      timeout=timeout, expected=f"the merchant to record invoice {invoice_id} as {want}")
+                      timeout=timeout, expected=f"the merchant to record invoice {invoice_id} as {want}",
+                      decided=final_elsewhere(status, FINAL_INVOICE, lambda rec: rec["status"] if rec else None))

@@ -19,7 +19,10 @@ from support.drivers.merchant import MerchantAdapter, Payout, PayoutRefusal, Rec
 from support.evidence import Evidence
 from support.resend import Resent, ResendResult, resend_twice, send_copies
 from support.timetravel import until_cryptopay
-from support.waiting import wait_until
+from support.waiting import final_elsewhere, wait_until
+
+# A payout ends completed or cancelled (failed is on the way to cancelled, facts §14).
+FINAL_PAYOUT = frozenset({"completed", "cancelled"})
 
 # -- the two amount fields, as the feature's table states them -------------------------------------------------------
 FIELDS = ("charged_amount", "charged_amount_to_send")
@@ -283,7 +286,8 @@ def arrival(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdra
 # -- the merchant's side ----------------------------------------------------------------------------------------------
 def wait_for_record(merchant: MerchantAdapter, payout_id: str, status: str, timeout: float) -> RecordedPayout:
     return wait_until(lambda: merchant.recorded_payout(payout_id), lambda r: r is not None and r.status == status,
-                      timeout=timeout, expected=f"the merchant to record payout {payout_id} as {status}")
+                      timeout=timeout, expected=f"the merchant to record payout {payout_id} as {status}",
+                      decided=final_elsewhere(status, FINAL_PAYOUT, lambda r: r.status if r else None))
 
 
 def record_json(record: RecordedPayout | None) -> dict | None:

@@ -38,10 +38,32 @@ def proportional(floor: float, share: float = 0.25, most: float = 60.0) -> Pace:
     return lambda reads, waited, last: min(most, max(floor, share * waited))
 
 
+class Decided(WaitTimeout):
+    """What was seen can no longer become what was expected (credited twice, a final status that is not the one
+    expected): the wait ends at once with it, instead of running to its timeout."""
+
+
+# Given the value just read, why it can never become acceptable now, or None while the outcome is still open.
+Verdict = Callable[[T], "str | None"]
+
+
+def final_elsewhere(wanted: str, final: frozenset[str], status_of: Callable[[T], "str | None"]) -> Verdict:
+    """A record already in a final status other than the one wanted never gets there: Cryptopay's final statuses
+    (completed, refunded, cancelled) do not change."""
+    def verdict(value: T) -> str | None:
+        status = status_of(value)
+        if status in final and status != wanted:
+            return f"it is already {status}, which is final"
+        return None
+    return verdict
+
+
 def wait_until(read: Callable[[], T], accept: Callable[[T], bool], *, timeout: float, expected: str,
-               interval: float = 0.01, max_interval: float = 0.25, pace: Pace | None = None) -> T:
+               interval: float = 0.01, max_interval: float = 0.25, pace: Pace | None = None,
+               decided: Verdict | None = None) -> T:
     """Returns the first value `accept`s. Reads are spaced by `pace` (default: back off from `interval` to
-    `max_interval`), so long real-mode waits stay cheap."""
+    `max_interval`), so long real-mode waits stay cheap. `decided` ends the wait at once, either way: a value it
+    finds hopeless fails with its reason and the value, without waiting out the timeout."""
     pace = pace or backoff(interval, max_interval)
     started = time.monotonic()
     deadline = started + timeout
@@ -53,6 +75,9 @@ def wait_until(read: Callable[[], T], accept: Callable[[T], bool], *, timeout: f
             last = read()
             if accept(last):
                 return last
+            reason = decided(last) if decided is not None else None
+            if reason:
+                raise Decided(f"expected {expected}, but {reason}; seen: {last}")
         except (WaitTimeout, WaitingCannotHelp):
             raise
         except Exception as exc:  # a target briefly unavailable is "last seen", not the end of the wait

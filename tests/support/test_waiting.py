@@ -6,7 +6,7 @@ import time
 import pytest
 
 from support.drivers.merchant import ProbeContractError
-from support.waiting import WaitTimeout, wait_until
+from support.waiting import Decided, WaitTimeout, final_elsewhere, wait_until
 
 
 def test_returns_the_first_accepted_value() -> None:
@@ -39,3 +39,23 @@ def test_a_contract_violation_ends_the_wait_at_once() -> None:
     with pytest.raises(ProbeContractError, match="money is a decimal string"):
         wait_until(read, lambda v: True, timeout=30, expected="anything")
     assert time.monotonic() - started < 5, "the wait must not run to its timeout"
+
+
+def test_a_decided_outcome_ends_the_wait_at_once_with_its_reason() -> None:
+    started = time.monotonic()
+    with pytest.raises(Decided, match=r"expected the balance, but it can only grow; seen: 9"):
+        wait_until(lambda: 9, lambda v: v == 8, timeout=30, expected="the balance",
+                   decided=lambda v: "it can only grow" if v > 8 else None)
+    assert time.monotonic() - started < 5, "a decided wait must not run to its timeout"
+
+
+def test_an_open_outcome_keeps_waiting_until_it_is_accepted() -> None:
+    values = iter([5, 6, 7, 8])
+    assert wait_until(lambda: next(values), lambda v: v == 8, timeout=5, expected="eight",
+                      decided=lambda v: "too many" if v > 8 else None) == 8
+
+
+def test_a_final_status_elsewhere_is_decided() -> None:
+    verdict = final_elsewhere("refunded", frozenset({"completed", "refunded"}), lambda record: record["status"])
+    assert verdict({"status": "completed"}) == "it is already completed, which is final"
+    assert verdict({"status": "unresolved"}) is None and verdict({"status": "refunded"}) is None
