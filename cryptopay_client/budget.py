@@ -11,6 +11,7 @@ from cryptopay_client.errors import TransportError
 
 class RequestBudget(Protocol):
     per_minute: int | None
+    minute_seconds: float  # how long one of Cryptopay's minutes lasts here (shorter on a time-scaled emulator)
 
     def acquire(self, timeout: float) -> None: ...
 
@@ -21,6 +22,7 @@ class Unlimited:
     """No budget: the embedded emulator is private to one worker and allows far more than any run sends."""
 
     per_minute = None
+    minute_seconds = 60.0
 
     def acquire(self, timeout: float) -> None:
         return None
@@ -44,26 +46,32 @@ WINDOW_MS = MINUTE_MS + int(Duration.SECOND)
 class SharedBudget:
     """A sliding 60-second window kept by pyrate-limiter in one SQLite file under a file lock, so every process
     that opens the same file (xdist workers, the payer) draws on one budget and never sends more than `per_minute`
-    requests in any 60 seconds, nor more than a twelfth of them in any 5."""
+    requests in any of Cryptopay's minutes (`minute_seconds` of ours: 60 at real speed), nor more than a twelfth of
+    them in any twelfth of it."""
 
-    def __init__(self, path: Path, per_minute: int):
+    def __init__(self, path: Path, per_minute: int, minute_seconds: float = 60.0):
         if per_minute < 1:
             raise ValueError("a request budget needs at least one request a minute")
-        self.path, self.per_minute = Path(path), per_minute
+        if minute_seconds <= 0:
+            raise ValueError("a minute of Cryptopay's clock must last some time")
+        self.path, self.per_minute, self.minute_seconds = Path(path), per_minute, minute_seconds
+        scale = MINUTE_MS / (minute_seconds * 1000)
+        slice_ms, window_ms = max(1, round(SLICE_MS / scale)), max(2, round(WINDOW_MS / scale))
         # Rounded up: pyrate-limiter wants the shorter window at least as dense as the longer one.
-        rates = [Rate(-(-per_minute * SLICE_MS // MINUTE_MS), SLICE_MS), Rate(per_minute, WINDOW_MS)]
+        rates = [Rate(-(-per_minute * SLICE_MS // MINUTE_MS), slice_ms), Rate(per_minute, window_ms)]
         self._bucket = SQLiteBucket.init_from_file(rates, table="cryptopay_requests", db_path=str(self.path),
                                                    use_file_lock=True)
         self._limiter = Limiter(self._bucket, buffer_ms=50)
 
     def __repr__(self) -> str:
-        return f"SharedBudget({self.per_minute}/min at {self.path})"
+        return f"SharedBudget({self.per_minute} per {self.minute_seconds:g} s at {self.path})"
 
     def acquire(self, timeout: float) -> None:
         """Blocks until one more request fits in the window; BudgetExhausted after `timeout` seconds."""
         if not self._limiter.try_acquire("cryptopay", blocking=True, timeout=timeout):
-            raise BudgetExhausted(f"the shared budget of {self.per_minute} requests a minute stayed full for "
-                                  f"{timeout:g} s")
+            scaled = "" if self.minute_seconds == 60 else f" (a minute of Cryptopay's clock: {self.minute_seconds:g} s)"
+            raise BudgetExhausted(f"the shared budget of {self.per_minute} requests a minute{scaled} stayed full "
+                                  f"for {timeout:g} s")
 
     def close(self) -> None:
         """Stops the limiter's leak thread and closes the bucket file (the file itself is the run's to delete)."""

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from support.callbacks import all_answered
 from support.channels import (CHANNEL_TYPES, ChannelPayment, CreditedPayment, CreditRule, acknowledged,
                               channel_problems, complete_and_credit, delivered, invented_completion, open_channel,
                               pay_coin, read_credit_rule, read_payment, receive_currency, recredit_diagnosis,
@@ -140,10 +141,11 @@ def cryptopay_saw_it(cryptopay: CryptopayDriver, channel_payment: ChannelPayment
 
 
 @then(_step("the merchant records the payment as {status:Status}"))
-def merchant_records(merchant: MerchantAdapter, cryptopay: CryptopayDriver, channel_payment: ChannelPayment,
-                     customer: Customer, status: tuple[str, str | None], evidence: Evidence,
-                     wait_timeout: float) -> None:
-    recorded = wait_for_recorded_status(merchant, channel_payment, *status, wait_timeout, cryptopay)
+def merchant_records(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+                     channel_payment: ChannelPayment, customer: Customer, status: tuple[str, str | None],
+                     evidence: Evidence, wait_timeout: float) -> None:
+    recorded = wait_for_recorded_status(merchant, channel_payment, *status, wait_timeout, cryptopay,
+                                        all_answered([channel_payment.payment_id], control))
     evidence.attach_json("Channel payment as the merchant records it", recorded)
     assert (recorded["customer_id"], recorded["channel_id"]) == (customer.id, channel_payment.channel.channel_id), (
         f"the merchant recorded the payment for customer {recorded['customer_id']} on channel "

@@ -38,7 +38,8 @@ def completed_and_credited(merchant: MerchantAdapter, cryptopay: CryptopayDriver
     invoice = cryptopay.invoice(deposit.invoice_id)
     payer.pay(invoice, Decimal(invoice["pay_amount"]))
     cryptopay.wait_for_status(deposit.invoice_id, "completed", None, wait_timeout)
-    wait_for_status(merchant, deposit.invoice_id, "completed", None, wait_timeout)
+    wait_for_status(merchant, deposit.invoice_id, "completed", None, wait_timeout,
+                    all_answered([deposit.invoice_id], control))
     balances = wait_for_balance(merchant, customer, amount, currency, wait_timeout,
                                 all_answered([deposit.invoice_id], control))
     evidence.attach_json("Balance before", {"customer_id": customer.id, "balances": balances})
@@ -56,10 +57,11 @@ def cryptopay_reports(cryptopay: CryptopayDriver, deposit: Deposit, status: str,
 
 @given(parsers.cfparse("the merchant has recorded the deposit as {status}"))
 @then(parsers.cfparse("the merchant records the deposit as {status}"))
-def merchant_records(merchant: MerchantAdapter, deposit: Deposit, status: str, evidence: Evidence,
-                     wait_timeout: float) -> None:
+def merchant_records(merchant: MerchantAdapter, control: EmulatorControl | None, deposit: Deposit, status: str,
+                     evidence: Evidence, wait_timeout: float) -> None:
     state, context = split_status(status)
-    recorded = wait_for_status(merchant, deposit.invoice_id, state, context, wait_timeout)
+    recorded = wait_for_status(merchant, deposit.invoice_id, state, context, wait_timeout,
+                               all_answered([deposit.invoice_id], control))
     evidence.attach_json("Invoice as the merchant records it", recorded)
 
 

@@ -213,9 +213,10 @@ def notified(emulator: EmulatorControl, cryptopay: CryptopayDriver, withdrawal: 
 
 # -- Thens: the merchant ----------------------------------------------------------------------------------------------
 @then(parsers.cfparse("the merchant records the payout as {status}"))
-def merchant_records(merchant: MerchantAdapter, withdrawal: Withdrawal, status: str, evidence: Evidence,
-                     wait_timeout: float) -> None:
-    record = wait_for_record(merchant, withdrawal.payout.payout_id, withdrawal_status(status), wait_timeout)
+def merchant_records(merchant: MerchantAdapter, control: EmulatorControl | None, withdrawal: Withdrawal, status: str,
+                     evidence: Evidence, wait_timeout: float) -> None:
+    record = wait_for_record(merchant, withdrawal.payout.payout_id, withdrawal_status(status), wait_timeout,
+                             all_answered([withdrawal.payout.coin_withdrawal_id], control))
     evidence.attach_json("Payout as the merchant records it", record_json(record))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from support.callbacks import all_answered
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter
@@ -55,13 +56,14 @@ def monitoring_decides(emulator: EmulatorControl, deposit: Deposit, decision: st
 
 
 @then(parsers.cfparse("Cryptopay handles the {context} deposit as the declared policy says"))
-def handled_as_declared(cryptopay: CryptopayDriver, merchant: MerchantAdapter, settings: Settings,
-                        policy_outcomes: PolicyOutcomes, deposit: Deposit, context: str, evidence: Evidence,
-                        wait_timeout: float) -> None:
+def handled_as_declared(cryptopay: CryptopayDriver, control: EmulatorControl | None, merchant: MerchantAdapter,
+                        settings: Settings, policy_outcomes: PolicyOutcomes, deposit: Deposit, context: str,
+                        evidence: Evidence, wait_timeout: float) -> None:
     declared = settings.unresolved_policy[context]
     status, status_context = policy_outcomes.outcome(declared, context)
     invoice = cryptopay.wait_for_status(deposit.invoice_id, status, status_context, wait_timeout)
-    recorded = wait_for_status(merchant, deposit.invoice_id, status, status_context, wait_timeout)
+    recorded = wait_for_status(merchant, deposit.invoice_id, status, status_context, wait_timeout,
+                               all_answered([deposit.invoice_id], control))
     evidence.attach_json("Declared policy and observed outcome", {
         "context": context, "declared_policy": declared,
         "expected": {"status": status, "status_context": status_context},

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from typing import Callable
 
 from cryptopay_client.callbacks import callback_signature
@@ -173,12 +174,26 @@ def wait_until_settled(invoice_ids: list[str], control: EmulatorControl | None, 
                    timeout=timeout, expected=f"every notification for invoice {invoice_id} to reach the merchant")
 
 
-def all_answered(object_ids: list[str], control: EmulatorControl | None) -> Callable[[], bool] | None:
-    """Where the delivery log is visible: whether the merchant has answered every notification sent so far for
-    these objects (invoices, channel payments, withdrawals); None where nobody can tell (the sandbox)."""
+# A merchant may finish a notification's work just after answering it (a queue): what it shows counts as its last
+# word only this long after every notification was answered.
+ANSWERED_GRACE_SECONDS = 1.0
+
+
+def all_answered(object_ids: list[str], control: EmulatorControl | None,
+                 grace: float = ANSWERED_GRACE_SECONDS) -> Callable[[], bool] | None:
+    """Where the delivery log is visible: whether the merchant answered every notification sent so far for these
+    objects (invoices, channel payments, withdrawals) at least `grace` seconds ago; None where nobody can tell."""
     if control is None:
         return None
-    return lambda: all(d["attempts"] for object_id in object_ids for d in control.deliveries_for(object_id))
+    since: list[float] = []
+
+    def answered() -> bool:
+        if not all(d["attempts"] for object_id in object_ids for d in control.deliveries_for(object_id)):
+            since.clear()
+            return False
+        since[:] = since or [time.monotonic()]
+        return time.monotonic() - since[0] >= grace
+    return answered
 
 
 # -- the merchant unreachable -----------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from support.evidence import Evidence
 from support.parameters import TYPES
 from support.resend import Resent, ResendResult, resend_twice, send_copies
 from support.settings import Settings
-from support.waiting import WaitTimeout, final_elsewhere, wait_until
+from support.waiting import WaitTimeout, answered_but_not, either, final_elsewhere, wait_until
 
 FINAL_PAYMENT = frozenset({"completed", "refunded", "cancelled"})  # a channel payment's final statuses (§4)
 
@@ -182,7 +182,8 @@ def wait_for_payment_status(cryptopay: CryptopayDriver, payment: ChannelPayment,
 
 
 def wait_for_recorded_status(merchant: MerchantAdapter, payment: ChannelPayment, status: str, context: str | None,
-                             timeout: float, cryptopay: CryptopayDriver | None = None) -> dict:
+                             timeout: float, cryptopay: CryptopayDriver | None = None,
+                             settled: Callable[[], bool] | None = None) -> dict:
     """The merchant's record once it shows the status; on a timeout, with Cryptopay at hand, the failure says how
     the record and Cryptopay's GET differ."""
     want = f"{status}/{context}" if context else status
@@ -191,13 +192,18 @@ def wait_for_recorded_status(merchant: MerchantAdapter, payment: ChannelPayment,
                           lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
                           timeout=timeout,
                           expected=f"the merchant to record channel payment {payment.payment_id} as {want}",
-                          decided=final_elsewhere(status, FINAL_PAYMENT, lambda rec: rec["status"] if rec else None))
+                          decided=either(final_elsewhere(status, FINAL_PAYMENT, _status),
+                                         answered_but_not(status, settled, _status)))
     except WaitTimeout as exc:
         found = read_payment(cryptopay, payment) if cryptopay is not None else None
         if found is None or (found["status"], found.get("status_context")) != (status, context):
             raise  # Cryptopay itself is elsewhere: not the merchant's record to blame
         diagnosis = record_diagnosis(found, merchant.recorded_channel_payment(payment.payment_id))
         raise AssertionError(f"{diagnosis.text()}\nSeen: {exc}") from None
+
+
+def _status(record: dict | None) -> str | None:
+    return record["status"] if record else None
 
 
 def record_diagnosis(found: dict, recorded: dict | None) -> Diagnosis:

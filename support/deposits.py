@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Callable
 
 from support.customers import Customer
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit, MerchantAdapter, deposit_description
 from support.evidence import Evidence
 from support.settings import Settings
-from support.waiting import final_elsewhere, wait_until
+from support.waiting import answered_but_not, either, final_elsewhere, wait_until
 
 FINAL_INVOICE = frozenset({"completed", "refunded", "cancelled"})
 
@@ -32,10 +33,15 @@ def request_deposit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evide
 
 
 def wait_for_status(merchant: MerchantAdapter, invoice_id: str, status: str, context: str | None,
-                    timeout: float) -> dict:
+                    timeout: float, settled: Callable[[], bool] | None = None) -> dict:
     """The merchant-side twin of CryptopayDriver.wait_for_status: the merchant's record, once it shows the status."""
     want = f"{status}/{context}" if context else status
     return wait_until(lambda: merchant.recorded_invoice(invoice_id),
                       lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
                       timeout=timeout, expected=f"the merchant to record invoice {invoice_id} as {want}",
-                      decided=final_elsewhere(status, FINAL_INVOICE, lambda rec: rec["status"] if rec else None))
+                      decided=either(final_elsewhere(status, FINAL_INVOICE, _status),
+                                     answered_but_not(status, settled, _status)))
+
+
+def _status(record: dict | None) -> str | None:
+    return record["status"] if record else None

@@ -40,18 +40,21 @@ def _ask_the_emulator(settings: Settings, now: Callable[[], float] = time.monoto
     return CryptopayPace(settings.requests_per_minute, scale, "Cryptopay's Date header")
 
 
-def measured_scale(read: Callable[[], datetime], now: Callable[[], float], limit: float = MEASURE_SECONDS) -> float:
-    """Cryptopay seconds per real second, between two ticks of its whole-second Date header (1.0 if it does not
-    tick twice within `limit`: a clock that slow is the sandbox's own)."""
-    started, first = now(), read()
-    edges: list[tuple[datetime, float]] = []
-    last = first
-    while now() - started < limit and len(edges) < 2:
-        seen = read()
+def measured_scale(read: Callable[[], datetime], now: Callable[[], float], limit: float = MEASURE_SECONDS,
+                   span: float = 1.0) -> float:
+    """Cryptopay seconds per real second, timed across ticks of its whole-second Date header for about `span` real
+    seconds (1.0 if it does not tick twice within `limit`: a clock that slow is the sandbox's own). Each tick is
+    placed at the latest moment it can have happened, so the figure errs slow and the budget low."""
+    started, last = now(), read()
+    edges: list[tuple[datetime, float, float]] = []  # (Date read, read before it, read at it)
+    before = now()
+    while now() - started < limit and (len(edges) < 2 or edges[-1][2] - edges[0][2] < span):
+        seen, at = read(), now()
         if seen != last:
-            edges.append((seen, now()))
+            edges.append((seen, before, at))
             last = seen
+        before = at
     if len(edges) < 2:
         return 1.0
-    (a, at), (b, bt) = edges
-    return max(1.0, (b - a).total_seconds() / max(bt - at, 1e-6))
+    (a, a_before, _), (b, _, b_at) = edges[0], edges[-1]
+    return max(1.0, (b - a).total_seconds() / max(b_at - a_before, 1e-6))

@@ -4,13 +4,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable
 
 import pytest
 import requests
 
 from cryptopay_client import CryptopayError
 from cryptopay_emulator.rails_json import rails_json
-from support.callbacks import is_acknowledged, send_badly_signed
+from support.callbacks import all_answered, is_acknowledged, send_badly_signed
 from support.customers import Customer
 from support.drivers.callbacks import Answer, CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
@@ -19,7 +20,7 @@ from support.drivers.merchant import MerchantAdapter, Payout, PayoutRefusal, Rec
 from support.evidence import Evidence
 from support.resend import Resent, ResendResult, resend_twice, send_copies
 from support.timetravel import until_cryptopay
-from support.waiting import final_elsewhere, wait_until
+from support.waiting import answered_but_not, either, final_elsewhere, wait_until
 
 # A payout ends completed or cancelled (failed is on the way to cancelled, facts §14).
 FINAL_PAYOUT = frozenset({"completed", "cancelled"})
@@ -284,10 +285,14 @@ def arrival(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdra
 
 
 # -- the merchant's side ----------------------------------------------------------------------------------------------
-def wait_for_record(merchant: MerchantAdapter, payout_id: str, status: str, timeout: float) -> RecordedPayout:
+def wait_for_record(merchant: MerchantAdapter, payout_id: str, status: str, timeout: float,
+                    settled: Callable[[], bool] | None = None) -> RecordedPayout:
+    def status_of(record: RecordedPayout | None) -> str | None:
+        return record.status if record else None
     return wait_until(lambda: merchant.recorded_payout(payout_id), lambda r: r is not None and r.status == status,
                       timeout=timeout, expected=f"the merchant to record payout {payout_id} as {status}",
-                      decided=final_elsewhere(status, FINAL_PAYOUT, lambda r: r.status if r else None))
+                      decided=either(final_elsewhere(status, FINAL_PAYOUT, status_of),
+                                     answered_but_not(status, settled, status_of)))
 
 
 def record_json(record: RecordedPayout | None) -> dict | None:

@@ -50,18 +50,20 @@ class RunBudget:
 
     def fair_share_seconds(self) -> float:
         """Seconds between requests when every worker sends at the same pace and together they spend the budget."""
-        return 60.0 * self.workers / self.budget.per_minute if self.budget.per_minute else 0.0
+        if not self.budget.per_minute:
+            return 0.0
+        return self.budget.minute_seconds * self.workers / self.budget.per_minute
 
 
 _run = RunBudget(Unlimited())
 
 
 def suite_per_minute(settings: Settings, pace: CryptopayPace | None = None) -> int | None:
-    """The suite's share of the key's limit, per real minute: the limit holds per minute of Cryptopay's clock."""
+    """The suite's share of the key's limit, per minute of Cryptopay's clock (which is where the limit holds)."""
     pace = pace or CryptopayPace(settings.requests_per_minute)
     if pace.per_minute is None:
         return None
-    return max(1, int(pace.per_minute * pace.scale) * SUITE_SHARE_PERCENT // 100)
+    return max(1, pace.per_minute * SUITE_SHARE_PERCENT // 100)
 
 
 def open_run_budget(settings: Settings, directory: Path, workers: int,
@@ -71,7 +73,8 @@ def open_run_budget(settings: Settings, directory: Path, workers: int,
     global _run
     _run.budget.close()  # one budget per process: never two leak threads on one file
     per_minute = None if settings.embedded_emulator else suite_per_minute(settings, pace)
-    budget = Unlimited() if per_minute is None else SharedBudget(directory / BUCKET_FILE, per_minute)
+    minute_seconds = 60.0 / (pace.scale if pace else 1.0)
+    budget = Unlimited() if per_minute is None else SharedBudget(directory / BUCKET_FILE, per_minute, minute_seconds)
     _run = RunBudget(budget, workers)
     return _run
 

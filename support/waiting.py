@@ -58,6 +58,23 @@ def final_elsewhere(wanted: str, final: frozenset[str], status_of: Callable[[T],
     return verdict
 
 
+def answered_but_not(wanted: str, settled: Callable[[], bool] | None,
+                     status_of: Callable[[T], "str | None"]) -> Verdict:
+    """Once the merchant has answered every notification it was sent (`settled`), a record still not `wanted`
+    stays so: nothing more will reach it."""
+    def verdict(value: T) -> str | None:
+        status = status_of(value)
+        if settled is not None and status != wanted and settled():
+            return f"the merchant answered every notification it was sent and records {status or 'nothing'}"
+        return None
+    return verdict
+
+
+def either(*verdicts: Verdict) -> Verdict:
+    """The first reason any of `verdicts` gives."""
+    return lambda value: next((reason for v in verdicts if (reason := v(value))), None)
+
+
 def wait_until(read: Callable[[], T], accept: Callable[[T], bool], *, timeout: float, expected: str,
                interval: float = 0.01, max_interval: float = 0.25, pace: Pace | None = None,
                decided: Verdict | None = None) -> T:

@@ -46,11 +46,13 @@ def own_signoff(workdir: Path) -> Path:
 
 @contextmanager
 def certification_stack(workdir: Path, merchant_kwargs: dict | None = None,
-                        policy: dict[str, str] | None = None, probe_token: str | None = None) -> Iterator[Stack]:
+                        policy: dict[str, str] | None = None, probe_token: str | None = None,
+                        **emulator_options) -> Iterator[Stack]:
     """An emulator and a merchant on loopback, wired to each other, with fresh secrets."""
     with ExitStack() as stack:
         pair = start_pair(stack, f"sqlite:///{workdir / 'merchant.sqlite3'}", Credentials.fresh(probe_token),
-                          merchant_kwargs, rate_limit_per_minute=0, unresolved_policy=policy or {})
+                          merchant_kwargs, rate_limit_per_minute=0, unresolved_policy=policy or {},
+                          **emulator_options)
         creds, merchant = pair.credentials, pair.merchant
         env = {"CRYPTOPAY_API_URL": pair.emulator.url, "CRYPTOPAY_API_KEY": creds.api_key,
                "CRYPTOPAY_API_SECRET": creds.api_secret, "CRYPTOPAY_CALLBACK_SECRET": creds.callback_secret,

@@ -148,6 +148,18 @@ def test_the_budget_never_lets_more_than_a_slice_through_and_says_so_when_it_sta
         budget.close()
 
 
+def test_on_a_scaled_clock_the_budget_holds_per_minute_of_cryptopay_s_clock(tmp_path: Path) -> None:
+    budget = SharedBudget(tmp_path / "bucket.sqlite", 24, minute_seconds=6.0)  # x10: 2 per half-second slice
+    try:
+        budget.acquire(timeout=1)
+        budget.acquire(timeout=1)
+        with pytest.raises(BudgetExhausted, match="a minute of Cryptopay's clock: 6 s"):
+            budget.acquire(timeout=0.1)
+        budget.acquire(timeout=2)  # the next slice, well before a real one would have come
+    finally:
+        budget.close()
+
+
 def test_processes_opening_the_same_file_share_one_budget(tmp_path: Path) -> None:
     path = tmp_path / "bucket.sqlite"
     other = ("import sys; from pathlib import Path; from cryptopay_client import SharedBudget\n"

@@ -43,7 +43,7 @@ def test_a_clock_that_does_not_tick_twice_in_time_is_taken_as_real_speed() -> No
 
 def test_the_suite_spends_its_share_per_minute_of_cryptopay_s_clock() -> None:
     settings = load_settings({}, ROOT)
-    assert suite_per_minute(settings, CryptopayPace(200, 60.0)) == 200 * 60 * SUITE_SHARE_PERCENT // 100
+    assert suite_per_minute(settings, CryptopayPace(200, 60.0)) == 200 * SUITE_SHARE_PERCENT // 100
     assert suite_per_minute(settings, CryptopayPace(None, 1.0)) is None  # an emulator without a limit
 
 

@@ -23,8 +23,8 @@ START = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
 
 class Budget:
-    def __init__(self, per_minute: int):
-        self.per_minute = per_minute
+    def __init__(self, per_minute: int, minute_seconds: float = 60.0):
+        self.per_minute, self.minute_seconds = per_minute, minute_seconds
 
 
 def test_backoff_starts_quick_and_levels_off() -> None:
