@@ -45,10 +45,14 @@ class CoinWithdrawalProcessor:
 
     def apply(self, payout: dict, event: str, withdrawal: dict) -> str:
         status = withdrawal["status"]
-        moved = self.payouts.record_status(payout["payout_id"], status)
+        returned = None
         if status == "cancelled" and self.should_refund(withdrawal):
             # Cryptopay returned the charged amount to the merchant's account; the customer gets back their debit.
+            # The refund comes before the status: whoever reads `cancelled` sees the money back, and a crash in
+            # between leaves the payout not final, so the next notification records it (the refund is once).
             returned = self.ledger.refund(payout["payout_id"])
+        moved = self.payouts.record_status(payout["payout_id"], status)
+        if returned is not None:
             return "cancelled: debit returned to the customer" if returned else "cancelled: nothing (more) to return"
         return f"recorded {status}" if moved else f"kept the recorded status (callback said {status})"
 
