@@ -10,6 +10,7 @@ from cryptopay_client.callbacks import callback_signature
 from support.drivers.callbacks import Answer, CallbackSender, callback_body
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import MerchantAdapter
+from support.timetravel import parse_time
 from support.waiting import wait_until
 
 # -- the merchant's answers -------------------------------------------------------------------------------------------
@@ -181,14 +182,23 @@ ANSWERED_GRACE_SECONDS = 1.0
 
 def all_answered(object_ids: list[str], control: EmulatorControl | None,
                  grace: float = ANSWERED_GRACE_SECONDS) -> Callable[[], bool] | None:
-    """Where the delivery log is visible: whether the merchant answered every notification sent so far for these
-    objects (invoices, channel payments, withdrawals) at least `grace` seconds ago; None where nobody can tell."""
+    """Where the delivery log is visible: whether every notification sent so far for these objects (invoices,
+    channel payments, withdrawals) is done with, delivered or given up, at least `grace` seconds ago, so nothing
+    more will reach the merchant; None where nobody can tell. A notification the merchant answered with a failure
+    is retried by Cryptopay: its retry is brought forward on its object's time (the emulator's objects stand still
+    until the suite moves them) instead of being waited for, and until it is answered nothing is settled."""
     if control is None:
         return None
     since: list[float] = []
 
     def answered() -> bool:
-        if not all(d["attempts"] for object_id in object_ids for d in control.deliveries_for(object_id)):
+        logs = {object_id: control.deliveries_for(object_id) for object_id in object_ids}
+        retrying = {object_id: [d for d in rows if d["state"] == "pending"] for object_id, rows in logs.items()}
+        for object_id, pending in retrying.items():
+            due = [d["next_attempt_at"] for d in pending if d["attempts"] and d["next_attempt_at"]]
+            if due:
+                control.advance(object_id, until=parse_time(min(due)))
+        if not all(logs.values()) or any(retrying.values()):
             since.clear()
             return False
         since[:] = since or [time.monotonic()]

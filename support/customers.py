@@ -34,7 +34,7 @@ def wait_for_balance(merchant: MerchantAdapter, customer: Customer, amount: Deci
         have = balances.get(currency, Decimal("0"))
         if only_credits and have > amount:
             return f"the customer already has more ({have} {currency}), and credits only add"
-        if have != 0 and settled is not None and settled():
+        if settled is not None and settled():
             return f"the merchant has answered every notification and the customer has {have} {currency}"
         return None
 
