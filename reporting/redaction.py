@@ -24,9 +24,12 @@ REDACTED = "***redacted***"
 # Windows of _WINDOW characters every _STRIDE: any run of FRAGMENT characters holds one of them whole, so finding
 # the windows and growing each match finds every fragment (FRAGMENT = _WINDOW + _STRIDE - 1).
 _WINDOW, _STRIDE = 6, 7
-# "HMAC key:signature" and "Bearer token", as in an Authorization header; the scan looks for the same shapes.
-_CREDENTIAL = re.compile(r"(?i)\b(HMAC|Bearer)\s+(?!\*\*\*)[^\s\"',]+")
-_CUT_MARKS = ("...", "\u2026")
+# "HMAC key:signature" and "Bearer token", as in an Authorization header: the shapes the scan looks for, in any case.
+CREDENTIAL = (r"\b(HMAC)\s+[^\s\"'*\\,]+:[^\s\"'*\\,]+"
+              r"|\b(Bearer)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}")
+_CREDENTIAL = re.compile(CREDENTIAL, re.I)
+# Where a cut may have left part of a secret: line breaks and the marks a cut leaves ("..." or an ellipsis).
+_EDGE_MARKS = re.compile(r"\r?\n|\.\.\.|\u2026")
 
 Text = TypeVar("Text", str, bytes)
 
@@ -80,19 +83,19 @@ def fragment_spans(text: Text, secret: Text) -> list[tuple[int, int]]:
 def _edges(text: str) -> tuple[list[int], list[int]]:
     """Where a text's parts end (a cut may have left a secret's start just before) and where they begin."""
     ends, starts = [len(text)], [0]
-    for match in re.finditer(r"\r?\n|\.\.\.|\u2026", text):
+    for match in _EDGE_MARKS.finditer(text):
         ends.append(match.start())
         starts.append(match.end())
     return ends, starts
 
 
-def edge_spans(text: str, secret: str) -> list[tuple[int, int]]:
+def edge_spans(text: str, secret: str, edges: tuple[list[int], list[int]] | None = None) -> list[tuple[int, int]]:
     """A start of the secret (EDGE+ characters, not all of it) that ends where the text or a line ends or a cut mark
-    stands, and an end of the secret that begins there."""
+    stands, and an end of the secret that begins there. `edges`: _edges(text), when already known."""
     if _url_shaped(secret) or len(secret) <= EDGE:
         return []
     spans, head, tail = [], secret[:EDGE], secret[-EDGE:]
-    ends, starts = _edges(text)
+    ends, starts = edges or _edges(text)
     for end in ends:
         at = text.find(head, max(0, end - len(secret) + 1), end)
         while at >= 0:
@@ -123,14 +126,9 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def redact(text: str, secrets: Iterable[str]) -> str:
     """The text with every secret, every long fragment and cut edge of one, and every Authorization credential
     replaced by ***redacted***."""
-    spans = []
+    spans, edges = [], _edges(text)
     for secret in usable(secrets):
-        spans += fragment_spans(text, secret) + edge_spans(text, secret)
+        spans += fragment_spans(text, secret) + edge_spans(text, secret, edges)
     for start, end in reversed(_merged(spans)):
         text = text[:start] + REDACTED + text[end:]
-    return _CREDENTIAL.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-
-
-def redact_then_cut(text: str, secrets: Iterable[str], limit: int) -> str:
-    """Cut only what is already redacted: a cut first would leave part of a secret that no rule recognises."""
-    return redact(text, secrets)[:limit]
+    return _CREDENTIAL.sub(lambda m: f"{m.group(1) or m.group(2)} {REDACTED}", text)

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from reporting.redaction import CREDENTIAL as _CREDENTIAL_SHAPES
 from reporting.redaction import MIN_SECRET_LENGTH, fragment_spans
 
-# Same shapes as the redactor's: "HMAC key:signature" and "Bearer token"; redacted ones (***) do not count.
-CREDENTIAL = re.compile(
-    rb"HMAC\s+[^\s\"'*\\]+:[^\s\"'*\\]+"
-    rb"|Bearer\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}"
-)
+# The redactor's shapes ("HMAC key:signature", "Bearer token"; redacted ones, ***, do not count), as written in a
+# header: case-sensitive here, so words in the report's own code ("bearer authentication") are no hit.
+CREDENTIAL = re.compile(_CREDENTIAL_SHAPES.encode())
 # The single-file report embeds data and attachments as base64; secrets hide there from a plain search.
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/]{16,}={0,2}")
 

@@ -59,6 +59,7 @@ def _cleaned(value: Any, clean, depth: int = 0) -> Any:  # noqa: ANN001 - clean:
 
 
 def clean_report(config: pytest.Config, report: pytest.TestReport) -> None:
+    """The report's failure, captured output and properties, cleaned in place."""
     def clean(text: str) -> str:
         return clean_text(config, text)
 
