@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from reporting.allure import GenerationError
-from reporting.build import OfflineCheckError, build
+from reporting.build import OfflineCheckError, build, clear_previous
 from reporting.merge import MergeError, merge_runs
 from reporting.results import fill_not_run, load_scenarios
 from reporting.run_info import read_run_info
@@ -25,6 +25,7 @@ def summary_only(results: Path, output: Path) -> int:
         print(f"no Allure results at {results}", file=sys.stderr)
         return EXIT_GENERATION_FAILED
     output.mkdir(parents=True, exist_ok=True)
+    clear_previous(output)  # no older HTML verdict beside this summary
     fill_not_run(results)
     summary = build_summary(load_scenarios(results), read_run_info(results))
     json_path, md_path = write_summary(summary, output)

@@ -12,7 +12,7 @@ from reporting.offline import external_references, strip_external
 from reporting.results import fill_not_run, load_scenarios
 from reporting.run_info import read_run_info
 from reporting.secret_scan import Hit, read_secrets, scan_paths
-from reporting.summary import build_summary, target_class, write_summary
+from reporting.summary import JSON_NAME, MARKDOWN_NAME, build_summary, target_class, write_summary
 from reporting.tidy import tidy_results
 from reporting.verdict_page import place_banner
 
@@ -20,8 +20,18 @@ EVIDENCE_NAME = "go-live-evidence.html"
 SUMMARY_ATTACHMENT = "go-live-summary-attachment.md"
 
 
+EVIDENCE_FILES = (EVIDENCE_NAME, MARKDOWN_NAME, JSON_NAME)
+
+
 class OfflineCheckError(RuntimeError):
     pass
+
+
+def clear_previous(output_dir: Path) -> None:
+    """A build that starts has a new verdict coming: an older one must not stay beside it, even if the build fails
+    half-way (a new summary beside the previous run's HTML would be two verdicts in one folder)."""
+    for name in EVIDENCE_FILES:
+        (Path(output_dir) / name).unlink(missing_ok=True)
 
 
 @dataclass
@@ -66,6 +76,7 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     if not results_dir.is_dir():
         raise FileNotFoundError(f"no Allure results at {results_dir}")
     output_dir.mkdir(parents=True, exist_ok=True)
+    clear_previous(output_dir)
     run_info = read_run_info(results_dir)
     fill_not_run(results_dir)  # every collected scenario appears, with why it did not run
     write_metadata(results_dir, run_info)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reporting.inert import printable
 from support.checklists import Item, items_of, product_of
 from support.run_manifest import read_manifest
 
@@ -62,7 +63,7 @@ def _steps(data: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
             continue
         keyword, _, text = str(step.get("name") or "").partition(" ")
         current = _STEP_TYPES.get(keyword.lower(), current)
-        steps.append((current, text, str(step.get("status") or "unknown")))
+        steps.append((current, printable(text), str(step.get("status") or "unknown")))
     return tuple(steps)
 
 
@@ -76,16 +77,18 @@ def _scenario(data: dict[str, Any]) -> Scenario:
     tags = tuple(str(label.get("value", "")) for label in labels if label.get("name") == "tag")
     feature = next((str(label.get("value")) for label in labels if label.get("name") == "feature"), "")
     details = data.get("statusDetails") or {}
-    parameters = tuple(f"{p.get('name')}={p.get('value')}" for p in data.get("parameters") or []
+    parameters = tuple(printable(f"{p.get('name')}={p.get('value')}") for p in data.get("parameters") or []
                        if isinstance(p, dict) and not p.get("excluded") and p.get("name") != PROVEN_ON)
     name = str(data.get("name") or data.get("fullName") or "unnamed scenario")
+    # What the summary, the banner and the terminal show of a result is printable: a failure message may quote a
+    # merchant's answer, escape sequences and all.
     return Scenario(
-        name=name,
+        name=printable(name),
         status=str(data.get("status") or "unknown"),
-        message=str(details.get("message") or "") if isinstance(details, dict) else "",
+        message=printable(str(details.get("message") or "")) if isinstance(details, dict) else "",
         items=tuple(items_of(tags)),
         tags=tags,
-        feature=feature,
+        feature=printable(feature),
         # Without a historyId (hand-written or truncated files) the name and parameters identify the scenario.
         history_id=str(data.get("historyId") or f"{data.get('fullName') or name}|{parameters}"),
         stop=int(data.get("stop") or data.get("start") or 0),

@@ -1,4 +1,4 @@
-"""Finds secret values and Authorization credentials in the results and the evidence, naming only the file."""
+"""Finds secrets (whole or as long fragments, by reporting/redaction.py) and credentials in the evidence, by file."""
 from __future__ import annotations
 
 import base64
@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-# Same shapes as the redactor's: "HMAC key:signature" and "Bearer token"; redacted ones (***) do not count.
-CREDENTIAL = re.compile(
-    rb"HMAC\s+[^\s\"'*\\]+:[^\s\"'*\\]+"
-    rb"|Bearer\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}"
-)
-# A value shorter than this would match by chance everywhere; the redactor ignores the same ones.
-MIN_SECRET_LENGTH = 4
+from reporting.redaction import CREDENTIAL as _CREDENTIAL_SHAPES
+from reporting.redaction import MIN_SECRET_LENGTH, fragment_spans
+
+# The redactor's shapes ("HMAC key:signature", "Bearer token"; redacted ones, ***, do not count), as written in a
+# header: case-sensitive here, so words in the report's own code ("bearer authentication") are no hit.
+CREDENTIAL = re.compile(_CREDENTIAL_SHAPES.encode())
 # The single-file report embeds data and attachments as base64; secrets hide there from a plain search.
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/]{16,}={0,2}")
 
@@ -50,6 +49,13 @@ def _decoded_runs(data: bytes) -> list[bytes]:
     return decoded
 
 
+def _longest(texts: list[bytes], variants: list[bytes]) -> tuple[int, int]:
+    """(the longest run of the secret found, in characters of that form; that form's length); (0, 0) if none."""
+    found = [(max(end - start for start, end in spans), len(variant)) for variant in variants for text in texts
+             if (spans := fragment_spans(text, variant))]
+    return max(found, default=(0, 0))
+
+
 def scan_bytes(data: bytes, secrets: list[str]) -> list[str]:
     """Kinds of hit in one file's content, each kind once."""
     texts = [data]
@@ -59,9 +65,10 @@ def scan_bytes(data: bytes, secrets: list[str]) -> list[str]:
     for number, secret in enumerate(secrets, start=1):
         if len(secret) < MIN_SECRET_LENGTH:
             continue
-        variants = _variants(secret)
-        if any(variant in text for text in texts for variant in variants):
-            kinds.append(f"secret #{number} (line {number} of the secrets file)")
+        run, length = _longest(texts, _variants(secret))
+        if run:
+            part = "" if run == length else f": a fragment, {run} of its {length} characters"
+            kinds.append(f"secret #{number} (line {number} of the secrets file){part}")
     if any(CREDENTIAL.search(text) for text in texts):
         kinds.append("credential pattern (Authorization HMAC/Bearer)")
     return kinds

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reporting.inert import markdown_text
 from reporting.results import Scenario
 from reporting.run_info import display_rows
 from support.checklists import PRODUCTS, Item, all_items, items_words, product_title, proven_items
@@ -230,7 +231,8 @@ def build_summary(scenarios: list[Scenario], run_info: dict[str, Any]) -> dict[s
 
 
 def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Any text in the Markdown summary (a merchant's words among them) shows as text: no HTML, image or link."""
+    return markdown_text(text)
 
 
 MARKS = {PASS: "PASS", PARTIAL: "PARTIAL", FAIL: "FAIL", NOT_RUN: "NOT RUN", NOT_INTEGRATED: "NOT INTEGRATED"}
@@ -274,7 +276,7 @@ def _item_reason(item: dict[str, Any]) -> str:
 
 
 def _markdown_table(summary: dict[str, Any], product: dict[str, Any]) -> list[str]:
-    lines = [f"## {product_words(product, summary)}", ""]
+    lines = [f"## {_md_cell(product_words(product, summary))}", ""]
     if product["verdict"] == NOT_INTEGRATED:
         return lines
     lines += ["| Item | Verdict | Scenarios (passed / run / total) | First reason |", "|---|---|---|---|"]
@@ -292,7 +294,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
     lines = [
         "# Cryptopay go-live summary",
         "",
-        f"**{summary.get('headline') or summary['overall'].upper()}**",
+        f"**{_md_cell(summary.get('headline') or summary['overall'].upper())}**",
         "",
         f"{summary['items_passed']} of {summary['items_total']} checklist items of the certified products fully "
         f"pass; {summary.get('scenarios_not_run', 0)} of {summary.get('scenarios_total', 0)} scenarios did not run. "
@@ -307,11 +309,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
     for item in summary["items"]:
         if item["verdict"] == NOT_INTEGRATED:
             continue
-        lines += ["", f"### {item['title']}: {MARKS[item['verdict']]}", ""]
+        lines += ["", f"### {_md_cell(item['title'])}: {MARKS[item['verdict']]}", ""]
         if not item["scenarios"]:
             lines.append("- no scenario proves this item")
         for row in item["scenarios"]:
-            lines.append(f"- {_row_words(row)}")
+            lines.append(f"- {_md_cell(_row_words(row))}")
     return "\n".join(lines) + "\n"
 
 
@@ -326,10 +328,13 @@ def _row_words(row: dict[str, Any]) -> str:
     return text + (f" ({detail})" if detail else "")
 
 
+JSON_NAME, MARKDOWN_NAME = "go-live-summary.json", "go-live-summary.md"
+
+
 def write_summary(summary: dict[str, Any], output_dir: Path) -> tuple[Path, Path]:
     output_dir = Path(output_dir)
-    json_path = output_dir / "go-live-summary.json"
-    md_path = output_dir / "go-live-summary.md"
+    json_path = output_dir / JSON_NAME
+    md_path = output_dir / MARKDOWN_NAME
     json_path.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     md_path.write_text(render_markdown(summary), encoding="utf-8")
     return json_path, md_path

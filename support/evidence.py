@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -10,26 +9,22 @@ from typing import Any
 import allure
 
 from cryptopay_client import Exchange
+from reporting.inert import printable
+from reporting.redaction import redact, usable
 from support.sequence_diagram import Message, render
 
-_AUTH = re.compile(r"(?i)\b(HMAC|Bearer)\s+[^\s\"',]+")
-
-
 class Redactor:
-    """Removes every configured secret value and any Authorization credential from text."""
+    """Removes every configured secret value (whole, or a long fragment: reporting/redaction.py's rule) and any
+    Authorization credential from text, and makes its control characters visible: attachments quote merchants."""
 
     def __init__(self, secrets: list[str]):
-        # Longest first, so a secret that contains another is removed whole.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self._secrets = usable(secrets)
 
     def add(self, secret: str) -> None:
-        if secret and len(secret) >= 4 and secret not in self._secrets:
-            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+        self._secrets = usable([*self._secrets, secret])
 
     def text(self, value: str) -> str:
-        for secret in self._secrets:
-            value = value.replace(secret, "***redacted***")
-        return _AUTH.sub(lambda m: f"{m.group(1)} ***redacted***", value)
+        return printable(redact(value, self._secrets))
 
 
 def _default(value: Any) -> Any:

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from reporting.allure import GenerationError
-from reporting.build import BuildResult, OfflineCheckError, build
+from reporting.build import EVIDENCE_FILES, BuildResult, OfflineCheckError, build
+from reporting.inert import printable
+from reporting.secret_scan import scan_paths
 from reporting.summary import MARKS, NOT_INTEGRATED, PASS, _item_reason, product_items, product_words, products_of
 from support.checklists import items_of, items_words
 from support.run_secrets import run_secrets
@@ -17,7 +19,6 @@ from support.run_secrets import run_secrets
 EXIT_EVIDENCE_NOT_CLEAN = 3
 RESULT_KEY = pytest.StashKey[BuildResult]()
 PROBLEM_KEY = pytest.StashKey[list[str]]()
-EVIDENCE_FILES = ("go-live-evidence.html", "go-live-summary.md", "go-live-summary.json")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,15 +53,17 @@ def scenario_line(report: pytest.TestReport) -> str | None:
     """'FAIL  items 1, 12  <scenario>: Why ...' once per scenario: when its call ends, or when setup stops it."""
     if not (report.when == "call" or (report.when == "setup" and not report.passed)):
         return None
-    name = dict(report.user_properties).get(SCENARIO_PROPERTY) or report.nodeid.split("::")[-1]
+    # The report's words were cleaned when it was made (support/run_secrets.py); printable again here, because this
+    # line is cut, and a cut must never fall inside an escape sequence that reaches the terminal whole.
+    name = printable(str(dict(report.user_properties).get(SCENARIO_PROPERTY) or report.nodeid.split("::")[-1]))
     where = items_words(items_of(report.keywords)) or "no item"
     line = f"{_OUTCOMES.get(report.outcome, report.outcome.upper()):4}  {where:<22} {name}"
     if report.failed:
         crash = getattr(report.longrepr, "reprcrash", None)
-        first = (getattr(crash, "message", "") or str(report.longrepr)).split("\n")[0]
+        first = printable((getattr(crash, "message", "") or str(report.longrepr)).split("\n")[0])
         line += f"\n      {first[:300]}"
     elif report.skipped and isinstance(report.longrepr, tuple):
-        line += f"  ({str(report.longrepr[2]).removeprefix('Skipped: ')[:160]})"
+        line += f"  ({printable(str(report.longrepr[2]).removeprefix('Skipped: '))[:160]})"
     return line
 
 
@@ -79,11 +82,20 @@ class ScenarioLines:
             reporter.write_line(line, red=report.failed, yellow=report.skipped)
 
 
-def _discard(output: Path, results: Path) -> None:
-    """Evidence that failed its scan must not lie where people pick it up, nor the results it came from."""
+def _discard(output: Path, results: Path, junit: Path | None) -> None:
+    """Evidence that failed its scan must not lie where people pick it up (CI uploads junit.xml too), nor the
+    results it came from."""
     shutil.rmtree(results, ignore_errors=True)
     for name in EVIDENCE_FILES:
         (output / name).unlink(missing_ok=True)
+    if junit is not None:
+        junit.unlink(missing_ok=True)
+
+
+def _junit(config: pytest.Config) -> Path | None:
+    """This run's JUnit file, written by pytest's junitxml plugin before this plugin's (trylast) session end."""
+    path = getattr(config.option, "xmlpath", None)
+    return Path(path).resolve() if path and Path(path).is_file() else None
 
 
 @pytest.hookimpl(trylast=True)
@@ -97,16 +109,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if fresh.resolve() != results.resolve():
         shutil.rmtree(results, ignore_errors=True)
         shutil.move(str(fresh), str(results))
+    secrets, junit = sorted(run_secrets(config)), _junit(config)
+    result, problems = None, []
     try:
-        result = build(results, output, secrets=sorted(run_secrets(config)))
+        result = build(results, output, secrets=secrets)
     except (GenerationError, OfflineCheckError, OSError) as exc:
-        config.stash[PROBLEM_KEY] = [f"evidence report not generated: {exc}"]
-        session.exitstatus = EXIT_EVIDENCE_NOT_CLEAN
-        return
-    if result.secret_hits:
-        _discard(output, results)
-        config.stash[PROBLEM_KEY] = ["secret scan failed: the evidence and its results were deleted; these files "
-                                     "held a secret or a credential:", *(f"  {hit}" for hit in result.secret_hits)]
+        problems = [f"evidence report not generated: {printable(str(exc))}"]
+    hits = (result.secret_hits if result else []) + (scan_paths([junit], secrets) if junit is not None else [])
+    if hits:
+        _discard(output, results, junit)
+        problems += ["secret scan failed: the evidence and its results were deleted; these files held a secret or "
+                     "a credential:", *(f"  {hit}" for hit in hits)]
+    if problems:
+        config.stash[PROBLEM_KEY] = problems
         session.exitstatus = EXIT_EVIDENCE_NOT_CLEAN
         return
     config.stash[RESULT_KEY] = result
@@ -129,7 +144,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         summary = None
     for line in checklist_lines(summary) if summary else []:
         terminalreporter.write_line(line)
-    terminalreporter.write_line(result.headline, bold=True, red=result.overall != "ready",
+    terminalreporter.write_line(printable(result.headline), bold=True, red=result.overall != "ready",
                                 green=result.overall == "ready")
     if summary and summary["run"].get("selection"):
         terminalreporter.write_line(subset_words(summary), yellow=True)
@@ -161,7 +176,7 @@ def _item_lines(summary: dict, items: list[dict]) -> list[str]:
             continue
         mark = MARKS[item["verdict"]]
         reason = _item_reason(item) if item["verdict"] != PASS else ""
-        lines.append(f"  Item {item['item']:02d}  {mark:8} {reason[:150]}".rstrip())
+        lines.append(f"  Item {item['item']:02d}  {mark:8} {printable(reason)[:150]}".rstrip())
     if untouched:
         lines.append(f"  Items {', '.join(untouched)}: NOT RUN (deselected by {summary['run']['selection']})")
     return lines

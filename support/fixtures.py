@@ -8,6 +8,8 @@ from typing import Iterator
 
 import pytest
 
+from reporting.inert import printable
+from reporting.redaction import redact
 from support.keys import SETTINGS_KEY
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
@@ -34,8 +36,12 @@ PREFLIGHT_HEADING = "The go-live suite cannot start: its targets failed the pref
 
 
 def preflight_message(settings: Settings, started: Targets) -> str | None:
+    """The problems in one message, printable and redacted: it may quote what a merchant answered."""
     problems = preflight_problems(started, build_merchant(settings, started))
-    return PREFLIGHT_HEADING + "\n" + "\n".join(f"  - {p}" for p in problems) if problems else None
+    if not problems:
+        return None
+    message = PREFLIGHT_HEADING + "\n" + "\n".join(f"  - {p}" for p in problems)
+    return printable(redact(message, settings.secrets() + started.secrets()))
 
 
 def stop_on_preflight_problems(settings: Settings, started: Targets) -> None:

@@ -18,6 +18,7 @@ from allure_pytest_bdd.steps import get_step_uuid
 from support.keys import SETTINGS_KEY
 from support.checklists import docs, items_of, items_words, product_of, product_title, proven_items
 from support.run_manifest import not_integrated
+from support.run_secrets import clean_exception, clean_text
 from support.signoff import SIGNOFF_PRODUCTS, check_signoff
 from support.diagnosis import Facts, annotate, diagnose, read_deposit
 from support.evidence import attach_timeline
@@ -35,7 +36,8 @@ def pytest_bdd_before_step_call(request: pytest.FixtureRequest, feature, scenari
         return
     with listener.lifecycle.update_step(uuid=get_step_uuid(step)) as result:
         if result is not None:
-            result.parameters = [Parameter(name=name, value=str(value)) for name, value in step_func_args.items()
+            result.parameters = [Parameter(name=name, value=clean_text(request.config, str(value)))
+                                 for name, value in step_func_args.items()
                                  if isinstance(value, (str, int, Decimal)) and not isinstance(value, bool)]
             proves = proven_items(step.type, step.name, items_of(
                 {marker.name for marker in request.node.iter_markers()}))
@@ -72,9 +74,17 @@ def failure_facts(request: pytest.FixtureRequest, step_text: str, exception: Bas
 def pytest_bdd_step_error(request: pytest.FixtureRequest, feature, scenario, step, step_func, step_func_args,
                           exception: BaseException) -> None:
     """Before Allure, JUnit and the terminal read the failure: its cause and its fix, from the evidence, first in
-    its message (Why (kind): ... Fix: ...). Steps stay as they are; the diagnosis lives in support/diagnosis.py."""
+    its message (Why (kind): ... Fix: ...). Steps stay as they are; the diagnosis lives in support/diagnosis.py.
+    Then the message is cleaned (secrets redacted, control characters visible): Allure records the step next."""
     try:
-        diagnosis = diagnose(failure_facts(request, step.name, exception))
+        _explain(request, step.name, exception)
+    finally:
+        clean_exception(request.config, exception)
+
+
+def _explain(request: pytest.FixtureRequest, step_text: str, exception: BaseException) -> None:
+    try:
+        diagnosis = diagnose(failure_facts(request, step_text, exception))
     except Exception:  # noqa: BLE001 - explaining a failure must never change it
         return
     if diagnosis is not None and annotate(exception, diagnosis):
