@@ -24,6 +24,7 @@ from support.run_manifest import EMULATOR_ONLY_REASON
 from support.run_secrets import remember
 from support.settings import Settings
 from support.targets import Targets, start_targets
+from support.waiting import count_down_to
 
 
 
@@ -128,6 +129,14 @@ def emulator(control: EmulatorControl | None) -> EmulatorControl:
     if control is None:
         pytest.skip(EMULATOR_ONLY_REASON)
     return control
+
+
+@pytest.fixture(scope="session", autouse=True)
+def long_waits_count_down(pytestconfig: pytest.Config) -> Iterator[None]:
+    """Every wait longer than a few seconds says on the terminal, past pytest's capture, what it waits for."""
+    count_down_to(TerminalOut(pytestconfig.pluginmanager.getplugin("capturemanager")))
+    yield
+    count_down_to(None)
 
 
 @pytest.fixture

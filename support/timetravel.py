@@ -8,13 +8,11 @@ from typing import Callable, TextIO, TypeVar
 
 from support.drivers.emulator import EmulatorControl
 from support.operator import Progress
-from support.waiting import Pace, WaitTimeout, wait_until
+from support.waiting import COUNTDOWN_AFTER_SECONDS, Pace, WaitTimeout, wait_until
 
 T = TypeVar("T")
 # The Date header is in whole seconds, so a reading can be up to this much behind Cryptopay's real clock.
 DATE_RESOLUTION = 1.0
-# A wait longer than this shows a countdown on the terminal: what it waits for and until when.
-COUNTDOWN_AFTER_SECONDS = 5.0
 # Moving an object on one deadline at a time: more steps than any lifecycle has means it never gets there.
 MAX_MOVES = 50
 
@@ -44,7 +42,7 @@ def let_time_pass_until(moment: datetime, control: EmulatorControl | None, timeo
                            lambda now: f"Cryptopay's clock shows {now:%H:%M:%S}, waiting until {target:%H:%M:%S} "
                                        "UTC"),
                    lambda now: now >= target, timeout=timeout, expected=f"Cryptopay's clock: {what}",
-                   pace=clock_pace(start, target))
+                   pace=clock_pace(start, target), counts_down=False)
         return
     remaining = (target - datetime.now(timezone.utc)).total_seconds()
     if remaining > timeout:
@@ -54,7 +52,7 @@ def let_time_pass_until(moment: datetime, control: EmulatorControl | None, timeo
     progress.say(f"waiting {remaining:.0f} s until {what}")
     wait_until(counted(lambda: datetime.now(timezone.utc), progress, lambda now: f"until {target:%H:%M:%S} UTC"),
                lambda now: now >= target, timeout=max(remaining, 0) + 5, expected=what, interval=0.5,
-               max_interval=5.0)
+               max_interval=5.0, counts_down=False)
 
 
 def counted(read: Callable[[], T], progress: Progress, describe: Callable[[T], str]) -> Callable[[], T]:

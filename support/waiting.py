@@ -2,11 +2,25 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from typing import Callable, TextIO, TypeVar
+
+from reporting.inert import printable
 
 T = TypeVar("T")
 # How long until the next read, from (reads so far, seconds waited so far, the value last read).
 Pace = Callable[[int, float, object], float]
+
+
+# A wait longer than this says on the terminal, every as many seconds, what it waits for and until when.
+COUNTDOWN_AFTER_SECONDS = 5.0
+# Where long waits say so: the terminal past pytest's capture, set once per process by the run's fixtures (None: quiet,
+# as in the project's own tests of waiting).
+_countdown: list[TextIO] = []
+
+
+def count_down_to(out: TextIO | None) -> None:
+    """Long waits from now on print their countdown to `out` (None: to nowhere)."""
+    _countdown[:] = [out] if out is not None else []
 
 
 class WaitTimeout(AssertionError):
@@ -77,15 +91,16 @@ def either(*verdicts: Verdict) -> Verdict:
 
 def wait_until(read: Callable[[], T], accept: Callable[[T], bool], *, timeout: float, expected: str,
                interval: float = 0.01, max_interval: float = 0.25, pace: Pace | None = None,
-               decided: Verdict | None = None) -> T:
+               decided: Verdict | None = None, counts_down: bool = True) -> T:
     """Returns the first value `accept`s. Reads are spaced by `pace` (default: back off from `interval` to
     `max_interval`), so long real-mode waits stay cheap. `decided` ends the wait at once, either way: a value it
-    finds hopeless fails with its reason and the value, without waiting out the timeout."""
+    finds hopeless fails with its reason and the value, without waiting out the timeout. A wait longer than a few
+    seconds counts down on the terminal, unless its caller shows a progress of its own (`counts_down=False`)."""
     pace = pace or backoff(interval, max_interval)
     started = time.monotonic()
     deadline = started + timeout
     last: object = "<nothing read yet>"
-    reads = 0
+    reads, shown = 0, 0.0
     while True:
         try:
             reads += 1
@@ -102,4 +117,18 @@ def wait_until(read: Callable[[], T], accept: Callable[[T], bool], *, timeout: f
         now = time.monotonic()
         if now >= deadline:
             raise WaitTimeout(f"waited {timeout:g} s for {expected}; last seen: {last}")
+        if counts_down:
+            shown = say_still_waiting(now - started, shown, timeout, expected, last)
         time.sleep(min(max(pace(reads, now - started, last), 0.0), deadline - now))
+
+
+def say_still_waiting(waited: float, shown: float, timeout: float, expected: str, last: object) -> float:
+    """Every few seconds of a long wait, one line: how long so far, until when, for what, and what it last saw (the
+    merchant's words made printable and cut short). Returns when it last spoke."""
+    if not _countdown or waited < COUNTDOWN_AFTER_SECONDS or waited - shown < COUNTDOWN_AFTER_SECONDS:
+        return shown
+    seen = printable(str(last))
+    seen = seen if len(seen) <= 100 else seen[:100] + "…"
+    _countdown[0].write(f"  … waiting {waited:.0f} of {timeout:.0f} s for {printable(expected)}; last seen: {seen}\n")
+    _countdown[0].flush()
+    return waited

@@ -60,7 +60,7 @@ def wait_for_paid_amount(client: CryptopayClient, invoice_id: str, at_least: Dec
 
     invoice = wait_until(read, lambda inv: Decimal(inv["paid_amount"]) >= at_least, timeout=timeout,
                          expected=f"Cryptopay to show invoice {invoice_id} paid_amount >= {at_least}",
-                         pace=(run_budget or current()).poll_pace(PAYMENT_POLL_MAX_SECONDS))
+                         pace=(run_budget or current()).poll_pace(PAYMENT_POLL_MAX_SECONDS), counts_down=False)
     progress.done(f"paid_amount {invoice['paid_amount']} {invoice['pay_currency']}", always=always_done)
     return invoice
 
@@ -216,7 +216,7 @@ class CoinWithdrawalChannelPayer:
         payment = wait_until(new_payment, lambda p: p is not None, timeout=self._timeout,
                              expected=f"Cryptopay to see a {amount} {currency} payment to channel {channel_id} "
                                       f"(coin withdrawal {withdrawal['id']})",
-                             pace=current().poll_pace(PAYMENT_POLL_MAX_SECONDS))
+                             pace=current().poll_pace(PAYMENT_POLL_MAX_SECONDS), counts_down=False)
         progress.done(f"channel payment {payment['id']} ({payment['status']})")
         return dict(payment, paid_by="coin_withdrawal", withdrawal_id=withdrawal["id"])
 

@@ -1,9 +1,12 @@
 """wait_until: returns the first accepted value, says what it last saw on timeout, ends at once when waiting cannot help."""
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
+
+from support import waiting
 
 from support.drivers.merchant import ProbeContractError
 from support.waiting import Decided, WaitTimeout, final_elsewhere, wait_until
@@ -59,3 +62,30 @@ def test_a_final_status_elsewhere_is_decided() -> None:
     verdict = final_elsewhere("refunded", frozenset({"completed", "refunded"}), lambda record: record["status"])
     assert verdict({"status": "completed"}) == "it is already completed, which is final"
     assert verdict({"status": "unresolved"}) is None and verdict({"status": "refunded"}) is None
+
+
+def test_a_long_wait_counts_down_with_what_it_waits_for_and_last_saw_made_printable(monkeypatch) -> None:
+    monkeypatch.setattr(waiting, "COUNTDOWN_AFTER_SECONDS", 0.05)
+    out = io.StringIO()
+    waiting.count_down_to(out)
+    try:
+        values = iter(["\x1b[2Jcleared"] * 30 + ["done"])
+        wait_until(lambda: next(values), lambda v: v == "done", timeout=5, expected="the merchant's record",
+                   interval=0.01, max_interval=0.01)
+    finally:
+        waiting.count_down_to(None)
+    lines = out.getvalue().splitlines()
+    assert lines and all("s for the merchant's record; last seen: \\x1b[2Jcleared" in line for line in lines), lines
+    assert "\x1b" not in out.getvalue()
+
+
+def test_a_wait_whose_caller_shows_its_own_progress_stays_quiet(monkeypatch) -> None:
+    monkeypatch.setattr(waiting, "COUNTDOWN_AFTER_SECONDS", 0.01)
+    out = io.StringIO()
+    waiting.count_down_to(out)
+    try:
+        with pytest.raises(WaitTimeout):
+            wait_until(lambda: 1, lambda v: v == 2, timeout=0.2, expected="two", counts_down=False)
+    finally:
+        waiting.count_down_to(None)
+    assert out.getvalue() == ""
