@@ -252,12 +252,13 @@ def force(emulator: EmulatorControl, what: str, withdrawal: Withdrawal) -> dict:
                              f"which the suite does itself) so its payouts wait for the scenario ({exc})") from None
 
 
-# Why a wait for Cryptopay's withdrawal can time out without the control API, and what to change.
-NO_CONTROL_WHY_FIX = (
-    "\nWhy (environment): without the emulator's control API the suite waits for Cryptopay's own steps "
-    "(pending, processing, sent, completed), which took longer than WAIT_TIMEOUT_SECONDS.\nFix: raise "
-    "WAIT_TIMEOUT_SECONDS (on a standalone emulator: at least 4 x its --withdrawal-step-seconds divided by its "
-    "--time-scale), or give the suite the control API (EMULATOR_CONTROL_URL) so it moves time itself.")
+# Why a wait for Cryptopay's withdrawal can time out without the control API, and what to change: Cryptopay's own
+# pace, never the merchant's doing.
+WITHDRAWAL_TOO_SLOW = (
+    "without the emulator's control API the suite waits for Cryptopay's own steps (pending, processing, sent, "
+    "completed), which took longer than WAIT_TIMEOUT_SECONDS",
+    "raise WAIT_TIMEOUT_SECONDS (on a standalone emulator: at least 4 x its --withdrawal-step-seconds divided by its "
+    "--time-scale), or give the suite the control API (EMULATOR_CONTROL_URL) so it moves time itself")
 
 
 def withdrawal_reported(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal_id: str,
@@ -267,7 +268,7 @@ def withdrawal_reported(cryptopay: CryptopayDriver, control: EmulatorControl | N
     return until_cryptopay(lambda: cryptopay.client.retrieve_coin_withdrawal(withdrawal_id),
                            lambda w: w["status"] == status, control=control, object_id=withdrawal_id,
                            timeout=timeout, expected=f"Cryptopay to report coin withdrawal {withdrawal_id} as {status}",
-                           pace=cryptopay.run_budget.poll_pace(2.0), why_fix=NO_CONTROL_WHY_FIX)
+                           pace=cryptopay.run_budget.poll_pace(2.0), too_slow=WITHDRAWAL_TOO_SLOW)
 
 
 def arrival(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal_id: str,
@@ -281,7 +282,7 @@ def arrival(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdra
     return until_cryptopay(seen, lambda p: p is not None, control=control, object_id=withdrawal_id, timeout=timeout,
                            expected=f"the transaction {txid} to arrive at the destination channel "
                                     f"{destination.channel_id}", pace=cryptopay.run_budget.poll_pace(10.0),
-                           why_fix=NO_CONTROL_WHY_FIX)
+                           too_slow=WITHDRAWAL_TOO_SLOW)
 
 
 # -- the merchant's side ----------------------------------------------------------------------------------------------

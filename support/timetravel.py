@@ -8,7 +8,7 @@ from typing import Callable, TextIO, TypeVar
 
 from support.drivers.emulator import EmulatorControl
 from support.operator import Progress
-from support.waiting import COUNTDOWN_AFTER_SECONDS, Pace, WaitTimeout, wait_until
+from support.waiting import COUNTDOWN_AFTER_SECONDS, EnvironmentFailure, Pace, WaitTimeout, wait_until
 
 T = TypeVar("T")
 # The Date header is in whole seconds, so a reading can be up to this much behind Cryptopay's real clock.
@@ -66,16 +66,19 @@ def counted(read: Callable[[], T], progress: Progress, describe: Callable[[T], s
 
 def until_cryptopay(read: Callable[[], T], accept: Callable[[T], bool], *, control: EmulatorControl | None,
                     object_id: str, timeout: float, expected: str, pace: Pace | None = None,
-                    why_fix: str = "") -> T:
+                    too_slow: tuple[str, str] | None = None) -> T:
     """Until what Cryptopay reports about `object_id` is accepted. With the control API the object is moved on
     deadline by deadline (a withdrawal's steps, a payment's detection, a retry) and read after each: no waiting,
     and a scenario ends at once with what it saw when nothing is ahead of the object any more. Without it the
-    suite waits for Cryptopay, paced by the request budget; a timeout says why and what to fix."""
+    suite waits for Cryptopay, paced by the request budget; a timeout there is Cryptopay's pace, not the merchant's
+    doing: with `too_slow` (why, fix) it is an environment failure saying why and which setting to change."""
     if control is None:
         try:
             return wait_until(read, accept, timeout=timeout, expected=expected, pace=pace)
         except WaitTimeout as exc:
-            raise WaitTimeout(f"{exc}{why_fix}") from None
+            if too_slow is None:
+                raise
+            raise EnvironmentFailure(f"{exc}; {too_slow[0]}", too_slow[1]) from None
     seen = read()
     for _ in range(MAX_MOVES):
         if accept(seen):

@@ -9,6 +9,8 @@ import pytest
 from support import waiting
 
 from support.drivers.merchant import ProbeContractError
+from support.payouts import WITHDRAWAL_TOO_SLOW
+from support.timetravel import until_cryptopay
 from support.waiting import Decided, WaitTimeout, final_elsewhere, wait_until
 
 
@@ -89,3 +91,12 @@ def test_a_wait_whose_caller_shows_its_own_progress_stays_quiet(monkeypatch) -> 
     finally:
         waiting.count_down_to(None)
     assert out.getvalue() == ""
+
+
+def test_without_control_cryptopay_too_slow_is_the_environment_with_the_setting_to_change() -> None:
+    with pytest.raises(waiting.EnvironmentFailure) as failure:
+        until_cryptopay(lambda: {"status": "sent"}, lambda w: w["status"] == "completed", control=None,
+                        object_id="cw-1", timeout=0.05, expected="coin withdrawal cw-1 completed",
+                        too_slow=WITHDRAWAL_TOO_SLOW)
+    assert failure.value.why.startswith("waited 0.05 s for coin withdrawal cw-1 completed; last seen: ")
+    assert "Cryptopay's own steps" in failure.value.why and "WAIT_TIMEOUT_SECONDS" in failure.value.fix
