@@ -131,9 +131,10 @@ def emulator(control: EmulatorControl | None) -> EmulatorControl:
     return control
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def long_waits_count_down(pytestconfig: pytest.Config) -> Iterator[None]:
-    """Every wait longer than a few seconds says on the terminal, past pytest's capture, what it waits for."""
+    """Every wait of the features longer than a few seconds says on the terminal, past pytest's capture, what it
+    waits for (the project's own tests wait quietly)."""
     count_down_to(TerminalOut(pytestconfig.pluginmanager.getplugin("capturemanager")))
     yield
     count_down_to(None)
