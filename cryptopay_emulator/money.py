@@ -1,7 +1,8 @@
 """Amount arithmetic observed in the sandbox recordings: per-coin precision, rounding, decimal-string format."""
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperation
+import re
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 
 # Precision of pay amounts as the sandbox displays them (API_FACTS §3 "Amount math").
 PAY_PRECISION = {"BTC": 6, "ETH": 8, "LTC": 8, "XRP": 6, "USDT": 6, "USDC": 6, "BUSD": 6, "ADA": 6, "BNB": 8,
@@ -74,17 +75,23 @@ def fmt(value: Decimal) -> str:
     return text
 
 
+# Cryptopay's amounts are plain decimal strings ("100.0", "0.00184519"; docs/cryptopay-api-facts.md §3): ASCII
+# digits, at most one point with digits on both sides. Python's Decimal reads far more ("٥", "1_000", ".5", " 5",
+# "1e2", "Infinity"), none of which a Cryptopay amount is, so the shape is checked before Decimal sees it. At most 16
+# digits before the point and 18 after: far beyond any real price or coin unit.
+AMOUNT = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,18})?")
+
+
 def parse_amount(raw: object, *, allow_zero: bool = False) -> Decimal | None:
-    """A positive (or zero, if allowed), finite decimal from a JSON string or integer; else None. Floats are refused."""
+    """A positive (or zero, if allowed) amount from a plain decimal string or a JSON integer; else None. Floats are
+    refused: money never passes through binary fractions."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         return None
-    try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):  # ValueError: an int past Python's digit limit
+    text = str(raw) if isinstance(raw, str) or abs(raw) < 10 ** 16 else ""  # str() of a huge int is slow
+    if not AMOUNT.fullmatch(text):
         return None
-    if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
-        return None
-    if (value != 0 and value.adjusted() > 15) or value.as_tuple().exponent < -18:
+    value = Decimal(text)
+    if value == 0 and not allow_zero:
         return None
     return value
 

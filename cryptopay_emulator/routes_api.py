@@ -42,6 +42,8 @@ def json_body() -> dict:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise Invalid(details=[detail("must_be_json", "body", "must be a JSON object")]) from None
+    except RecursionError:  # valid JSON nested deeper than the parser goes: no real body comes near it
+        raise Invalid(details=[detail("must_be_json", "body", "must not be nested this deeply")]) from None
     if not isinstance(body, dict):
         raise Invalid(details=[detail("must_be_json", "body", "must be a JSON object")])
     return body

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -10,14 +10,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from reference_merchant.db import balance_moves, credits, customer_locks
+from reference_merchant.money import EXACT, storable
 
 FIAT = {"EUR", "USD", "GBP", "UAH"}
+# For showing a balance, as wide as the sums: fiat is rounded to cents there, and nothing else is rounded at all.
+DISPLAY = Context(prec=EXACT.prec)
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
     if currency in FIAT:
-        return str(amount.quantize(Decimal("0.01")))
-    text = format(amount.normalize(), "f")
+        return str(amount.quantize(Decimal("0.01"), context=DISPLAY))
+    text = format(amount.normalize(DISPLAY), "f")
     return text if "." in text else text + ".0"
 
 
@@ -34,7 +37,7 @@ class Ledger:
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(credits).values(
-                    invoice_id=invoice_id, customer_id=customer_id, amount=str(amount), currency=currency,
+                    invoice_id=invoice_id, customer_id=customer_id, amount=storable(amount), currency=currency,
                     credited_at=datetime.now(timezone.utc)))
             return True
         except IntegrityError:
@@ -115,15 +118,16 @@ class Ledger:
     def _insert_move(self, conn: Connection, kind: str, reference: str, customer_id: str, amount: Decimal,
                      currency: str) -> None:
         conn.execute(insert(balance_moves).values(kind=kind, reference=reference, customer_id=customer_id,
-                                                  amount=str(amount), currency=currency,
+                                                  amount=storable(amount), currency=currency,
                                                   moved_at=datetime.now(timezone.utc)))
 
     def _available(self, conn: Connection, customer_id: str, currency: str) -> Decimal:
         total = Decimal("0")
-        for table in self.balance_tables():
-            for (amount,) in conn.execute(select(table.c.amount).where(table.c.customer_id == customer_id,
-                                                                         table.c.currency == currency)):
-                total += Decimal(amount)
+        with localcontext(EXACT):  # exact or an error, never a rounded balance
+            for table in self.balance_tables():
+                for (amount,) in conn.execute(select(table.c.amount).where(table.c.customer_id == customer_id,
+                                                                             table.c.currency == currency)):
+                    total += Decimal(amount)
         return total
 
     def _ensure_lock_row(self, customer_id: str) -> None:
@@ -149,7 +153,7 @@ class Ledger:
     def balances_from(self, table: Table, customer_id: str, *more: Table) -> dict[str, str]:
         """Sums a customer's credit (and move) rows per currency, in Decimal, from amounts stored as strings."""
         totals: dict[str, Decimal] = {}
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn, localcontext(EXACT):
             for source in (table, *more):
                 for amount, currency in conn.execute(select(source.c.amount, source.c.currency)
                                                      .where(source.c.customer_id == customer_id)):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -13,6 +12,7 @@ from cryptopay_client.callbacks import SIGNATURE_HEADER
 from reference_merchant.callbacks import CallbackProcessor
 from reference_merchant.deposits import Deposits
 from reference_merchant.ledger import Ledger
+from reference_merchant.money import AMOUNT_RULE, parse_amount
 
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
@@ -117,12 +117,8 @@ def _deposit_problem(body: object) -> str | None:
     for key, limit in FIELD_LIMITS.items():
         if isinstance(body.get(key), str) and len(body[key]) > limit:
             return f"{key} must be at most {limit} characters"
-    try:
-        amount = Decimal(body["price_amount"])
-    except InvalidOperation:
-        return "price_amount must be a decimal string"
-    if not amount.is_finite() or amount <= 0:
-        return "price_amount must be a positive finite decimal"
+    if parse_amount(body["price_amount"]) is None:
+        return f"price_amount {AMOUNT_RULE}"
     return None
 
 
@@ -132,6 +128,11 @@ def register_errors(app: Flask) -> None:
         # Every error answers in the probe's JSON envelope, never an HTML page.
         code = (error.name or "error").lower().replace(" ", "_")
         return _error(error.code or 500, code, error.description or code)
+
+    @app.errorhandler(RecursionError)
+    def nested_too_deeply(_exc: RecursionError) -> tuple[Response, int]:
+        # A probe body nested deeper than JSON's parser goes is refused like any invalid body: nothing was changed.
+        return _error(422, "invalid", "body must be a JSON object (this one is nested too deeply)")
 
     @app.errorhandler(500)
     def server_error(_exc: Exception) -> tuple[Response, int]:  # not named _error: that would shadow the helper

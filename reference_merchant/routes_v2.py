@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, Response, jsonify, request
 
 from cryptopay_client import CryptopayError, TransportError
 from reference_merchant.channels import ChannelPayments, Channels
 from reference_merchant.ledger import Ledger, format_amount
+from reference_merchant.money import AMOUNT_RULE, parse_amount
 from reference_merchant.payouts import PayoutDesk, Payouts
 
 PRODUCTS = ["invoices", "channels", "payouts"]
@@ -107,12 +108,8 @@ def _problem(body: object, required: tuple[str, ...], optional: tuple[str, ...] 
         if key in body and key in (*required, *optional) and not CURRENCY.match(body[key]):
             return f"{key} must be a currency code in capitals, e.g. EUR or BTC"
     for key in amounts:
-        try:
-            amount = Decimal(body[key])
-        except InvalidOperation:
-            return f"{key} must be a decimal string"
-        if not amount.is_finite() or amount <= 0:
-            return f"{key} must be a positive finite decimal"
+        if parse_amount(body[key]) is None:
+            return f"{key} {AMOUNT_RULE}"
     return None
 
 
