@@ -7,12 +7,13 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from cryptopay_client import CryptopayClient, CryptopayError, TransportError, verify_callback
 from reference_merchant.confirmations import Busy, Confirmations
-from reference_merchant.db import callback_log
+from reference_merchant.db import (REJECTED_KEPT, REJECTED_PREFIX, callback_log, rejected_callback_count,
+                                   rejected_callbacks)
 from reference_merchant.deposits import FINAL, Deposits
 from reference_merchant.ledger import Ledger
 from reference_merchant.outcome import Outcome, is_id
@@ -55,7 +56,7 @@ class CallbackProcessor:
     def handle(self, raw: bytes, signature: str | None) -> Outcome:
         # The signature is checked on the exact bytes received, before anything is parsed or stored as data.
         if not self.signature_ok(raw, signature):
-            return self._log(raw, None, None, False, Outcome(401, "rejected: signature missing or wrong"))
+            return self._log_rejected(raw, Outcome(401, "rejected: signature missing or wrong"))
         try:
             payload = json.loads(raw)
             kind, event, data = payload["type"], payload["event"], payload["data"]
@@ -167,6 +168,22 @@ class CallbackProcessor:
         except Exception:  # noqa: BLE001 - losing a log row must not turn a processed callback into a retry loop
             log.exception("could not record a callback in callback_log")
         log.info("callback invoice=%s event=%s -> %s %s", invoice_id, event, outcome.http_status, outcome.message)
+        return outcome
+
+    def _log_rejected(self, raw: bytes, outcome: Outcome) -> Outcome:
+        """A callback refused for its signature: counted, and kept short among the latest few (see db.py)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(rejected_callback_count).values(total=rejected_callback_count.c.total + 1))
+                number = conn.execute(select(rejected_callback_count.c.total)).scalar_one()
+                slot = number % REJECTED_KEPT
+                conn.execute(delete(rejected_callbacks).where(rejected_callbacks.c.slot == slot))
+                conn.execute(insert(rejected_callbacks).values(
+                    slot=slot, number=number, received_at=datetime.now(timezone.utc),
+                    answered_status=outcome.http_status, outcome=outcome.message[:200], body_bytes=len(raw),
+                    body_prefix=raw[:REJECTED_PREFIX].decode("utf-8", "replace")[:REJECTED_PREFIX]))
+        except Exception:  # noqa: BLE001 - as for _log: the answer matters more than the record
+            log.exception("could not record a rejected callback")
         return outcome
 
     def received(self, invoice_id: str) -> list[dict]:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint,
-                        create_engine, event, inspect)
+                        create_engine, event, insert, inspect, select)
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 metadata = MetaData()
 
@@ -113,6 +114,30 @@ callback_log = Table(
     Column("raw_body", Text, nullable=False),
 )
 
+# Callbacks refused for their signature are anyone's to send, as many and as large as they like. Keeping each one
+# (20 KB at a time) let a flood fill the disk, so the merchant keeps a count and only the latest REJECTED_KEPT, each
+# cut to a short prefix: a fixed amount of disk, however long the flood. Signed callbacks, which only Cryptopay can
+# send, stay whole in callback_log: they are the evidence.
+REJECTED_KEPT = 100
+REJECTED_PREFIX = 256
+rejected_callbacks = Table(
+    "rejected_callbacks", metadata,
+    Column("slot", Integer, primary_key=True),  # number % REJECTED_KEPT: each new one replaces the oldest kept
+    Column("number", Integer, nullable=False),  # which rejected callback this was, counting from 1
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("answered_status", Integer, nullable=False),
+    Column("outcome", String(200), nullable=False),
+    Column("body_bytes", Integer, nullable=False),  # the whole body's length
+    Column("body_prefix", String(REJECTED_PREFIX), nullable=False),
+)
+# One row: how many callbacks were rejected in all. Updating it first serialises the writers, so every rejected
+# callback gets its own number and slot.
+rejected_callback_count = Table(
+    "rejected_callback_count", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("total", Integer, nullable=False),
+)
+
 
 # Every wait is bounded well inside Cryptopay's 10-second answer limit: a callback that cannot get the database in
 # time answers non-2xx and is retried, instead of answering too late and being retried anyway.
@@ -142,6 +167,7 @@ def make_engine(url: str) -> Engine:
 
 def init_db(engine: Engine) -> None:
     metadata.create_all(engine)
+    _ensure_rejected_counter(engine)
     # create_all never alters an existing table: refuse a database laid out by an older version, loudly.
     columns = {c["name"] for c in inspect(engine).get_columns("deposits")}
     if "custom_id" not in columns or "price_amount" not in columns:
@@ -153,3 +179,15 @@ def init_db(engine: Engine) -> None:
     if "answered_status" not in {c["name"] for c in inspect(engine).get_columns("callback_log")}:
         raise RuntimeError("the merchant database's callback_log table has an older layout (no answered_status); "
                            "use a fresh database")
+
+
+def _ensure_rejected_counter(engine: Engine) -> None:
+    """The count's one row exists before any callback is rejected (two processes starting at once: one wins)."""
+    with engine.connect() as conn:
+        if conn.execute(select(rejected_callback_count.c.id)).first() is not None:
+            return
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(rejected_callback_count).values(id=1, total=0))
+    except IntegrityError:
+        pass  # the other process made it
