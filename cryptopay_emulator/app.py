@@ -137,12 +137,13 @@ class EmulatorApp:
         self.deliverer.wake()
         if self._thread is not None:
             self._thread.join(timeout=15)
+        self.deliverer.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 self.backends.tick()
-                self.deliverer.run_due()
+                self.deliverer.run_due(wait_for_them=False)  # a slow merchant holds up no tick
             except Exception:  # the scheduler must outlive one bad tick; the error is logged, not hidden
                 log.exception("emulator scheduler tick failed")
             # sleep until the next retry or invoice deadline, so a high time scale still expires on time

@@ -2,28 +2,39 @@
 from __future__ import annotations
 
 import heapq
+import http.client
 import itertools
 import threading
 import time
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
-import requests
-
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
 from cryptopay_emulator.clock import Clock, iso
+from cryptopay_emulator.posting import AnswerTimeout, DeadlineSession
 from cryptopay_emulator.rails_json import rails_json
 from cryptopay_emulator.timeline import Action, Timeline
 
 MAX_RETRIES = 20
 RESPONSE_LIMIT_SECONDS = 10.0
+# Objects whose callbacks are in flight at once. A merchant that never finishes answering holds one sender for at
+# most the limit, so past this many such objects the others wait that long at most, never for ever.
+SENDERS = 16
 
 
 def retry_delay(n: int) -> timedelta:
     """Wait before retry n (0-based): 30 + n^4 + n seconds, as documented."""
     return timedelta(seconds=30 + n ** 4 + n)
+
+
+class Poster(Protocol):
+    """Posts one callback; `timeout` bounds the whole exchange (DeadlineSession), and the answer has a status."""
+
+    def post(self, url: str, data: bytes, timeout: float, headers: dict[str, str]): ...
 
 
 class Scheduler(Protocol):
@@ -71,6 +82,13 @@ class Delivery:
 
 
 @dataclass
+class Lane:
+    """One object's deliveries waiting their turn behind the one in flight, and the sender working through them."""
+    waiting: deque = field(default_factory=deque)
+    sender: Future | None = None
+
+
+@dataclass
 class Endpoint:
     """Where callbacks go and what signs them: the account's Callback URL and Callback Secret."""
     url: str | None
@@ -79,7 +97,7 @@ class Endpoint:
 
 class Deliverer:
     def __init__(self, clock: Clock, endpoint: Endpoint, *, timeout: float = RESPONSE_LIMIT_SECONDS,
-                 session_factory: Callable[[], requests.Session] = requests.Session,
+                 session_factory: Callable[[], Poster] = DeadlineSession,
                  scheduler: Scheduler | None = None):
         self._clock = clock
         # Retries wait on the account's timeline, so moving an object's time brings its retries with it; alone (in
@@ -90,7 +108,7 @@ class Deliverer:
         self._timeout = timeout
         self._session = session_factory()
         self._lock = threading.RLock()
-        self._send_lock = threading.Lock()
+        self._senders: ThreadPoolExecutor | None = None  # made when first needed, shut by close()
         self._wake = threading.Event()  # an Event, not a Condition: a wake-up sent before the wait is not lost
         self.paused = False
         self.reset()
@@ -102,6 +120,8 @@ class Deliverer:
             # (next_attempt_at, seq, id): finding what is due costs O(due), not O(every delivery ever made)
             self._queue: list[tuple] = []
             self._seq = itertools.count()
+            # Per object (its callbacks' owner): present while a sender works through that object's deliveries.
+            self._lanes: dict[str, Lane] = {}
             self.paused = False
 
     @property
@@ -196,17 +216,56 @@ class Deliverer:
                     batch.append(delivery)
         return batch
 
-    def run_due(self) -> int:
-        """Sends every delivery that is due, in the order they were raised; returns how many were tried."""
+    def run_due(self, wait_for_them: bool = True) -> int:
+        """Sends every delivery that is due; returns how many. One object's deliveries go out one at a time, in the
+        order raised; different objects' go out side by side, so a merchant that never finishes answering one
+        callback holds up only that object's later ones, and each of those for at most the limit (Cryptopay's
+        deliveries are independent too). `wait_for_them`: return once these attempts have ended (the scheduler
+        thread does not wait; a test driving the deliverer itself does)."""
         if self.paused:
             return 0
         if self._own_timeline:
             self._scheduler.tick()
-        with self._send_lock:
-            batch = self.due()
+        batch = self.due()
+        senders = []
+        with self._lock:
             for delivery in batch:
-                self._attempt(delivery)
-            return len(batch)
+                owner = delivery.object_id or delivery.id
+                lane = self._lanes.get(owner)
+                if lane is None:
+                    lane = self._lanes[owner] = Lane()
+                    lane.sender = self._pool().submit(self._send_in_turn, owner, lane)
+                lane.waiting.append(delivery)
+                senders.append(lane.sender)
+        if wait_for_them:
+            wait(senders)
+        return len(batch)
+
+    def _send_in_turn(self, owner: str, lane: Lane) -> None:
+        """Works through one object's deliveries until none waits (or delivery is paused, or the log was reset)."""
+        while True:
+            with self._lock:
+                if self._lanes.get(owner) is not lane:
+                    return  # reset() dropped the log, this lane's waiting deliveries with it
+                if self.paused or not lane.waiting:
+                    for delivery in lane.waiting:  # paused: back in the queue, to go out on resume
+                        self._schedule(delivery)
+                    del self._lanes[owner]
+                    return
+                delivery = lane.waiting.popleft()
+            self._attempt(delivery)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._senders is None:
+            self._senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="emulator-callbacks")
+        return self._senders
+
+    def close(self) -> None:
+        """No more sending: idle sender threads end; an attempt in flight still ends by its limit."""
+        with self._lock:
+            senders, self._senders = self._senders, None
+        if senders is not None:
+            senders.shutdown(wait=False)  # lanes already started finish: each attempt is bounded
 
     def next_wait(self, cap: float) -> float:
         with self._lock:
@@ -229,9 +288,9 @@ class Deliverer:
                 status = response.status_code
                 if time.monotonic() - started > self._timeout:  # a trickled answer is as late as a silent one
                     status, error = None, f"answered {response.status_code} after the {self._timeout:g} s limit"
-            except requests.Timeout:
+            except (AnswerTimeout, TimeoutError):
                 error = f"no answer within {self._timeout:g} s"
-            except requests.RequestException as exc:
+            except (OSError, http.client.HTTPException, ValueError) as exc:
                 error = f"connection failed ({type(exc).__name__})"
         elapsed_ms = int((time.monotonic() - started) * 1000)
         owner = delivery.object_id or delivery.id

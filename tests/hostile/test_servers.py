@@ -1,0 +1,41 @@
+"""The emulator and the reference merchant as servers against slow peers (issue 21, points 11 and 12)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from support.waiting import wait_until
+from tests.emulator.conftest import live  # noqa: F401 - the fixture is used by name
+from tests.hostile.slow_callbacks import SlowCallbackEndpoint
+
+EUR_BTC = {"price_amount": "100.0", "price_currency": "EUR", "pay_currency": "BTC"}
+LIMIT = 3.0  # the per-callback limit in these tests (Cryptopay's is 10 s); short, so the tests stay quick
+SLACK = 2.0  # what a loaded machine may add to a bounded attempt
+
+
+# -- 11: one endless answer does not stop the other deliveries ----------------------------------------------------
+@pytest.fixture
+def slow_for_one() -> Iterator[SlowCallbackEndpoint]:
+    """Endless answers for the invoice whose custom_id is "endless", quick ones for every other."""
+    endpoint = SlowCallbackEndpoint(slow=lambda data: data.get("custom_id") == "endless")
+    yield endpoint
+    endpoint.stop()
+
+
+def test_an_endless_answer_neither_holds_up_other_deliveries_nor_outlasts_the_limit(live, slow_for_one) -> None:
+    endpoint = slow_for_one
+    emulator = live(callback_url=endpoint.url, callback_timeout_seconds=LIMIT)
+    endless = emulator.client.create_invoice(**EUR_BTC, custom_id="endless")
+    assert endpoint.wait(lambda e: e.started, timeout=10), "the endless answer never began"
+    others = [emulator.client.create_invoice(**EUR_BTC)["id"] for _ in range(3)]
+    assert endpoint.wait(lambda e: {s.object_id for s in e.answered} >= set(others), timeout=LIMIT + 10), \
+        "the other invoices' callbacks were not delivered while one answer never ended"
+    assert endpoint.wait(lambda e: e.hung_up, timeout=LIMIT + 10), "the emulator never gave up the endless answer"
+    last_other = max(s.at for s in endpoint.answered if s.object_id in others)
+    assert last_other < endpoint.hung_up[0].at, "the others waited for the endless answer to be given up"
+    attempt = wait_until(lambda: emulator.control("GET", f"/deliveries?invoice_id={endless['id']}").json()["data"],
+                         lambda rows: rows and rows[0]["attempts"], timeout=10,
+                         expected="the endless attempt logged")[0]["attempts"][0]
+    assert attempt["status_code"] is None and f"{LIMIT:g} s" in attempt["error"]
+    assert attempt["duration_ms"] < (LIMIT + SLACK) * 1000, "the limit is a bound on the whole attempt"
