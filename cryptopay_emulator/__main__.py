@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import json
+import resource
 import secrets
 import sys
 
@@ -17,6 +18,13 @@ from cryptopay_emulator.withdrawals import QUICK_STEP_SECONDS, REALISTIC_STEP_SE
 # Bodies between the app's limit and this still get the app's 413 in Cryptopay's envelope; longer ones get
 # waitress's plain 413 before any of it is spooled.
 WAITRESS_BODY_FACTOR = 64
+# Slow or idle clients must not starve everyone else (issue 21). waitress stops accepting past connection_limit (100
+# by default) and closes an idle connection only after channel_timeout (120 s), looked for every cleanup_interval
+# (30 s): 99 half-sent request headers stopped the server for 150 s. Here a connection that sends nothing for
+# IDLE_SECONDS is closed within a second more, and ten times as many connections are let in, watched with poll()
+# (select() cannot watch more than 1024) and never more than the process may open files for.
+IDLE_SECONDS = 15
+CONNECTION_LIMIT = 1000
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -50,6 +58,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--balance", action="append", default=[], metavar="CUR=AMOUNT",
                         help="starting balance, e.g. --balance BTC=10.0 (repeatable)")
     parser.add_argument("--threads", type=int, default=8, help="request threads (they share one account)")
+    parser.add_argument("--idle-timeout", type=int, default=IDLE_SECONDS,
+                        help="seconds a connection may send nothing (half a request included) before it is closed")
     parser.add_argument("--print-secrets", action="store_true",
                         help="also print secrets given on the command line (generated ones are always printed)")
     return parser.parse_args(argv)
@@ -63,13 +73,21 @@ def new_secret(nbytes: int) -> str:
             return value
 
 
-def listen(app: object, host: str, port: int, threads: int, max_body: int):
+def listen(app: object, host: str, port: int, threads: int, max_body: int, idle_seconds: int = IDLE_SECONDS):
     """The waitress server, or exit with one line when the port cannot be had (no traceback for a busy port)."""
     try:
         # waitress spools bodies to disk before the app sees them; past this it answers 413 without reading.
-        return create_server(app, host=host, port=port, threads=threads, max_request_body_size=max_body)
+        return create_server(app, host=host, port=port, threads=threads, max_request_body_size=max_body,
+                             channel_timeout=idle_seconds, cleanup_interval=1, connection_limit=connection_limit(),
+                             asyncore_use_poll=True)
     except OSError as exc:
         sys.exit(f"cryptopay_emulator: cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def connection_limit() -> int:
+    """CONNECTION_LIMIT, or fewer when the process may not open that many files (a few kept for everything else)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return CONNECTION_LIMIT if soft == resource.RLIM_INFINITY else max(100, min(CONNECTION_LIMIT, soft - 64))
 
 
 def build_config(args: argparse.Namespace) -> EmulatorConfig:
@@ -122,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     config = build_config(args)
     emulator = create_app(config)
     # waitress, not werkzeug's development server: about twice the signed creates per second on 2 cores
-    server = listen(emulator.wsgi, args.host, args.port, args.threads, WAITRESS_BODY_FACTOR * config.max_body_bytes)
+    server = listen(emulator.wsgi, args.host, args.port, args.threads, WAITRESS_BODY_FACTOR * config.max_body_bytes,
+                    args.idle_timeout)
     base = f"http://{args.host}:{server.effective_port}"
     emulator.set_public_url(base)
     announce(args, config, base)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 
 from waitress.server import create_server
@@ -14,6 +15,13 @@ REQUIRED = ("MERCHANT_DATABASE_URL", "CRYPTOPAY_API_URL", "CRYPTOPAY_API_KEY", "
             "CRYPTOPAY_CALLBACK_SECRET", "MERCHANT_PROBE_TOKEN")
 # Bodies up to this many times the app's limit still get the app's own 413; waitress refuses longer ones unread.
 WAITRESS_BODY_FACTOR = 64
+# Slow or idle clients must not starve everyone else (issue 21). waitress stops accepting past connection_limit (100
+# by default) and closes an idle connection only after channel_timeout (120 s), looked for every cleanup_interval
+# (30 s): 99 half-sent request headers stopped the server for 150 s. Here a connection that sends nothing for
+# IDLE_SECONDS is closed within a second more, and ten times as many connections are let in, watched with poll()
+# (select() cannot watch more than 1024) and never more than the process may open files for.
+IDLE_SECONDS = 15
+CONNECTION_LIMIT = 1000
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -22,6 +30,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--threads", type=int, default=8, help="request threads (concurrent callbacks included)")
     parser.add_argument("--env-file", default=None, help="read settings from this .env file first")
+    parser.add_argument("--idle-timeout", type=int, default=IDLE_SECONDS,
+                        help="seconds a connection may send nothing (half a request included) before it is closed")
     return parser.parse_args(argv)
 
 
@@ -35,12 +45,20 @@ def config_from_env() -> MerchantConfig:
         payout_amount_field=os.environ.get("PAYOUT_AMOUNT_FIELD") or "charged_amount")
 
 
-def listen(app: object, host: str, port: int, threads: int, max_body: int):
+def listen(app: object, host: str, port: int, threads: int, max_body: int, idle_seconds: int = IDLE_SECONDS):
     """The waitress server, or exit with one line when the port cannot be had (no traceback for a busy port)."""
     try:
-        return create_server(app, host=host, port=port, threads=threads, max_request_body_size=max_body)
+        return create_server(app, host=host, port=port, threads=threads, max_request_body_size=max_body,
+                             channel_timeout=idle_seconds, cleanup_interval=1, connection_limit=connection_limit(),
+                             asyncore_use_poll=True)
     except OSError as exc:
         sys.exit(f"reference merchant: cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def connection_limit() -> int:
+    """CONNECTION_LIMIT, or fewer when the process may not open that many files (a few kept for everything else)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return CONNECTION_LIMIT if soft == resource.RLIM_INFINITY else max(100, min(CONNECTION_LIMIT, soft - 64))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     config = config_from_env()
     # waitress, like the emulator: a production WSGI server, not werkzeug's development one
     server = listen(create_app(config), args.host, args.port, args.threads,
-                    WAITRESS_BODY_FACTOR * config.max_body_bytes)
+                    WAITRESS_BODY_FACTOR * config.max_body_bytes, args.idle_timeout)
     base = f"http://{args.host}:{server.effective_port}"
     print(json.dumps({"probe_url": f"{base}/probe", "callback_url": f"{base}/callbacks/cryptopay"}), flush=True)
     try:
