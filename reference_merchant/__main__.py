@@ -6,10 +6,12 @@ import json
 import os
 import resource
 import sys
+from dataclasses import replace
 
 from waitress.server import create_server
 
 from reference_merchant.app import MerchantConfig, create_app
+from reference_merchant.reconciliation import RECONCILE_SECONDS
 
 REQUIRED = ("MERCHANT_DATABASE_URL", "CRYPTOPAY_API_URL", "CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET",
             "CRYPTOPAY_CALLBACK_SECRET", "MERCHANT_PROBE_TOKEN")
@@ -32,6 +34,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--env-file", default=None, help="read settings from this .env file first")
     parser.add_argument("--idle-timeout", type=int, default=IDLE_SECONDS,
                         help="seconds a connection may send nothing (half a request included) before it is closed")
+    parser.add_argument("--reconcile-every", type=float, default=RECONCILE_SECONDS,
+                        help="seconds between passes settling payouts a crash left debited and not final (one pass "
+                             "runs at start)")
     return parser.parse_args(argv)
 
 
@@ -70,17 +75,21 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print("reference merchant: missing settings: " + ", ".join(missing), file=sys.stderr)
         return 2
-    config = config_from_env()
+    config = replace(config_from_env(), reconcile_seconds=args.reconcile_every)
+    app = create_app(config)
     # waitress, like the emulator: a production WSGI server, not werkzeug's development one
-    server = listen(create_app(config), args.host, args.port, args.threads,
-                    WAITRESS_BODY_FACTOR * config.max_body_bytes, args.idle_timeout)
+    server = listen(app, args.host, args.port, args.threads, WAITRESS_BODY_FACTOR * config.max_body_bytes,
+                    args.idle_timeout)
     base = f"http://{args.host}:{server.effective_port}"
+    # Whatever a previous process left half-way is settled now, while callbacks are already being taken in.
+    reconciler = app.extensions["merchant"]["reconciler"].start()
     print(json.dumps({"probe_url": f"{base}/probe", "callback_url": f"{base}/callbacks/cryptopay"}), flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        reconciler.stop()
         server.close()
     return 0
 

@@ -13,6 +13,7 @@ from reference_merchant.db import init_db, make_engine
 from reference_merchant.ledger import Ledger
 from reference_merchant.payout_callbacks import CoinWithdrawalProcessor
 from reference_merchant.payouts import AMOUNT_FIELDS, PayoutDesk, Payouts
+from reference_merchant.reconciliation import RECONCILE_SECONDS, PayoutReconciler
 from reference_merchant.routes import callbacks_blueprint, probe_blueprint, register_errors
 from reference_merchant.routes_v2 import add_v2_routes
 
@@ -30,6 +31,8 @@ class MerchantConfig:
     # What this merchant declares to Cryptopay's go-live review; the suite's .env states the same two settings.
     channel_credited_amount: str = "net"  # CHANNEL_CREDITED_AMOUNT: net = received_amount, gross = + fee
     payout_amount_field: str = "charged_amount"  # PAYOUT_AMOUNT_FIELD: the field the requested amount is sent in
+    # Payouts debited and not final are settled from Cryptopay's GET on start and this often (reconciliation.py).
+    reconcile_seconds: float = RECONCILE_SECONDS
 
 
 def create_app(config: MerchantConfig, processor_cls: type[CallbackProcessor] = CallbackProcessor,
@@ -63,8 +66,11 @@ def create_app(config: MerchantConfig, processor_cls: type[CallbackProcessor] = 
     add_v2_routes(probe, channels, payments, desk, payouts, ledger)
     app.register_blueprint(probe)
     register_errors(app)
+    # Started by whoever runs the app as a long-lived server (python -m reference_merchant): it calls Cryptopay.
+    reconciler = PayoutReconciler(payouts, ledger, processor.handlers["CoinWithdrawal"],
+                                  every=config.reconcile_seconds)
     app.extensions["merchant"] = {"engine": engine, "processor": processor, "ledger": ledger, "desk": desk,
-                                  "channels": channels}
+                                  "channels": channels, "reconciler": reconciler}
     return app
 
 

@@ -1,5 +1,7 @@
-"""Handles one verified CoinWithdrawal callback: confirm with Cryptopay's GET, record the status, refund a cancel once."""
+"""CoinWithdrawal callbacks and payout reconciliation: confirm with Cryptopay's GET, record the status, refund once."""
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
 
 from cryptopay_client import CryptopayError, TransportError
 from reference_merchant.confirmations import Busy, Confirmations
@@ -8,6 +10,11 @@ from reference_merchant.outcome import Outcome, is_id
 from reference_merchant.payouts import FINAL, Payouts
 
 CONFIRMATION_WAIT_SECONDS = 4.0  # as for invoices: inside Cryptopay's 10 seconds, or 503 and a retry
+# Cryptopay's 30-second commit window (facts §14), counted from our payout row, written before the quote was asked,
+# plus as long again: by then the request that placed the payout has had its commit answered or timed out
+# (cryptopay_timeout), and Cryptopay would refuse the commit anyway.
+NEVER_COMMITTED_AFTER = timedelta(seconds=60)
+NOT_COMMITTED_MESSAGE = "Your withdrawal could not be completed and nothing was sent; the amount is back in your balance."
 
 
 class CoinWithdrawalProcessor:
@@ -43,6 +50,25 @@ class CoinWithdrawalProcessor:
             self.payouts.attach(payout["payout_id"], withdrawal_id, withdrawal["status"])
         return Outcome(200, self.apply(payout, event, withdrawal))
 
+    def reconcile(self, payout: dict, now: datetime) -> str:
+        """Settles a debited payout that is not final from Cryptopay's record of its withdrawal, without waiting for
+        a notification: after a crash between the debit and the commit, or when notifications never came. May raise
+        Busy, CryptopayError or TransportError: then nothing changed, and the next pass asks again."""
+        withdrawal_id = payout["coin_withdrawal_id"]
+        withdrawal = self.confirmed_withdrawal(withdrawal_id, {})
+        if withdrawal.get("id") != withdrawal_id or withdrawal.get("custom_id") != payout["payout_id"]:
+            return "left alone: Cryptopay's withdrawal does not match this payout"
+        if withdrawal["status"] != "new":
+            return self.apply(payout, "reconciled", withdrawal)
+        # `new`: quoted and never committed. Cryptopay sends nothing it was not asked to commit, and refuses a commit
+        # 30 seconds after the quote (facts §14), so once that is surely past, the money is the customer's again.
+        # Before then the request placing it may still be on its way to the commit: it is left alone.
+        if now - _utc(payout["created_at"]) < NEVER_COMMITTED_AFTER:
+            return "left alone: quoted recently, the commit may still come"
+        returned = self.ledger.refund(payout["payout_id"])  # money first, as in apply(): a crash after it is harmless
+        self.payouts.refuse(payout["payout_id"], "not_committed", NOT_COMMITTED_MESSAGE)
+        return "never committed: debit returned to the customer" if returned else "never committed: nothing to return"
+
     def apply(self, payout: dict, event: str, withdrawal: dict) -> str:
         status = withdrawal["status"]
         returned = None
@@ -74,3 +100,8 @@ class CoinWithdrawalProcessor:
 
     def should_refund(self, withdrawal: dict) -> bool:
         return True
+
+
+def _utc(moment: datetime) -> datetime:
+    """Rows are written in UTC; SQLite gives them back without their zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Engine
 
 from cryptopay_client import CryptopayClient, CryptopayError, TransportError
@@ -69,6 +69,18 @@ class Payouts:
         with self.engine.connect() as conn:
             row = conn.execute(select(payouts).where(*where)).mappings().first()
         return dict(row) if row else None
+
+    def unsettled(self, ledger: Ledger) -> list[dict]:
+        """Payouts whose customer is debited and not refunded, and whose withdrawal is not known to be completed:
+        what a crash between the debit and Cryptopay's commit, or a notification that never came, leaves behind.
+        Oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(payouts).where(
+                payouts.c.coin_withdrawal_id.is_not(None), payouts.c.refusal.is_(None),
+                or_(payouts.c.status.is_(None), payouts.c.status != "completed"))
+                .order_by(payouts.c.created_at)).mappings().all()
+        return [dict(row) for row in rows
+                if ledger.debited(row["payout_id"]) and not ledger.refunded(row["payout_id"])]
 
     def record_status(self, payout_id: str, status: str) -> bool:
         """Moves the payout forward to `status`; never backwards, never out of a final one (one UPDATE)."""
