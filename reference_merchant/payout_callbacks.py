@@ -14,7 +14,8 @@ CONFIRMATION_WAIT_SECONDS = 4.0  # as for invoices: inside Cryptopay's 10 second
 # plus as long again: by then the request that placed the payout has had its commit answered or timed out
 # (cryptopay_timeout), and Cryptopay would refuse the commit anyway.
 NEVER_COMMITTED_AFTER = timedelta(seconds=60)
-NOT_COMMITTED_MESSAGE = "Your withdrawal could not be completed and nothing was sent; the amount is back in your balance."
+NOT_COMMITTED_MESSAGE = ("Your withdrawal could not be completed and nothing was sent; the amount is back in your "
+                         "balance.")
 
 
 class CoinWithdrawalProcessor:

@@ -37,7 +37,8 @@ def test_the_emulator_refuses_an_amount_that_is_not_a_plain_decimal_string(emula
 
 def test_the_emulator_still_takes_plain_decimal_strings(emulator: LiveEmulator) -> None:
     for amount in ("100", "100.0", "0.00184519", "999999999999999.99"):
-        assert Decimal(emulator.client.create_invoice(price_amount=amount, **EUR_BTC)["price_amount"]) == Decimal(amount)
+        created = emulator.client.create_invoice(price_amount=amount, **EUR_BTC)
+        assert Decimal(created["price_amount"]) == Decimal(amount)
 
 
 @pytest.mark.parametrize("path", ["/api/invoices", "/api/coin_withdrawals", "/api/channels"])

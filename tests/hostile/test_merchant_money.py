@@ -51,4 +51,5 @@ def test_a_balance_of_the_longest_amounts_is_exact_not_rounded(shop: Shop) -> No
     longest = "1234567890123456.123456789012345678"  # 34 digits: past Decimal's default 28, within the bounds
     shop.fund("oz", longest, "ETH")
     shop.fund("oz", longest, "ETH")
-    assert shop.probe("GET", "/customers/oz/balance").json()["balances"] == {"ETH": "2469135780246912.246913578024691356"}
+    balances = shop.probe("GET", "/customers/oz/balance").json()["balances"]
+    assert balances == {"ETH": "2469135780246912.246913578024691356"}
