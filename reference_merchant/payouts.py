@@ -136,16 +136,24 @@ class PayoutDesk:
         try:
             committed = self.cryptopay.commit_coin_withdrawal(quoted["id"])
         except CryptopayError as exc:
+            if not 400 <= exc.status < 500:
+                # A server error (or an answer that is not one) says nothing about whether the commit was made:
+                # treated like no answer at all, below. Returning the debit now would pay the customer twice.
+                return self.unknown_commit()
             self.ledger.refund(payout_id)  # Cryptopay answered no: nothing will be sent
             self.payouts.refuse(payout_id, "cryptopay_error", f"Cryptopay refused the commit: {exc.code}")
             return refusal(502, "cryptopay_error", f"Cryptopay refused the withdrawal: {exc.code}")
         except TransportError:
-            # The commit may have worked: the debit stays, and the CoinWithdrawal callbacks settle it (a
-            # `cancelled` one returns the money).
-            return refusal(502, "cryptopay_unreachable", "Cryptopay could not be reached")
+            return self.unknown_commit()
         self.payouts.record_status(payout_id, committed["status"])
         return Placed(201, {"payout_id": payout_id, "coin_withdrawal_id": committed["id"],
                             "status": committed["status"]})
+
+    def unknown_commit(self) -> Placed:
+        """The commit may have worked: the debit stays, and Cryptopay's own record settles it, through the
+        CoinWithdrawal callbacks or the reconciliation's GET (a `cancelled` or never committed withdrawal returns the
+        money, once)."""
+        return refusal(502, "cryptopay_unreachable", "Cryptopay could not be reached")
 
     # -- decisions ------------------------------------------------------------------------------------
     def withdrawal_params(self, payout_id: str, customer_id: str, amount: Decimal, currency: str,

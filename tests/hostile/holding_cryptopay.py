@@ -18,8 +18,9 @@ PASSED_HEADERS = ("Authorization", "Date", "Content-Type", "Accept")  # what the
 @dataclass
 class HoldingCryptopay:
     """`commits`: "pass" (forwarded), "hold" (kept from Cryptopay until `release` is set, then forwarded: meanwhile a
-    test kills the merchant or looks at it half-way) or "late" (forwarded at once, its answer withheld until
-    `release`: the commit happened, and the merchant's request times out without hearing of it)."""
+    test kills the merchant or looks at it half-way), "late" (forwarded at once, its answer withheld until
+    `release`: the commit happened, and the merchant's request times out without hearing of it) or "fails"
+    (forwarded, then answered 500 in Cryptopay's envelope: the commit happened, and Cryptopay says it failed)."""
     target: str
     commits: str = "hold"
     held: list[str] = field(default_factory=list)  # ids of withdrawals whose commit arrived
@@ -68,6 +69,10 @@ class HoldingCryptopay:
                                   timeout=30, allow_redirects=False)
         if commit and self.commits == "late":
             self._released.wait()
+        if commit and self.commits == "fails":
+            start_response("500 Internal Server Error", [("Content-Type", "application/json")])
+            return [b'{"error":{"code":"internal_error","message":"internal error","details":[]},'
+                    b'"meta":{"request_id":"00000000000000000000000000000000"}}']
         start_response(f"{answer.status_code} {answer.reason}",
                        [(k, v) for k, v in answer.headers.items() if k in ("Content-Type", "Date")])
         return [answer.content]

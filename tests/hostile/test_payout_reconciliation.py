@@ -95,6 +95,11 @@ def unheard(tmp_path: Path) -> Iterator[Setup]:
     yield from _setup(tmp_path, "late")
 
 
+@pytest.fixture
+def failing(tmp_path: Path) -> Iterator[Setup]:
+    yield from _setup(tmp_path, "fails")
+
+
 def test_a_payout_whose_commit_is_on_its_way_is_left_alone(held: Setup) -> None:
     placing = held.place_in_background()
     held.cryptopay.wait_for_commit(timeout=WAIT)
@@ -139,3 +144,15 @@ def test_a_commit_the_merchant_never_heard_of_is_recorded_by_a_periodic_pass_and
     finally:
         reconciler.stop()
     assert unheard.balance() == {"EUR": "80.00"} and unheard.moves("payout_refund") == 0
+
+
+def test_a_commit_answered_with_a_server_error_keeps_the_debit_until_cryptopays_get_decides(failing: Setup) -> None:
+    """A 5xx says nothing about whether the commit was made (here it was): returning the debit at once would pay the
+    customer twice once the withdrawal is sent. Only a 4xx is Cryptopay's "no"."""
+    failing.control.pause_deliveries()
+    answer = failing.probe("POST", "/payouts", json=PAYOUT)
+    assert answer.status_code == 502 and answer.json()["error"]["code"] == "cryptopay_unreachable", answer.text
+    assert failing.balance() == {"EUR": "80.00"} and failing.moves("payout_refund") == 0
+    decided = failing.reconciler().run_once(everything=True)
+    assert list(decided.values()) == ["recorded pending"]
+    assert failing.balance() == {"EUR": "80.00"} and failing.moves("payout_refund") == 0
