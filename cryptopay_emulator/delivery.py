@@ -4,6 +4,7 @@ from __future__ import annotations
 import heapq
 import http.client
 import itertools
+import logging
 import threading
 import time
 import uuid
@@ -18,6 +19,8 @@ from cryptopay_emulator.clock import Clock, iso
 from cryptopay_emulator.posting import AnswerTimeout, DeadlineSession
 from cryptopay_emulator.rails_json import rails_json
 from cryptopay_emulator.timeline import Action, Timeline
+
+log = logging.getLogger("cryptopay_emulator")
 
 MAX_RETRIES = 20
 RESPONSE_LIMIT_SECONDS = 10.0
@@ -253,7 +256,10 @@ class Deliverer:
                     del self._lanes[owner]
                     return
                 delivery = lane.waiting.popleft()
-            self._attempt(delivery)
+            try:
+                self._attempt(delivery)
+            except Exception:  # one broken attempt must not leave the lane registered and its object stuck for good
+                log.exception("callback delivery %s failed unexpectedly", delivery.id)
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._senders is None:
