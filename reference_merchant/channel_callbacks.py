@@ -52,12 +52,16 @@ class ChannelPaymentProcessor:
 
     def apply(self, channel: dict, event: str, payment: dict) -> str:
         status, context = payment["status"], payment.get("status_context")
-        moved = self.payments.record(payment["id"], channel["channel_id"], channel["customer_id"], status, context)
         state = f"{status}/{context}" if context else status
-        if not self.should_credit(event, payment):
+        credited = None
+        if self.should_credit(event, payment):
+            # The credit comes before the status: whoever reads `completed` sees the money, and a crash in between
+            # leaves the payment not final, so the next notification records it (the credit is once).
+            amount, currency = self.credit_amount(payment)
+            credited = self.ledger.credit_channel_payment(payment["id"], channel["customer_id"], amount, currency)
+        moved = self.payments.record(payment["id"], channel["channel_id"], channel["customer_id"], status, context)
+        if credited is None:
             return f"recorded {state}" if moved else f"kept the recorded status (callback said {state})"
-        amount, currency = self.credit_amount(payment)
-        credited = self.ledger.credit_channel_payment(payment["id"], channel["customer_id"], amount, currency)
         return f"credited {amount} {currency}" if credited else "already credited: no change"
 
     # -- decisions ------------------------------------------------------------------------------------
