@@ -10,15 +10,20 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 import requests
+from requests.adapters import BaseAdapter
 
 from cryptopay_client.budget import RequestBudget, Unlimited
 from cryptopay_client.errors import CryptopayError, RateLimited, TransportError
+from cryptopay_client.http import GuardedSession
 from cryptopay_client.retry import RetryPolicy
 from cryptopay_client.signing import HmacAuth
 
 log = logging.getLogger("cryptopay_client")
 # How long one request may queue for the shared budget before the call fails: a full window and then some.
 BUDGET_WAIT_SECONDS = 300.0
+# The most one answer may take, whole, and weigh once decoded: Cryptopay's pages are a few hundred KB at most.
+ANSWER_SECONDS = 30.0
+ANSWER_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,17 +55,21 @@ def _decimal_as_string(value: Any) -> str:
 class CryptopayClient:
     """`budget` paces every request (shared across processes when it is a SharedBudget); `retry` says how a 429
     is answered: GETs are retried after a jittered back-off, POSTs only after a lookup proved they were not
-    applied (creates that carry a custom_id), otherwise the 429 is raised as RateLimited."""
+    applied (creates that carry a custom_id), otherwise the 429 is raised as RateLimited. Every answer is read
+    through a GuardedSession: no redirect followed (a RedirectRefused names `setting`), `timeout` seconds for the
+    whole answer, ANSWER_BYTES at most. `adapter` replaces the network (tests)."""
 
-    def __init__(self, base_url: str, api_key: str, api_secret: str, *, timeout: float = 15.0,
-                 on_exchange: Callable[[Exchange], None] | None = None, session: requests.Session | None = None,
+    def __init__(self, base_url: str, api_key: str, api_secret: str, *, timeout: float = ANSWER_SECONDS,
+                 on_exchange: Callable[[Exchange], None] | None = None, adapter: BaseAdapter | None = None,
                  budget: RequestBudget | None = None, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, setting: str = "CRYPTOPAY_API_URL"):
         self.base_url = base_url.rstrip("/")
         self._auth = HmacAuth(api_key, api_secret)
-        self._timeout = timeout
         self._on_exchange = on_exchange
-        self._session = session or requests.Session()
+        self._session = GuardedSession(setting, seconds=timeout, max_bytes=ANSWER_BYTES)
+        if adapter is not None:
+            self._session.mount("http://", adapter)
+            self._session.mount("https://", adapter)
         self.budget = budget or Unlimited()
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -189,8 +198,7 @@ class CryptopayClient:
         started = time.monotonic()
         try:
             response = self._session.request(method, self.base_url + path, data=raw, params=query or None,
-                                             auth=self._auth, timeout=self._timeout,
-                                             headers={"Accept": "application/json"})
+                                             auth=self._auth, headers={"Accept": "application/json"})
         except requests.RequestException as exc:
             raise TransportError(f"{method} {path}: Cryptopay API unreachable at {self.base_url} ({type(exc).__name__})") from None
         payload = _parse(response.content)
@@ -217,5 +225,5 @@ def _result(status: int, payload: Any, method: str, signed_path: str) -> dict:
 def _parse(content: bytes) -> Any:
     try:
         return loads(content) if content else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return {"unparsed": content[:500].decode("utf-8", "replace")}

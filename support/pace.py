@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from cryptopay_client import TransportError
 from support.drivers.cryptopay import server_date
+from support.drivers.emulator import ControlError, EmulatorControl
 from support.request_budget import CryptopayPace
 from support.settings import Settings, is_loopback
 
@@ -23,7 +25,7 @@ def learn_pace(settings: Settings) -> CryptopayPace:
         return CryptopayPace(settings.requests_per_minute)
     try:
         return _ask_the_emulator(settings)
-    except (requests.RequestException, KeyError, TypeError, ValueError) as exc:
+    except (requests.RequestException, TransportError, ControlError, KeyError, TypeError, ValueError) as exc:
         # Unreachable now: the preflight names it; the budget falls back to what .env states.
         return CryptopayPace(settings.requests_per_minute, 1.0, f"settings (the emulator did not say: "
                                                                 f"{type(exc).__name__})")
@@ -31,10 +33,9 @@ def learn_pace(settings: Settings) -> CryptopayPace:
 
 def _ask_the_emulator(settings: Settings, now: Callable[[], float] = time.monotonic) -> CryptopayPace:
     if settings.emulator_control_url:
-        control = settings.emulator_control_url.rstrip("/")
-        scale = requests.get(f"{control}/clock", timeout=10).json()["scale"]
-        limit = requests.get(f"{control}/settings", timeout=10).json().get("rate_limit_per_minute",
-                                                                           settings.requests_per_minute)
+        control = EmulatorControl(settings.emulator_control_url, timeout=10)
+        scale = control.clock()["scale"]
+        limit = control.settings().get("rate_limit_per_minute", settings.requests_per_minute)
         return CryptopayPace(limit or None, float(scale), "the emulator's control API")
     scale = measured_scale(lambda: server_date(settings.cryptopay_api_url), now)
     return CryptopayPace(settings.requests_per_minute, scale, "Cryptopay's Date header")

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Callable
 
 import pytest
-import requests
 
 from cryptopay_client import CryptopayError
 from cryptopay_emulator.rails_json import rails_json
@@ -218,14 +217,12 @@ def fund_customer(merchant: MerchantAdapter, customer: Customer, amount: Decimal
 
 
 def top_up_account(control: EmulatorControl, currency: str, at_least: Decimal) -> dict:
-    """The emulated account's balance in `currency` raised to `at_least` (the emulator starts fiat at 0). Through
-    the control API's PUT /balances, which the control driver does not wrap."""
-    shown = requests.get(f"{control.url}/balances", timeout=15).json()["data"]
+    """The emulated account's balance in `currency` raised to `at_least` (the emulator starts fiat at 0), through
+    the control API's PUT /balances."""
+    shown = control.balances()
     if Decimal(shown.get(currency, "0")) >= at_least:
         return shown
-    response = requests.put(f"{control.url}/balances", json={currency: str(at_least)}, timeout=15)
-    response.raise_for_status()
-    return response.json()["data"]
+    return control.set_balances({currency: at_least})
 
 
 # -- Cryptopay's side -------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
+from cryptopay_client.http import AnswerTooBig, AnswerTooSlow, GuardedSession, RefusedAnswer
 from cryptopay_emulator.rails_json import rails_json
 from support.secrets import Secret
 
@@ -25,6 +26,8 @@ def completed_callback_body(invoice: dict) -> bytes:
 # What the merchant's callback endpoint answered: an HTTP status, or why there was none (no answer in time,
 # connection failed). Kept printable and JSON-friendly: it goes straight into the evidence.
 Answer = int | str
+# Only the status is judged; an answer larger than this is a broken endpoint, not one to read to its end.
+CALLBACK_ANSWER_BYTES = 1024 * 1024
 
 
 class CallbackSender:
@@ -43,20 +46,27 @@ class CallbackSender:
         headers = {"Content-Type": "application/json"}
         if signature is not None:
             headers[SIGNATURE_HEADER] = signature
-        return self._send(requests.post, body, headers)
+        with self._session() as session:
+            return self._send(session, body, headers)
 
     def post_signed(self, body: bytes) -> Answer:
         return self.post(body, self.sign(body))
 
-    def _send(self, post, body: bytes, headers: dict) -> Answer:
-        # Redirects are not followed: a 3xx means the URL does not reach the handler, and following it would turn
-        # the POST into a GET that proves nothing. Transport failures become answers the steps can explain.
+    def _session(self) -> GuardedSession:
+        # Redirects are answers, never followed: a 3xx means the URL does not reach the handler, and following it
+        # would send the body elsewhere. Each answer is bounded whole in time and size, like every other read.
+        return GuardedSession("MERCHANT_CALLBACK_URL", seconds=self._timeout, max_bytes=CALLBACK_ANSWER_BYTES,
+                              redirects_are_answers=True)
+
+    def _send(self, session: GuardedSession, body: bytes, headers: dict) -> Answer:
+        # Transport failures become answers the steps can explain.
         try:
-            return post(self.callback_url, data=body, headers=headers, timeout=self._timeout,
-                        allow_redirects=False).status_code
-        except requests.Timeout:
+            return session.post(self.callback_url, data=body, headers=headers).status_code
+        except (requests.Timeout, AnswerTooSlow):
             return f"no answer within {self._timeout:g} s"
-        except requests.RequestException as exc:
+        except AnswerTooBig:
+            return f"an answer of more than {CALLBACK_ANSWER_BYTES:,} bytes"
+        except (requests.RequestException, RefusedAnswer) as exc:
             return f"connection failed ({type(exc).__name__})"
 
     def post_signed_concurrently(self, body: bytes, times: int) -> list[Answer]:
@@ -65,9 +75,9 @@ class CallbackSender:
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: self.sign(body)}
 
         def one(_: int) -> Answer:
-            with requests.Session() as session:
+            with self._session() as session:
                 barrier.wait(timeout=30)
-                return self._send(session.post, body, headers)
+                return self._send(session, body, headers)
 
         with ThreadPoolExecutor(max_workers=times) as pool:
             return list(pool.map(one, range(times)))

@@ -5,9 +5,8 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Callable
 
-import requests
-
 from cryptopay_client import CryptopayClient, Exchange
+from cryptopay_client.http import GuardedSession
 from support.request_budget import RunBudget, current
 from support.waiting import wait_until
 
@@ -38,7 +37,9 @@ class CryptopayDriver:
 
 
 def server_date(api_url: str) -> datetime:
-    """The Date an answer of Cryptopay's carries; the last one where a front server added its own before it."""
-    response = requests.head(api_url.rstrip("/") + "/", timeout=10)
+    """The Date an answer of Cryptopay's carries; the last one where a front server added its own before it. A
+    redirect is an answer here (its Date is Cryptopay's), never followed."""
+    with GuardedSession("CRYPTOPAY_API_URL", seconds=10, max_bytes=64 * 1024, redirects_are_answers=True) as session:
+        response = session.head(api_url.rstrip("/") + "/")
     dates = response.raw.headers.getlist("Date") if response.raw is not None else []
     return parsedate_to_datetime(dates[-1] if dates else response.headers["Date"])

@@ -6,7 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote
 
-import requests
+from cryptopay_client.http import GuardedSession, RefusedAnswer
+
+# The most one control answer may take, whole, and weigh: a delivery log of many retries is a few MB at most.
+CONTROL_ANSWER_SECONDS = 30.0
+CONTROL_ANSWER_BYTES = 16 * 1024 * 1024
 
 
 class ControlError(AssertionError):
@@ -14,16 +18,33 @@ class ControlError(AssertionError):
 
 
 class EmulatorControl:
-    def __init__(self, control_url: str, timeout: float = 15.0):
+    def __init__(self, control_url: str, timeout: float = CONTROL_ANSWER_SECONDS):
         self.url = control_url.rstrip("/")
-        self._timeout = timeout
-        self._session = requests.Session()
+        # No redirect followed: control calls go to the emulator EMULATOR_CONTROL_URL names, or nowhere.
+        self._session = GuardedSession("EMULATOR_CONTROL_URL", seconds=timeout, max_bytes=CONTROL_ANSWER_BYTES)
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
-        response = self._session.request(method, self.url + path, json=body, timeout=self._timeout)
+        try:
+            response = self._session.request(method, self.url + path, json=body)
+        except RefusedAnswer as exc:
+            raise ControlError(str(exc)) from None
         if response.status_code >= 400:
             raise ControlError(f"emulator control {method} {path} -> {response.status_code} {response.text[:300]}")
-        return response.json()
+        try:
+            return json.loads(response.content)
+        except (ValueError, RecursionError):
+            raise ControlError(f"emulator control {method} {path} answered {response.status_code} with a body "
+                               "that is not JSON") from None
+
+    def settings(self) -> dict:
+        """The emulator's settings: callback URL, unresolved policy, time, rate limit per minute."""
+        return self._call("GET", "/settings")
+
+    def balances(self) -> dict:
+        return self._call("GET", "/balances")["data"]
+
+    def set_balances(self, balances: dict[str, Decimal]) -> dict:
+        return self._call("PUT", "/balances", {currency: str(amount) for currency, amount in balances.items()})["data"]
 
     def pay(self, invoice_id: str, amount: Decimal, risk_level: str = "low", confirmed: bool = True) -> dict:
         return self._call("POST", "/payments", {"invoice_id": invoice_id, "amount": str(amount),
@@ -58,7 +79,7 @@ class EmulatorControl:
         return self._call("PUT", "/settings", {"unresolved": policy})
 
     def callback_url(self) -> str | None:
-        return self._call("GET", "/settings")["callback_url"]
+        return self.settings()["callback_url"]
 
     def set_callback_url(self, url: str | None) -> dict:
         return self._call("PUT", "/settings", {"callback_url": url})

@@ -14,6 +14,7 @@ import jsonschema
 import requests
 import yaml
 
+from cryptopay_client.http import GuardedSession, RefusedAnswer
 from support.secrets import Secret
 from support.waiting import WaitingCannotHelp
 
@@ -24,6 +25,9 @@ PROBE_V2_SPEC = PROBE_SPEC.with_name("probe-v2.yaml")
 PRODUCTS = ("invoices", "channels", "payouts")
 V1_PRODUCTS = frozenset({"invoices"})  # what a merchant without GET /capabilities (404) integrates
 RULE = "x-probe-rule"  # the OpenAPI extension that states, in words, the rule a schema or an operation enforces
+# The most a probe answer may take, whole, and weigh once decoded: its largest (a callback log) is a few dozen KB.
+PROBE_ANSWER_SECONDS = 30.0
+PROBE_ANSWER_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,11 @@ class ProbeContractError(MerchantError, WaitingCannotHelp):
     documents the operation) and states the rule."""
 
 
+class ProbeAnswerRefused(MerchantError, WaitingCannotHelp):
+    """A probe answer the suite does not take in (a redirect, one that never ends in time, one too big); the
+    message names MERCHANT_PROBE_URL and the operation."""
+
+
 class ProbeTokenRejected(MerchantError, WaitingCannotHelp):
     """The probe answered 401: MERCHANT_PROBE_TOKEN is not the token the merchant expects."""
 
@@ -153,6 +162,9 @@ class ProbeContract:
         except ValueError:
             raise ProbeContractError(f"{self.label}: answers are JSON; {method} {template} answered {status} "
                                      f"with a body that is not JSON") from None
+        except RecursionError:
+            raise ProbeContractError(f"{self.label}: answers are plain JSON objects; {method} {template} answered "
+                                     f"{status} with JSON nested too deep to read") from None
         problems = sorted({_broken_rule(error, self.label) for error in self.validator(method, template, status)
                            .iter_errors(body)})
         if problems:
@@ -206,11 +218,11 @@ class MerchantAdapter(Protocol):
 class ProbeMerchant:
     """Certification probe v1 (deposits, balances, invoices) and v2 (capabilities, channels, funding, payouts)."""
 
-    def __init__(self, probe_url: str, token: Secret, timeout: float = 15.0):
+    def __init__(self, probe_url: str, token: Secret, timeout: float = PROBE_ANSWER_SECONDS):
         self.probe_url = probe_url.rstrip("/")
         self._token = token
-        self._timeout = timeout
-        self._session = requests.Session()
+        # No redirect followed (the token and the body stay with the probe), each answer whole within `timeout`.
+        self._session = GuardedSession("MERCHANT_PROBE_URL", seconds=timeout, max_bytes=PROBE_ANSWER_BYTES)
         self._contract = probe_contract()
         self._v2 = probe_contract(2)
         self._capabilities: frozenset[str] | None = None
@@ -218,15 +230,14 @@ class ProbeMerchant:
     def __repr__(self) -> str:
         return f"ProbeMerchant(probe_url={self.probe_url!r}, token=***)"
 
-    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+    def _answer(self, method: str, template: str, path: str, **kwargs) -> requests.Response:
         try:
-            return self._session.request(method, self.probe_url + path, timeout=self._timeout,
-                                         headers={"Authorization": f"Bearer {self._token.reveal()}"}, **kwargs)
+            response = self._session.request(method, self.probe_url + path,
+                                             headers={"Authorization": f"Bearer {self._token.reveal()}"}, **kwargs)
+        except RefusedAnswer as exc:
+            raise ProbeAnswerRefused(f"{exc.setting}: {method} {template} {exc.why}") from None
         except requests.RequestException as exc:
             raise MerchantError(f"merchant probe unreachable at {self.probe_url} ({type(exc).__name__})") from None
-
-    def _answer(self, method: str, template: str, path: str, **kwargs) -> requests.Response:
-        response = self._request(method, path, **kwargs)
         if response.status_code == 401:
             # "401" in the message is how preflight recognises a rejected token.
             raise ProbeTokenRejected(f"{method} {template} answered 401: the merchant rejected MERCHANT_PROBE_TOKEN")
@@ -367,5 +378,5 @@ def _said(response: requests.Response) -> str:
     try:
         error = json.loads(response.content)["error"]
         return f"{error['code']}: {error['message']}"[:300]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return response.text[:300]

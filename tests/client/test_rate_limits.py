@@ -64,9 +64,7 @@ class CountingBudget:
 
 def client_for(script: dict, policy: RetryPolicy | None = None, budget=None) -> tuple[CryptopayClient, Scripted, list]:
     adapter, slept = Scripted(script), []
-    session = requests.Session()
-    session.mount("http://", adapter)
-    client = CryptopayClient("http://cryptopay.test", "key", "secret", session=session, budget=budget,
+    client = CryptopayClient("http://cryptopay.test", "key", "secret", adapter=adapter, budget=budget,
                              retry=policy or RetryPolicy(random=lambda: 0.5), sleep=slept.append)
     return client, adapter, slept
 
