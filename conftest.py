@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 
 import pytest
-from dotenv import dotenv_values
 
+from support.env_file import merge, read_env_file
 from support.keys import SETTINGS_KEY
 from support.settings import ConfigError, Settings, load_settings
 
@@ -21,23 +21,7 @@ pytest_plugins = [
 ]
 
 ROOT = Path(__file__).parent
-ENV_FILE_KEY = "CERTIFY_ENV_FILE"
-
-
-def read_env_file(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-    """The settings file: .env when present; a file named by CERTIFY_ENV_FILE must exist and be readable."""
-    named = environ.get(ENV_FILE_KEY)
-    path = Path(named) if named else ROOT / ".env"
-    if not named and not path.is_file():
-        return {}, []
-    try:
-        with open(path, encoding="utf-8") as handle:
-            values = dotenv_values(stream=handle)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        return {}, [f"{ENV_FILE_KEY if named else '.env'} names {path}, which cannot be read ({reason}); "
-                    "name an existing settings file, or unset it to use .env"]
-    return {key: value for key, value in values.items() if value is not None}, []
+SHELL_WARNING_KEY = pytest.StashKey[str]()
 
 
 def shared_emulator_problem(config: pytest.Config, settings: Settings) -> str | None:
@@ -55,15 +39,27 @@ def shared_emulator_problem(config: pytest.Config, settings: Settings) -> str | 
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # .env is read into the settings only, never into os.environ, so tests and the processes they start
-    # see exactly the environment they were given; real environment variables win over the file.
-    from_file, problems = read_env_file(dict(os.environ))
+    # The settings file is read into the settings only, never into os.environ, so tests and the processes they
+    # start see exactly the environment they were given. A file named by CERTIFY_ENV_FILE wins over the shell,
+    # plain .env does not; either way a key set differently in both is named (support/env_file.py).
+    found = read_env_file(os.environ, ROOT / ".env")
+    values, warning = merge(found, os.environ)
     try:
-        settings = load_settings({**from_file, **os.environ}, ROOT)
+        settings = load_settings(values, ROOT)
     except ConfigError as exc:
-        raise pytest.UsageError(str(ConfigError(problems + exc.problems))) from None
-    if problems:
-        raise pytest.UsageError(str(ConfigError(problems)))
+        raise pytest.UsageError(str(ConfigError(found.problems + exc.problems))) from None
+    if found.problems:
+        raise pytest.UsageError(str(ConfigError(found.problems)))
     if not hasattr(config, "workerinput") and (problem := shared_emulator_problem(config, settings)):
         raise pytest.UsageError(str(ConfigError([problem])))
     config.stash[SETTINGS_KEY] = settings
+    if warning and not hasattr(config, "workerinput"):
+        config.stash[SHELL_WARNING_KEY] = warning
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The shell's differing keys, named before any scenario runs."""
+    warning = session.config.stash.get(SHELL_WARNING_KEY, None)
+    reporter = session.config.pluginmanager.getplugin("terminalreporter")
+    if warning and reporter is not None:
+        reporter.write_line(f"settings: {warning}", yellow=True)

@@ -22,7 +22,8 @@ reports/allure-results/ (keep a copy of it for --merge). The verdict is READY on
 item passed on the Cryptopay sandbox; the sandbox cannot force risk holds, 14 days passing or a monitoring
 decision, so run those as a rehearsal against an emulator with control, pointed at by the same merchant build,
 then merge:  bash scripts/certify.sh --merge runs/sandbox runs/rehearsal
-Exit: 0 all ran scenarios passed, 1 some failed, 3 evidence not clean, 4 configuration or preflight problem.
+Exit: 0 all ran scenarios passed, 1 some failed, 2 interrupted (Ctrl-C or SIGTERM: the evidence shows what ran,
+never READY) or the tools could not be installed, 3 evidence not clean, 4 configuration or preflight problem.
 EOF
 }
 
@@ -37,11 +38,13 @@ esac
 
 bash scripts/bootstrap.sh || exit 2
 bash scripts/install_tools.sh || exit 2
-# The run writes into a fresh results dir; pytest itself builds the evidence at the end, with this run's secrets in
-# memory only (nothing secret on disk, even if the run is killed), and moves the results to reports/allure-results.
-# A configuration error therefore leaves the previous run's evidence as it was. exec: Ctrl-C and SIGTERM reach
-# pytest itself, which stops its workers and still builds the evidence of what ran.
-fresh=reports/.allure-results-running
-rm -rf "$fresh" && mkdir -p "$fresh"
+# The run writes into a fresh results dir outside reports/; pytest itself builds the evidence at the end, with this
+# run's secrets in memory only (nothing secret on disk, even if the run is killed), and moves the results to
+# reports/allure-results. A configuration error therefore leaves the previous run's evidence as it was, and a run
+# killed outright (SIGKILL) leaves its half-written results in .certify-run/, never beside that evidence; the next
+# run clears them. exec: Ctrl-C and SIGTERM reach pytest itself, which stops its workers and still builds the
+# evidence of what ran (exit 2).
+fresh=.certify-run/allure-results
+rm -rf .certify-run reports/.allure-results-running && mkdir -p "$fresh"
 exec .venv/bin/python -m pytest steps -p no:cacheprovider --alluredir="$fresh" --go-live-evidence=reports \
   --junitxml=reports/junit.xml -rfEs "$@"

@@ -10,7 +10,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -19,6 +19,8 @@ from support.secrets import Secret
 
 SANDBOX_HOST = "business-sandbox.cryptopay.me"
 PRODUCTION_HOST = "business.cryptopay.me"
+# Every host under this domain is Cryptopay's own: never a merchant, never an emulator's control API.
+CRYPTOPAY_DOMAIN = "cryptopay.me"
 ALLOW_ANY_HOST_KEY = "CERTIFY_ALLOW_NON_SANDBOX_HOST"
 # Long and specific on purpose: nobody types this by accident or copies it from a template unread.
 ALLOW_ANY_HOST_VALUE = "I-ACCEPT-REAL-MONEY-RISK"
@@ -52,6 +54,9 @@ OTHER_TOOLS_KEYS = ("CERTIFY_ENV_FILE", "MERCHANT_DATABASE_URL")
 # proof all use this one list (suite_keys).
 SUITE_PREFIXES = ("CRYPTOPAY_", "MERCHANT_", "EMULATOR_", "UNRESOLVED_POLICY_", "PAYER", "PAYMENT_", "OPERATOR_",
                   "CERTIFY_", "WAIT_TIMEOUT", "GO_LIVE_", "CHANNEL_", "PAYOUT_")
+# What a misspelt key still starts with: the prefixes without their underscore (PAYOUTS_AMOUNT_FIELD) and the
+# products in their other number (INVOICE_, INVOICES_).
+TYPO_PREFIXES = (*(p.rstrip("_") for p in SUITE_PREFIXES), *(p.upper().rstrip("S") for p in PRODUCTS))
 
 
 
@@ -215,6 +220,12 @@ def suite_keys(env: Mapping[str, str]) -> list[str]:
     return [key for key in env if key.startswith(SUITE_PREFIXES)]
 
 
+def is_cryptopay_host(host: str | None) -> bool:
+    """Cryptopay's own hosts however written (case, a trailing dot): production, the sandbox, any other."""
+    name = (host or "").lower().rstrip(".")
+    return name == CRYPTOPAY_DOMAIN or name.endswith("." + CRYPTOPAY_DOMAIN)
+
+
 def is_loopback(host: str | None) -> bool:
     if not host:
         return False
@@ -298,7 +309,7 @@ class _Reader:
                 continue
             if key.upper() in known:
                 self.problems.append(f"{key} is ignored: settings are upper case, write {key.upper()}")
-            elif key.upper().startswith(SUITE_PREFIXES):
+            elif key.upper().startswith(TYPO_PREFIXES):
                 near = difflib.get_close_matches(key.upper(), KNOWN_KEYS, n=1, cutoff=0.8)
                 if near:
                     self.problems.append(f"{key} is not a setting of the suite; did you mean {near[0]}?")
@@ -362,6 +373,8 @@ def _cryptopay(r: _Reader) -> CryptopaySection:
                   "when CRYPTOPAY_API_URL is set")
         if api_url is not None:
             _guard_host(r, api_url, control_url, override)
+    if control_url is not None:
+        _guard_control(r, control_url, override)
     r.secret("CRYPTOPAY_API_KEY")  # validated like a secret (it goes into a header), kept as plain text
     return CryptopaySection(
         api_url=api_url, api_key=r.get("CRYPTOPAY_API_KEY"), api_secret=r.secret("CRYPTOPAY_API_SECRET"),
@@ -386,10 +399,29 @@ def _guard_host(r: _Reader, api_url: str, control_url: str | None, override: str
                           f"allowed (override: {ALLOW_ANY_HOST_KEY}={ALLOW_ANY_HOST_VALUE})")
 
 
+def _guard_control(r: _Reader, control_url: str, override: str | None) -> None:
+    """The control API is an emulator's: on loopback (anywhere else only with the override), never Cryptopay's."""
+    host = urlsplit(control_url).hostname
+    if is_cryptopay_host(host):
+        production = host.lower().rstrip(".") == PRODUCTION_HOST
+        what = "the PRODUCTION API (real money)" if production else f"Cryptopay's host {host!r}"
+        r.problems.append(f"EMULATOR_CONTROL_URL points at {what}, which has no control API; it names a standalone "
+                          "emulator's control_url, e.g. http://127.0.0.1:PORT/_emulator")
+    elif not is_loopback(host) and override != ALLOW_ANY_HOST_VALUE:
+        r.problems.append(f"EMULATOR_CONTROL_URL points at host {host!r}; only a loopback emulator is allowed "
+                          f"(override: {ALLOW_ANY_HOST_KEY}={ALLOW_ANY_HOST_VALUE})")
+
+
 def _merchant(r: _Reader) -> MerchantSection:
     """--- The merchant under test: embedded, or reached through its probe or its database (SQL adapter)."""
     adapter = r.choice("MERCHANT_ADAPTER", ADAPTERS, "probe")
     probe_url, callback_url = r.url("MERCHANT_PROBE_URL"), r.url("MERCHANT_CALLBACK_URL")
+    for key, url in (("MERCHANT_PROBE_URL", probe_url), ("MERCHANT_CALLBACK_URL", callback_url)):
+        host = urlsplit(url).hostname if url else None
+        if is_cryptopay_host(host):
+            # The probe token and signed notifications would go to Cryptopay itself.
+            r.problems.append(f"{key} points at Cryptopay's host {host!r}, not at the merchant; name the merchant's "
+                              "own staging address")
     if r.get("MERCHANT_PROBE_URL") is not None or adapter == "sql":
         _external_merchant(r, adapter)
     return MerchantSection(
@@ -414,29 +446,56 @@ def _external_merchant(r: _Reader, adapter: str) -> None:
                           "Cryptopay (the sandbox or a standalone emulator) that it is configured against")
 
 
-def _sql_url_ok(url: str) -> bool:
-    """Parsed now, the way the adapter will, so a bad URL (and its password) never reaches a traceback later."""
+def _sql_url_problem(url: str) -> str | None:
+    """Why the adapter could not use this URL, read now the way it will be, so a bad URL (and its password) never
+    reaches a traceback later; None when it can."""
     if not re.match(r"^[a-z][a-z0-9+]*://", url):
-        return False
+        return ""
     try:
-        make_url(url)
+        parsed = make_url(url)
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:  # an ArgumentError too: named first
+        return f" (SQLAlchemy knows no database driver {parsed.drivername!r})"
     except (ArgumentError, ValueError):
-        return False
-    return True
+        return ""
+    try:
+        dialect.import_dbapi()
+    except ImportError:
+        return f" (the Python package of the driver {parsed.drivername!r} is not installed here)"
+    if getattr(dialect, "is_async", False):
+        return f" (the driver {parsed.drivername!r} is for asyncio; name a synchronous one)"
+    return None
+
+
+# Words that write, wherever they stand: a data-modifying WITH (PostgreSQL), SELECT ... INTO, FOR UPDATE locks.
+_WRITES = re.compile(r"\b(insert|update|delete|merge|upsert|replace\s+into|truncate|drop|alter|create|grant|revoke|"
+                     r"copy|into|call|execute|vacuum|reindex|attach|detach|pragma)\b", re.IGNORECASE)
+# String literals, quoted names and comments: their words are data, not SQL.
+_INERT_SQL = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def _read_only_problem(query: str) -> str | None:
+    """Why a query is not a single read-only SELECT (words to append), or None when it is one."""
+    words = _INERT_SQL.sub(" ", query)
+    if not re.match(r"^\s*(select|with)\b", words, re.IGNORECASE) or ";" in words.rstrip().rstrip(";"):
+        return ""
+    writes = _WRITES.search(words)
+    return f" (it contains {writes.group(1).upper()})" if writes else None
 
 
 def _sql(r: _Reader) -> None:
     url = r.get("MERCHANT_SQL_URL")
-    if url is not None and not _sql_url_ok(url):
+    problem = _sql_url_problem(url) if url is not None else None
+    if problem is not None:
         r.problems.append("MERCHANT_SQL_URL must be a SQLAlchemy database URL such as "
-                          "postgresql+psycopg://user:password@host/db or sqlite:////path/to/file")
+                          f"postgresql+psycopg://user:password@host/db or sqlite:////path/to/file{problem}")
     for key, param in (("MERCHANT_SQL_BALANCE_QUERY", ":customer_id"), ("MERCHANT_SQL_INVOICE_QUERY", ":invoice_id")):
         query = r.get(key)
         if query is None:
             continue
         # The adapter only reads: anything but a SELECT is refused before it reaches the merchant's database.
-        if not re.match(r"^\s*(select|with)\b", query, re.IGNORECASE) or ";" in query.rstrip().rstrip(";"):
-            r.problems.append(f"{key} must be a single read-only SELECT statement")
+        if (why := _read_only_problem(query)) is not None:
+            r.problems.append(f"{key} must be a single read-only SELECT statement{why}")
         if param not in query:
             r.problems.append(f"{key} must use the bound parameter {param}")
 
