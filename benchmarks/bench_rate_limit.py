@@ -38,7 +38,7 @@ PY = sys.executable
 
 from support.offline_proof import PAYOUT_FUNDS_EUR, stop as stop_process  # noqa: E402 - after the path insert above
 from support.settings import SUITE_PREFIXES  # noqa: E402
-# Settings inherited from the shell would win over the env file: the run is configured by the file only.
+# Settings inherited from the shell would add to the env file's: the run is configured by the file only.
 OWN_PREFIXES = (*SUITE_PREFIXES, "PYTEST_")
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "server"}
 

@@ -57,7 +57,7 @@ class GuardedSession(requests.Session):
         self.mount("https://", adapter)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs.update(allow_redirects=False, stream=True, timeout=kwargs.get("timeout") or self.seconds)
+        kwargs.update(allow_redirects=False, stream=True, timeout=self.seconds)
         path = _path(url)
         with _Deadline(self.seconds) as deadline:
             try:
