@@ -46,9 +46,14 @@ def dumps(payload: Any) -> str:
     return json.dumps(payload, separators=(",", ":"), default=_decimal_as_string)
 
 
+def decimal_text(value: Decimal) -> str:
+    """An amount as Cryptopay reads one: plain digits, never an exponent (str() writes 0.0000001 as 1E-7)."""
+    return format(value, "f")
+
+
 def _decimal_as_string(value: Any) -> str:
     if isinstance(value, Decimal):
-        return str(value)
+        return decimal_text(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote
 
+from cryptopay_client.client import decimal_text
 from cryptopay_client.http import GuardedSession, RefusedAnswer
 
 # The most one control answer may take, whole, and weigh: a delivery log of many retries is a few MB at most.
@@ -44,10 +45,11 @@ class EmulatorControl:
         return self._call("GET", "/balances")["data"]
 
     def set_balances(self, balances: dict[str, Decimal]) -> dict:
-        return self._call("PUT", "/balances", {currency: str(amount) for currency, amount in balances.items()})["data"]
+        amounts = {currency: decimal_text(Decimal(str(amount))) for currency, amount in balances.items()}
+        return self._call("PUT", "/balances", amounts)["data"]
 
     def pay(self, invoice_id: str, amount: Decimal, risk_level: str = "low", confirmed: bool = True) -> dict:
-        return self._call("POST", "/payments", {"invoice_id": invoice_id, "amount": str(amount),
+        return self._call("POST", "/payments", {"invoice_id": invoice_id, "amount": decimal_text(amount),
                                                 "risk_level": risk_level, "confirmed": confirmed})["data"]
 
     def confirm(self, txid: str) -> dict:
@@ -109,7 +111,7 @@ class EmulatorControl:
     # -- channels: payments to a channel address and the monitoring team's decision on a held one ----------------
     def pay_channel(self, address: str, amount: Decimal, risk_level: str = "low", confirmed: bool = True) -> dict:
         """A payment of `amount` (in the channel's pay currency) to a channel address; the ChannelPayment."""
-        return self._call("POST", "/payments", {"address": address, "amount": str(amount),
+        return self._call("POST", "/payments", {"address": address, "amount": decimal_text(amount),
                                                 "risk_level": risk_level, "confirmed": confirmed})["data"]
 
     def channel_monitoring_decision(self, channel_payment_id: str, outcome: str) -> dict:

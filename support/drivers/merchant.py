@@ -14,6 +14,7 @@ import jsonschema
 import requests
 import yaml
 
+from cryptopay_client.client import decimal_text
 from cryptopay_client.http import GuardedSession, RefusedAnswer
 from support.secrets import Secret
 from support.waiting import WaitingCannotHelp
@@ -245,7 +246,7 @@ class ProbeMerchant:
 
     def create_deposit(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str,
                        description: str | None = None) -> Deposit:
-        body = {"customer_id": customer_id, "price_amount": str(amount), "price_currency": currency,
+        body = {"customer_id": customer_id, "price_amount": decimal_text(amount), "price_currency": currency,
                 "pay_currency": pay_currency}
         if description is not None:
             body["description"] = description
@@ -331,7 +332,7 @@ class ProbeMerchant:
         """Staging only: the merchant's back office gives a test customer money to withdraw; the new balances."""
         template = "/customers/{customer_id}/funding"
         response = self._answer("POST", template, f"/customers/{quote(customer_id, safe='')}/funding",
-                                json={"amount": str(amount), "currency": currency})
+                                json={"amount": decimal_text(amount), "currency": currency})
         if response.status_code == 422:
             raise MerchantError(f"merchant refused to fund customer {customer_id}: {_said(response)}")
         if response.status_code != 201:
@@ -343,7 +344,7 @@ class ProbeMerchant:
                        network: str | None = None) -> Payout | PayoutRefusal:
         """The customer asks to withdraw `amount` `currency` as `pay_currency` to `address`: the payout the
         merchant created, or its refusal (422: nothing debited, e.g. high_risk_address; 502: Cryptopay)."""
-        body = {"customer_id": customer_id, "amount": str(amount), "currency": currency,
+        body = {"customer_id": customer_id, "amount": decimal_text(amount), "currency": currency,
                 "pay_currency": pay_currency, "address": address}
         if network is not None:
             body["network"] = network

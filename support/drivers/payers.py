@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 from typing import Protocol, TextIO
 
+from cryptopay_client.client import decimal_text
 from cryptopay_client import CryptopayClient
 from support.drivers.emulator import EmulatorControl
 from support.operator import Progress, QrCode, instructions, make_qr, payment_payload
@@ -90,7 +91,7 @@ class CoinWithdrawalPayer:
         # A custom_id lets the client find this withdrawal after a 429 instead of paying twice.
         withdrawal = self._client.create_coin_withdrawal(
             address=invoice["address"], charged_currency=self._charged_currency or currency,
-            received_currency=currency, received_amount=str(amount), network=invoice["network"], force_commit=True,
+            received_currency=currency, received_amount=decimal_text(amount), network=invoice["network"], force_commit=True,
             custom_id=f"certify-{uuid.uuid4()}")
         progress = Progress(self._out, f"{amount} {currency} to reach invoice {invoice['id']}", self._timeout)
         progress.say(f"paying {amount} {currency} to {invoice['address']} ({invoice['network']}) with coin "
@@ -125,7 +126,7 @@ class OperatorPayer:
         progress.say(instructions(invoice, amount, self._timeout, qr, can_abort=self._inp is not None))
         seen = wait_for_paid_amount(self._client, invoice["id"], before + amount, self._timeout, progress,
                                     self._listen_for_abort(), always_done=True)
-        return {"paid_by": "operator", "address": invoice["address"], "amount": str(amount),
+        return {"paid_by": "operator", "address": invoice["address"], "amount": decimal_text(amount),
                 "currency": invoice["pay_currency"], "network": invoice["network"], "qr_payload": qr.payload,
                 "invoice_paid_amount": seen["paid_amount"]}
 
@@ -203,7 +204,7 @@ class CoinWithdrawalChannelPayer:
         currency = self._client.channel(channel_id)["pay_currency"]
         withdrawal = self._client.create_coin_withdrawal(
             address=address, charged_currency=self._charged_currency or currency, received_currency=currency,
-            received_amount=str(amount), network=network, force_commit=True, custom_id=f"certify-{uuid.uuid4()}")
+            received_amount=decimal_text(amount), network=network, force_commit=True, custom_id=f"certify-{uuid.uuid4()}")
         progress = Progress(self._out, f"{amount} {currency} to reach channel {channel_id}", self._timeout)
         progress.say(f"paying {amount} {currency} to {address} ({network}) with coin withdrawal {withdrawal['id']} "
                      f"({withdrawal['status']}); the sandbox detects it 18 s to minutes later")

@@ -1,11 +1,14 @@
-"""Known-answer vectors for both Cryptopay signatures, and the client's signing of what it really sends."""
+"""Known-answer vectors for both Cryptopay signatures, the client's signing of what it really sends, and how it writes
+amounts."""
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import requests
 
 from cryptopay_client import callback_signature, sign, string_to_sign, verify_callback
+from cryptopay_client.client import decimal_text, dumps
 from cryptopay_client.signing import HmacAuth
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
@@ -50,3 +53,10 @@ def test_callback_verification_rejects_tampering_wrong_secret_and_missing_header
     assert not verify_callback(CALLBACK_SECRET, body, None)
     assert not verify_callback(CALLBACK_SECRET, body, "")
     assert not verify_callback(CALLBACK_SECRET, b'{"wrong":"wrong"}', CALLBACK_SIGNATURE)
+
+
+def test_amounts_go_out_as_plain_digits_never_an_exponent() -> None:
+    assert str(Decimal("0.0000001")) == "1E-7"  # what str() would have sent, and Cryptopay refuses
+    assert decimal_text(Decimal("0.0000001")) == "0.0000001"
+    assert decimal_text(Decimal("20.00")) == "20.00" and decimal_text(Decimal("1E+2")) == "100"
+    assert dumps({"amount": Decimal("5E-8")}) == '{"amount":"0.00000005"}'
