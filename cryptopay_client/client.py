@@ -156,6 +156,11 @@ class CryptopayClient:
         path = f"/api/channels/{quote(channel_id, safe='')}/payments/{quote(payment_id, safe='')}"
         return self._call("GET", path)["data"]
 
+    # -- the account ------------------------------------------------------------------------------
+    def accounts(self) -> list:
+        """The account's currency accounts, each {id, currency, balance, project_id} (channels-payouts facts §18)."""
+        return self._call("GET", "/api/accounts")["data"]
+
     # -- rates and coins --------------------------------------------------------------------------
     def rates(self) -> dict:
         return self._call("GET", "/api/rates")["data"]

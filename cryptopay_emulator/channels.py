@@ -35,6 +35,10 @@ class ChannelBackend:
         if payment is not None:
             payment.created_at -= delta
 
+    def stores(self) -> list[Store]:
+        """Every store of this backend's records, for the control API's rewrite and forget."""
+        return [self._store, *self._payments.values()]
+
     def reset(self) -> None:
         with self.account.lock:
             self._store: Store[Channel] = Store()

@@ -1,7 +1,8 @@
 """Sandbox-only control API under /_emulator: clock, payments, settings, monitoring decisions, delivery log."""
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, request
@@ -55,6 +56,7 @@ def control_blueprint(backends: Backends, deliverer: Deliverer, limiter: RateLim
     money_routes(bp, backends.account)
     delivery_routes(bp, backends.invoices, deliverer)
     withdrawal_control_routes(bp, backends.account, backends.withdrawals)
+    record_routes(bp, backends)
     return bp
 
 
@@ -101,6 +103,44 @@ def clock_routes(bp: Blueprint, backends: Backends, deliverer: Deliverer, limite
             raise Invalid(details=[detail("must_be_positive", "scale", "must be greater than zero")])
         clock.set_scale(float(value))
         return moved()
+
+
+_WORD = re.compile(r"^[a-z_]{1,40}$")
+
+
+def _word(body: dict, key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not _WORD.match(value):
+        raise Invalid(details=[detail("must_be_status_word", key, "must be a status word such as completed")])
+    return value
+
+
+def record_routes(bp: Blueprint, backends: Backends) -> None:
+    """What Cryptopay might show of a run's objects days later (one gone, one with another status, one older than
+    the run): for tests of the suite's evidence verification (certify.sh --verify). Sandbox control only."""
+
+    @bp.patch("/objects/<object_id>")
+    def rewrite_object(object_id: str) -> Response:
+        body = json_body()
+        fields: dict[str, object] = {}
+        if "status" in body:
+            fields["status"] = _word(body, "status")
+        if "status_context" in body:
+            fields["status_context"] = None if body["status_context"] is None else _word(body, "status_context")
+        if "created_at" in body:
+            fields["created_at"] = _moment(body, "created_at").astimezone(timezone.utc)
+        if not fields:
+            raise Invalid(details=[detail("must_name_a_field", "body", "name status, status_context or created_at")])
+        record = backends.rewrite(object_id, **fields)
+        if record is None:
+            raise NotFound()
+        return render({"data": record.to_json()})
+
+    @bp.delete("/objects/<object_id>")
+    def forget_object(object_id: str) -> Response:
+        if not backends.forget(object_id):
+            raise NotFound()
+        return render({"deleted": object_id})
 
 
 def _moment(body: dict, key: str) -> datetime:

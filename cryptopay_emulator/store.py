@@ -61,6 +61,20 @@ class Store(Generic[T]):
     def by_custom_id(self, custom_id: str) -> T:
         return self.get(self._by_custom_id.get(custom_id, ""))
 
+    def forget(self, item_id: object) -> bool:
+        """Removes one record as if it had never been made (the control API's "gone at Cryptopay"); False when
+        there is none. Positions are rebuilt: a rare control call, never on the API's hot path."""
+        if self.find(item_id) is None:
+            return False
+        kept = {customer: [self._order[p] for p in positions if self._order[p] != item_id]
+                for customer, positions in self._by_customer.items()}
+        del self._items[item_id]
+        self._order.remove(item_id)
+        self._position = {i: n for n, i in enumerate(self._order)}
+        self._by_customer = {c: [self._position[i] for i in ids] for c, ids in kept.items() if ids}
+        self._by_custom_id = {c: i for c, i in self._by_custom_id.items() if i != item_id}
+        return True
+
     def __iter__(self) -> Iterator[T]:
         return (self._items[i] for i in self._order)
 

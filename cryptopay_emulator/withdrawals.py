@@ -44,6 +44,10 @@ class WithdrawalBackend:
         account.timeline.on_shift(self._shift)
         self.reset()
 
+    def stores(self) -> list[Store]:
+        """Every store of this backend's records, for the control API's rewrite and forget."""
+        return [self._store]
+
     def reset(self) -> None:
         with self.account.lock:
             self._store: Store[CoinWithdrawal] = Store()

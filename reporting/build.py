@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporting import allure
+from reporting.cryptopay_objects import attached_objects, scenario_entry
+from reporting.exit_codes import for_verdict
+from reporting.integrity import MANIFEST_NAME, digest, write_manifest
 from reporting.metadata import write_metadata
 from reporting.offline import external_references, strip_external
-from reporting.results import fill_not_run, load_scenarios
+from reporting.results import Scenario, fill_not_run, latest_results, load_scenarios
 from reporting.run_info import read_run_info
 from reporting.secret_scan import Hit, read_secrets, scan_paths
 from reporting.summary import JSON_NAME, MARKDOWN_NAME, build_summary, target_class, write_summary
@@ -20,7 +23,7 @@ EVIDENCE_NAME = "go-live-evidence.html"
 SUMMARY_ATTACHMENT = "go-live-summary-attachment.md"
 
 
-EVIDENCE_FILES = (EVIDENCE_NAME, MARKDOWN_NAME, JSON_NAME)
+EVIDENCE_FILES = (EVIDENCE_NAME, MARKDOWN_NAME, JSON_NAME, MANIFEST_NAME)
 
 
 class OfflineCheckError(RuntimeError):
@@ -43,6 +46,25 @@ class BuildResult:
     headline: str
     removed_external: int
     secret_hits: list[Hit] = field(default_factory=list)
+    manifest: Path | None = None
+    exit_code: int = 1  # the verdict's, for certify.sh (reporting/exit_codes.py)
+
+
+def cryptopay_objects(results_dir: Path, scenarios: list[Scenario]) -> list[dict]:
+    """The Cryptopay objects behind each scenario, from the attachment its run recorded at its end."""
+    files, listed = latest_results(results_dir), []
+    for scenario in scenarios:
+        found = files.get(scenario.history_id)
+        objects = attached_objects(results_dir, found[1]) if found else []
+        if objects:
+            listed.append(scenario_entry(scenario, objects))
+    return listed
+
+
+def run_summary(results_dir: Path) -> dict:
+    """The summary of the results as they stand: every scenario, the run's facts, the objects behind them."""
+    scenarios = load_scenarios(results_dir)
+    return build_summary(scenarios, read_run_info(results_dir), cryptopay_objects(results_dir, scenarios))
 
 
 def gate_facts(summary: dict) -> dict:
@@ -70,8 +92,10 @@ def attach_summary(results_dir: Path, summary_md: Path) -> None:
 
 
 def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
-          *, secrets: list[str] | None = None, allure_bin: Path = allure.ALLURE_BIN) -> BuildResult:
-    """secrets (in memory) or secrets_file: the values the results, the evidence and the summary must not hold."""
+          *, secrets: list[str] | None = None, allure_bin: Path = allure.ALLURE_BIN,
+          also: tuple[Path, ...] = ()) -> BuildResult:
+    """secrets (in memory) or secrets_file: the values the results, the evidence and the summary must not hold.
+    also: other files of the evidence in output_dir (junit.xml) that the manifest covers too."""
     results_dir, output_dir = Path(results_dir), Path(output_dir)
     if not results_dir.is_dir():
         raise FileNotFoundError(f"no Allure results at {results_dir}")
@@ -81,17 +105,21 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     fill_not_run(results_dir)  # every collected scenario appears, with why it did not run
     write_metadata(results_dir, run_info)
 
-    summary = build_summary(load_scenarios(results_dir), run_info)
+    summary = run_summary(results_dir)
     summary_json, summary_md = write_summary(summary, output_dir)
     attach_summary(results_dir, summary_md)
     tidy_results(results_dir, summary)
 
     generated = allure.generate(results_dir, allure_bin=allure_bin, verdict=gate_facts(summary))
     # The banner goes in before the offline check, so the check covers it too.
-    html, removed = make_offline(place_banner(generated, summary))
+    html, removed = make_offline(place_banner(generated, summary, summary_digest=digest(summary_json)))
     evidence = output_dir / EVIDENCE_NAME
     evidence.write_text(html, encoding="utf-8")
 
     values = (secrets or []) + (read_secrets(secrets_file) if secrets_file is not None else [])
     hits = scan_paths([results_dir, evidence, summary_json, summary_md], values)
-    return BuildResult(evidence, summary_json, summary_md, summary["overall"], summary["headline"], removed, hits)
+    # Last: nothing of the evidence changes after its digests are taken.
+    extra = [Path(p).name for p in also if Path(p).resolve().parent == output_dir.resolve()]
+    manifest = write_manifest(output_dir, results_dir, [EVIDENCE_NAME, JSON_NAME, MARKDOWN_NAME, *extra])
+    return BuildResult(evidence, summary_json, summary_md, summary["overall"], summary["headline"], removed, hits,
+                       manifest, for_verdict(summary))

@@ -1,4 +1,6 @@
-"""Merges a real-sandbox run and an emulator rehearsal of the same merchant build into one set of results."""
+"""Merges a real-sandbox run and an emulator rehearsal of the same merchant build into one set of results; which run
+is which is decided by where each one talked to, and both are checked (files, and the sandbox run at Cryptopay)
+before anything is merged."""
 from __future__ import annotations
 
 import json
@@ -7,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reporting.results import PROVEN_ON, load_scenarios, not_run_results
+from reporting import run_info as runs
+from reporting.integrity import MANIFEST_NAME
+from reporting.results import MANIFEST, PROVEN_ON, latest_results, not_run_results
 from reporting.run_info import read_run_info, write_run_info
-from support.run_manifest import MANIFEST
+from reporting.verify import (REHEARSAL_PROVEN_ON, CannotCheck, check_at_cryptopay, open_evidence,
+                              reviewer_from_env)
 
-SANDBOX, REHEARSAL = "the Cryptopay sandbox", "the emulator rehearsal"
-MERGED_TARGET = "sandbox + emulator rehearsal"
+SANDBOX, REHEARSAL = "the Cryptopay sandbox", REHEARSAL_PROVEN_ON
 EMULATOR_ONLY = "emulator_only"
 
 
@@ -22,30 +26,58 @@ class MergeError(ValueError):
 
 @dataclass(frozen=True)
 class Run:
+    root: Path  # what was given: a copy of reports/ (or, for the merge alone, an Allure results directory)
     results: Path
     info: dict[str, Any]
 
     @classmethod
     def open(cls, path: Path) -> "Run":
-        """A run is its Allure results directory, or a reports/ directory holding allure-results/."""
+        """A run is a reports/ folder holding its manifest and allure-results/, or its Allure results directory."""
         path = Path(path)
         results = path / "allure-results" if (path / "allure-results").is_dir() else path
         if not (results / "run-info.json").is_file():
-            raise MergeError(f"{path} holds no run: expected run-info.json in it or in its allure-results/ "
-                             "(keep a copy of reports/allure-results after each run)")
-        return cls(results, read_run_info(results))
+            raise MergeError(f"{path} holds no run: expected run-info.json in its allure-results/ (keep a copy of "
+                             "the whole reports/ folder after each run)")
+        return cls(path, results, read_run_info(results))
+
+    @property
+    def target(self) -> str:
+        return runs.observed_class(self.info)
 
 
 def _roles(first: Run, second: Run) -> tuple[Run, Run]:
-    """Which run is on the sandbox and which rehearsed on an emulator with its control API."""
-    sandbox = [run for run in (first, second) if run.info.get("target_class") == "sandbox"]
+    """Which run talked to the Cryptopay sandbox and which rehearsed on an emulator with its control API: by the
+    API URL each one used, never by a label in its files."""
+    sandbox = [run for run in (first, second) if run.target == runs.SANDBOX]
     rehearsal = [run for run in (first, second)
-                 if run.info.get("target_class") in ("standalone emulator", "embedded emulator")
-                 and run.info.get("emulator_control")]
+                 if run.target in (runs.STANDALONE, runs.EMBEDDED) and run.info.get("emulator_control")]
     if len(sandbox) != 1 or len(rehearsal) != 1:
         raise MergeError("a merge needs one run on the Cryptopay sandbox and one rehearsal on an emulator with its "
-                         "control API; got: " + ", ".join(str(run.info.get("target_class")) for run in (first, second)))
+                         "control API; got: " + ", ".join(run.target or "an unrecorded target"
+                                                          for run in (first, second)))
     return sandbox[0], rehearsal[0]
+
+
+def check_runs(first: Path, second: Path, environ: dict[str, str]) -> list[str]:
+    """What keeps the two runs from standing as evidence, every problem at once: a file of either changed since
+    its run (by its manifest), or the sandbox run's account and objects not as Cryptopay shows them. Raises
+    MergeError when they cannot be merged at all, verify.CannotCheck when Cryptopay cannot be read."""
+    sandbox, rehearsal = _roles(Run.open(first), Run.open(second))
+    _same_build(sandbox, rehearsal)
+    problems = []
+    for run in (sandbox, rehearsal):
+        if not (run.root / MANIFEST_NAME).is_file() and run.root == run.results:
+            problems.append(f"{run.root}: a bare results directory; give the run's whole reports/ folder, whose "
+                            f"{MANIFEST_NAME} proves its files are the ones the run wrote")
+            continue
+        problems += [f"{run.root}: {p}" for p in open_evidence(run.root).integrity.problems]
+    try:
+        found = check_at_cryptopay(open_evidence(sandbox.root), reviewer_from_env(environ)).problems
+    except CannotCheck as exc:
+        if not problems:
+            raise
+        found = [f"not checked at Cryptopay: {exc}"]  # changed files refuse the merge already; say both
+    return problems + [f"{sandbox.root}: {p}" for p in found]
 
 
 def _same_build(sandbox: Run, rehearsal: Run) -> str:
@@ -60,18 +92,9 @@ def _same_build(sandbox: Run, rehearsal: Run) -> str:
 
 
 def _result_files(results: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """historyId -> the latest result file of that scenario (the same choice load_scenarios makes), and a not-run
-    result for each collected scenario without one: a scenario missing from either run still counts."""
-    chosen = {s.history_id: s for s in load_scenarios(results)}
-    files: dict[str, tuple[Path, dict[str, Any]]] = {}
-    for path in results.glob("*-result.json"):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        scenario = chosen.get(str(data.get("historyId")))
-        if scenario is not None and int(data.get("stop") or data.get("start") or 0) == scenario.stop:
-            files[scenario.history_id] = (path, data)
+    """historyId -> the latest result file of that scenario, and a not-run result for each collected scenario
+    without one: a scenario missing from either run still counts."""
+    files = latest_results(results)
     for data in not_run_results(results):  # in memory: the runs being merged are never written to
         files[data["historyId"]] = (results / "not-run", data)
     return files
@@ -88,8 +111,8 @@ def _copy_with_attachments(data: dict[str, Any], source: Path, target: Path, pro
         found = [a.get("source") for a in node.get("attachments") or [] if isinstance(a, dict)]
         return found + [s for step in node.get("steps") or [] if isinstance(step, dict) for s in sources(step)]
 
-    for name in filter(None, sources(data)):
-        if (source / name).is_file():
+    for name in {Path(str(n)).name for n in sources(data) if n}:  # a bare name: nothing outside either folder
+        if name and (source / name).is_file() and not (source / name).is_symlink():
             shutil.copy2(source / name, target / name)
     data = dict(data, parameters=[*(data.get("parameters") or []), {"name": PROVEN_ON, "value": proven_on}])
     (target / f"{data.get('uuid') or data['historyId']}-result.json").write_text(json.dumps(data), encoding="utf-8")
@@ -113,8 +136,7 @@ def merge_runs(first: Path, second: Path, target: Path) -> dict[str, Any]:
     manifest = sandbox.results / MANIFEST
     if manifest.is_file():
         shutil.copy2(manifest, target / MANIFEST)
-    info = {**sandbox.info, "target_class": MERGED_TARGET, "merchant_build": build,
-            "rehearsal_target": rehearsal.info.get("cryptopay_target"),
+    info = {**sandbox.info, "merchant_build": build, "rehearsal_target": rehearsal.info.get("cryptopay_target"),
             "rehearsal_finished_at": rehearsal.info.get("finished_at"),
             "merged_from": f"{first} + {second}"}
     write_run_info(target, info)

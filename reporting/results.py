@@ -9,7 +9,7 @@ from typing import Any
 
 from reporting.inert import printable
 from support.checklists import Item, items_of, product_of
-from support.run_manifest import read_manifest
+from support.run_manifest import MANIFEST, read_manifest
 
 PROVEN_ON = "proven on"
 _SKIP_PREFIXES = ("Skipped: ", "_pytest.outcomes.Skipped: ", "Skipped")
@@ -115,6 +115,21 @@ def load_scenarios(results_dir: Path) -> list[Scenario]:
         if current is None or key > current[0]:
             latest[scenario.history_id] = (key, scenario)
     return sorted((entry[1] for entry in latest.values()), key=lambda s: (s.feature, s.name, s.parameters))
+
+
+def latest_results(results_dir: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """historyId -> the result file load_scenarios chose for that scenario, and its data."""
+    chosen = {s.history_id: s for s in load_scenarios(results_dir)}
+    files: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for path in Path(results_dir).glob("*-result.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        scenario = chosen.get(str(data.get("historyId"))) if isinstance(data, dict) else None
+        if scenario is not None and int(data.get("stop") or data.get("start") or 0) == scenario.stop:
+            files[scenario.history_id] = (path, data)
+    return files
 
 
 STOPPED_EARLY_REASON = ("not run: the run stopped before this scenario (a failure with -x or --maxfail, an "

@@ -1,17 +1,29 @@
-"""run-info.json: what the pytest side knows about a run (targets, versions, timing), read tolerantly."""
+"""run-info.json: what the pytest side knows about a run (targets, versions, timing), read tolerantly; where the run
+was (decided from the API URL it talked to, never from a label) and who, what and when, for every reader."""
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 FILENAME = "run-info.json"
+SANDBOX_HOST = "business-sandbox.cryptopay.me"
+# Read at each call, not bound as a default: a test makes a loopback emulator pose as the sandbox by setting it.
+SANDBOX_URL = f"https://{SANDBOX_HOST}"
+SANDBOX, MERGED = "sandbox", "sandbox + emulator rehearsal"
+STANDALONE, EMBEDDED, NON_SANDBOX = "standalone emulator", "embedded emulator", "non-sandbox host"
 
 # The keys the report shows, in display order; any may be missing (an interrupted run, an older suite).
 KEYS: dict[str, str] = {
-    "target_class": "Target class",
+    "target_class": "Target class (from the API URL)",
     "merchant_build": "Merchant build",
     "cryptopay_target": "Cryptopay target",
+    "cryptopay_api_url": "Cryptopay API URL",
+    "cryptopay_account": "Cryptopay account",
+    "cryptopay_clock": "Cryptopay's clock at start and end",
     "merchant_target": "Merchant target",
     "emulator_control": "Emulator control",
     "payer": "Payer",
@@ -22,7 +34,8 @@ KEYS: dict[str, str] = {
     "not_integrated": "Not integrated",
     "declared_channel_credited_amount": "Channels: credited amount (declared)",
     "declared_payout_amount_field": "Payouts: amount field (declared)",
-    "git_commit": "Git commit",
+    "git_commit": "Suite version (git commit)",
+    "suite_local_changes": "Suite changed locally",
     "python": "Python",
     "pytest_bdd": "pytest-bdd",
     "allure_pytest_bdd": "allure-pytest-bdd",
@@ -68,6 +81,8 @@ def display_rows(info: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for key, label in KEYS.items():
         value = info.get(key)
+        if key == "target_class":
+            value = observed_class(info)  # what the run talked to, not what the file says
         if key == "declared_unresolved_policy" and isinstance(value, dict) and value:
             # One row per context: Allure's environment panel cuts long values, and the policy is what matters.
             rows += [(f"Policy {context}", display_value(choice)) for context, choice in value.items()]
@@ -75,3 +90,87 @@ def display_rows(info: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append((label, display_value(value)))
     rows += [(key, display_value(value)) for key, value in info.items() if key not in KEYS]
     return rows
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_url(info: dict[str, Any]) -> str | None:
+    """The Cryptopay API URL the run talked to; a run recorded before it was kept named it in cryptopay_target."""
+    url = info.get("cryptopay_api_url")
+    if isinstance(url, str) and url:
+        return url
+    found = re.search(r"\((https?://[^\s)]+)\)", str(info.get("cryptopay_target") or ""))
+    return found.group(1) if found else None
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+def observed_class(info: dict[str, Any]) -> str:
+    """Where the run was, from the URL it sent its requests to: the sandbox only at the sandbox's own origin, an
+    emulator on loopback or embedded; "" when the run recorded neither. A label in the file (target_class) counts
+    for nothing: editing it must not make a rehearsal a certification. Whether the sandbox run is real is then
+    checked at Cryptopay (reporting/verify.py); a merged run is a sandbox run plus its rehearsal."""
+    url = api_url(info)
+    if url is None:
+        return EMBEDDED if info.get("cryptopay_target") == "embedded emulator" else ""
+    if _origin(url) == _origin(SANDBOX_URL):
+        return MERGED if info.get("merged_from") else SANDBOX
+    return STANDALONE if is_loopback(_origin(url)[1]) else NON_SANDBOX
+
+
+def api_host(info: dict[str, Any]) -> str:
+    url = api_url(info)
+    if url is None:
+        return "the embedded emulator (one per worker, on loopback)" if observed_class(info) == EMBEDDED else ""
+    return urlsplit(url).netloc
+
+
+def identity(info: dict[str, Any]) -> dict[str, Any]:
+    """Who, what and when: the Cryptopay account and the key's id (never a secret), the API host, the merchant
+    build, the suite's own version, the run's start and end in UTC (and on Cryptopay's clock)."""
+    account = info.get("cryptopay_account") if isinstance(info.get("cryptopay_account"), dict) else {}
+    clock = info.get("cryptopay_clock") if isinstance(info.get("cryptopay_clock"), dict) else {}
+    return {
+        "cryptopay_account_id": account.get("id"), "api_key_id": account.get("api_key_id"),
+        "account_not_read": account.get("unreadable"), "api_host": api_host(info),
+        "target_class": observed_class(info), "merchant_build": info.get("merchant_build"),
+        "suite_version": info.get("git_commit") or "unknown", "suite_local_changes": info.get("suite_local_changes"),
+        "started_at": info.get("started_at"), "finished_at": info.get("finished_at"),
+        "cryptopay_started_at": clock.get("started_at"), "cryptopay_finished_at": clock.get("finished_at"),
+    }
+
+
+def _utc(moment: Any) -> str:
+    """"2026-05-01 10:00:00" from an ISO time in UTC; what is not one is shown as it is."""
+    text = str(moment or "")
+    return text.replace("T", " ").removesuffix("+00:00").removesuffix("Z") if text else "not recorded"
+
+
+def identity_rows(facts: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, words) for the banner and the summary, in the order a reviewer checks them."""
+    account = facts.get("cryptopay_account_id")
+    if account:
+        account_words = f"{account} (API key {facts.get('api_key_id') or 'not recorded'})"
+    elif facts.get("target_class") == EMBEDDED:
+        account_words = "none: the embedded emulator (a fresh account per worker), nothing at Cryptopay"
+    else:
+        account_words = "not read" + (f": {facts['account_not_read']}" if facts.get("account_not_read") else "") + \
+            (f" (API key {facts['api_key_id']})" if facts.get("api_key_id") else "")
+    suite = str(facts.get("suite_version") or "unknown") + (" with local changes"
+                                                              if facts.get("suite_local_changes") else "")
+    return [("Cryptopay account", account_words), ("API host", facts.get("api_host") or "not recorded"),
+            ("Merchant build", facts.get("merchant_build") or "not named (MERCHANT_BUILD)"),
+            ("Suite version", suite),
+            ("Run (UTC)", f"{_utc(facts.get('started_at'))} to {_utc(facts.get('finished_at'))}")]

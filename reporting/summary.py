@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reporting.cryptopay_objects import describe
 from reporting.inert import markdown_text
 from reporting.results import Scenario
-from reporting.run_info import display_rows
+from reporting.run_info import display_rows, identity, identity_rows, observed_class
 from support.checklists import PRODUCTS, Item, all_items, items_words, product_title, proven_items
 
 PASS, PARTIAL, FAIL, NOT_RUN = "pass", "partial", "fail", "not run"
 READY, NOT_READY, PARTIAL_RUN = "ready", "not ready", "partial"
+# Every item passed, but not on the Cryptopay sandbox: never "ready", so a gate reading the JSON cannot go live on it.
+REHEARSAL_PASSED = "rehearsal_passed"
 # A product the merchant does not integrate (never a failure, never READY), and a certified product that has no
 # scenario yet (never READY).
 NOT_INTEGRATED, NO_SCENARIOS = "not integrated", "no scenarios"
@@ -94,15 +97,8 @@ def _overall(items: list[dict[str, Any]]) -> str:
 
 
 def target_class(run_info: dict[str, Any]) -> str:
-    """The recorded target class; older runs only recorded the target in words."""
-    if run_info.get("target_class"):
-        return str(run_info["target_class"])
-    words = str(run_info.get("cryptopay_target") or "")
-    for prefix, target in (("embedded emulator", "embedded emulator"), ("standalone emulator", "standalone emulator"),
-                           ("Cryptopay sandbox", "sandbox"), ("NON-SANDBOX", "non-sandbox host")):
-        if words.startswith(prefix):
-            return target
-    return ""
+    """Where the run was, decided from the API URL it talked to (reporting/run_info.py), never from a label."""
+    return observed_class(run_info)
 
 
 def product_choice(run_info: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
@@ -207,19 +203,28 @@ def _combined(products: list[dict[str, Any]]) -> str:
     return READY if verdicts == {READY} else PARTIAL_RUN
 
 
-def build_summary(scenarios: list[Scenario], run_info: dict[str, Any]) -> dict[str, Any]:
-    """Items per product, a verdict per product, and one overall verdict over the products this run certifies."""
+def as_rehearsal(verdict: str, run_info: dict[str, Any]) -> str:
+    """A pass away from the sandbox reads REHEARSAL_PASSED in the JSON, as the headline says it: not READY."""
+    return REHEARSAL_PASSED if verdict == READY and target_class(run_info) not in CERTIFYING_TARGETS else verdict
+
+
+def build_summary(scenarios: list[Scenario], run_info: dict[str, Any],
+                  objects: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Items per product, a verdict per product, and one overall verdict over the products this run certifies;
+    `objects`: the Cryptopay objects behind each scenario (reporting/cryptopay_objects.py)."""
     certified, reasons = product_choice(run_info)
     items = [_item_entry(item, scenarios, reasons.get(item.product)) for item in all_items()]
     products = [_product_entry(p, [i for i in items if i["product"] == p], reasons.get(p)) for p in PRODUCTS]
     overall = _combined(products)
     counted = [i for i in items if i["product"] in certified]
+    line = _subset_words(run_info) + headline(overall, products, items, run_info)
     return {
         "report": "Cryptopay go-live certification",
-        "overall": overall,
+        "overall": as_rehearsal(overall, run_info),
         "certification": overall == READY and target_class(run_info) in CERTIFYING_TARGETS,
-        "headline": _subset_words(run_info) + headline(overall, products, items, run_info),
-        "products": products,
+        "headline": line,
+        "identity": identity(run_info),
+        "products": [{**p, "verdict": as_rehearsal(p["verdict"], run_info)} for p in products],
         "items_passed": sum(1 for item in counted if item["verdict"] == PASS),
         "items_total": len(counted),
         "scenarios_not_run": sum(1 for s in scenarios if s.status == "skipped"),
@@ -227,6 +232,7 @@ def build_summary(scenarios: list[Scenario], run_info: dict[str, Any]) -> dict[s
         "run": run_info,
         "items": items,
         "scenarios_without_item": [_scenario_row(s) for s in scenarios if not s.items],
+        "cryptopay_objects": objects or [],
     }
 
 
@@ -237,7 +243,7 @@ def _md_cell(text: str) -> str:
 
 MARKS = {PASS: "PASS", PARTIAL: "PARTIAL", FAIL: "FAIL", NOT_RUN: "NOT RUN", NOT_INTEGRATED: "NOT INTEGRATED"}
 PRODUCT_MARKS = {READY: "READY", NOT_READY: "NOT READY", PARTIAL_RUN: "PARTIAL", NOT_INTEGRATED: "NOT INTEGRATED",
-                 NO_SCENARIOS: "NO SCENARIOS"}
+                 NO_SCENARIOS: "NO SCENARIOS", REHEARSAL_PASSED: "ALL ITEMS PASS (a rehearsal, not a certification)"}
 
 
 def product_words(product: dict[str, Any], summary: dict[str, Any]) -> str:
@@ -247,9 +253,7 @@ def product_words(product: dict[str, Any], summary: dict[str, Any]) -> str:
         return f"{product['title']}: NOT INTEGRATED: {product.get('reason', NOT_CHOSEN_REASON)}"
     if verdict == NO_SCENARIOS:
         return f"{product['title']}: NO SCENARIOS: no scenario of this checklist was collected; never READY"
-    mark = PRODUCT_MARKS[verdict]
-    if verdict == READY and target_class(summary["run"]) not in CERTIFYING_TARGETS:
-        mark = "ALL ITEMS PASS (a rehearsal, not a certification)"
+    mark = PRODUCT_MARKS[as_rehearsal(verdict, summary["run"])]
     return f"{product['title']}: {mark} ({product['items_passed']} of {product['items_total']} items pass)"
 
 
@@ -302,6 +306,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         "sandbox.",
         "",
     ]
+    lines += identity_markdown(summary)
     for product in products_of(summary):
         lines += _markdown_table(summary, product)
     lines += ["## Run", "", "| | |", "|---|---|",
@@ -314,7 +319,30 @@ def render_markdown(summary: dict[str, Any]) -> str:
             lines.append("- no scenario proves this item")
         for row in item["scenarios"]:
             lines.append(f"- {_md_cell(_row_words(row))}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + objects_markdown(summary)) + "\n"
+
+
+def identity_markdown(summary: dict[str, Any]) -> list[str]:
+    """Who, what and when, right under the verdict: what a reviewer checks the evidence against."""
+    if "identity" not in summary:
+        return []
+    rows = identity_rows(summary["identity"])
+    return ["| Evidence of | |", "|---|---|", *(f"| {_md_cell(label)} | {_md_cell(value)} |" for label, value in rows),
+            ""]
+
+
+def objects_markdown(summary: dict[str, Any]) -> list[str]:
+    """Every Cryptopay object behind every scenario, as the scenario saw it at its end: what --verify re-reads."""
+    scenarios = summary.get("cryptopay_objects") or []
+    lines = ["", "## Cryptopay objects behind each scenario", ""]
+    if not scenarios:
+        return lines + ["- none recorded"]
+    for entry in scenarios:
+        where = f" (proven on {entry['proven_on']})" if entry.get("proven_on") else ""
+        lines += ["", f"### {_md_cell(entry['scenario'])}{_md_cell(where)}", ""]
+        lines += [f"- {_md_cell(describe(o))}" + (f", created {_md_cell(o['created_at'])}" if o.get("created_at")
+                                                  else "") for o in entry["objects"]]
+    return lines
 
 
 def _row_words(row: dict[str, Any]) -> str:

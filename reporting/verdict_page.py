@@ -6,9 +6,9 @@ import html
 import re
 from typing import Any
 
-from reporting.run_info import display_rows
-from reporting.summary import (FAIL, MARKS, NOT_INTEGRATED, NOT_READY, PASS, READY, _item_reason, _row_words,
-                               product_items, product_words, products_of)
+from reporting.run_info import display_rows, identity_rows
+from reporting.summary import (FAIL, MARKS, NOT_INTEGRATED, NOT_READY, PASS, READY, REHEARSAL_PASSED, _item_reason,
+                               _row_words, product_items, product_words, products_of)
 
 BANNER_ID = "go-live-verdict"
 # Colour by what the reader must do: red stop, amber incomplete, green certified, blue a passing rehearsal.
@@ -34,6 +34,9 @@ _STYLE = """
 #go-live-verdict summary{cursor:pointer;font-weight:600}
 #go-live-verdict .full{background:#fff;padding:8px 12px;border:1px solid #e5e7eb;max-height:70vh;overflow:auto}
 #go-live-verdict .hint{color:#4b5563;font-size:12px;margin-top:6px}
+#go-live-verdict .identity{margin:0 0 6px;font-size:12px;color:#1f2937}
+#go-live-verdict .identity b{font-weight:600}
+#go-live-verdict .identity code{font-size:11.5px;word-break:break-all}
 """
 
 
@@ -42,7 +45,7 @@ def _e(text: Any) -> str:
 
 
 def _tone(summary: dict[str, Any]) -> tuple[str, str]:
-    if summary["overall"] == READY and not summary.get("certification"):
+    if summary["overall"] == REHEARSAL_PASSED or (summary["overall"] == READY and not summary.get("certification")):
         return _REHEARSAL_TONE
     return _TONES.get(summary["overall"], _TONES[NOT_READY])
 
@@ -67,7 +70,8 @@ def _item_row(item: dict[str, Any]) -> str:
             f'<td class="reason" title="{_e(reason[:400])}">{_e(reason[:400])}</td></tr>')
 
 
-_PRODUCT_COLOURS = {READY: "#15803d", NOT_READY: "#b91c1c", NOT_INTEGRATED: "#4b5563"}
+_PRODUCT_COLOURS = {READY: "#15803d", NOT_READY: "#b91c1c", NOT_INTEGRATED: "#4b5563",
+                    REHEARSAL_PASSED: _REHEARSAL_TONE[0]}
 
 
 def item_rows(summary: dict[str, Any]) -> str:
@@ -97,7 +101,18 @@ def full_summary(summary: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def render_banner(summary: dict[str, Any]) -> str:
+def identity_line(summary: dict[str, Any], summary_digest: str | None) -> str:
+    """Who, what and when, and the summary's SHA-256: what a reviewer checks the evidence against (certify.sh
+    --verify recomputes the digest and re-reads the account and its objects at Cryptopay)."""
+    facts = identity_rows(summary["identity"]) if "identity" in summary else []
+    parts = [f"<b>{_e(label)}:</b> {_e(value)}" for label, value in facts]
+    if summary_digest:
+        parts.append(f'<b>go-live-summary.json SHA-256:</b> <code data-testid="summary-digest">{_e(summary_digest)}'
+                     "</code>")
+    return f'<p class="identity" data-testid="run-identity">{" · ".join(parts)}</p>' if parts else ""
+
+
+def render_banner(summary: dict[str, Any], summary_digest: str | None = None) -> str:
     fg, bg = _tone(summary)
     facts = (f"{summary['items_passed']} of {summary['items_total']} checklist items of the certified products fully "
              f"pass; {summary.get('scenarios_not_run', 0)} of {summary.get('scenarios_total', 0)} scenarios did not "
@@ -105,7 +120,8 @@ def render_banner(summary: dict[str, Any]) -> str:
              "Cryptopay sandbox.")
     return (f'<section id="{BANNER_ID}" style="--gl-fg:{fg};--gl-bg:{bg}" data-overall="{_e(summary["overall"])}">'
             f"<style>{_STYLE}</style>"
-            f'<h1 data-testid="go-live-headline">{_e(summary["headline"])}</h1><p>Cryptopay go-live certification. '
+            f'<h1 data-testid="go-live-headline">{_e(summary["headline"])}</h1>{identity_line(summary, summary_digest)}'
+            '<p>Cryptopay go-live certification. '
             f"{_e(facts)}</p>{item_rows(summary)}"
             "<details><summary>The full go-live summary: the run, and every scenario behind each item</summary>"
             f'<div class="full">{full_summary(summary)}</div></details>'
@@ -117,7 +133,7 @@ _BODY = re.compile(r"<body\b[^>]*>", re.I)
 _TITLE = re.compile(r"<title\b[^>]*>.*?</title\s*>", re.I | re.S)
 
 
-def place_banner(page: str, summary: dict[str, Any]) -> str:
+def place_banner(page: str, summary: dict[str, Any], summary_digest: str | None = None) -> str:
     """The banner first in <body>, and the verdict as the page's title (the browser tab and the file's name)."""
     title = f"<title>{_e(summary['headline'])} · Cryptopay go-live evidence</title>"
     page = _TITLE.sub(lambda _m: title, page, count=1) if _TITLE.search(page) else \
@@ -125,4 +141,4 @@ def place_banner(page: str, summary: dict[str, Any]) -> str:
     match = _BODY.search(page)
     if match is None:
         raise ValueError("the report has no <body> to put the verdict in")
-    return page[:match.end()] + render_banner(summary) + page[match.end():]
+    return page[:match.end()] + render_banner(summary, summary_digest) + page[match.end():]

@@ -9,6 +9,7 @@ from typing import Any
 import allure
 
 from cryptopay_client import Exchange
+from reporting.cryptopay_objects import ATTACHMENT as OBJECTS_ATTACHMENT, objects_seen
 from reporting.inert import printable
 from reporting.redaction import redact, usable
 from support.sequence_diagram import Message, render
@@ -54,6 +55,13 @@ class Evidence:
 
     def attach_svg(self, name: str, svg: str) -> None:
         allure.attach(self.redactor.text(svg), name=name, attachment_type=allure.attachment_type.SVG)
+
+    def attach_objects(self) -> None:
+        """Every Cryptopay object the scenario created or read, as it last saw it: what a reviewer looks up at
+        Cryptopay (certify.sh --verify re-reads each one). After the timelines, whose reads are the latest."""
+        seen = objects_seen(self.exchanges)
+        if seen:
+            self.attach_json(OBJECTS_ATTACHMENT, seen)
 
     def attach_exchanges(self) -> None:
         if not self.exchanges:

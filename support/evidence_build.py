@@ -10,9 +10,11 @@ import pytest
 
 from reporting.allure import GenerationError
 from reporting.build import EVIDENCE_FILES, BuildResult, OfflineCheckError, build
+from reporting.exit_codes import WORDS as EXIT_WORDS
 from reporting.inert import printable
 from reporting.secret_scan import scan_paths
-from reporting.summary import MARKS, NOT_INTEGRATED, PASS, _item_reason, product_items, product_words, products_of
+from reporting.summary import (MARKS, NOT_INTEGRATED, PASS, REHEARSAL_PASSED, _item_reason, product_items,
+                               product_words, products_of)
 from support.checklists import items_of, items_words
 from support.run_secrets import run_secrets
 
@@ -112,7 +114,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     secrets, junit = sorted(run_secrets(config)), _junit(config)
     result, problems = None, []
     try:
-        result = build(results, output, secrets=secrets)
+        result = build(results, output, secrets=secrets, also=(junit,) if junit is not None else ())
     except (GenerationError, OfflineCheckError, OSError) as exc:
         problems = [f"evidence report not generated: {printable(str(exc))}"]
     hits = (result.secret_hits if result else []) + (scan_paths([junit], secrets) if junit is not None else [])
@@ -125,6 +127,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = EXIT_EVIDENCE_NOT_CLEAN
         return
     config.stash[RESULT_KEY] = result
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        # One verdict, three readers: the exit code says what the headline and the summary's JSON say (a passing
+        # rehearsal or a partial run is not 0). An interrupted or broken run keeps pytest's own code.
+        session.exitstatus = result.exit_code
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
@@ -144,11 +150,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         summary = None
     for line in checklist_lines(summary) if summary else []:
         terminalreporter.write_line(line)
-    terminalreporter.write_line(printable(result.headline), bold=True, red=result.overall != "ready",
-                                green=result.overall == "ready")
+    ready, rehearsal = result.exit_code == 0, result.overall == REHEARSAL_PASSED
+    terminalreporter.write_line(printable(result.headline), bold=True, green=ready, blue=rehearsal,
+                                red=not ready and not rehearsal)
     if summary and summary["run"].get("selection"):
         terminalreporter.write_line(subset_words(summary), yellow=True)
     terminalreporter.write_line(f"evidence: {result.evidence}  (open it in a browser: the verdict comes first)")
+    terminalreporter.write_line(f"exit code {result.exit_code}: {EXIT_WORDS[result.exit_code]} "
+                                "(bash scripts/certify.sh --help lists them)")
     terminalreporter.write_line(f"summary:  {result.summary_md}")
 
 

@@ -15,6 +15,7 @@ from allure_pytest_bdd.pytest_bdd_listener import PytestBDDListener
 from allure_commons.model2 import Parameter
 from allure_pytest_bdd.steps import get_step_uuid
 
+from support.account import account_identity, cryptopay_now
 from support.keys import SETTINGS_KEY
 from support.checklists import docs, items_of, items_words, product_of, product_title, proven_items
 from support.run_manifest import not_integrated
@@ -24,6 +25,8 @@ from support.diagnosis import Facts, annotate, diagnose, read_deposit
 from support.evidence import attach_timeline
 
 STARTED_KEY = pytest.StashKey[str]()
+CRYPTOPAY_KEY = pytest.StashKey[dict]()
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.hookimpl(trylast=True)
@@ -102,6 +105,7 @@ def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature, scenario)
         for deposit in request.getfixturevalue("scenario_deposits"):
             attach_timeline(deposit, request.getfixturevalue("cryptopay"), request.getfixturevalue("control"),
                             request.getfixturevalue("merchant"), evidence)
+    evidence.attach_objects()
     evidence.attach_exchanges()
 
 
@@ -122,12 +126,21 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature, scenario
         allure.dynamic.label("target", "emulator only")
 
 
-def _git_commit() -> str:
+def _git(*args: str) -> str | None:
+    """The suite's own repository, wherever the run was started from; None outside a git checkout."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              timeout=5).stdout.strip() or "unknown"
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _suite_version() -> dict:
+    """The suite's commit ("unknown" outside a git checkout) and whether its tracked files differ from it: a
+    reviewer trusts the published suite, not a locally changed one."""
+    commit = _git("rev-parse", "HEAD") or "unknown"
+    changed = _git("status", "--porcelain", "--untracked-files=no") if commit != "unknown" else None
+    return {"git_commit": commit, "suite_local_changes": bool(changed) if changed is not None else None}
 
 
 def _signed_off_by(settings) -> list[str]:
@@ -144,7 +157,25 @@ def _signed_off_by(settings) -> list[str]:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    session.config.stash[STARTED_KEY] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    config = session.config
+    config.stash[STARTED_KEY] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is None or settings.embedded_emulator or hasattr(config, "workerinput") or config.option.collectonly:
+        return  # the embedded emulators are each worker's own: nothing at Cryptopay to name
+    config.stash[CRYPTOPAY_KEY] = {
+        "account": account_identity(settings.cryptopay_api_url, settings.cryptopay_api_key,
+                                    settings.cryptopay_api_secret.reveal()),
+        "started_at": cryptopay_now(settings.cryptopay_api_url)}
+
+
+def _cryptopay_facts(config: pytest.Config, settings) -> dict:  # noqa: ANN001
+    """Who and when as Cryptopay tells it: the account and key, the run's start and end on Cryptopay's clock."""
+    if settings.embedded_emulator:
+        return {"cryptopay_api_url": None, "cryptopay_account": None, "cryptopay_clock": None}
+    facts = config.stash.get(CRYPTOPAY_KEY, {})
+    return {"cryptopay_api_url": settings.cryptopay_api_url, "cryptopay_account": facts.get("account"),
+            "cryptopay_clock": {"started_at": facts.get("started_at"),
+                                "finished_at": cryptopay_now(settings.cryptopay_api_url)}}
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -155,7 +186,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     settings = config.stash[SETTINGS_KEY]
     info = {
-        "target_class": settings.target_class,
         "merchant_build": settings.merchant_build,
         "cryptopay_target": settings.cryptopay_target,
         "merchant_target": ("embedded reference merchant (SQLite)" if settings.embedded_merchant
@@ -169,7 +199,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "not_integrated": not_integrated(config),
         "declared_channel_credited_amount": settings.declared.channel_credited_amount,
         "declared_payout_amount_field": settings.declared.payout_amount_field,
-        "git_commit": _git_commit(),
+        **_suite_version(),
+        **_cryptopay_facts(config, settings),
         "python": platform.python_version(),
         "pytest_bdd": metadata.version("pytest-bdd"),
         "allure_pytest_bdd": metadata.version("allure-pytest-bdd"),

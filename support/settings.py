@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +13,10 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
+from reporting.run_info import SANDBOX_HOST, is_loopback
 from support.checklists import PRODUCTS
 from support.secrets import Secret
 
-SANDBOX_HOST = "business-sandbox.cryptopay.me"
 PRODUCTION_HOST = "business.cryptopay.me"
 # Every host under this domain is Cryptopay's own: never a merchant, never an emulator's control API.
 CRYPTOPAY_DOMAIN = "cryptopay.me"
@@ -187,16 +186,6 @@ class Settings:
         return self.embedded_emulator or self.emulator_control_url is not None
 
     @property
-    def target_class(self) -> str:
-        """What a pass here means: only the real sandbox certifies; the emulators rehearse."""
-        if self.embedded_emulator:
-            return "embedded emulator"
-        host = urlsplit(self.cryptopay_api_url).hostname
-        if host == SANDBOX_HOST:
-            return "sandbox"
-        return "standalone emulator" if is_loopback(host) else "non-sandbox host"
-
-    @property
     def cryptopay_target(self) -> str:
         """Which Cryptopay this run certifies against, in words for the report."""
         if self.embedded_emulator:
@@ -224,17 +213,6 @@ def is_cryptopay_host(host: str | None) -> bool:
     """Cryptopay's own hosts however written (case, a trailing dot): production, the sandbox, any other."""
     name = (host or "").lower().rstrip(".")
     return name == CRYPTOPAY_DOMAIN or name.endswith("." + CRYPTOPAY_DOMAIN)
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Reader:

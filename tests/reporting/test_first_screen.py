@@ -12,7 +12,7 @@ from reporting.allure import ALLURE_BIN
 from reporting.browser import first_screen
 from reporting.build import build
 from reporting.samples import write_sample
-from reporting.run_info import write_run_info
+from reporting.run_info import SANDBOX_URL, write_run_info
 from reporting.secret_scan import _decoded_runs
 from tests.reporting.results_factory import write_result
 
@@ -72,7 +72,7 @@ def test_three_products_fit_the_first_screen_with_a_verdict_each(tmp_path: Path)
         write_result(results, f"covers {product}", "passed", list(range(1, count + 1)), product=product)
     write_result(results, "a resent completion credits again", "failed", [7], product="channels",
                  message="Why (product defect): the customer was credited twice for one payment. Fix: " + "x " * 200)
-    write_run_info(results, {"target_class": "sandbox", "products": ["invoices", "channels", "payouts"],
+    write_run_info(results, {"cryptopay_api_url": SANDBOX_URL, "products": ["invoices", "channels", "payouts"],
                              "not_integrated": {}})
     shown = first_screen(build(results, tmp_path / "reports").evidence)
     assert shown.headline == "NOT READY for invoices, channels, payouts on the Cryptopay sandbox: channels item 7 fail"

@@ -9,12 +9,16 @@ import pytest
 from reporting.__main__ import EXIT_MERGE_REFUSED, main
 from reporting.merge import MergeError, merge_runs
 from reporting.results import fill_not_run, load_scenarios
-from reporting.run_info import write_run_info
+from reporting.run_info import SANDBOX_URL, write_run_info
 from reporting.summary import build_summary
 from support.run_manifest import write_manifest
 from tests.reporting.results_factory import write_result
 
 ALL_BUT_14 = [n for n in range(1, 15) if n != 14]
+# Where each hand-made run talked to: what decides its role in a merge (a label in its file would not).
+TARGETS = {"sandbox": {"cryptopay_api_url": SANDBOX_URL},
+           "standalone emulator": {"cryptopay_api_url": "http://127.0.0.1:8080"},
+           "embedded emulator": {"cryptopay_target": "embedded emulator"}}
 
 
 def _entry(name: str, items: list[int], *, emulator_only: bool = False, reason: str | None = None) -> dict:
@@ -32,7 +36,7 @@ def test_a_collected_scenario_without_a_result_is_listed_with_its_reason(tmp_pat
                               _entry("signed off", [14])], "file or node selection")
     assert fill_not_run(tmp_path) == 2
     assert fill_not_run(tmp_path) == 0  # idempotent: the written results now count as results
-    summary = build_summary(load_scenarios(tmp_path), {"target_class": "sandbox"})
+    summary = build_summary(load_scenarios(tmp_path), TARGETS["sandbox"])
     rows = {row["name"]: row for row in summary["items"][13]["scenarios"]}
     assert rows["held payment"]["skip_reason"] == "needs control"
     assert "run stopped before this scenario" in rows["signed off"]["skip_reason"]
@@ -47,7 +51,7 @@ def _run(root: Path, target: str, results: list[tuple[str, str, list[int], bool]
         write_result(directory, name, status, items, extra_tags=("emulator_only",) if emulator_only else ())
         entries.append(_entry(name, items, emulator_only=emulator_only))
     write_manifest(directory, entries, "file or node selection")
-    write_run_info(directory, {"target_class": target, "merchant_build": build, "emulator_control": control})
+    write_run_info(directory, {**TARGETS[target], "merchant_build": build, "emulator_control": control})
     return directory.parent
 
 

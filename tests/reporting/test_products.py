@@ -6,11 +6,12 @@ from pathlib import Path
 
 from reporting.results import load_scenarios
 from reporting.summary import build_summary, render_markdown
+from reporting.run_info import SANDBOX_URL
 from reporting.verdict_page import render_banner
 from support.evidence_build import checklist_lines
 from tests.reporting.results_factory import write_result
 
-SANDBOX = {"target_class": "sandbox"}
+SANDBOX = {"cryptopay_api_url": SANDBOX_URL}
 NOT_CHOSEN = "not integrated (CERTIFY_PRODUCTS)"
 INVOICES = list(range(1, 15))
 CHANNELS = list(range(1, 9))
@@ -98,8 +99,8 @@ def test_nothing_integrated_certifies_nothing(tmp_path: Path) -> None:
 
 def test_a_rehearsal_passing_every_product_is_no_certification(tmp_path: Path) -> None:
     _all_pass(tmp_path, "invoices", "payouts")
-    summary = build_summary(load_scenarios(tmp_path), {**_run(["invoices", "payouts"]),
-                                                       "target_class": "embedded emulator"})
+    summary = build_summary(load_scenarios(tmp_path), {**_run(["invoices", "payouts"]), "cryptopay_api_url": None,
+                                                       "cryptopay_target": "embedded emulator"})
     assert summary["headline"] == ("ALL ITEMS PASS for invoices, payouts on the embedded emulator: a rehearsal, not a "
                                    "certification; channels not integrated")
     assert "Invoices: ALL ITEMS PASS (a rehearsal, not a certification) (14 of 14 items pass)" in \

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from reporting.results import load_scenarios
+from reporting.run_info import SANDBOX_URL
 from reporting.summary import build_summary, render_markdown, write_summary
 from tests.reporting.results_factory import write_result
 
@@ -21,7 +22,7 @@ def _item(summary: dict, number: int) -> dict:
 
 def test_every_item_passing_makes_the_run_ready(tmp_path: Path) -> None:
     write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
-    summary = _summary(tmp_path)
+    summary = _summary(tmp_path, {"cryptopay_api_url": SANDBOX_URL})
     assert summary["overall"] == "ready"
     assert [item["verdict"] for item in summary["items"] if item["product"] == "invoices"] == ["pass"] * 14
     assert _item(summary, 12)["title"].startswith("Invoices item 12: Credits the customer")
@@ -162,21 +163,33 @@ def test_a_check_outside_the_scenarios_items_blames_all_of_them(tmp_path: Path) 
 def test_the_verdict_names_what_was_certified(tmp_path: Path) -> None:
     write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
     scenarios = load_scenarios(tmp_path)
-    sandbox = build_summary(scenarios, {"target_class": "sandbox", "merchant_build": "shop-1.2"})
+    sandbox = build_summary(scenarios, {"cryptopay_api_url": SANDBOX_URL, "merchant_build": "shop-1.2"})
     assert sandbox["headline"] == ("READY for invoices on the Cryptopay sandbox (merchant build shop-1.2); channels, "
                                    "payouts not integrated")
-    assert sandbox["certification"] is True
-    for target in ("embedded emulator", "standalone emulator"):
-        rehearsal = build_summary(scenarios, {"target_class": target})
-        assert rehearsal["overall"] == "ready" and rehearsal["certification"] is False
+    assert sandbox["overall"] == "ready" and sandbox["certification"] is True
+    for target in ({"cryptopay_target": "embedded emulator"}, {"cryptopay_api_url": "http://127.0.0.1:8080"}):
+        rehearsal = build_summary(scenarios, target)
+        # The JSON says what the headline says: a gate reading "overall" never goes live on a rehearsal.
+        assert rehearsal["overall"] == "rehearsal_passed" and rehearsal["certification"] is False
+        assert {p["verdict"] for p in rehearsal["products"] if p["product"] == "invoices"} == {"rehearsal_passed"}
         assert rehearsal["headline"].startswith("ALL ITEMS PASS for invoices on ") and "rehearsal, not a certification" in \
             rehearsal["headline"]
-    assert "READY" not in build_summary(scenarios, {"target_class": "embedded emulator"})["headline"]
+    assert "READY" not in build_summary(scenarios, {"cryptopay_target": "embedded emulator"})["headline"]
+
+
+def test_where_the_run_was_comes_from_the_url_it_talked_to_never_from_a_label(tmp_path: Path) -> None:
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    relabelled = build_summary(load_scenarios(tmp_path), {"target_class": "sandbox",
+                                                          "cryptopay_api_url": "http://127.0.0.1:8080"})
+    assert relabelled["overall"] == "rehearsal_passed" and relabelled["certification"] is False
+    assert "on a standalone emulator" in relabelled["headline"]
+    lookalike = build_summary(load_scenarios(tmp_path), {"cryptopay_api_url": "http://business-sandbox.cryptopay.me"})
+    assert lookalike["certification"] is False  # the sandbox is https at its own host, nothing else
 
 
 def test_a_subset_run_says_so_first(tmp_path: Path) -> None:
     write_result(tmp_path, "resend", "passed", [13])
-    summary = build_summary(load_scenarios(tmp_path), {"target_class": "embedded emulator",
+    summary = build_summary(load_scenarios(tmp_path), {"cryptopay_target": "embedded emulator",
                                                        "selection": "-m 'invoices_13'"})
     assert summary["headline"].startswith(
         "Subset run (-m 'invoices_13'), not a certification. PARTIAL for invoices on")
