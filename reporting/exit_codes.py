@@ -6,7 +6,7 @@ from typing import Any
 
 READY = 0  # a certification: every item of every certified product passed on the Cryptopay sandbox
 NOT_READY = 1  # an item failed (or the verdict is one this version does not know: never 0)
-NOT_BUILT = 2  # the evidence could not be built, or the evidence given cannot be read
+NOT_BUILT = 2  # interrupted (pytest's own code), the tools not installed, or the evidence not built or read
 NOT_CLEAN = 3  # a secret in the evidence: it was deleted
 REFUSED = 4  # configuration or preflight problem; runs that cannot stand together (--merge)
 PARTIAL = 10  # not every scenario ran (a subset, emulator-only scenarios on the sandbox, a stopped run)
@@ -17,7 +17,7 @@ NOTHING_TO_CHECK = 13  # --verify: evidence of an emulator rehearsal, nothing at
 WORDS = {
     READY: "READY: a certification",
     NOT_READY: "NOT READY: an item failed",
-    NOT_BUILT: "the evidence could not be built or read",
+    NOT_BUILT: "interrupted, or the evidence could not be built or read",
     NOT_CLEAN: "a secret was found in the evidence: it was deleted",
     REFUSED: "configuration or preflight problem, or runs that cannot be merged",
     PARTIAL: "PARTIAL: not every scenario ran",

@@ -58,25 +58,28 @@ def _roles(first: Run, second: Run) -> tuple[Run, Run]:
     return sandbox[0], rehearsal[0]
 
 
+def _changed_files(run: Run) -> list[str]:
+    if run.root == run.results and not (run.root / MANIFEST_NAME).is_file():
+        return [f"{run.root}: a bare results directory; give the run's whole reports/ folder, whose "
+                f"{MANIFEST_NAME} proves its files are the ones the run wrote"]
+    return [f"{run.root}: {p}" for p in open_evidence(run.root).integrity.problems]
+
+
 def check_runs(first: Path, second: Path, environ: dict[str, str]) -> list[str]:
     """What keeps the two runs from standing as evidence, every problem at once: a file of either changed since
-    its run (by its manifest), or the sandbox run's account and objects not as Cryptopay shows them. Raises
-    MergeError when they cannot be merged at all, verify.CannotCheck when Cryptopay cannot be read."""
-    sandbox, rehearsal = _roles(Run.open(first), Run.open(second))
-    _same_build(sandbox, rehearsal)
-    problems = []
-    for run in (sandbox, rehearsal):
-        if not (run.root / MANIFEST_NAME).is_file() and run.root == run.results:
-            problems.append(f"{run.root}: a bare results directory; give the run's whole reports/ folder, whose "
-                            f"{MANIFEST_NAME} proves its files are the ones the run wrote")
-            continue
-        problems += [f"{run.root}: {p}" for p in open_evidence(run.root).integrity.problems]
+    its run (by its manifest), and the sandbox run's account and objects not as Cryptopay shows them. Raises
+    MergeError when they cannot be merged at all, verify.CannotCheck when Cryptopay cannot be read; either is
+    only a line among the problems when a changed file refuses the merge already."""
+    runs_given = [Run.open(first), Run.open(second)]
+    problems = [p for run in runs_given for p in _changed_files(run)]
     try:
+        sandbox, rehearsal = _roles(*runs_given)
+        _same_build(sandbox, rehearsal)
         found = check_at_cryptopay(open_evidence(sandbox.root), reviewer_from_env(environ)).problems
-    except CannotCheck as exc:
+    except (MergeError, CannotCheck) as exc:
         if not problems:
             raise
-        found = [f"not checked at Cryptopay: {exc}"]  # changed files refuse the merge already; say both
+        return problems + [f"not merged, not checked at Cryptopay: {exc}"]
     return problems + [f"{sandbox.root}: {p}" for p in found]
 
 

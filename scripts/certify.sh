@@ -9,6 +9,7 @@ usage() {
   cat <<'EOF'
 usage: bash scripts/certify.sh [pytest options]        run the certification, write reports/
        bash scripts/certify.sh --merge RUN_A RUN_B     one verdict from a sandbox run and an emulator rehearsal
+       bash scripts/certify.sh --verify EVIDENCE       re-check a certification against Cryptopay (for reviewers)
        bash scripts/certify.sh --help
 
 Settings come from .env (or the file CERTIFY_ENV_FILE names; see .env.example). Main keys:
@@ -17,13 +18,29 @@ Settings come from .env (or the file CERTIFY_ENV_FILE names; see .env.example). 
   EMULATOR_CONTROL_URL (a rehearsal on a standalone emulator), PAYER, UNRESOLVED_POLICY_*, WAIT_TIMEOUT_SECONDS
 All blank: the embedded emulator and reference merchant (a rehearsal, not a certification).
 
-Results: reports/go-live-evidence.html (one self-contained file), reports/go-live-summary.md and .json, and
-reports/allure-results/ (keep a copy of it for --merge). The verdict is READY only when every scenario of every
-item passed on the Cryptopay sandbox; the sandbox cannot force risk holds, 14 days passing or a monitoring
-decision, so run those as a rehearsal against an emulator with control, pointed at by the same merchant build,
-then merge:  bash scripts/certify.sh --merge runs/sandbox runs/rehearsal
-Exit: 0 all ran scenarios passed, 1 some failed, 2 interrupted (Ctrl-C or SIGTERM: the evidence shows what ran,
-never READY) or the tools could not be installed, 3 evidence not clean, 4 configuration or preflight problem.
+Results: reports/go-live-evidence.html (one self-contained file), reports/go-live-summary.md and .json,
+reports/go-live-manifest.json (a SHA-256 of every evidence file) and reports/allure-results/. Keep a copy of the
+whole reports/ folder after each run: it is what --merge and --verify read. The verdict is READY only when every
+scenario of every item passed on the Cryptopay sandbox; the sandbox cannot force risk holds, 14 days passing or a
+monitoring decision, so run those as a rehearsal against an emulator with control, pointed at by the same merchant
+build, then merge:  bash scripts/certify.sh --merge runs/sandbox runs/rehearsal
+--merge checks both runs' files against their manifests and re-reads the sandbox run's Cryptopay objects with the
+key in .env before it merges; --verify does the same for one evidence folder, with a key of the merchant's sandbox
+account in .env (or the file CERTIFY_ENV_FILE names).
+
+Exit codes (the run, --merge and --verify; the headline and go-live-summary.json's "overall" say the same):
+   0  READY: a certification (every item passed on the Cryptopay sandbox); --verify: and it checks out
+   1  NOT READY: an item failed                                                "overall": "not ready"
+   2  interrupted (Ctrl-C or SIGTERM: the evidence shows what ran, never READY), the tools could not be installed,
+      or the evidence could not be built or read
+   3  a secret was found in the evidence: it was deleted
+   4  configuration or preflight problem; runs that cannot be merged; --verify cannot read Cryptopay
+  10  PARTIAL: not every scenario ran (a subset; a sandbox run before --merge)  "overall": "partial"
+  11  ALL ITEMS PASS on an emulator: a rehearsal, not a certification          "overall": "rehearsal_passed"
+  12  NOT VERIFIED (--verify, --merge): a file changed since the run, or Cryptopay does not show an object, the
+      account, the run's window or the state and amounts the evidence claims
+  13  --verify on a rehearsal's evidence: nothing at Cryptopay to check
+A CI gate that may go live passes on 0 only, as Pact's can-i-deploy is read.
 EOF
 }
 
@@ -34,6 +51,10 @@ case "${1:-}" in
     bash scripts/bootstrap.sh || exit 2
     bash scripts/install_tools.sh || exit 2
     exec .venv/bin/python -m reporting merge "$2" "$3" --output reports ;;
+  --verify)
+    if [ $# -ne 2 ]; then usage >&2; exit 64; fi
+    bash scripts/bootstrap.sh || exit 2
+    exec .venv/bin/python -m reporting verify "$2" ;;
 esac
 
 bash scripts/bootstrap.sh || exit 2
