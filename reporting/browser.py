@@ -28,11 +28,13 @@ setTimeout(function () {
       && (!el.checkVisibility || el.checkVisibility({visibilityProperty: true, opacityProperty: true}));
   }
   var banner = document.getElementById("%s");
-  var out = {headline: null, rows: [], products: [], title: document.title, app: !!document.querySelector("[data-testid=report-title]"),
+  var out = {headline: null, identity: null, rows: [], products: [], title: document.title, app: !!document.querySelector("[data-testid=report-title]"),
              appText: (document.getElementById("app") || {}).innerText || ""};
   if (banner) {
     var h = banner.querySelector("h1");
     if (h && seen(h)) out.headline = h.innerText;
+    var who = banner.querySelector("[data-testid=run-identity]");
+    if (who && seen(who)) out.identity = who.innerText;
     banner.querySelectorAll("tr[data-item]").forEach(function (tr) { if (seen(tr)) out.rows.push(tr.innerText); });
     banner.querySelectorAll("tr[data-product]").forEach(function (tr) {
       if (seen(tr)) out.products.push(tr.innerText);
@@ -59,6 +61,7 @@ class FirstScreen:
     app_text: str
     outside_requests: list[str]
     products: list[str] = field(default_factory=list)  # each product's heading row with its verdict
+    identity: str | None = None  # who, what and when, and the summary's digest, when all of it is on screen
 
 
 def chromium() -> str:
@@ -68,8 +71,8 @@ def chromium() -> str:
     return found
 
 
-def _run(args: list[str], profile: Path) -> str:
-    width, height = WINDOW
+def _run(args: list[str], profile: Path, window: tuple[int, int] = WINDOW) -> str:
+    width, height = window
     done = subprocess.run([chromium(), *_QUIET, f"--user-data-dir={profile}", f"--window-size={width},{height}",
                            f"--virtual-time-budget={SCRIPT_BUDGET_MS}", *args],
                           capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
@@ -90,20 +93,21 @@ def _outside_requests(net_log: Path) -> list[str]:
     return sorted(u for u in urls if not u.startswith(("file:", "data:", "blob:", "about:", "chrome:")))
 
 
-def first_screen(page: Path) -> FirstScreen:
-    """Opens a probed copy of the page from disk; returns what is visible without scrolling."""
+def first_screen(page: Path, window: tuple[int, int] = WINDOW) -> FirstScreen:
+    """Opens a probed copy of the page from disk in a window of `window` pixels; returns what is visible there
+    without scrolling."""
     with tempfile.TemporaryDirectory(prefix="first-screen-") as scratch:
         copy = Path(scratch) / "page.html"
         copy.write_text(Path(page).read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"), "utf-8")
         net_log = Path(scratch) / "net.json"
-        dom = _run([f"--log-net-log={net_log}", "--dump-dom", copy.as_uri()], Path(scratch) / "profile")
+        dom = _run([f"--log-net-log={net_log}", "--dump-dom", copy.as_uri()], Path(scratch) / "profile", window)
         start = dom.find('id="first-screen-probe">')
         if start < 0:
             raise RuntimeError("the page's scripts did not run to the end in headless chromium")
         raw = dom[start + len('id="first-screen-probe">'):dom.find("</pre>", start)]
         data = json.loads(html.unescape(raw))
         return FirstScreen(data["headline"], data["rows"], data["title"], data["app"], data["appText"],
-                           _outside_requests(net_log), data.get("products", []))
+                           _outside_requests(net_log), data.get("products", []), data.get("identity"))
 
 
 def screenshot(page: Path, png: Path) -> Path:

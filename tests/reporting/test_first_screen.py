@@ -1,6 +1,6 @@
 """The verdict first: the evidence file opened from disk in headless Chromium shows the verdict and every item row
-without scrolling (invoices only, and all three products), names itself after the verdict, fails its quality gate
-unless READY, and reaches nowhere."""
+without scrolling (invoices only, and all three products), and at 1280x720 who, what and when with the summary's
+digest; it names itself after the verdict, fails its quality gate unless READY, and reaches nowhere."""
 from __future__ import annotations
 
 import shutil
@@ -11,6 +11,7 @@ import pytest
 from reporting.allure import ALLURE_BIN
 from reporting.browser import first_screen
 from reporting.build import build
+from reporting.integrity import digest
 from reporting.samples import write_sample
 from reporting.run_info import SANDBOX_URL, write_run_info
 from reporting.secret_scan import _decoded_runs
@@ -81,3 +82,16 @@ def test_three_products_fit_the_first_screen_with_a_verdict_each(tmp_path: Path)
     assert len(shown.rows) == 29, f"item rows visible without scrolling: {len(shown.rows)}"
     assert [row.split(":")[0] for row in shown.rows][13:16] == ["Invoices item 14", "Channels item 01",
                                                                 "Channels item 02"]
+
+
+def test_the_first_screen_at_1280_by_720_names_the_account_the_run_and_the_summary_digest(tmp_path: Path) -> None:
+    built = build(write_sample(tmp_path / "results", "ready"), tmp_path / "reports")
+    shown = first_screen(built.evidence, window=(1280, 720))
+    assert shown.identity is not None, "who, what and when are not on the first screen at 1280x720"
+    who = " ".join(shown.identity.split())
+    assert "Cryptopay account: 5a3c1b0e-0000-4000-8000-00000000a11c (API key sampleKey1d)" in who, who
+    assert "API host: business-sandbox.cryptopay.me" in who and "Merchant build: sample-1.0" in who, who
+    assert "Run (UTC): 2026-05-04 09:00:00 to 2026-05-04 09:14:41" in who, who
+    assert "Suite version: 63cbd85" in who, who
+    assert f"go-live-summary.json SHA-256: {digest(built.summary_json)}" in who, who
+    assert shown.outside_requests == []
