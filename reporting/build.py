@@ -9,7 +9,7 @@ from pathlib import Path
 from reporting import allure
 from reporting.cryptopay_objects import attached_objects, scenario_entry
 from reporting.exit_codes import for_verdict
-from reporting.integrity import MANIFEST_NAME, digest, write_manifest
+from reporting.integrity import MANIFEST_NAME, digest, write_digest_manifest
 from reporting.metadata import write_metadata
 from reporting.offline import external_references, strip_external
 from reporting.results import Scenario, fill_not_run, latest_results, load_scenarios
@@ -120,6 +120,6 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     hits = scan_paths([results_dir, evidence, summary_json, summary_md], values)
     # Last: nothing of the evidence changes after its digests are taken.
     extra = [Path(p).name for p in also if Path(p).resolve().parent == output_dir.resolve()]
-    manifest = write_manifest(output_dir, results_dir, [EVIDENCE_NAME, JSON_NAME, MARKDOWN_NAME, *extra])
+    manifest = write_digest_manifest(output_dir, results_dir, [EVIDENCE_NAME, JSON_NAME, MARKDOWN_NAME, *extra])
     return BuildResult(evidence, summary_json, summary_md, summary["overall"], summary["headline"], removed, hits,
                        manifest, for_verdict(summary))

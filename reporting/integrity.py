@@ -35,7 +35,7 @@ def _inside(path: Path, root: Path) -> str | None:
         return None
 
 
-def write_manifest(output_dir: Path, results_dir: Path, names: Iterable[str]) -> Path:
+def write_digest_manifest(output_dir: Path, results_dir: Path, names: Iterable[str]) -> Path:
     """Digests of the named evidence files in output_dir and of every file of the results (when they lie inside
     output_dir, as a run leaves them: reports/allure-results)."""
     output_dir = Path(output_dir)
@@ -85,7 +85,7 @@ def _read(evidence_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
     return document, None
 
 
-def check_manifest(evidence_dir: Path) -> Integrity:
+def check_digest_manifest(evidence_dir: Path) -> Integrity:
     """Recomputes every digest; names each file changed, missing or not a plain file, and each result added."""
     evidence_dir = Path(evidence_dir)
     found = Integrity(evidence_dir)

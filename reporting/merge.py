@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from reporting import run_info as runs
-from reporting.integrity import MANIFEST_NAME
+from reporting.integrity import MANIFEST_NAME, check_digest_manifest
 from reporting.results import MANIFEST, PROVEN_ON, latest_results, not_run_results
 from reporting.run_info import read_run_info, write_run_info
 from reporting.verify import (REHEARSAL_PROVEN_ON, CannotCheck, check_at_cryptopay, open_evidence,
@@ -62,7 +62,7 @@ def _changed_files(run: Run) -> list[str]:
     if run.root == run.results and not (run.root / MANIFEST_NAME).is_file():
         return [f"{run.root}: a bare results directory; give the run's whole reports/ folder, whose "
                 f"{MANIFEST_NAME} proves its files are the ones the run wrote"]
-    return [f"{run.root}: {p}" for p in open_evidence(run.root).integrity.problems]
+    return [f"{run.root}: {p}" for p in check_digest_manifest(run.root).problems]
 
 
 def check_runs(first: Path, second: Path, environ: dict[str, str]) -> list[str]:

@@ -1,5 +1,5 @@
 """The CI examples for merchants (docs/ci/) parse, run README's certification command from secrets written to
-.env without echoing them, and keep the report, the summary and the JUnit results as artifacts."""
+.env without echoing them, and keep the whole evidence (report, summary, manifest, results, JUnit) as artifacts."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-ARTIFACTS = ["reports/go-live-evidence.html", "reports/go-live-summary.md", "reports/junit.xml"]
+# The whole evidence: --merge and a reviewer's --verify read the manifest and the results beside the report.
+ARTIFACTS = ["reports/go-live-evidence.html", "reports/go-live-summary.md", "reports/go-live-summary.json",
+             "reports/go-live-manifest.json", "reports/allure-results/", "reports/junit.xml"]
 SECRETS = ["CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET", "CRYPTOPAY_CALLBACK_SECRET", "MERCHANT_PROBE_TOKEN"]
 
 

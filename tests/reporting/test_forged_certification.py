@@ -3,14 +3,19 @@ with a rehearsal. It must never come out READY."""
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
+from reporting import run_info
 from reporting.__main__ import main
 from reporting.allure import ALLURE_BIN
-from reporting.build import build
+from reporting.build import EVIDENCE_NAME, build
+from reporting.integrity import write_digest_manifest
 from reporting.run_info import write_run_info
+from reporting.summary import JSON_NAME, MARKDOWN_NAME
+from support.pair import Credentials, start_emulator
 from tests.reporting.results_factory import write_result
 
 pytestmark = [
@@ -55,3 +60,32 @@ def test_an_emulator_run_relabelled_as_the_sandbox_is_refused_by_merge(
     assert "allure-results/run-info.json" in printed.err and "changed since the run" in printed.err
     merged = tmp_path / "merged" / "go-live-summary.json"
     assert not merged.exists() or json.loads(merged.read_text())["overall"] != "ready"
+
+
+def test_a_relabelled_run_with_its_manifest_rewritten_is_still_refused_at_cryptopay(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The manifest proves nothing against a forger who writes a new one: Cryptopay itself is asked (a loopback
+    emulator posing as the sandbox here, with the reviewer's key in the environment)."""
+    forged = _emulator_run(tmp_path, "no-control", control=False)
+    rehearsal = _emulator_run(tmp_path, "rehearsal", control=True)
+    with ExitStack() as stack:
+        credentials = Credentials.fresh()
+        sandbox = start_emulator(stack, credentials, driven_time=False, rate_limit_per_minute=0)
+        monkeypatch.setattr(run_info, "SANDBOX_URL", sandbox.url)
+        for key, value in (("CERTIFY_ENV_FILE", "/dev/null"), ("CRYPTOPAY_API_URL", sandbox.url),
+                           ("CRYPTOPAY_API_KEY", credentials.api_key),
+                           ("CRYPTOPAY_API_SECRET", credentials.api_secret)):
+            monkeypatch.setenv(key, value)
+        info_path = forged / "allure-results" / "run-info.json"
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        info_path.write_text(json.dumps({**info, "cryptopay_api_url": sandbox.url}), encoding="utf-8")
+        write_digest_manifest(forged, forged / "allure-results", [EVIDENCE_NAME, JSON_NAME, MARKDOWN_NAME])
+
+        code = main(["merge", str(forged), str(rehearsal), "--output", str(tmp_path / "merged")])
+
+    refused = capsys.readouterr().err
+    assert code == 12, refused
+    assert "changed since the run" not in refused  # the forger's manifest matches its files
+    assert "the evidence names no Cryptopay account" in refused
+    assert "lists no Cryptopay object of the sandbox" in refused
+    assert not (tmp_path / "merged" / "go-live-summary.json").exists()

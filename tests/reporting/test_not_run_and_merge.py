@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from reporting.__main__ import EXIT_MERGE_REFUSED, main
+from reporting.integrity import write_digest_manifest
 from reporting.merge import MergeError, merge_runs
 from reporting.results import fill_not_run, load_scenarios
 from reporting.run_info import SANDBOX_URL, write_run_info
@@ -52,6 +53,7 @@ def _run(root: Path, target: str, results: list[tuple[str, str, list[int], bool]
         entries.append(_entry(name, items, emulator_only=emulator_only))
     write_manifest(directory, entries, "file or node selection")
     write_run_info(directory, {**TARGETS[target], "merchant_build": build, "emulator_control": control})
+    write_digest_manifest(directory.parent, directory, [])  # its files as the run left them
     return directory.parent
 
 
@@ -126,3 +128,23 @@ def test_merging_never_writes_into_the_runs_it_reads(tmp_path: Path) -> None:
     assert {p: sorted(q.name for q in (p / "allure-results").iterdir()) for p in (sandbox, rehearsal)} == before
     rows = {row["name"]: row for row in summary["items"][13]["scenarios"]}
     assert rows["signed off"]["status"] == "skipped" and summary["overall"] == "partial"
+
+
+@pytest.mark.parametrize("source", ["../../outside-attachment.txt", "/tmp/{root}/absolute-attachment.txt"])
+def test_a_result_naming_an_attachment_outside_its_run_copies_nothing_from_or_to_outside(
+        tmp_path: Path, source: str) -> None:
+    """A run's result files are the merchant's: an attachment path must not reach out of either folder."""
+    sandbox = _run(tmp_path, "sandbox", SANDBOX_RUN)
+    rehearsal = _run(tmp_path, "standalone emulator", REHEARSAL_RUN, control=True)
+    source = source.format(root=tmp_path.relative_to("/tmp")) if source.startswith("/tmp") else source
+    outside = (sandbox / "allure-results" / source).resolve() if not source.startswith("/") else Path(source)
+    outside.parent.mkdir(parents=True, exist_ok=True)
+    outside.write_text("a file outside the run", encoding="utf-8")
+    result = next((sandbox / "allure-results").glob("*-result.json"))
+    data = json.loads(result.read_text())
+    result.write_text(json.dumps({**data, "attachments": [{"name": "x", "source": source}]}), encoding="utf-8")
+    merged = tmp_path / "merged"
+    merge_runs(sandbox, rehearsal, merged)
+    assert not (merged / outside.name).exists()
+    assert outside.read_text() == "a file outside the run"
+    assert all(path.resolve().parent == merged.resolve() for path in merged.rglob("*"))
