@@ -133,7 +133,7 @@ def observed_class(info: dict[str, Any]) -> str:
 def api_host(info: dict[str, Any]) -> str:
     url = api_url(info)
     if url is None:
-        return "the embedded emulator (one per worker, on loopback)" if observed_class(info) == EMBEDDED else ""
+        return "the embedded emulator" if observed_class(info) == EMBEDDED else ""
     return urlsplit(url).netloc
 
 
@@ -155,22 +155,30 @@ def identity(info: dict[str, Any]) -> dict[str, Any]:
 def _utc(moment: Any) -> str:
     """"2026-05-01 10:00:00" from an ISO time in UTC; what is not one is shown as it is."""
     text = str(moment or "")
-    return text.replace("T", " ").removesuffix("+00:00").removesuffix("Z") if text else "not recorded"
+    return text.replace("T", " ").removesuffix("+00:00").removesuffix("Z") if text else ""
 
 
-def identity_rows(facts: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, words) for the banner and the summary, in the order a reviewer checks them."""
+def run_window_words(facts: dict[str, Any]) -> str:
+    """"2026-05-04 09:00:00 to 09:14:41" (the end's date only when it differs)."""
+    start, end = _utc(facts.get("started_at")), _utc(facts.get("finished_at"))
+    if not start or not end:
+        return f"{start or 'start not recorded'} to {end or 'end not recorded'}"
+    return f"{start} to {end[11:] if end[:10] == start[:10] else end}"
+
+
+def identity_rows(facts: dict[str, Any], short: bool = False) -> list[tuple[str, str]]:
+    """(label, words) for the banner and the summary, in the order a reviewer checks them; `short` (the banner, on
+    one line): the suite's commit as git abbreviates it."""
     account = facts.get("cryptopay_account_id")
     if account:
         account_words = f"{account} (API key {facts.get('api_key_id') or 'not recorded'})"
     elif facts.get("target_class") == EMBEDDED:
-        account_words = "none: the embedded emulator (a fresh account per worker), nothing at Cryptopay"
+        account_words = "none: the embedded emulator, nothing at Cryptopay"
     else:
         account_words = "not read" + (f": {facts['account_not_read']}" if facts.get("account_not_read") else "") + \
             (f" (API key {facts['api_key_id']})" if facts.get("api_key_id") else "")
-    suite = str(facts.get("suite_version") or "unknown") + (" with local changes"
-                                                              if facts.get("suite_local_changes") else "")
+    suite = str(facts.get("suite_version") or "unknown")[:12 if short else None]
+    suite += " with local changes" if facts.get("suite_local_changes") else ""
     return [("Cryptopay account", account_words), ("API host", facts.get("api_host") or "not recorded"),
-            ("Merchant build", facts.get("merchant_build") or "not named (MERCHANT_BUILD)"),
-            ("Suite version", suite),
-            ("Run (UTC)", f"{_utc(facts.get('started_at'))} to {_utc(facts.get('finished_at'))}")]
+            ("Merchant build", facts.get("merchant_build") or "not named"), ("Suite", suite),
+            ("Run (UTC)", run_window_words(facts))]

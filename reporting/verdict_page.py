@@ -34,9 +34,10 @@ _STYLE = """
 #go-live-verdict summary{cursor:pointer;font-weight:600}
 #go-live-verdict .full{background:#fff;padding:8px 12px;border:1px solid #e5e7eb;max-height:70vh;overflow:auto}
 #go-live-verdict .hint{color:#4b5563;font-size:12px;margin-top:6px}
-#go-live-verdict .identity{margin:0 0 6px;font-size:12px;color:#1f2937}
+#go-live-verdict .identity{margin:0 0 4px;font-size:11px;line-height:1.25;color:#1f2937}
 #go-live-verdict .identity b{font-weight:600}
-#go-live-verdict .identity code{font-size:11.5px;word-break:break-all}
+#go-live-verdict .identity code{font-size:11px}
+#go-live-verdict .identity .fact{white-space:nowrap}
 """
 
 
@@ -104,25 +105,24 @@ def full_summary(summary: dict[str, Any]) -> str:
 def identity_line(summary: dict[str, Any], summary_digest: str | None) -> str:
     """Who, what and when, and the summary's SHA-256: what a reviewer checks the evidence against (certify.sh
     --verify recomputes the digest and re-reads the account and its objects at Cryptopay)."""
-    facts = identity_rows(summary["identity"]) if "identity" in summary else []
-    parts = [f"<b>{_e(label)}:</b> {_e(value)}" for label, value in facts]
+    facts = identity_rows(summary["identity"], short=True) if "identity" in summary else []
+    parts = [f'<span class="fact"><b>{_e(label)}:</b> {_e(value)}</span>' for label, value in facts]
     if summary_digest:
-        parts.append(f'<b>go-live-summary.json SHA-256:</b> <code data-testid="summary-digest">{_e(summary_digest)}'
-                     "</code>")
+        parts.append(f'<span class="fact"><b>go-live-summary.json SHA-256:</b> <code data-testid="summary-digest">'
+                     f"{_e(summary_digest)}</code></span>")
     return f'<p class="identity" data-testid="run-identity">{" · ".join(parts)}</p>' if parts else ""
 
 
 def render_banner(summary: dict[str, Any], summary_digest: str | None = None) -> str:
     fg, bg = _tone(summary)
+    # One line at 1280 px, so who, what and when fit above the items without pushing one off the first screen.
     facts = (f"{summary['items_passed']} of {summary['items_total']} checklist items of the certified products fully "
              f"pass; {summary.get('scenarios_not_run', 0)} of {summary.get('scenarios_total', 0)} scenarios did not "
-             "run. READY only when every item of every certified product passes with every scenario run, on the "
-             "Cryptopay sandbox.")
+             "run; READY needs every item passed and every scenario run on the Cryptopay sandbox.")
     return (f'<section id="{BANNER_ID}" style="--gl-fg:{fg};--gl-bg:{bg}" data-overall="{_e(summary["overall"])}">'
             f"<style>{_STYLE}</style>"
             f'<h1 data-testid="go-live-headline">{_e(summary["headline"])}</h1>{identity_line(summary, summary_digest)}'
-            '<p>Cryptopay go-live certification. '
-            f"{_e(facts)}</p>{item_rows(summary)}"
+            f"<p>{_e(facts)}</p>{item_rows(summary)}"
             "<details><summary>The full go-live summary: the run, and every scenario behind each item</summary>"
             f'<div class="full">{full_summary(summary)}</div></details>'
             '<p class="hint">Below: the Allure evidence of every scenario, grouped by checklist item '
