@@ -334,9 +334,9 @@ def identity_markdown(summary: dict[str, Any]) -> list[str]:
 def objects_markdown(summary: dict[str, Any]) -> list[str]:
     """Every Cryptopay object behind every scenario, as the scenario saw it at its end: what --verify re-reads."""
     scenarios = summary.get("cryptopay_objects") or []
-    lines = ["", "## Cryptopay objects behind each scenario", ""]
+    lines = ["", "## Cryptopay objects behind each scenario"]
     if not scenarios:
-        return lines + ["- none recorded"]
+        return lines + ["", "- none recorded"]
     for entry in scenarios:
         where = f" (proven on {entry['proven_on']})" if entry.get("proven_on") else ""
         lines += ["", f"### {_md_cell(entry['scenario'])}{_md_cell(where)}", ""]

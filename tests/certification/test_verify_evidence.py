@@ -6,7 +6,9 @@ API, which the run never had, and a file of the evidence is edited: each is name
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -20,7 +22,7 @@ from reporting import run_info
 from reporting.__main__ import main
 from reporting.allure import ALLURE_BIN
 from reporting.cryptopay_objects import ATTACHMENT
-from tests.certification.harness import Stack, certification_stack, run_features
+from tests.certification.harness import ROOT, Stack, certification_stack, run_features
 
 pytestmark = [
     pytest.mark.slow,
@@ -101,6 +103,14 @@ def test_verify_names_each_object_cryptopay_no_longer_shows_as_claimed_and_merge
     clean = capsys.readouterr().out
     assert "VERIFIED: every file matches the manifest" in clean and code == 10, clean  # verified; its verdict: PARTIAL
     assert f"account: {PROJECT_ID}" in clean
+    # Merged with the rehearsal, the sandbox's objects are checked again; the rehearsal's lie on an emulator.
+    merged = tmp_path / "merged-clean"
+    assert main(["merge", str(reviewer.reports), str(reviewer.rehearsal), "--output", str(merged)]) == 10
+    summary = json.loads((merged / "go-live-summary.json").read_text())
+    assert summary["identity"]["cryptopay_account_id"] == PROJECT_ID
+    capsys.readouterr()
+    assert main(["verify", str(merged)]) == 10
+    assert "VERIFIED" in capsys.readouterr().out
 
     gone, older = reviewer.objects("invoice")[:2]
     changed = reviewer.objects("channel_payment")[0]
@@ -146,6 +156,9 @@ def test_an_edited_evidence_file_is_named_by_verify_and_refused_by_merge(
     assert f"{edited} changed since the run" in refused and not (tmp_path / "merged" / "go-live-summary.json").exists()
 
 
-def test_a_rehearsal_has_nothing_at_cryptopay_to_check(reviewer: SandboxRun, capsys: pytest.CaptureFixture) -> None:
-    assert main(["verify", str(reviewer.rehearsal)]) == 13
-    assert "a rehearsal: nothing at Cryptopay to check" in capsys.readouterr().out
+def test_a_rehearsal_has_nothing_at_cryptopay_to_check(sandbox_run: SandboxRun) -> None:
+    done = subprocess.run(["bash", "scripts/certify.sh", "--verify", str(sandbox_run.rehearsal)], cwd=ROOT,
+                          env={**os.environ, "CERTIFY_ENV_FILE": os.devnull}, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 13, done.stdout + done.stderr
+    assert "a rehearsal: nothing at Cryptopay to check (the run talked to embedded emulator)" in done.stdout
