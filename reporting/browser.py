@@ -28,7 +28,8 @@ setTimeout(function () {
       && (!el.checkVisibility || el.checkVisibility({visibilityProperty: true, opacityProperty: true}));
   }
   var banner = document.getElementById("%s");
-  var out = {headline: null, identity: null, rows: [], products: [], title: document.title, app: !!document.querySelector("[data-testid=report-title]"),
+  var out = {headline: null, identity: null, rows: [], products: [], title: document.title,
+             app: !!document.querySelector("[data-testid=report-title]"),
              appText: (document.getElementById("app") || {}).innerText || ""};
   if (banner) {
     var h = banner.querySelector("h1");

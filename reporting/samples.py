@@ -11,7 +11,8 @@ from support.checklists import all_items
 # A merchant that integrates invoices only: the other two products show as not integrated.
 SANDBOX_RUN = {"cryptopay_api_url": SANDBOX_URL, "cryptopay_target": f"Cryptopay sandbox ({SANDBOX_URL})",
                "cryptopay_account": {"id": "5a3c1b0e-0000-4000-8000-00000000a11c", "api_key_id": "sampleKey1d"},
-               "cryptopay_clock": {"started_at": "2026-05-04T09:00:01+00:00", "finished_at": "2026-05-04T09:14:40+00:00"},
+               "cryptopay_clock": {"started_at": "2026-05-04T09:00:01+00:00",
+                                   "finished_at": "2026-05-04T09:14:40+00:00"},
                "started_at": "2026-05-04T09:00:00+00:00", "finished_at": "2026-05-04T09:14:41+00:00",
                "git_commit": "63cbd8500000000000000000000000000000abcd", "suite_local_changes": False,
                "merchant_build": "sample-1.0", "merchant_target": "https://staging.example.invalid/probe",

@@ -26,7 +26,8 @@ from tests.certification.harness import ROOT, Stack, certification_stack, run_fe
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not ALLURE_BIN.exists(), reason="Allure 3 is not installed in .tools/ (scripts/install_tools.sh)"),
+    pytest.mark.skipif(not ALLURE_BIN.exists(),
+                       reason="Allure 3 is not installed in .tools/ (scripts/install_tools.sh)"),
 ]
 
 # Invoices of three currencies (left `new`), a channel, a payment to it and the coin withdrawal that paid it.

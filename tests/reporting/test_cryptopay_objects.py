@@ -17,8 +17,8 @@ def _exchange(method: str, path: str, data: object, status: int = 200) -> Exchan
 def test_each_kind_is_read_from_its_own_endpoints_with_its_parent() -> None:
     seen = objects_seen([
         _exchange("POST", "/api/invoices", INVOICE, 201),
-        _exchange("POST", "/api/invoices/inv-1/recalculations", {"id": "rc-1", "invoice_id": "inv-1",
-                                                                 "price_amount": "50.05", "price_currency": "EUR"}, 201),
+        _exchange("POST", "/api/invoices/inv-1/recalculations",
+                  {"id": "rc-1", "invoice_id": "inv-1", "price_amount": "50.05", "price_currency": "EUR"}, 201),
         _exchange("GET", "/api/invoices/inv-1/refunds", [{"id": "rf-1", "amount": "0.001", "amount_currency": "BTC"}]),
         _exchange("POST", "/api/coin_withdrawals/cw-1/commit", {"id": "cw-1", "status": "pending"}),
         _exchange("GET", "/api/channels/custom_id/ch%2F1", {"id": "ch-1", "status": "enabled", "project_id": "p"}),

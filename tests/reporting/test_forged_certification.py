@@ -20,7 +20,8 @@ from tests.reporting.results_factory import write_result
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not ALLURE_BIN.exists(), reason="Allure 3 is not installed in .tools/ (scripts/install_tools.sh)"),
+    pytest.mark.skipif(not ALLURE_BIN.exists(),
+                       reason="Allure 3 is not installed in .tools/ (scripts/install_tools.sh)"),
 ]
 
 ALL_BUT_14 = [n for n in range(1, 15) if n != 14]

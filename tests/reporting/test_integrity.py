@@ -74,5 +74,5 @@ def test_results_outside_the_evidence_folder_are_not_part_of_it(tmp_path: Path) 
     root.mkdir()
     (tmp_path / "results").mkdir()
     write_digest_manifest(root, tmp_path / "results", [])
-    assert check_digest_manifest(root).problems == ["the run's results are not inside the evidence folder: keep reports/ "
-                                             "whole"]
+    assert check_digest_manifest(root).problems == [
+        "the run's results are not inside the evidence folder: keep reports/ whole"]

@@ -172,8 +172,8 @@ def test_the_verdict_names_what_was_certified(tmp_path: Path) -> None:
         # The JSON says what the headline says: a gate reading "overall" never goes live on a rehearsal.
         assert rehearsal["overall"] == "rehearsal_passed" and rehearsal["certification"] is False
         assert {p["verdict"] for p in rehearsal["products"] if p["product"] == "invoices"} == {"rehearsal_passed"}
-        assert rehearsal["headline"].startswith("ALL ITEMS PASS for invoices on ") and "rehearsal, not a certification" in \
-            rehearsal["headline"]
+        assert rehearsal["headline"].startswith("ALL ITEMS PASS for invoices on ")
+        assert "rehearsal, not a certification" in rehearsal["headline"]
     assert "READY" not in build_summary(scenarios, {"cryptopay_target": "embedded emulator"})["headline"]
 
 

@@ -7,10 +7,12 @@ import json
 import uuid
 from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+import requests
 
 from cryptopay_client import CryptopayClient
 from cryptopay_emulator.account import PROJECT_ID
@@ -158,3 +160,31 @@ def test_a_forged_status_with_escape_codes_reaches_the_terminal_as_visible_text(
     assert main(["verify", str(_evidence(tmp_path, emulator.url, [forged]))]) == 12
     printed = capsys.readouterr().out
     assert "\x1b" not in printed and "\\x1b[2J" in printed
+
+
+def test_recalculations_and_refunds_are_checked_through_their_invoices(
+        sandbox, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    emulator, credentials = sandbox
+    exchanges: list = []
+    client = CryptopayClient(emulator.url, credentials.api_key, credentials.api_secret, on_exchange=exchanges.append)
+    recalculated, refunded = (client.create_invoice(price_amount="100.0", price_currency="EUR", pay_currency="BTC")
+                              for _ in range(2))
+    for invoice in (recalculated, refunded):  # overpaid: unresolved at once, resolvable by either
+        pay = requests.post(f"{emulator.control_url}/payments", timeout=10,
+                            json={"invoice_id": invoice["id"], "amount": str(Decimal(invoice["pay_amount"]) * 2)})
+        assert pay.status_code == 201
+    client.create_recalculation(recalculated["id"], force_commit=True)
+    client.create_refund(refunded["id"])
+    for invoice in (recalculated, refunded):
+        client.retrieve_invoice(invoice["id"])
+    client.list_refunds(refunded["id"])
+    seen = objects_seen(exchanges)
+    assert {o["kind"] for o in seen} == {"invoice", "recalculation", "refund"}
+    reports = _evidence(tmp_path, emulator.url, seen)
+    assert main(["verify", str(reports)]) == 10, capsys.readouterr().out  # verified; the hand-made verdict: PARTIAL
+    assert "VERIFIED" in capsys.readouterr().out
+
+    recalculation = next(o for o in seen if o["kind"] == "recalculation")
+    forged = [{**o, "price_amount": "99.0"} if o is recalculation else o for o in seen]
+    assert main(["verify", str(_evidence(tmp_path / "forged", emulator.url, forged))]) == 12
+    assert f"recalculation {recalculation['id']}: price_amount 99.0 in the evidence, " in capsys.readouterr().out
