@@ -16,15 +16,18 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
+
 from cryptopay_client import CryptopayClient, CryptopayError, TransportError
 from reporting import run_info as runs
 from reporting.cryptopay_objects import AMOUNT_FIELDS, CHANNEL, INVOICE, KINDS, RECALCULATION, REFUND, WITHDRAWAL
-from reporting.env_file import read_env_file
 from reporting.exit_codes import NOT_VERIFIED, NOTHING_TO_CHECK, for_verdict
 from reporting.inert import printable
 from reporting.integrity import Integrity, check_digest_manifest
 from reporting.summary import JSON_NAME
 
+ROOT = Path(__file__).resolve().parents[1]
+ENV_FILE_KEY = "CERTIFY_ENV_FILE"
 REHEARSAL_PROVEN_ON = "the emulator rehearsal"  # reporting/merge.py marks what the rehearsal proved so
 # Cryptopay's Date header counts whole seconds and created_at may too: a second either side of the run's window.
 WINDOW_SLACK = timedelta(seconds=2)
@@ -46,11 +49,25 @@ class Reviewer:
     api_secret: str = field(repr=False)
 
 
+def _settings(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The reviewer's settings as the suite reads its own (support/env_file.py, which this side may not import):
+    the file CERTIFY_ENV_FILE names wins over the shell, plain .env does not; read literally, nothing expanded."""
+    named = environ.get(ENV_FILE_KEY)
+    path = Path(named) if named else ROOT / ".env"
+    if not named and not path.is_file():
+        return dict(environ), []
+    try:
+        values = {k: v for k, v in dotenv_values(path, interpolate=False, encoding="utf-8").items() if v is not None}
+    except (OSError, UnicodeDecodeError) as exc:
+        return dict(environ), [f"{ENV_FILE_KEY if named else '.env'} names {path}, which cannot be read "
+                               f"({type(exc).__name__})"]
+    return ({**environ, **values} if named else {**values, **environ}), []
+
+
 def reviewer_from_env(environ: dict[str, str]) -> Reviewer:
-    """The key from the environment or the settings file (real environment variables win); the sandbox unless
-    CRYPTOPAY_API_URL names it otherwise, and then it must still be the sandbox."""
-    from_file, problems = read_env_file(environ)
-    env = {**from_file, **environ}
+    """The key from the settings file or the environment; the sandbox unless CRYPTOPAY_API_URL names it otherwise,
+    and then it must still be the sandbox."""
+    env, problems = _settings(environ)
     url = (env.get("CRYPTOPAY_API_URL") or runs.SANDBOX_URL).rstrip("/")
     missing = [key for key in ("CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET") if not env.get(key)]
     if missing:

@@ -66,10 +66,12 @@ def test_the_reviewers_key_must_be_there_and_for_the_sandbox(tmp_path: Path) -> 
         reviewer_from_env({"CERTIFY_ENV_FILE": "/dev/null", "CRYPTOPAY_API_URL": "https://business.cryptopay.me",
                            "CRYPTOPAY_API_KEY": "k", "CRYPTOPAY_API_SECRET": "s"})
     env_file = tmp_path / "reviewer.env"
-    env_file.write_text("CRYPTOPAY_API_KEY=from-file\nCRYPTOPAY_API_SECRET=secret-from-file\n", encoding="utf-8")
+    env_file.write_text("CRYPTOPAY_API_KEY=from-file\nCRYPTOPAY_API_SECRET=secret-${HOME}\n", encoding="utf-8")
+    # The file CERTIFY_ENV_FILE names wins over the shell, and is read literally, as the suite reads its own.
     reviewer = reviewer_from_env({"CERTIFY_ENV_FILE": str(env_file), "CRYPTOPAY_API_KEY": "from-environment"})
-    assert (reviewer.api_url, reviewer.api_key) == (run_info.SANDBOX_URL, "from-environment")
-    assert "secret-from-file" not in repr(reviewer)
+    assert (reviewer.api_url, reviewer.api_key, reviewer.api_secret) == (run_info.SANDBOX_URL, "from-file",
+                                                                          "secret-${HOME}")
+    assert "secret-" not in repr(reviewer)
 
 
 @pytest.fixture
