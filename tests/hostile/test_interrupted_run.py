@@ -60,8 +60,8 @@ def start_certify(checkout: Path) -> tuple[subprocess.Popen, Path]:
 def documented_exit_codes() -> set[int]:
     usage = subprocess.run(["bash", str(ROOT / "scripts" / "certify.sh"), "--help"], capture_output=True, text=True,
                            timeout=30).stdout
-    exits = usage[usage.index("Exit:"):]
-    return {int(code) for code in re.findall(r"(?:^|,\s*|Exit:\s*)(\d) ", exits)}
+    exits = usage[usage.index("Exit codes"):]
+    return {int(code) for code in re.findall(r"^\s+(\d+)\s{2}", exits, re.MULTILINE)}
 
 
 def test_sigterm_ends_the_run_with_a_documented_code_and_the_evidence_of_what_ran(checkout: Path) -> None:
