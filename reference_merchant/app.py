@@ -6,10 +6,12 @@ from dataclasses import dataclass, field, replace
 from flask import Flask
 
 from cryptopay_client import CryptopayClient, RetryPolicy
-from reference_merchant.callbacks import CallbackProcessor
+from reference_merchant.callbacks import CallbackEnvelope
 from reference_merchant.channel_callbacks import CREDITED_AMOUNTS, ChannelPaymentProcessor
 from reference_merchant.channels import ChannelPayments, Channels
 from reference_merchant.db import init_db, make_engine
+from reference_merchant.deposits import DepositDesk, Deposits
+from reference_merchant.invoice_callbacks import InvoiceProcessor
 from reference_merchant.ledger import Ledger
 from reference_merchant.payout_callbacks import CoinWithdrawalProcessor
 from reference_merchant.payouts import AMOUNT_FIELDS, PayoutDesk, Payouts
@@ -35,11 +37,12 @@ class MerchantConfig:
     reconcile_seconds: float = RECONCILE_SECONDS
 
 
-def create_app(config: MerchantConfig, processor_cls: type[CallbackProcessor] = CallbackProcessor,
-               ledger_cls: type[Ledger] = Ledger,
+def create_app(config: MerchantConfig, envelope_cls: type[CallbackEnvelope] = CallbackEnvelope,
+               invoice_processor_cls: type[InvoiceProcessor] = InvoiceProcessor,
                channel_processor_cls: type[ChannelPaymentProcessor] = ChannelPaymentProcessor,
                payout_processor_cls: type[CoinWithdrawalProcessor] = CoinWithdrawalProcessor,
-               desk_cls: type[PayoutDesk] = PayoutDesk, channels_cls: type[Channels] = Channels,
+               deposit_desk_cls: type[DepositDesk] = DepositDesk, payout_desk_cls: type[PayoutDesk] = PayoutDesk,
+               channels_cls: type[Channels] = Channels, ledger_cls: type[Ledger] = Ledger,
                channel_credited_amount: str | None = None, payout_amount_field: str | None = None) -> Flask:
     """The merchant app; the keyword arguments after `config` swap in a broken variant's part or override the
     declared settings (so a pair can be started with `merchant_kwargs`)."""
@@ -53,23 +56,28 @@ def create_app(config: MerchantConfig, processor_cls: type[CallbackProcessor] = 
     cryptopay = CryptopayClient(config.cryptopay_api_url, config.api_key, config.api_secret,
                                 timeout=config.cryptopay_timeout, retry=RetryPolicy.never())
     ledger = ledger_cls(engine)
-    processor = processor_cls(engine, cryptopay, config.callback_secret, ledger)
-    channels, payments, payouts = channels_cls(engine, cryptopay), ChannelPayments(engine), Payouts(engine)
-    desk = desk_cls(payouts, ledger, cryptopay, config.payout_amount_field)
-    processor.handlers["ChannelPayment"] = channel_processor_cls(channels, payments, ledger,
-                                                                 config.channel_credited_amount)
-    processor.handlers["CoinWithdrawal"] = payout_processor_cls(payouts, ledger, cryptopay)
+    # The three products side by side: the records, the desk a customer's request goes to, the callback handler.
+    deposits, payments, payouts = Deposits(engine), ChannelPayments(engine), Payouts(engine)
+    channels = channels_cls(engine, cryptopay)
+    deposit_desk = deposit_desk_cls(deposits, cryptopay)
+    payout_desk = payout_desk_cls(payouts, ledger, cryptopay, config.payout_amount_field)
+    invoices = invoice_processor_cls(deposits, ledger, cryptopay)
+    channel_payments = channel_processor_cls(channels, payments, ledger, config.channel_credited_amount)
+    coin_withdrawals = payout_processor_cls(payouts, ledger, cryptopay)
+    envelope = envelope_cls(engine, config.callback_secret, {
+        "Invoice": invoices, "ChannelPayment": channel_payments, "CoinWithdrawal": coin_withdrawals})
     app = Flask("reference_merchant")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    app.register_blueprint(callbacks_blueprint(processor))
-    probe = probe_blueprint(config.probe_token, processor, ledger)
-    add_v2_routes(probe, channels, payments, desk, payouts, ledger)
+    app.register_blueprint(callbacks_blueprint(envelope))
+    probe = probe_blueprint(config.probe_token, envelope, deposits, deposit_desk, ledger)
+    add_v2_routes(probe, channels, payments, payout_desk, payouts, ledger)
     app.register_blueprint(probe)
     register_errors(app)
     # Started by whoever runs the app as a long-lived server (python -m reference_merchant): it calls Cryptopay.
-    reconciler = PayoutReconciler(payouts, ledger, processor.handlers["CoinWithdrawal"],
-                                  every=config.reconcile_seconds)
-    app.extensions["merchant"] = {"engine": engine, "processor": processor, "ledger": ledger, "desk": desk,
+    reconciler = PayoutReconciler(payouts, ledger, coin_withdrawals, every=config.reconcile_seconds)
+    app.extensions["merchant"] = {"engine": engine, "callbacks": envelope, "invoices": invoices,
+                                  "channel_payments": channel_payments, "coin_withdrawals": coin_withdrawals,
+                                  "ledger": ledger, "deposit_desk": deposit_desk, "payout_desk": payout_desk,
                                   "channels": channels, "reconciler": reconciler}
     return app
 

@@ -1,16 +1,15 @@
-"""Handles one verified ChannelPayment callback: confirm with Cryptopay's GET, record the status, credit once."""
+"""Handles one verified ChannelPayment callback: confirm with Cryptopay's GET, credit once, record the status."""
 from __future__ import annotations
 
 from decimal import Decimal
 
 from cryptopay_client import CryptopayError, TransportError
 from reference_merchant.channels import FINAL, ChannelPayments, Channels
-from reference_merchant.confirmations import Busy, Confirmations
+from reference_merchant.confirmations import Confirmations, confirm_or_503
 from reference_merchant.ledger import Ledger
 from reference_merchant.outcome import Outcome, is_id
 
 CREDITED_AMOUNTS = ("net", "gross")  # the merchant's declared setting, mirroring the suite's CHANNEL_CREDITED_AMOUNT
-CONFIRMATION_WAIT_SECONDS = 4.0  # as for invoices: inside Cryptopay's 10 seconds, or 503 and a retry
 
 
 class ChannelPaymentProcessor:
@@ -24,7 +23,7 @@ class ChannelPaymentProcessor:
         self.ledger = ledger
         self.cryptopay = channels.cryptopay
         self.credited_amount = credited_amount
-        self.confirmations = Confirmations()
+        self.confirmations = Confirmations(final=FINAL)
 
     def process(self, event: str, data: dict) -> Outcome:
         payment_id, channel_id = data.get("id"), data.get("channel_id")
@@ -40,12 +39,9 @@ class ChannelPaymentProcessor:
         settled = self.settled(payment_id)
         if settled:
             return Outcome(200, settled)
-        try:
-            payment = self.confirmed_payment(channel_id, payment_id, data)
-        except Busy:
-            return Outcome(503, "retry: busy confirming another notification for this payment")
-        except (CryptopayError, TransportError) as exc:
-            return Outcome(503, f"retry: could not confirm with Cryptopay ({type(exc).__name__})")
+        payment = confirm_or_503("payment", lambda: self.confirmed_payment(channel_id, payment_id, data))
+        if isinstance(payment, Outcome):
+            return payment
         if payment.get("id") != payment_id or payment.get("channel_id") != channel_id:
             return Outcome(200, "ignored: Cryptopay's payment does not match this merchant's channel")
         return Outcome(200, self.apply(channel, event, payment))
@@ -67,9 +63,7 @@ class ChannelPaymentProcessor:
     # -- decisions ------------------------------------------------------------------------------------
     def confirmed_payment(self, channel_id: str, payment_id: str, callback_data: dict) -> dict:
         """Money never moves on the callback body alone: Cryptopay's GET is the truth."""
-        return self.confirmations.confirm(f"ChannelPayment:{payment_id}",
-                                          lambda: self.cryptopay.channel_payment(channel_id, payment_id),
-                                          CONFIRMATION_WAIT_SECONDS)
+        return self.confirmations.confirm(payment_id, lambda: self.cryptopay.channel_payment(channel_id, payment_id))
 
     def settled(self, payment_id: str) -> str | None:
         """A final payment (credited when completed) needs no GET: a resend is answered from our records."""

@@ -1,15 +1,13 @@
-"""CoinWithdrawal callbacks and payout reconciliation: confirm with Cryptopay's GET, record the status, refund once."""
+"""CoinWithdrawal callbacks and payout reconciliation: confirm with Cryptopay's GET, refund once, record the status."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from cryptopay_client import CryptopayError, TransportError
-from reference_merchant.confirmations import Busy, Confirmations
+from reference_merchant.confirmations import Confirmations, confirm_or_503
 from reference_merchant.ledger import Ledger
 from reference_merchant.outcome import Outcome, is_id
 from reference_merchant.payouts import FINAL, Payouts
 
-CONFIRMATION_WAIT_SECONDS = 4.0  # as for invoices: inside Cryptopay's 10 seconds, or 503 and a retry
 # Cryptopay's 30-second commit window (facts §14), counted from our payout row, written before the quote was asked,
 # plus as long again: by then the request that placed the payout has had its commit answered or timed out
 # (cryptopay_timeout), and Cryptopay would refuse the commit anyway.
@@ -25,7 +23,7 @@ class CoinWithdrawalProcessor:
         self.payouts = payouts_
         self.ledger = ledger
         self.cryptopay = cryptopay
-        self.confirmations = Confirmations()
+        self.confirmations = Confirmations(final=FINAL)
 
     def process(self, event: str, data: dict) -> Outcome:
         withdrawal_id = data["id"]
@@ -39,12 +37,9 @@ class CoinWithdrawalProcessor:
         settled = self.settled(payout)
         if settled:
             return Outcome(200, settled)
-        try:
-            withdrawal = self.confirmed_withdrawal(withdrawal_id, data)
-        except Busy:
-            return Outcome(503, "retry: busy confirming another notification for this withdrawal")
-        except (CryptopayError, TransportError) as exc:
-            return Outcome(503, f"retry: could not confirm with Cryptopay ({type(exc).__name__})")
+        withdrawal = confirm_or_503("withdrawal", lambda: self.confirmed_withdrawal(withdrawal_id, data))
+        if isinstance(withdrawal, Outcome):
+            return withdrawal
         if withdrawal.get("id") != withdrawal_id or withdrawal.get("custom_id") != payout["payout_id"]:
             return Outcome(200, "ignored: Cryptopay's withdrawal does not match this merchant's payout")
         if payout["coin_withdrawal_id"] is None:
@@ -86,9 +81,8 @@ class CoinWithdrawalProcessor:
     # -- decisions ------------------------------------------------------------------------------------
     def confirmed_withdrawal(self, withdrawal_id: str, callback_data: dict) -> dict:
         """Money never moves on the callback body alone: Cryptopay's GET is the truth."""
-        return self.confirmations.confirm(f"CoinWithdrawal:{withdrawal_id}",
-                                          lambda: self.cryptopay.retrieve_coin_withdrawal(withdrawal_id),
-                                          CONFIRMATION_WAIT_SECONDS)
+        return self.confirmations.confirm(withdrawal_id,
+                                          lambda: self.cryptopay.retrieve_coin_withdrawal(withdrawal_id))
 
     def settled(self, payout: dict) -> str | None:
         """Completed, or cancelled with nothing left to return: a resend is answered from our records."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -10,8 +9,9 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Engine
 
 from cryptopay_client import CryptopayClient, CryptopayError, TransportError
-from reference_merchant.ledger import Ledger
 from reference_merchant.db import payouts
+from reference_merchant.ledger import Ledger
+from reference_merchant.outcome import Placed, refusal
 
 AMOUNT_FIELDS = ("charged_amount", "charged_amount_to_send")  # mirroring the suite's PAYOUT_AMOUNT_FIELD
 # Coin withdrawal statuses only move forward (facts §14): `failed` is not final, it ends completed or cancelled.
@@ -20,17 +20,6 @@ RANK = {"new": 0, "pending": 1, "processing": 2, "on_hold": 2, "sent": 3, "faile
 FINAL = ("completed", "cancelled")
 HIGH_RISK_MESSAGE = ("We cannot send your withdrawal to this address: our payment provider's screening links it to "
                      "unlawful activity. Nothing was taken from your balance; please use another address.")
-
-
-@dataclass
-class Placed:
-    """The answer to a withdrawal request: the payout (201) or the merchant's refusal (422 / 502)."""
-    http_status: int
-    body: dict
-
-
-def refusal(status: int, code: str, message: str) -> Placed:
-    return Placed(status, {"error": {"code": code, "message": message}})
 
 
 class Payouts:

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import hmac
-import uuid
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from cryptopay_client import CryptopayError, TransportError
 from cryptopay_client.callbacks import SIGNATURE_HEADER
-from reference_merchant.callbacks import CallbackProcessor
-from reference_merchant.deposits import Deposits
+from reference_merchant.callbacks import CallbackEnvelope
+from reference_merchant.deposits import DepositDesk, Deposits
 from reference_merchant.ledger import Ledger
 from reference_merchant.money import AMOUNT_RULE, parse_amount
 
@@ -19,7 +17,7 @@ def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify({"error": {"code": code, "message": message}}), status
 
 
-def callbacks_blueprint(processor: CallbackProcessor) -> Blueprint:
+def callbacks_blueprint(envelope: CallbackEnvelope) -> Blueprint:
     bp = Blueprint("callbacks", __name__)
 
     @bp.post("/callbacks/cryptopay")
@@ -27,7 +25,7 @@ def callbacks_blueprint(processor: CallbackProcessor) -> Blueprint:
         # The raw bytes, before any parsing: the signature covers exactly these. MAX_CONTENT_LENGTH has
         # already refused (413) a body too large to be a callback, before it was read.
         try:
-            outcome = processor.handle(request.get_data(cache=False), _signature_header())
+            outcome = envelope.handle(request.get_data(cache=False), _signature_header())
         except RecursionError:  # a signed body nested deeper than any callback: refused, nothing changed
             return _error(400, "invalid", "not a Cryptopay callback body (nested too deeply)")
         return jsonify({"outcome": outcome.message}), outcome.http_status
@@ -44,9 +42,9 @@ def _signature_header() -> str | None:
     return "invalid"
 
 
-def probe_blueprint(token: str, processor: CallbackProcessor, ledger: Ledger) -> Blueprint:
+def probe_blueprint(token: str, envelope: CallbackEnvelope, deposits: Deposits, desk: DepositDesk,
+                    ledger: Ledger) -> Blueprint:
     bp = Blueprint("probe", __name__, url_prefix="/probe")
-    deposits = Deposits(processor.engine)
 
     @bp.before_request
     def require_token() -> tuple[Response, int] | None:
@@ -61,24 +59,9 @@ def probe_blueprint(token: str, processor: CallbackProcessor, ledger: Ledger) ->
         problem = _deposit_problem(body)
         if problem:
             return _error(422, "invalid", problem)
-        custom_id = f"deposit-{uuid.uuid4()}"
-        params = {"price_amount": body["price_amount"], "price_currency": body["price_currency"],
-                  "pay_currency": body["pay_currency"], "customer_id": body["customer_id"], "custom_id": custom_id}
-        for optional in ("network", "description"):
-            if body.get(optional):
-                params[optional] = body[optional]
-        # Recorded first: the invoice's first callback can arrive before Cryptopay's answer to this call does.
-        deposits.request(custom_id, body["customer_id"], body["price_amount"], body["price_currency"])
-        try:
-            invoice = processor.cryptopay.create_invoice(**params)
-        except CryptopayError as exc:
-            deposits.withdraw(custom_id)  # Cryptopay answered "no": no invoice exists
-            return _error(502, "cryptopay_error", f"Cryptopay refused the invoice: {exc.code}")
-        except TransportError:
-            # Kept: the invoice may exist after all, and its callbacks will still find this deposit by custom_id.
-            return _error(502, "cryptopay_unreachable", "Cryptopay could not be reached")
-        deposits.attach(custom_id, invoice["id"])
-        return jsonify({"invoice_id": invoice["id"], "custom_id": invoice["custom_id"]}), 201
+        placed = desk.open(body["customer_id"], body["price_amount"], body["price_currency"], body["pay_currency"],
+                           body.get("network"), body.get("description"))
+        return jsonify(placed.body), placed.http_status
 
     @bp.get("/customers/<customer_id>/balance")
     def balance(customer_id: str) -> tuple[Response, int]:
@@ -94,7 +77,7 @@ def probe_blueprint(token: str, processor: CallbackProcessor, ledger: Ledger) ->
 
     @bp.get("/invoices/<invoice_id>/callbacks")
     def received(invoice_id: str) -> tuple[Response, int]:
-        return jsonify({"invoice_id": invoice_id, "callbacks": processor.received(invoice_id)}), 200
+        return jsonify({"invoice_id": invoice_id, "callbacks": envelope.received(invoice_id)}), 200
 
     return bp
 

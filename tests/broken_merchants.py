@@ -1,7 +1,9 @@
 """Deliberately broken merchants, one defect each, to prove the go-live checklist catches what it claims to.
 
-Each variant is the reference merchant with one decision overridden the way real integrations get it wrong.
-VARIANTS maps a name to the keyword arguments for reference_merchant.create_app. Never copy these.
+Each variant is the reference merchant with one decision overridden the way real integrations get it wrong: in the
+callback envelope (envelope_cls), the invoice handler (invoice_processor_cls), the deposit desk (deposit_desk_cls)
+or the ledger (ledger_cls). VARIANTS maps a name to the keyword arguments for reference_merchant.create_app. Never
+copy these.
 """
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from decimal import Decimal
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
-from reference_merchant.callbacks import CallbackProcessor
+from reference_merchant.callbacks import CallbackEnvelope
 from reference_merchant.db import deposits
+from reference_merchant.deposits import DepositDesk
+from reference_merchant.invoice_callbacks import InvoiceProcessor
 from reference_merchant.ledger import Ledger
 
 # The broken ledgers keep their credits in a table WITHOUT the UNIQUE(invoice_id) constraint.
@@ -89,7 +93,7 @@ class RacingLedger(_LooseLedger):
         return not seen
 
 
-class RacesOnDuplicates(CallbackProcessor):
+class RacesOnDuplicates(InvoiceProcessor):
     """Violates item 13 under concurrency: check-then-insert without a constraint. It checks the ledger first,
     then confirms with Cryptopay, then replaces whatever credit it saw with one for the final amount. One copy at
     a time always ends with one credit; simultaneous copies all act on the same stale check and each inserts
@@ -111,14 +115,14 @@ class RacesOnDuplicates(CallbackProcessor):
         return "credit replaced" if seen else f"credited {amount} {currency}"
 
 
-class CreditsOnUnresolved(CallbackProcessor):
+class CreditsOnUnresolved(InvoiceProcessor):
     """Violates items 12 and 14 (credit only on completed; holds are never credited): credits unresolved too."""
 
     def should_credit(self, event: str, invoice: dict) -> bool:
         return invoice["status"] in ("completed", "unresolved")
 
 
-class CreditsOriginalAmount(CallbackProcessor):
+class CreditsOriginalAmount(InvoiceProcessor):
     """Violates item 12 (credit the final amount): credits what the deposit asked for, not the completed
     invoice's price_amount, which differs after a recalculation."""
 
@@ -126,14 +130,14 @@ class CreditsOriginalAmount(CallbackProcessor):
         return Decimal(deposit["price_amount"]), deposit["price_currency"]
 
 
-class SkipsSignatureCheck(CallbackProcessor):
+class SkipsSignatureCheck(CallbackEnvelope):
     """Violates item 10 (callbacks verified): accepts any signature, or none, so anyone can post a callback."""
 
     def signature_ok(self, raw: bytes, signature: str | None) -> bool:
         return True
 
 
-class CreditsOnTransactionConfirmed(CallbackProcessor):
+class CreditsOnTransactionConfirmed(InvoiceProcessor):
     """Violates item 12 (credit only on completed): credits as soon as a payment is confirmed, with the paid
     data, even when the invoice never completes (underpaid, overpaid, late)."""
 
@@ -141,7 +145,7 @@ class CreditsOnTransactionConfirmed(CallbackProcessor):
         return event == "transaction_confirmed" or invoice["status"] == "completed"
 
 
-class TrustsCallbackBody(CallbackProcessor):
+class TrustsCallbackBody(InvoiceProcessor):
     """Violates item 11 (status checked with GET /api/invoices/{id}): takes the callback body as the truth and
     writes whatever status it carries, so a stale or crafted body moves money and state."""
 
@@ -149,7 +153,7 @@ class TrustsCallbackBody(CallbackProcessor):
         return callback_data
 
     def apply(self, deposit: dict, event: str, invoice: dict) -> str:
-        with self.engine.begin() as conn:  # the body's status, written as is: no forward-only guard either
+        with self.deposits.engine.begin() as conn:  # the body's status, written as is: no forward-only guard
             conn.execute(update(deposits).where(deposits.c.invoice_id == deposit["invoice_id"])
                          .values(status=invoice["status"], status_context=invoice.get("status_context"),
                                  updated_at=datetime.now(timezone.utc)))
@@ -160,43 +164,30 @@ class TrustsCallbackBody(CallbackProcessor):
         return f"credited {amount} {currency}" if credited else "already credited: no change"
 
 
-class _WithoutCustomer:
-    """A Cryptopay client that drops customer_id from the invoices it creates; everything else passes through."""
-
-    def __init__(self, client):
-        self._client = client
-
-    def __getattr__(self, name: str):
-        return getattr(self._client, name)
-
-    def create_invoice(self, **params):
-        params.pop("customer_id", None)
-        return self._client.create_invoice(**params)
-
-
-class LosesCustomerId(CallbackProcessor):
+class LosesCustomerId(DepositDesk):
     """Violates item 5 (several invoices, each found again): its checkout creates invoices without the customer,
     so Cryptopay's list cannot find a customer's invoices."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.cryptopay = _WithoutCustomer(self.cryptopay)
+    def invoice_params(self, *args, **kwargs) -> dict:
+        params = super().invoice_params(*args, **kwargs)
+        params.pop("customer_id", None)
+        return params
 
 
 VARIANTS: dict[str, dict] = {
     "credits_on_resend": {"ledger_cls": CreditsOnResend},
-    "races_on_duplicates": {"processor_cls": RacesOnDuplicates, "ledger_cls": RacingLedger},
+    "races_on_duplicates": {"invoice_processor_cls": RacesOnDuplicates, "ledger_cls": RacingLedger},
     "check_then_insert": {"ledger_cls": CheckThenInsert},
-    "loses_customer_id": {"processor_cls": LosesCustomerId},
-    "credits_on_unresolved": {"processor_cls": CreditsOnUnresolved},
-    "credits_original_amount": {"processor_cls": CreditsOriginalAmount},
-    "skips_signature_check": {"processor_cls": SkipsSignatureCheck},
-    "credits_on_transaction_confirmed": {"processor_cls": CreditsOnTransactionConfirmed},
-    "trusts_callback_body": {"processor_cls": TrustsCallbackBody},
+    "loses_customer_id": {"deposit_desk_cls": LosesCustomerId},
+    "credits_on_unresolved": {"invoice_processor_cls": CreditsOnUnresolved},
+    "credits_original_amount": {"invoice_processor_cls": CreditsOriginalAmount},
+    "skips_signature_check": {"envelope_cls": SkipsSignatureCheck},
+    "credits_on_transaction_confirmed": {"invoice_processor_cls": CreditsOnTransactionConfirmed},
+    "trusts_callback_body": {"invoice_processor_cls": TrustsCallbackBody},
 }
 
 
-class BooksEverythingInEur(CallbackProcessor):
+class BooksEverythingInEur(InvoiceProcessor):
     """Violates item 12 (credit the final price, in its currency): credits the right amount but always books it
     in EUR, so a deposit priced in dollars or in bitcoin lands in the customer's euro balance."""
 
@@ -204,7 +195,7 @@ class BooksEverythingInEur(CallbackProcessor):
         return Decimal(invoice["price_amount"]), "EUR"
 
 
-VARIANTS["books_everything_in_eur"] = {"processor_cls": BooksEverythingInEur}
+VARIANTS["books_everything_in_eur"] = {"invoice_processor_cls": BooksEverythingInEur}
 
 
 # -- raw bytes and body hashes (issue 10, parts 3 and 6); imports kept with the variants that need them ----------
@@ -214,10 +205,10 @@ import json  # noqa: E402
 from sqlalchemy.exc import IntegrityError  # noqa: E402
 
 from cryptopay_client import verify_callback  # noqa: E402
-from reference_merchant.callbacks import Outcome  # noqa: E402
+from reference_merchant.outcome import Outcome  # noqa: E402
 
 
-class ReserialisesBeforeVerifying(CallbackProcessor):
+class ReserialisesBeforeVerifying(CallbackEnvelope):
     """Violates item 10 (callbacks verified over the raw body): parses the body and checks the HMAC over its own
     compact re-serialisation, which matches Cryptopay's bytes only when they happen to be compact ASCII JSON."""
 
@@ -237,8 +228,22 @@ seen_bodies = Table(
 
 
 class BodyHashLedger(_LooseLedger):
-    """The ledger half of dedupes_by_body_hash (item 13): remembers the sha256 of every raw body seen; credits
-    have no uniqueness of their own."""
+    """The ledger half of dedupes_by_body_hash (item 13): credits have no uniqueness of their own."""
+
+    def credit(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
+        self._insert(invoice_id, customer_id, amount, currency)
+        return True
+
+
+class DedupesByBodyHash(CallbackEnvelope):
+    """Violates item 13 (a resent completed callback never credits twice): de-duplicates notifications by a hash
+    of the raw body instead of by invoice, and credits on each completed status_changed it has not seen, so the
+    same notification carrying the invoice as re-read later (a new risk score) credits again. Use with
+    CreditsEachCompletedStatusChange and BodyHashLedger."""
+
+    def __init__(self, engine: Engine, *args, **kwargs):
+        super().__init__(engine, *args, **kwargs)
+        _loose.create_all(engine)
 
     def first_sight(self, raw: bytes) -> bool:
         """Claims the body atomically (the UNIQUE hash), so identical copies at once still pass only one."""
@@ -249,28 +254,24 @@ class BodyHashLedger(_LooseLedger):
         except IntegrityError:
             return False
 
-    def credit(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
-        self._insert(invoice_id, customer_id, amount, currency)
-        return True
-
-
-class DedupesByBodyHash(CallbackProcessor):
-    """Violates item 13 (a resent completed callback never credits twice): de-duplicates notifications by a hash
-    of the raw body instead of by invoice, and credits on each completed status_changed it has not seen, so the
-    same notification carrying the invoice as re-read later (a new risk score) credits again. Use with
-    BodyHashLedger."""
-
     def handle(self, raw: bytes, signature: str | None) -> Outcome:
-        if self.signature_ok(raw, signature) and not self.ledger.first_sight(raw):
+        if self.signature_ok(raw, signature) and not self.first_sight(raw):
             return Outcome(200, "already processed this body: no change")
         return super().handle(raw, signature)
+
+
+class CreditsEachCompletedStatusChange(InvoiceProcessor):
+    """The invoice half of dedupes_by_body_hash (item 13): credits on every completed status_changed notification
+    the envelope lets through."""
 
     def should_credit(self, event: str, invoice: dict) -> bool:
         return event == "status_changed" and invoice["status"] == "completed"
 
 
-VARIANTS["reserialises_before_verifying"] = {"processor_cls": ReserialisesBeforeVerifying}
-VARIANTS["dedupes_by_body_hash"] = {"processor_cls": DedupesByBodyHash, "ledger_cls": BodyHashLedger}
+VARIANTS["reserialises_before_verifying"] = {"envelope_cls": ReserialisesBeforeVerifying}
+VARIANTS["dedupes_by_body_hash"] = {"envelope_cls": DedupesByBodyHash,
+                                    "invoice_processor_cls": CreditsEachCompletedStatusChange,
+                                    "ledger_cls": BodyHashLedger}
 
 
 # -- issue 15: the Channels and Payouts checklists' broken merchants, kept in their own modules ----------------

@@ -162,12 +162,12 @@ class PayoutsWithoutCustomerId(PayoutDesk):
 
 
 PAYOUT_VARIANTS: dict[str, dict] = {
-    "debits_twice_on_duplicated_callbacks": {"desk_cls": DebitsLater, "ledger_cls": LoosePayoutLedger,
+    "debits_twice_on_duplicated_callbacks": {"payout_desk_cls": DebitsLater, "ledger_cls": LoosePayoutLedger,
                                              "payout_processor_cls": DebitsTwiceOnDuplicatedCallbacks},
     "never_refunds_cancelled_payout": {"payout_processor_cls": NeverRefundsCancelledPayout},
-    "debits_on_high_risk_address": {"desk_cls": DebitsOnHighRiskAddress},
-    "debits_requested_amount": {"desk_cls": DebitsRequestedAmount},
-    "sends_amount_in_undeclared_field": {"desk_cls": SendsAmountInUndeclaredField},
+    "debits_on_high_risk_address": {"payout_desk_cls": DebitsOnHighRiskAddress},
+    "debits_requested_amount": {"payout_desk_cls": DebitsRequestedAmount},
+    "sends_amount_in_undeclared_field": {"payout_desk_cls": SendsAmountInUndeclaredField},
     "ignores_coin_withdrawal_callbacks": {"payout_processor_cls": IgnoresCoinWithdrawalCallbacks},
-    "payouts_without_customer_id": {"desk_cls": PayoutsWithoutCustomerId},
+    "payouts_without_customer_id": {"payout_desk_cls": PayoutsWithoutCustomerId},
 }

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from reference_merchant.callbacks import CallbackProcessor
+from reference_merchant.invoice_callbacks import InvoiceProcessor
 from tests.broken_merchants import VARIANTS
 from tests.certification.harness import certification_stack, run_features
 
 
-class IgnoresStatusChanges(CallbackProcessor):
+class IgnoresStatusChanges(InvoiceProcessor):
     """Violates items 9-11: acknowledges every callback but never records what Cryptopay reported."""
 
     def apply(self, deposit: dict, event: str, invoice: dict) -> str:
@@ -19,7 +19,7 @@ class IgnoresStatusChanges(CallbackProcessor):
 
 
 RECALCULATED = "test_a_deposit_left_kind_and_recalculated_at_the_current_rate_credits_the_new_price"
-BROKEN = {**VARIANTS, "ignores_status_changes": {"processor_cls": IgnoresStatusChanges}}
+BROKEN = {**VARIANTS, "ignores_status_changes": {"invoice_processor_cls": IgnoresStatusChanges}}
 
 # variant -> the scenarios (pytest-bdd test names) that must fail against it
 EXPECTED_FAILURES = {

@@ -130,7 +130,7 @@ def test_a_commit_the_merchant_never_heard_of_is_recorded_by_a_periodic_pass_and
     assert answer.status_code == 502, answer.text  # the commit's answer never came back in time
     withdrawal_id = unheard.cryptopay.held[0]
     unheard.cryptopay.release()
-    payout_id = unheard.app.extensions["merchant"]["desk"].payouts.unsettled(
+    payout_id = unheard.app.extensions["merchant"]["payout_desk"].payouts.unsettled(
         unheard.app.extensions["merchant"]["ledger"])[0]["payout_id"]
     reconciler = unheard.reconciler(every=0.2).start()  # one pass at once, then one every 0.2 s
     try:

@@ -10,7 +10,7 @@ from sqlalchemy import MetaData, select
 
 from cryptopay_client.callbacks import callback_signature
 from reference_merchant import MerchantConfig, create_app
-from reference_merchant.callbacks import CallbackProcessor
+from reference_merchant.callbacks import CallbackEnvelope
 from reference_merchant.db import init_db, make_engine
 from reference_merchant.deposits import Deposits
 from reference_merchant.ledger import Ledger
@@ -129,7 +129,7 @@ def test_a_processing_failure_answers_500_and_the_retry_credits_exactly_once(tmp
 
 def test_cryptopay_unreachable_answers_503_and_changes_nothing_until_the_retry(shop: Shop) -> None:
     invoice_id, invoice = _paid_but_unseen(shop, "ivan")
-    cryptopay = shop.merchant_app.extensions["merchant"]["processor"].cryptopay
+    cryptopay = shop.merchant_app.extensions["merchant"]["invoices"].cryptopay
     real_url, cryptopay.base_url = cryptopay.base_url, "http://127.0.0.1:9"  # discard port: nothing listens
     try:
         response = shop.post_callback(callback_bytes("status_changed", invoice))
@@ -234,8 +234,8 @@ def test_secrets_stay_out_of_reprs_and_configuration_errors(tmp_path) -> None:
                             api_key="key", api_secret="api-secret-value", callback_secret="cb-secret-value",
                             probe_token="token-value")
     app = create_app(config)
-    processor: CallbackProcessor = app.extensions["merchant"]["processor"]
-    for text in (repr(config), repr(processor), repr(processor.cryptopay)):
+    envelope: CallbackEnvelope = app.extensions["merchant"]["callbacks"]
+    for text in (repr(config), repr(envelope), repr(app.extensions["merchant"]["invoices"].cryptopay)):
         assert not any(s in text for s in ("api-secret-value", "cb-secret-value", "token-value"))
     app.extensions["merchant"]["engine"].dispose()
     with pytest.raises(ValueError, match="callback_secret, probe_token") as refused:

@@ -12,8 +12,9 @@ import requests
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER
 from reference_merchant import create_app
-from reference_merchant.callbacks import CallbackProcessor
 from reference_merchant.confirmations import Confirmations
+from reference_merchant.deposits import FINAL
+from reference_merchant.invoice_callbacks import InvoiceProcessor
 from reference_merchant.db import init_db, make_engine
 from reference_merchant.ledger import Ledger
 from support.servers import ServerThread
@@ -40,7 +41,7 @@ class CountingGets:
 
 
 def count_gets(shop: Shop) -> CountingGets:
-    processor = shop.merchant_app.extensions["merchant"]["processor"]
+    processor = shop.merchant_app.extensions["merchant"]["invoices"]
     processor.cryptopay = CountingGets(processor.cryptopay)
     return processor.cryptopay
 
@@ -97,8 +98,8 @@ def test_a_resent_storm_for_a_deposit_held_final_asks_cryptopay_nothing(shop: Sh
 def test_after_a_restart_the_records_alone_answer_a_resend_for_a_deposit_held_final(shop: Shop) -> None:
     invoice_id, body = _completed_but_unseen(shop, "tomas")
     assert shop.post_callback(body).status_code == 200 and shop.credit_rows(invoice_id) == 1
-    processor = shop.merchant_app.extensions["merchant"]["processor"]
-    processor.confirmations = Confirmations()  # what a restarted merchant has: no answer kept in memory
+    processor = shop.merchant_app.extensions["merchant"]["invoices"]
+    processor.confirmations = Confirmations(final=FINAL)  # what a restarted merchant has: no answer kept in memory
     counter = count_gets(shop)
     assert shop.post_callback(body).status_code == 200
     assert counter.gets == 0 and shop.credit_rows(invoice_id) == 1
@@ -108,11 +109,11 @@ def test_after_a_restart_the_records_alone_answer_a_resend_for_a_deposit_held_fi
 def test_the_constraint_alone_credits_once_when_every_copy_asks_cryptopay(tmp_path) -> None:
     """Without the shared confirmation (each copy its own GET, all applying at once) the UNIQUE constraint is
     still what keeps crediting exactly-once."""
-    class AsksEveryTime(CallbackProcessor):
+    class AsksEveryTime(InvoiceProcessor):
         def confirmed_invoice(self, invoice_id: str, callback_data: dict) -> dict:
             return self.cryptopay.retrieve_invoice(invoice_id)
 
-    with running_shop(sqlite_url(tmp_path), {"processor_cls": AsksEveryTime}) as shop:
+    with running_shop(sqlite_url(tmp_path), {"invoice_processor_cls": AsksEveryTime}) as shop:
         invoice_id, body = _completed_but_unseen(shop, "sven")
         counter = count_gets(shop)
         assert [status for status, _ in post_at_once(shop, body)] == [200] * COPIES

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reference_merchant.callbacks import CallbackProcessor, Outcome
+from reference_merchant.invoice_callbacks import InvoiceProcessor
+from reference_merchant.outcome import Outcome
 from tests.broken_merchants import CreditsOnResend
 from tests.certification.harness import certification_stack, run_features
 
@@ -20,17 +21,18 @@ RESEND_STORM = "test_cryptopay_sends_the_completed_notification_50_times_at_once
 WARNING = "Warning: notifications answered 5xx"
 
 
-def serialises_per_invoice() -> type[CallbackProcessor]:
+def serialises_per_invoice() -> type[InvoiceProcessor]:
     turned_away = threading.Event()  # set once a concurrent copy has been answered 503
 
-    class SerialisesPerInvoice(CallbackProcessor):
+    class SerialisesPerInvoice(InvoiceProcessor):
         """A careful, correct merchant: one notification per invoice at a time (a non-blocking claim); a copy that
         arrives meanwhile is answered 503, asking Cryptopay to retry it later."""
 
         _guard = threading.Lock()
         _busy: set[str] = set()
 
-        def _process(self, invoice_id: str, event: str, data: dict) -> Outcome:
+        def process(self, event: str, data: dict) -> Outcome:
+            invoice_id = data["id"]
             with self._guard:
                 if invoice_id in self._busy:
                     turned_away.set()
@@ -41,7 +43,7 @@ def serialises_per_invoice() -> type[CallbackProcessor]:
                     # Holds the first completed copy until another was turned away, so the storm surely meets a
                     # busy merchant; bounded, so a lone notification is only delayed, well inside the 10 s limit.
                     turned_away.wait(timeout=2)
-                return super()._process(invoice_id, event, data)
+                return super().process(event, data)
             finally:
                 with self._guard:
                     self._busy.discard(invoice_id)
@@ -73,7 +75,7 @@ def _steps(node: dict) -> list[dict]:
 @pytest.mark.slow
 def test_a_merchant_answering_503_while_busy_passes_the_storms(tmp_path: Path) -> None:
     allure_dir = tmp_path / "allure"
-    with certification_stack(tmp_path, {"processor_cls": serialises_per_invoice()}) as stack:
+    with certification_stack(tmp_path, {"invoice_processor_cls": serialises_per_invoice()}) as stack:
         verdicts = run_features(stack, tmp_path, "-k", STORMS, f"--alluredir={allure_dir}")
     assert {FIRST_STORM, RESEND_STORM} <= verdicts.passed and not verdicts.failed, verdicts.output[-3000:]
     assert busy_answers(tmp_path) > 0, "the merchant was never busy: this test proved nothing"
@@ -83,7 +85,7 @@ def test_a_merchant_answering_503_while_busy_passes_the_storms(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_retries_do_not_hide_a_merchant_that_credits_every_copy(tmp_path: Path) -> None:
-    with certification_stack(tmp_path, {"processor_cls": serialises_per_invoice(),
+    with certification_stack(tmp_path, {"invoice_processor_cls": serialises_per_invoice(),
                                         "ledger_cls": CreditsOnResend}) as stack:
         verdicts = run_features(stack, tmp_path, "-k", STORMS)
     assert {FIRST_STORM, RESEND_STORM} <= set(verdicts.failed), verdicts.output[-3000:]

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from reference_merchant.callbacks import CallbackProcessor
+from reference_merchant.invoice_callbacks import InvoiceProcessor
 from tests.merchant.harness import Shop, running_shop, sqlite_url
 from support.waiting import wait_until
 
 LIMIT = 2.0  # the emulator's answer limit for these tests, standing in for Cryptopay's 10 seconds
 
 
-def fails_first_completed() -> type[CallbackProcessor]:
+def fails_first_completed() -> type[InvoiceProcessor]:
     tripped = threading.Event()  # one fault per test
 
-    class FailsFirstCompleted(CallbackProcessor):
+    class FailsFirstCompleted(InvoiceProcessor):
         """Fault injection: crashes while handling the first 'completed' callback, before anything is credited."""
 
         def apply(self, deposit: dict, event: str, invoice: dict) -> str:
@@ -31,10 +31,10 @@ def fails_first_completed() -> type[CallbackProcessor]:
     return FailsFirstCompleted
 
 
-def slow_first_completed() -> type[CallbackProcessor]:
+def slow_first_completed() -> type[InvoiceProcessor]:
     tripped = threading.Event()
 
-    class SlowFirstCompleted(CallbackProcessor):
+    class SlowFirstCompleted(InvoiceProcessor):
         """Fault injection: credits on the first 'completed' callback, then answers too late for Cryptopay."""
 
         def apply(self, deposit: dict, event: str, invoice: dict) -> str:
@@ -63,7 +63,7 @@ def _retry_until_delivered(shop: Shop, invoice_id: str) -> dict:
 
 @pytest.mark.parametrize(("fault", "first_answer"), [(fails_first_completed, 500), (slow_first_completed, None)])
 def test_after_a_failed_completed_delivery_the_retry_credits_exactly_once(tmp_path: Path, fault, first_answer) -> None:
-    with running_shop(sqlite_url(tmp_path), {"processor_cls": fault()}, callback_timeout_seconds=LIMIT) as shop:
+    with running_shop(sqlite_url(tmp_path), {"invoice_processor_cls": fault()}, callback_timeout_seconds=LIMIT) as shop:
         invoice_id = shop.deposit("outage-customer")
         shop.pay_in_full(invoice_id)
         delivered = _retry_until_delivered(shop, invoice_id)
