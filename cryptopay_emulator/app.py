@@ -12,7 +12,7 @@ from werkzeug.http import http_date as format_date
 
 from cryptopay_emulator.auth import Authenticator, RateLimiter
 from cryptopay_emulator.backend import Backends
-from cryptopay_emulator.clock import Clock
+from cryptopay_emulator.clock import Clock, iso
 from cryptopay_emulator.delivery import RESPONSE_LIMIT_SECONDS, Deliverer, Endpoint
 from cryptopay_emulator.errors import (ApiError, BadRequest, InternalError, MethodNotAllowed, NotFound,
                                        PayloadTooLarge, Unauthenticated)
@@ -102,6 +102,12 @@ class EmulatorApp:
         app.register_blueprint(api_blueprint(self.backends, auth, self.limiter))
         if self.config.control_enabled:
             app.register_blueprint(control_blueprint(self.backends, self.deliverer, self.limiter))
+
+        @app.get("/health")
+        def health() -> Response:
+            # With or without the control API: whoever started the emulator can tell it is up, and whether the
+            # control API is there (no secret is needed, none is shown).
+            return render({"ok": True, "now": iso(self.clock.now()), "control": self.config.control_enabled})
 
         @app.after_request
         def server_date(response: Response) -> Response:

@@ -68,6 +68,11 @@ class InvoiceBackend:
             self.account.tick()
             return self._store.get(invoice_id).to_json()
 
+    def expiry(self, invoice_id: str) -> datetime:
+        """When the invoice expires, exactly (its JSON shows whole seconds), as the invoice shows its times now."""
+        with self.account.lock:
+            return self._store.get(invoice_id).expires_at
+
     def get_by_custom_id(self, custom_id: str) -> dict:
         with self.account.lock:
             self.account.tick()
@@ -98,13 +103,18 @@ class InvoiceBackend:
         return self._by_address.get(address)
 
     # -- payments (sandbox control: plays the payer's wallet and the blockchain) ---------------------
-    def pay(self, *, amount: Decimal, invoice_id: str | None = None, address: str | None = None,
+    def pay(self, *, amount: Decimal | None, invoice_id: str | None = None, address: str | None = None,
             risk_level: str = "low", confirmed: bool = True) -> dict:
+        """A payment to the invoice (by id or address); without an amount, exactly what is still due."""
         with self.account.lock:
             self.account.tick()
             if invoice_id is None and isinstance(address, str):
                 invoice_id = self._by_address.get(address)
             invoice = self._store.get(invoice_id)
+            amount = amount if amount is not None else invoice.pay_amount - invoice.paid_amount
+            if amount <= 0:
+                raise Invalid(details=[detail("must_be_positive_decimal", "amount",
+                                              "nothing is due on this invoice: give the amount to pay")])
             # Seen at the invoice's own now: a driven invoice has not expired until it is moved past its expiry.
             tx = Transaction(new_txid(invoice.network), amount, Risk(risk_score(risk_level), risk_level),
                              broadcast_at=self.account.now_of(invoice.id))

@@ -96,6 +96,14 @@ def clock_routes(bp: Blueprint, backends: Backends, deliverer: Deliverer, limite
         deliverer.wake()
         return render({"data": moved_object.to_json()})
 
+    @bp.post("/invoices/<invoice_id>/expire")
+    def expire(invoice_id: str) -> Response:
+        """The invoice's own time moved to its expiry, and what falls due then happens ({"data": invoice})."""
+        moved_object = backends.account.advance(invoice_id, until=backends.invoices.expiry(invoice_id))
+        limiter.age(moved_object.seconds)
+        deliverer.wake()
+        return render({"data": backends.invoices.get(invoice_id)})
+
     @bp.post("/clock/scale")
     def scale() -> Response:
         value = _number(json_body(), "scale", Decimal(10**6))
@@ -158,13 +166,16 @@ def payment_routes(bp: Blueprint, invoices: InvoiceBackend, channels: ChannelBac
     @bp.post("/payments")
     def pay() -> Response:
         body = json_body()
-        amount = parse_amount(body.get("amount"))
-        if amount is None:
+        to_channel = body.get("invoice_id") is None and channels.owns_address(body.get("address"))
+        # Without an amount an invoice is paid exactly what it still asks for; a channel address asks for nothing.
+        given = "amount" in body or to_channel
+        amount = parse_amount(body.get("amount")) if given else None
+        if given and amount is None:
             raise Invalid(details=[detail("must_be_positive_decimal", "amount", "must be a positive decimal string")])
         confirmed = body.get("confirmed", True)
         if not isinstance(confirmed, bool):
             raise Invalid(details=[detail("must_be_boolean", "confirmed", "must be true or false")])
-        if body.get("invoice_id") is None and channels.owns_address(body.get("address")):
+        if to_channel:
             return render({"data": channels.pay(address=body["address"], amount=amount, confirmed=confirmed,
                                                 risk_level=body.get("risk_level", "low"))}, 201)
         tx = invoices.pay(amount=amount, invoice_id=body.get("invoice_id"), address=body.get("address"),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cryptopay_emulator import EmulatorConfig, create_app
-from cryptopay_emulator import __main__ as standalone
+from cryptopay_emulator import state
 from tests.emulator.conftest import CALLBACK_SECRET, KEY, SECRET
 
 pytestmark = pytest.mark.negative
@@ -77,8 +77,8 @@ def test_a_port_in_use_is_one_line_not_a_traceback() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "cryptopay_emulator", f"--port={port}"], cwd=ROOT,
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run([sys.executable, "-m", "cryptopay_emulator", f"--port={port}", "--no-state-file"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [f"cryptopay_emulator: cannot listen on 127.0.0.1:{port}: "
                                                 "Address already in use"]
@@ -86,8 +86,8 @@ def test_a_port_in_use_is_one_line_not_a_traceback() -> None:
 
 def test_generated_secrets_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
     made = iter(["-looks-like-an-option", "-again", "fine-secret"])
-    monkeypatch.setattr(standalone.secrets, "token_urlsafe", lambda n: next(made))
-    assert standalone.new_secret(32) == "fine-secret"
+    monkeypatch.setattr(state.secrets, "token_urlsafe", lambda n: next(made))
+    assert state.new_secret(32) == "fine-secret"
 
 
 def test_the_readme_documents_opt_equals_value() -> None:
