@@ -1,4 +1,4 @@
-"""Runs the reference merchant as its own process; configuration comes from the environment / .env."""
+"""Runs the reference merchant as its own process; its settings come from the environment or an --env-file."""
 from __future__ import annotations
 
 import argparse
@@ -7,14 +7,32 @@ import os
 import resource
 import sys
 from dataclasses import replace
+from typing import Mapping
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from waitress.server import create_server
 
 from reference_merchant.app import MerchantConfig, create_app
+from reference_merchant.channel_callbacks import CREDITED_AMOUNTS
+from reference_merchant.payouts import AMOUNT_FIELDS
 from reference_merchant.reconciliation import RECONCILE_SECONDS
 
-REQUIRED = ("MERCHANT_DATABASE_URL", "CRYPTOPAY_API_URL", "CRYPTOPAY_API_KEY", "CRYPTOPAY_API_SECRET",
-            "CRYPTOPAY_CALLBACK_SECRET", "MERCHANT_PROBE_TOKEN")
+# Every setting it reads from the environment (or --env-file), with its form: shown by --help and by every refusal.
+REQUIRED = {
+    "MERCHANT_DATABASE_URL": "its database: sqlite:////absolute/path/merchant.sqlite3 (a file; four slashes before "
+                             "an absolute path) or postgresql://user:password@host:5432/dbname (psycopg)",
+    "CRYPTOPAY_API_URL": "Cryptopay's API: https://business-sandbox.cryptopay.me, or a standalone emulator's "
+                         "http://127.0.0.1:12112",
+    "CRYPTOPAY_API_KEY": "the Cryptopay account's API key (dashboard: Integration > API)",
+    "CRYPTOPAY_API_SECRET": "that key's API secret",
+    "CRYPTOPAY_CALLBACK_SECRET": "the account's Callback Secret: every callback's signature is checked with it",
+    "MERCHANT_PROBE_TOKEN": "the probe's bearer token, the same value as the suite's MERCHANT_PROBE_TOKEN",
+}
+DECLARED = {  # optional: what the merchant declares, under the names and values of the suite's .env
+    "CHANNEL_CREDITED_AMOUNT": "net (the default: received_amount) or gross (received_amount + fee)",
+    "PAYOUT_AMOUNT_FIELD": "charged_amount (the default) or charged_amount_to_send",
+}
 # Bodies up to this many times the app's limit still get the app's own 413; waitress refuses longer ones unread.
 WAITRESS_BODY_FACTOR = 64
 # Slow or idle clients must not starve everyone else (issue 21). waitress stops accepting past connection_limit (100
@@ -26,8 +44,18 @@ IDLE_SECONDS = 15
 CONNECTION_LIMIT = 1000
 
 
+def settings_help() -> str:
+    lines = ["settings (environment, or the --env-file; the suite's .env uses the same names):"]
+    lines += [f"  {name:<26} required: {form}" for name, form in REQUIRED.items()]
+    lines += [f"  {name:<26} optional: {form}" for name, form in DECLARED.items()]
+    lines.append("It prints one JSON line (probe_url, callback_url, health_url) once it listens; GET /health needs no "
+                 "token.")
+    return "\n".join(lines)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m reference_merchant", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m reference_merchant", description=__doc__,
+                                     epilog=settings_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--threads", type=int, default=8, help="request threads (concurrent callbacks included)")
@@ -50,6 +78,30 @@ def config_from_env() -> MerchantConfig:
         payout_amount_field=os.environ.get("PAYOUT_AMOUNT_FIELD") or "charged_amount")
 
 
+def settings_problems(environ: Mapping[str, str]) -> list[str]:
+    """Every problem with the settings at once, each with the form expected."""
+    problems = [f"{name} is missing: {form}" for name, form in REQUIRED.items() if not environ.get(name)]
+    database = environ.get("MERCHANT_DATABASE_URL")
+    if database and (why := database_problem(database)):
+        problems.append(f"MERCHANT_DATABASE_URL {why}: {REQUIRED['MERCHANT_DATABASE_URL']}")
+    for name, allowed in (("CHANNEL_CREDITED_AMOUNT", CREDITED_AMOUNTS), ("PAYOUT_AMOUNT_FIELD", AMOUNT_FIELDS)):
+        if environ.get(name) and environ[name] not in allowed:
+            problems.append(f"{name} is not one of {', '.join(allowed)}: {DECLARED[name]}")
+    return problems
+
+
+def database_problem(url: str) -> str | None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "is not a database URL"
+    if parsed.get_backend_name() == "sqlite":
+        return None if parsed.database else "names no file (an in-memory database is lost between connections)"
+    if parsed.get_backend_name() == "postgresql":
+        return None if parsed.get_driver_name() == "psycopg" else "names a driver that is not installed (psycopg is)"
+    return f"names {parsed.get_backend_name()}, which the reference merchant does not use"
+
+
 def listen(app: object, host: str, port: int, threads: int, max_body: int, idle_seconds: int = IDLE_SECONDS):
     """The waitress server, or exit with one line when the port cannot be had (no traceback for a busy port)."""
     try:
@@ -68,12 +120,16 @@ def connection_limit() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    problems = []
     if args.env_file:
         from dotenv import load_dotenv
-        load_dotenv(args.env_file)
-    missing = [key for key in REQUIRED if not os.environ.get(key)]
-    if missing:
-        print("reference merchant: missing settings: " + ", ".join(missing), file=sys.stderr)
+        if not os.access(args.env_file, os.R_OK):
+            problems.append(f"--env-file {args.env_file} cannot be read")
+        load_dotenv(args.env_file)  # what the environment already holds wins over the file
+    problems += settings_problems(os.environ)
+    if problems:
+        print("reference merchant: cannot start; fix these settings (python -m reference_merchant --help):\n"
+              + "\n".join(f"  - {problem}" for problem in problems), file=sys.stderr)
         return 2
     config = replace(config_from_env(), reconcile_seconds=args.reconcile_every)
     app = create_app(config)
@@ -83,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://{args.host}:{server.effective_port}"
     # Whatever a previous process left half-way is settled now, while callbacks are already being taken in.
     reconciler = app.extensions["merchant"]["reconciler"].start()
-    print(json.dumps({"probe_url": f"{base}/probe", "callback_url": f"{base}/callbacks/cryptopay"}), flush=True)
+    print(json.dumps({"probe_url": f"{base}/probe", "callback_url": f"{base}/callbacks/cryptopay",
+                      "health_url": f"{base}/health"}), flush=True)
     try:
         server.run()
     except KeyboardInterrupt:

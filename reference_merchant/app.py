@@ -16,7 +16,7 @@ from reference_merchant.ledger import Ledger
 from reference_merchant.payout_callbacks import CoinWithdrawalProcessor
 from reference_merchant.payouts import AMOUNT_FIELDS, PayoutDesk, Payouts
 from reference_merchant.reconciliation import RECONCILE_SECONDS, PayoutReconciler
-from reference_merchant.routes import callbacks_blueprint, probe_blueprint, register_errors
+from reference_merchant.routes import callbacks_blueprint, health_blueprint, probe_blueprint, register_errors
 from reference_merchant.routes_v2 import add_v2_routes
 
 
@@ -68,6 +68,7 @@ def create_app(config: MerchantConfig, envelope_cls: type[CallbackEnvelope] = Ca
         "Invoice": invoices, "ChannelPayment": channel_payments, "CoinWithdrawal": coin_withdrawals})
     app = Flask("reference_merchant")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.register_blueprint(health_blueprint(engine))
     app.register_blueprint(callbacks_blueprint(envelope))
     probe = probe_blueprint(config.probe_token, envelope, deposits, deposit_desk, ledger)
     add_v2_routes(probe, channels, payments, payout_desk, payouts, ledger)

@@ -1,9 +1,14 @@
-"""HTTP routes: the Cryptopay callback endpoint and the certification probe v1 (bearer-token protected; v2 adds routes_v2)."""
+"""HTTP routes: /health, the Cryptopay callback endpoint and the certification probe v1 (bearer-token protected; v2
+adds routes_v2)."""
 from __future__ import annotations
 
 import hmac
+import logging
 
 from flask import Blueprint, Flask, Response, jsonify, request
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER
@@ -13,8 +18,29 @@ from reference_merchant.ledger import Ledger
 from reference_merchant.money import AMOUNT_RULE, parse_amount
 
 
+log = logging.getLogger("reference_merchant.routes")
+
+
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def health_blueprint(engine: Engine) -> Blueprint:
+    """GET /health, without the probe's token, for whoever runs the merchant (a start script, a load balancer):
+    200 while the database answers, 503 when it does not; nothing else is said."""
+    bp = Blueprint("health", __name__)
+
+    @bp.get("/health")
+    def health() -> tuple[Response, int]:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            log.warning("health: the database does not answer (%s)", type(exc).__name__)
+            return jsonify({"ok": False, "database": "unreachable"}), 503
+        return jsonify({"ok": True, "database": "ok"}), 200
+
+    return bp
 
 
 def callbacks_blueprint(envelope: CallbackEnvelope) -> Blueprint:
