@@ -2,17 +2,21 @@
 against docs/openapi/probe-v2.yaml with jsonschema; v2 repeats the v1 operations unchanged."""
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
 import jsonschema
 import pytest
 import yaml
+from sqlalchemy import text
 
 from support.drivers.merchant import PROBE_SPEC, PROBE_V2_SPEC, RULE, inline_refs
 from tests.merchant.harness import PAYOUT_OPTIONS, Shop, running_shop, sqlite_url
 from tests.merchant.test_openapi_contract import Contract
 
+ROOT = Path(__file__).resolve().parents[2]
+RISKY = "2NBjwW5J9rLkBiCMPnpWUSsXJqFqWkJ8Ju8"  # made high-risk at the emulator by the test that uses it
 V1_PATHS = {"/deposits", "/customers/{customer_id}/balance", "/invoices/{invoice_id}",
             "/invoices/{invoice_id}/callbacks"}
 
@@ -120,8 +124,55 @@ def test_every_v2_operation_states_its_rule_and_its_examples_are_valid(spec: dic
         for operation in item.values():
             bodies = [operation.get("requestBody", {}).get("content", {}).get("application/json", {})]
             bodies += [r.get("content", {}).get("application/json", {}) for r in operation["responses"].values()]
-            checked = [body for body in bodies if "example" in body]
-            for body in checked:
-                jsonschema.validate(body["example"], inline_refs(body["schema"], spec))
+            for body in bodies:
+                examples = [body["example"]] if "example" in body else []
+                examples += [named["value"] for named in body.get("examples", {}).values()]
+                for example in examples:
+                    jsonschema.validate(example, inline_refs(body["schema"], spec))
     assert len([1 for item in spec["paths"].values() for op in item.values()
                 for r in op["responses"].values() if "example" in r.get("content", {}).get("application/json", {})]) > 8
+
+
+def _example(spec: dict, method: str, template: str, status: str, name: str | None = None) -> dict:
+    body = spec["paths"][template][method]["responses"][status]["content"]["application/json"]
+    return body["examples"][name]["value"] if name else body["example"]
+
+
+def test_the_answers_to_an_outside_developers_questions_are_what_the_reference_merchant_does(
+        tmp_path: Path, spec: dict) -> None:
+    """docs/probe-v2.md and the OpenAPI file answer, each with an example: the channel's name, currencies in
+    capitals, Cryptopay's own 422 invalid, funds under charged_amount_to_send, a payout refused as high-risk. The
+    examples are the reference merchant's real answers (the emulator's rates and fees are fixed)."""
+    guide = (ROOT / "docs" / "probe-v2.md").read_text(encoding="utf-8")
+    declared = {"payout_amount_field": "charged_amount_to_send"}
+    with running_shop(sqlite_url(tmp_path), declared, **PAYOUT_OPTIONS) as shop:
+        opening = {"customer_id": "cust-42", "pay_currency": "BTC", "receive_currency": "EUR"}
+        sent = spec["paths"]["/channels"]["post"]["x-cryptopay-request"]
+        channel = shop.client.channel(shop.open_channel("cust-42")["channel_id"])
+        assert {key: channel[key] for key in ("name", "pay_currency", "receiver_currency", "customer_id")} == {
+            key: sent[key] for key in ("name", "pay_currency", "receiver_currency", "customer_id")}
+        lower = shop.probe("POST", "/channels", json={**opening, "pay_currency": "btc"})
+        assert (lower.status_code, lower.json()) == (422, _example(spec, "post", "/channels", "422",
+                                                                   "lower_case_currency"))
+        shop.fund("cust-42", "20.00")
+        no_euros = shop.payout("cust-42", "10.00")  # the emulated account holds no euros yet: Cryptopay's 422
+        assert (no_euros.status_code, no_euros.json()) == (502, _example(spec, "post", "/payouts", "502",
+                                                                         "cryptopay_invalid"))
+        shop.fund_account(EUR="1000.0")
+        fees = shop.payout("cust-42", "20.00")
+        assert (fees.status_code, fees.json()) == (422, _example(spec, "post", "/payouts", "422", "fees_on_top"))
+        shop.control.add_high_risk_address(RISKY)
+        risky = shop.payout("cust-42", "10.00", address=RISKY)
+        assert risky.status_code == 422 and risky.json()["error"]["code"] == "high_risk_address"
+        assert set(risky.json()) == {"error"}  # no payout id to ask about
+        with shop.engine.connect() as conn:
+            refused = conn.execute(text("SELECT payout_id FROM payouts WHERE refusal = 'high_risk_address'")).scalar()
+        asked = shop.probe("GET", f"/payouts/{refused}")
+        assert (asked.status_code, asked.json()) == (404, _example(spec, "get", "/payouts/{payout_id}", "404"))
+        assert shop.balances("cust-42") == {"EUR": Decimal("20.00")}
+    for shown in (sent["name"], _example(spec, "post", "/channels", "422", "lower_case_currency"),
+                  _example(spec, "post", "/payouts", "502", "cryptopay_invalid"),
+                  _example(spec, "post", "/payouts", "422", "fees_on_top"),
+                  _example(spec, "get", "/payouts/{payout_id}", "404")):
+        text_shown = shown if isinstance(shown, str) else shown["error"]["message"]
+        assert text_shown in guide, f"docs/probe-v2.md does not show {text_shown!r}"
