@@ -84,7 +84,7 @@ def start_emulator(stack: ExitStack, credentials: Credentials, **options) -> Run
 
 def start_merchant(stack: ExitStack, credentials: Credentials, api_url: str, database_url: str,
                    **merchant_kwargs) -> RunningMerchant:
-    """The reference merchant (or a variant: `processor_cls`, `ledger_cls`) on a free port, talking to `api_url`."""
+    """The reference merchant (or a variant: `invoice_processor_cls`, `ledger_cls`) on a free port, talking to `api_url`."""
     app = create_merchant(MerchantConfig(
         database_url=database_url, cryptopay_api_url=api_url, api_key=credentials.api_key,
         api_secret=credentials.api_secret, callback_secret=credentials.callback_secret,
