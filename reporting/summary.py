@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reporting.cryptopay_objects import describe
+from reporting.blame import NOT_PROVING, blame_of
 from reporting.inert import markdown_text
 from reporting.results import Scenario
 from reporting.run_info import display_rows, identity, identity_rows, observed_class
@@ -16,6 +18,9 @@ PASS, PARTIAL, FAIL, NOT_RUN = "pass", "partial", "fail", "not run"
 READY, NOT_READY, PARTIAL_RUN = "ready", "not ready", "partial"
 # Every item passed, but not on the Cryptopay sandbox: never "ready", so a gate reading the JSON cannot go live on it.
 REHEARSAL_PASSED = "rehearsal_passed"
+# An item, product or run whose proof the environment or the run's configuration stopped (a target unreachable, an
+# emulator's own delays, the Callback URL): nothing failed, nothing was proven; never READY, never a product defect.
+NOT_PROVEN = "not proven"
 # A product the merchant does not integrate (never a failure, never READY), and a certified product that has no
 # scenario yet (never READY).
 NOT_INTEGRATED, NO_SCENARIOS = "not integrated", "no scenarios"
@@ -34,9 +39,10 @@ TARGET_WORDS = {
 
 @dataclass(frozen=True)
 class ItemProof:
-    """What one scenario shows about one item: passed, failed or not run, and why."""
-    status: str  # passed | failed | not run
+    """What one scenario shows about one item: passed, failed, not proven or not run, and why."""
+    status: str  # passed | failed | not proven | not run
     detail: str = ""
+    category: str = ""  # of a failed or not proven proof: product defect | environment | configuration
 
 
 def _then_steps(scenario: Scenario) -> list[tuple[str, str, set[Item]]]:
@@ -45,29 +51,46 @@ def _then_steps(scenario: Scenario) -> list[tuple[str, str, set[Item]]]:
 
 
 def item_proof(scenario: Scenario, item: Item) -> ItemProof:
-    """A failing scenario fails only the items whose proof failed: the failed Then-step's items, or all its items
-    when the scene could not be set (a Given or When failed). Its other items keep what their steps showed."""
+    """A failing scenario fails only the items whose proof failed: the items its diagnosis names (a wrong amount is
+    invoices item 12 wherever it is seen), else the failed Then-step's items, or all its items when the scene could
+    not be set (a Given or When failed). A failure that proves nothing about the merchant (the environment, the
+    run's configuration) leaves its items not proven. Its other items keep what their steps showed."""
     if scenario.status == "passed":
         return ItemProof("passed")
     if scenario.status == "skipped":
         return ItemProof(NOT_RUN, scenario.skip_reason)
     failed = next(((kind, text) for kind, text, status in scenario.steps if status in ("failed", "broken")), None)
-    message = scenario.message.strip().splitlines()[0][:300] if scenario.message.strip() else scenario.status
-    if failed is None or failed[0] != "then":
-        return ItemProof("failed", message)
-    if item in proven_items("then", failed[1], scenario.items):
-        return ItemProof("failed", message)
+    blame = blame_of(scenario.message, scenario.status)
+    message = blame.reason[:300]
+    if blame.items:
+        if item in blame.items:
+            return ItemProof("failed", message, blame.category)
+        return _beside_the_failure(scenario, item, failed, f"{items_words(Item(*i) for i in blame.items)} failed")
+    if blame.proves_nothing:
+        kept = _beside_the_failure(scenario, item, failed, f"{blame.category} stopped it")
+        return kept if kept.status == "passed" else ItemProof(NOT_PROVEN, message, blame.category)
+    if failed is None or failed[0] != "then" or item in proven_items("then", failed[1], scenario.items):
+        return ItemProof("failed", message, blame.category)
+    return _beside_the_failure(scenario, item, failed, "")
+
+
+def _beside_the_failure(scenario: Scenario, item: Item, failed: tuple[str, str] | None, why: str) -> ItemProof:
+    """An item the failure is not about: passed if its own Then-steps all passed, else not reached."""
+    at = f"at: {failed[1]}" if failed else "before its steps"
     own = [status for text, status, items in _then_steps(scenario) if item in items]
     if own and all(status == "passed" for status in own):
-        return ItemProof("passed", f"its own steps passed; the scenario failed at: {failed[1]}")
-    return ItemProof(NOT_RUN, f"not reached: the scenario failed earlier, at: {failed[1]}")
+        return ItemProof("passed", f"its own steps passed; the scenario failed {at}" + (f" ({why})" if why else ""))
+    return ItemProof(NOT_RUN, f"not reached: the scenario failed earlier{f' ({why})' if why else ''}, {at}")
 
 
 def item_verdict(proofs: list[ItemProof]) -> str:
-    """FAIL if any scenario's proof of the item failed; PASS only if every scenario proved it; PARTIAL if some
-    did and others could not run; NOT RUN if none ran."""
+    """FAIL if any scenario's proof of the item failed; else NOT PROVEN if the environment or the run's configuration
+    stopped one; PASS only if every scenario proved it; PARTIAL if some did and others could not run; NOT RUN if
+    none ran."""
     if any(p.status == "failed" for p in proofs):
         return FAIL
+    if any(p.status == NOT_PROVEN for p in proofs):
+        return NOT_PROVEN
     if not any(p.status == "passed" for p in proofs):
         return NOT_RUN
     return PARTIAL if any(p.status == NOT_RUN for p in proofs) else PASS
@@ -84,6 +107,8 @@ def _scenario_row(scenario: Scenario, proof: ItemProof | None = None) -> dict[st
     if proof is not None and proof.detail and scenario.status not in ("passed", "skipped") \
             and proof.detail != row.get("message"):
         row["detail"] = proof.detail
+    if proof is not None and proof.category:
+        row["category"] = proof.category
     if scenario.proven_on:
         row["proven_on"] = scenario.proven_on
     return row
@@ -93,7 +118,9 @@ def _overall(items: list[dict[str, Any]]) -> str:
     verdicts = {item["verdict"] for item in items}
     if verdicts == {PASS}:
         return READY
-    return NOT_READY if FAIL in verdicts else PARTIAL_RUN
+    if FAIL in verdicts:
+        return NOT_READY
+    return NOT_PROVEN if NOT_PROVEN in verdicts else PARTIAL_RUN
 
 
 def target_class(run_info: dict[str, Any]) -> str:
@@ -151,13 +178,44 @@ def headline(overall: str, products: list[dict[str, Any]], items: list[dict[str,
     mine = [i for i in items if i["product"] in {p["product"] for p in certified}]
     one = len(certified) == 1
     if overall == NOT_READY:
-        return f"NOT READY for {names} on {where}: {_items_words(mine, {FAIL}, one)} fail{suffix}{tail}"
+        return (f"NOT READY for {names} on {where}: {_items_words(mine, {FAIL}, one)} fail"
+                f"{_not_proven_words(mine, one, '; ')}{suffix}{tail}")
+    if overall == NOT_PROVEN:
+        return f"{_not_proven_headline(names, where, mine, one)}{suffix}{tail}"
     if overall == PARTIAL_RUN:
         return (f"PARTIAL for {names} on {where}: {_gaps(certified, mine, one)}; never READY until every scenario "
                 f"has passed{suffix}{tail}")
     if target_class(run_info) in CERTIFYING_TARGETS:
         return f"READY for {names} on {where}{suffix}{tail}"
     return f"ALL ITEMS PASS for {names} on {where}: a rehearsal, not a certification{suffix}{tail}"
+
+
+def _not_proven_categories(items: list[dict[str, Any]]) -> list[str]:
+    """What stopped the items not proven: environment, configuration, in that order."""
+    found = {item.get("not_proven") for item in items if item["verdict"] == NOT_PROVEN}
+    return [category for category in NOT_PROVING if category in found]
+
+
+def _not_proven_words(items: list[dict[str, Any]], one_product: bool, lead: str) -> str:
+    """"; items 3, 4 not proven (environment)", or nothing when every item was proven either way."""
+    words = _items_words(items, {NOT_PROVEN}, one_product)
+    return f"{lead}{words} not proven ({' and '.join(_not_proven_categories(items))})" if words else ""
+
+
+def _not_proven_headline(names: str, where: str, items: list[dict[str, Any]], one_product: bool) -> str:
+    """"NOT PROVEN: ENVIRONMENT for invoices on …: items 5, 6 not proven, none failed: the merchant did not answer …":
+    an outage or a misrouted notification is never read as a product defect, and never as READY."""
+    label = " AND ".join(c.upper() for c in _not_proven_categories(items))
+    first = next((_why_words(i["not_proven_reason"]) for i in items
+                  if i["verdict"] == NOT_PROVEN and i.get("not_proven_reason")), "")
+    return (f"NOT PROVEN: {label} for {names} on {where}: {_items_words(items, {NOT_PROVEN}, one_product)} not "
+            f"proven, none failed" + (f": {first}" if first else ""))
+
+
+def _why_words(reason: str) -> str:
+    """The cause alone, from a "Why (...): cause. Fix: ..." reason, cut to fit a headline."""
+    cause = re.sub(r"^Why \([^)]*\): ", "", reason).split(". Fix: ")[0].rstrip(".")
+    return cause if len(cause) <= 160 else cause[:159] + "…"
 
 
 def _gaps(certified: list[dict[str, Any]], items: list[dict[str, Any]], one_product: bool) -> str:
@@ -174,17 +232,20 @@ def _subset_words(run_info: dict[str, Any]) -> str:
 
 
 def _item_entry(item: Item, scenarios: list[Scenario], reason: str | None) -> dict[str, Any]:
-    behind = [s for s in scenarios if item in s.items]
+    behind = [s for s in scenarios if item in s.items or item in blame_of(s.message, s.status).items]
     proofs = [item_proof(s, item) for s in behind]
+    verdict = NOT_INTEGRATED if reason is not None else item_verdict(proofs)
+    stopped = next((p for p in proofs if p.status == NOT_PROVEN), None) if verdict == NOT_PROVEN else None
     return {
         "product": item.product,
         "item": item.number,
         "id": str(item),
         "title": item.title,
-        "verdict": NOT_INTEGRATED if reason is not None else item_verdict(proofs),
+        "verdict": verdict,
         "scenarios": [_scenario_row(s, p) for s, p in zip(behind, proofs)],
         "not_run": sum(1 for p in proofs if p.status == NOT_RUN),
         "skip_reasons": sorted({p.detail for p in proofs if p.status == NOT_RUN and p.detail}),
+        **({"not_proven": stopped.category, "not_proven_reason": stopped.detail} if stopped else {}),
     }
 
 
@@ -192,14 +253,17 @@ def _product_entry(product: str, items: list[dict[str, Any]], reason: str | None
     verdict = NOT_INTEGRATED if reason is not None else _product_verdict(items)
     entry = {"product": product, "title": product_title(product), "verdict": verdict,
              "items_passed": sum(1 for i in items if i["verdict"] == PASS), "items_total": len(items)}
+    if verdict == NOT_PROVEN:
+        entry["not_proven"] = " and ".join(_not_proven_categories(items))
     return {**entry, "reason": reason} if reason is not None else entry
 
 
 def _combined(products: list[dict[str, Any]]) -> str:
-    """The overall verdict over the certified products: NOT READY beats PARTIAL beats READY."""
+    """The overall verdict over the certified products: NOT READY beats NOT PROVEN beats PARTIAL beats READY."""
     verdicts = {p["verdict"] for p in products if p["verdict"] != NOT_INTEGRATED}
-    if NOT_READY in verdicts:
-        return NOT_READY
+    for verdict in (NOT_READY, NOT_PROVEN):
+        if verdict in verdicts:
+            return verdict
     return READY if verdicts == {READY} else PARTIAL_RUN
 
 
@@ -241,9 +305,11 @@ def _md_cell(text: str) -> str:
     return markdown_text(text)
 
 
-MARKS = {PASS: "PASS", PARTIAL: "PARTIAL", FAIL: "FAIL", NOT_RUN: "NOT RUN", NOT_INTEGRATED: "NOT INTEGRATED"}
+MARKS = {PASS: "PASS", PARTIAL: "PARTIAL", FAIL: "FAIL", NOT_RUN: "NOT RUN", NOT_INTEGRATED: "NOT INTEGRATED",
+         NOT_PROVEN: "NOT PROVEN"}
 PRODUCT_MARKS = {READY: "READY", NOT_READY: "NOT READY", PARTIAL_RUN: "PARTIAL", NOT_INTEGRATED: "NOT INTEGRATED",
-                 NO_SCENARIOS: "NO SCENARIOS", REHEARSAL_PASSED: "ALL ITEMS PASS (a rehearsal, not a certification)"}
+                 NO_SCENARIOS: "NO SCENARIOS", REHEARSAL_PASSED: "ALL ITEMS PASS (a rehearsal, not a certification)",
+                 NOT_PROVEN: "NOT PROVEN"}
 
 
 def product_words(product: dict[str, Any], summary: dict[str, Any]) -> str:
@@ -254,6 +320,8 @@ def product_words(product: dict[str, Any], summary: dict[str, Any]) -> str:
     if verdict == NO_SCENARIOS:
         return f"{product['title']}: NO SCENARIOS: no scenario of this checklist was collected; never READY"
     mark = PRODUCT_MARKS[as_rehearsal(verdict, summary["run"])]
+    if verdict == NOT_PROVEN and product.get("not_proven"):
+        mark = f"NOT PROVEN: {product['not_proven'].upper()}, nothing failed"
     return f"{product['title']}: {mark} ({product['items_passed']} of {product['items_total']} items pass)"
 
 
@@ -268,14 +336,21 @@ def products_of(summary: dict[str, Any]) -> list[dict[str, Any]]:
                                         "items_total": summary["items_total"]}]
 
 
+# "support.waiting.Decided: " before a reason tells a reviewer nothing; the words after it do.
+_EXCEPTION_CLASS = re.compile(r"^(?:(?:[a-z_]\w*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exception|Timeout|Failure|Rejected|Decided))"
+                              r": (?=\S)")
+
+
 def _item_reason(item: dict[str, Any]) -> str:
-    """The first thing a reader needs about an item that did not pass: the first failure or not-run reason."""
-    for row in item["scenarios"]:
-        if row.get("for_this_item", row["status"]) in ("failed", "broken"):
-            return f"{row['name']}: {row.get('message') or row['status']}"
-    for row in item["scenarios"]:
-        if row.get("for_this_item", row["status"]) in (NOT_RUN, "skipped"):
-            return f"{row['name']}: {row.get('skip_reason') or row.get('detail') or 'not run'}"
+    """The first thing a reader needs about an item that did not pass, reason first: the first failure, what kept
+    it from being proven, or why a scenario did not run; then the scenario it was seen in."""
+    for statuses in (("failed", "broken"), (NOT_PROVEN,), (NOT_RUN, "skipped")):
+        for row in item["scenarios"]:
+            if row.get("for_this_item", row["status"]) in statuses:
+                reason = row.get("message") or row.get("skip_reason") or row.get("detail") or row["status"]
+                if row.get("for_this_item") in (NOT_RUN, NOT_PROVEN) and row.get("detail"):
+                    reason = row["detail"]
+                return f"{_EXCEPTION_CLASS.sub('', reason)} (in: {row['name']})"
     return ""
 
 

@@ -15,6 +15,7 @@ import pytest
 from cryptopay_emulator.rails_json import rails_json
 from support.callbacks import all_answered, send_badly_signed
 from support.customers import Customer, show_balance
+from support.checklists import item_for
 from support.diagnosis import DEFECT, Diagnosis
 from support.drivers.callbacks import Answer, CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
@@ -206,6 +207,10 @@ def _status(record: dict | None) -> str | None:
     return record["status"] if record else None
 
 
+# The channels item each kind of failure below breaks, wherever it is seen (support/checklists/channels.py).
+_ITEM = {prop: item_for("channels", prop) for prop in ("status", "credit", "amount", "second credit", "held credit")}
+
+
 def record_diagnosis(found: dict, recorded: dict | None) -> Diagnosis:
     """How the merchant's record of a channel payment differs from Cryptopay's GET."""
     state = found["status"] + (f"/{found['status_context']}" if found.get("status_context") else "")
@@ -213,10 +218,10 @@ def record_diagnosis(found: dict, recorded: dict | None) -> Diagnosis:
            "returns for the channel's customer")
     if recorded is None:
         return Diagnosis(DEFECT, f"the merchant has no record of channel payment {found['id']}, which Cryptopay "
-                                 f"reports as {state}", fix)
+                                 f"reports as {state}", fix, _ITEM["status"])
     kept = recorded["status"] + (f"/{recorded['status_context']}" if recorded.get("status_context") else "")
     return Diagnosis(DEFECT, f"the merchant records channel payment {found['id']} as {kept}, Cryptopay reports "
-                             f"{state}", fix)
+                             f"{state}", fix, _ITEM["status"])
 
 
 def statuses(cryptopay: CryptopayDriver, merchant: MerchantAdapter, payment: ChannelPayment) -> dict:
@@ -296,20 +301,23 @@ def credit_diagnosis(payment: dict, declared: str, owed: Decimal, balances: dict
     subject = f"channel payment {payment['id']} ({payment['status']} at Cryptopay)"
     if not any(balances.values()):
         return Diagnosis(DEFECT, f"the merchant credited nothing for {subject}",
-                         "credit the customer when a ChannelPayment notification's confirming GET says completed")
+                         "credit the customer when a ChannelPayment notification's confirming GET says completed",
+                         _ITEM["credit"])
     if held == 2 * owed:
         return Diagnosis(DEFECT, f"the merchant credited {subject} twice ({held} {currency})",
-                         "credit each channel payment once, enforced by a unique constraint on its id")
+                         "credit each channel payment once, enforced by a unique constraint on its id",
+                         _ITEM["second credit"])
     if currency != paid_currency and balances.get(paid_currency) == paid:
         return Diagnosis(DEFECT, f"the merchant credited what was paid, {paid} {paid_currency}, instead of the "
                                  f"{declared} amount {owed} {currency}",
-                         "credit in the payment's received_currency, from Cryptopay's GET once it is completed")
+                         "credit in the payment's received_currency, from Cryptopay's GET once it is completed",
+                         _ITEM["amount"])
     if held == (gross if declared == "net" else net) and gross != net:
         other = "gross" if declared == "net" else "net"
         return Diagnosis(DEFECT, f"the merchant credited the {other} amount {held} {currency} of {subject}, but "
                                  f"declared {declared} ({owed} {currency})",
                          f"credit the {declared} amount, or declare CHANNEL_CREDITED_AMOUNT={other} if the "
-                         f"{other} amount is what the customer is promised")
+                         f"{other} amount is what the customer is promised", _ITEM["amount"])
     return None
 
 
@@ -321,7 +329,8 @@ def uncredited_diagnosis(payment: dict, balances: dict[str, Decimal]) -> Diagnos
     return Diagnosis(DEFECT, f"the merchant credited channel payment {payment['id']}, which Cryptopay reports as "
                              f"{state}: the customer holds {money(balances)}",
                      "credit only when Cryptopay's GET of the payment says completed; never while pending or on "
-                     "hold, and never a refunded one")
+                     "hold, and never a refunded one",
+                     _ITEM["held credit" if payment["status"] == "on_hold" else "credit"])
 
 
 def recredit_diagnosis(payment: ChannelPayment, before: dict[str, Decimal],
@@ -330,7 +339,8 @@ def recredit_diagnosis(payment: ChannelPayment, before: dict[str, Decimal],
         return None
     return Diagnosis(DEFECT, f"the merchant credited channel payment {payment.payment_id} again on a resent "
                              f"'completed' notification: {money(before)} before, {money(after)} after",
-                     "make the credit idempotent per channel payment id (a unique constraint), not per notification")
+                     "make the credit idempotent per channel payment id (a unique constraint), not per notification",
+                     _ITEM["second credit"])
 
 
 def money(balances: dict[str, Decimal]) -> str:

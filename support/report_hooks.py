@@ -62,15 +62,17 @@ def failure_facts(request: pytest.FixtureRequest, step_text: str, exception: Bas
     deposits = _fixture(request, "scenario_deposits") or []
     cryptopay, control, merchant = (_fixture(request, n) for n in ("cryptopay", "control", "merchant"))
     customer, sender = _fixture(request, "customer"), _fixture(request, "callback_sender")
-    balances = None
+    balances, down = None, ""
     if customer is not None and merchant is not None:
         try:
             balances = merchant.balances(customer.id)
-        except Exception:  # noqa: BLE001
-            balances = None
+        except Exception as exc:  # noqa: BLE001 - an unreadable merchant is itself a fact (an outage)
+            down = str(exc) if "unreachable" in str(exc) else ""
     read = [read_deposit(d, cryptopay, control, merchant) for d in deposits] if cryptopay and merchant else []
+    product = product_of({marker.name for marker in request.node.iter_markers()}) or "invoices"
     return Facts(step=step_text, message=str(exception), error=type(exception).__name__, deposits=tuple(read),
-                 balances=balances, callback_url=getattr(sender, "callback_url", "") or "")
+                 balances=balances, callback_url=getattr(sender, "callback_url", "") or "", product=product,
+                 merchant_down=down)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -86,6 +86,27 @@ def _proven_numbers(kinds, text: str, numbers: set[int]) -> set[int]:
     return numbers
 
 
+# What a failure can break, wherever it is seen: support/diagnosis.py names the property, each product's PROPERTIES
+# the item that owns it ("the amount credited" is invoices item 12 in any scenario, never the scenario's item 10).
+PROPERTY_WORDS: dict[str, str] = {
+    "notifications": "a notification not verified or not followed",
+    "status": "the merchant's record differs from Cryptopay's GET",
+    "credit": "a credit before the payment completed, or none after",
+    "amount": "a wrong amount or currency credited or debited",
+    "second credit": "a second credit (or debit) for one payment",
+    "held credit": "a credit while the payment is held",
+    "policy": "the unresolved-invoice policy differs from the declared one",
+    "sign-off": "the teams' sign-off",
+    "customer": "the customer's invoices cannot be found",
+}
+
+
+def item_for(product: str | None, prop: str) -> Item | None:
+    """The item of `product`'s checklist that owns a property (PROPERTY_WORDS), or None where it has none."""
+    number = getattr(CHECKLISTS.get(product or ""), "PROPERTIES", {}).get(prop)
+    return Item(product, number) if product and number else None
+
+
 def items_words(items: Iterable[Item]) -> str:
     """"invoices items 1, 12" or "channels item 5; invoices item 12": compact, grouped by product."""
     by_product: dict[str, list[int]] = {}

@@ -30,3 +30,7 @@ PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("the customer's channel", re.compile(r"^the customer has a channel"), frozenset({1})),
     ("the sign-off", re.compile(r"^Support, Finance, Fraud and Transaction Monitoring"), frozenset({8})),
 )
+
+# The item a failure of each property (support/checklists/__init__.py, PROPERTY_WORDS) fails, wherever it is seen.
+PROPERTIES: dict[str, int] = {"notifications": 3, "status": 4, "credit": 5, "amount": 6, "second credit": 7,
+              "held credit": 8, "sign-off": 8}

@@ -29,3 +29,6 @@ PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("Cryptopay's status", re.compile(r"^Cryptopay (reports|does not report)"), frozenset({2, 6, 7})),
     ("what arrives", re.compile(r"^the recipient receives"), frozenset({1})),
 )
+
+# The item a failure of each property (support/checklists/__init__.py, PROPERTY_WORDS) fails, wherever it is seen.
+PROPERTIES: dict[str, int] = {"notifications": 3, "status": 4, "amount": 5, "second credit": 5}

@@ -125,7 +125,7 @@ def test_the_terminal_table_has_a_verdict_per_product_and_one_line_for_one_not_i
     lines = checklist_lines(build_summary(load_scenarios(tmp_path), _run(["invoices", "channels"])))
     assert lines[0] == "Invoices: READY (14 of 14 items pass)" and lines[1] == "  Item 01  PASS"
     assert lines[15] == "Channels: NOT READY (7 of 8 items pass)"
-    assert lines[22].startswith("  Item 07  FAIL     resent completion: Why: credited twice")
+    assert lines[22].startswith("  Item 07  FAIL     Why: credited twice (in: resent completion)")
     assert lines[24:] == [f"Payouts: NOT INTEGRATED: {NOT_CHOSEN}"]
 
 

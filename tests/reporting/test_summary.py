@@ -37,13 +37,23 @@ def test_one_failed_scenario_fails_its_items_and_the_run(tmp_path: Path) -> None
     assert summary["overall"] == "not ready"
     failed = [row for row in _item(summary, 13)["scenarios"] if row["status"] == "failed"]
     assert failed == [{"name": "resend credits twice", "feature": "A feature", "status": "failed",
-                       "message": "AssertionError: balance 200.00"}]
+                       "message": "AssertionError: balance 200.00", "category": "product defect"}]
 
 
 def test_broken_counts_as_fail_not_as_pass(tmp_path: Path) -> None:
     write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
-    write_result(tmp_path, "merchant down", "broken", [10], message="ConnectionError: refused")
+    write_result(tmp_path, "merchant answers garbage", "broken", [10], message="KeyError: 'status'")
     assert _item(_summary(tmp_path), 10)["verdict"] == "fail"
+
+
+def test_a_target_that_did_not_answer_leaves_its_items_not_proven_never_failed(tmp_path: Path) -> None:
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    write_result(tmp_path, "merchant down", "broken", [10], message="requests.exceptions.ConnectionError: refused")
+    summary = _summary(tmp_path)
+    assert _item(summary, 10)["verdict"] == "not proven" and _item(summary, 10)["not_proven"] == "environment"
+    assert summary["overall"] == "not proven" and not summary["certification"]
+    assert summary["headline"].startswith("NOT PROVEN: ENVIRONMENT for invoices on an unrecorded target: item 10 "
+                                          "not proven, none failed: requests.exceptions.ConnectionError: refused")
 
 
 def test_only_skipped_scenarios_mean_not_run_with_the_reasons(tmp_path: Path) -> None:
@@ -63,7 +73,7 @@ def test_passed_beside_skipped_is_only_partial_and_the_run_not_ready(tmp_path: P
     item = _item(summary, 14)
     assert item["verdict"] == "partial" and item["not_run"] == 1
     assert item["skip_reasons"] == ["emulator only"]
-    assert "| PARTIAL | 1 / 1 / 2 | held payment: emulator only |" in render_markdown(summary)
+    assert "| PARTIAL | 1 / 1 / 2 | emulator only (in: held payment) |" in render_markdown(summary)
     assert summary["overall"] == "partial" and _item(summary, 13)["verdict"] == "pass"
     assert summary["headline"].startswith("PARTIAL for invoices on an unrecorded target: item 14 not fully proven")
 
@@ -147,7 +157,7 @@ def test_a_failure_while_setting_the_scene_fails_every_item_of_the_scenario(tmp_
     steps = [("Given a new customer", "passed"), ("When the customer pays the exact amount", "broken"),
              ("Then the merchant records the deposit as completed", "skipped")]
     write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
-    write_result(tmp_path, "paid in full", "broken", [11, 12], steps=steps, message="ConnectionError")
+    write_result(tmp_path, "paid in full", "broken", [11, 12], steps=steps, message="KeyError: 'pay_amount'")
     summary = _summary(tmp_path)
     assert [_item(summary, n)["verdict"] for n in (11, 12)] == ["fail", "fail"]
 
@@ -193,3 +203,58 @@ def test_a_subset_run_says_so_first(tmp_path: Path) -> None:
                                                        "selection": "-m 'invoices_13'"})
     assert summary["headline"].startswith(
         "Subset run (-m 'invoices_13'), not a certification. PARTIAL for invoices on")
+
+
+# -- blame only what failed: a failure fails the item it names, wherever it is seen; an outage fails nothing -------
+GIVEN_CREDITED = [("Given a new customer", "passed"),
+                  ("And the customer's 100.00 EUR deposit, paid in crypto, has been completed and credited", "failed"),
+                  ("When Cryptopay sends the \"completed\" notification for that deposit again", "skipped"),
+                  ("Then the merchant acknowledged every notification", "skipped"),
+                  ("And the customer's balance still shows 100.00 EUR", "skipped")]
+FEE_TAKEN = ("support.waiting.Decided: Why (product defect, invoices item 12): the customer was credited 99.00 EUR, "
+             "the completed invoice's price_amount 100.00 EUR less Cryptopay's fee 1.00 EUR. Fix: credit price_amount")
+
+
+def test_a_wrong_amount_seen_while_setting_the_scene_fails_item_12_only(tmp_path: Path) -> None:
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    write_result(tmp_path, "resent completed", "failed", [13], steps=GIVEN_CREDITED, message=FEE_TAKEN)
+    summary = _summary(tmp_path)
+    verdicts = {item["item"]: item["verdict"] for item in summary["items"] if item["product"] == "invoices"}
+    assert [n for n, v in verdicts.items() if v == "fail"] == [12], verdicts
+    assert verdicts[13] == "partial"  # its own check was never reached: not proven either way, never failed
+    assert "resent completed" in [row["name"] for row in _item(summary, 12)["scenarios"]]  # filed under item 12
+    assert summary["headline"].startswith("NOT READY for invoices on an unrecorded target: item 12 fail;")
+
+
+def test_a_misrouted_notification_is_not_proven_configuration_and_says_so(tmp_path: Path) -> None:
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    write_result(tmp_path, "paid in full", "failed", [11, 12], steps=[
+        ("Given a new customer", "passed"), ("Then the merchant records the deposit as completed", "failed")],
+        message="AssertionError: Why (configuration): Cryptopay reports invoice 1 as completed, so it has notified "
+                "the merchant, but the merchant's callback log shows no notification for it. Fix: set the Callback "
+                "URL in the Cryptopay dashboard")
+    summary = _summary(tmp_path)
+    assert [_item(summary, n)["verdict"] for n in (11, 12)] == ["not proven", "not proven"]
+    assert summary["overall"] == "not proven" and summary["products"][0]["not_proven"] == "configuration"
+    assert summary["headline"].startswith("NOT PROVEN: CONFIGURATION for invoices on an unrecorded target: items 11, "
+                                          "12 not proven, none failed: Cryptopay reports invoice 1 as completed")
+    assert "Fix" not in summary["headline"]
+    assert summary["products"][0]["verdict"] == "not proven"
+
+
+def test_a_defect_beside_an_outage_is_not_ready_and_names_both(tmp_path: Path) -> None:
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    write_result(tmp_path, "resend credits twice", "failed", [13],
+                 message="Why (product defect, invoices item 13): 2 credits. Fix: a unique constraint")
+    write_result(tmp_path, "merchant gone", "failed", [5],
+                 message="Why (environment): the merchant did not answer. Fix: bring it back up")
+    summary = _summary(tmp_path)
+    assert summary["headline"] == ("NOT READY for invoices on an unrecorded target: item 13 fail; item 5 not proven "
+                                   "(environment); channels, payouts not integrated")
+
+
+def test_a_quoted_why_is_the_merchants_words_not_a_diagnosis(tmp_path: Path) -> None:
+    write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
+    write_result(tmp_path, "status", "failed", [11], message="AssertionError: it records {'status': 'Why "
+                 "(environment): nothing to see'}")
+    assert _item(_summary(tmp_path), 11)["verdict"] == "fail"

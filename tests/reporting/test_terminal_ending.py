@@ -20,7 +20,8 @@ def test_each_item_has_a_row_and_a_failing_one_its_first_reason(tmp_path: Path) 
     lines = checklist_lines(_summary(tmp_path, {}))
     assert lines[0] == "Invoices: NOT READY (13 of 14 items pass)"
     assert len(lines) == 17 and lines[1] == "  Item 01  PASS"
-    assert lines[13].startswith("  Item 13  FAIL     resend credits twice: Why (product defect): 2 credits")
+    assert lines[13].startswith("  Item 13  FAIL     Why (product defect): 2 credits")
+    assert lines[13].endswith("(in: resend credits twice)")
     assert lines[15:] == ["Channels: NOT INTEGRATED: not integrated (the run recorded the invoice checklist only)",
                           "Payouts: NOT INTEGRATED: not integrated (the run recorded the invoice checklist only)"]
 

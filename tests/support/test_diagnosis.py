@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from support.diagnosis import CONFIGURATION, DEFECT, DepositFacts, Facts, annotate, diagnose, final_answers
+from support.checklists import Item
+from support.diagnosis import (CONFIGURATION, DEFECT, ENVIRONMENT, DepositFacts, Facts, annotate, diagnose,
+                               final_answers)
 from support.waiting import WaitTimeout
 
 COMPLETED = {"status": "completed", "price_amount": "50.05", "price_currency": "EUR", "customer_id": "c1"}
 
 
-def _facts(answers=(), balances=None, invoice=COMPLETED, recorded=None, step="the customer's balance shows") -> Facts:
+def _facts(answers=(), balances=None, invoice=COMPLETED, recorded=None, step="the customer's balance shows",
+           received=None, source="Cryptopay's delivery log", **facts) -> Facts:
     deposit = DepositFacts("inv-1", (Decimal("100.00"), "EUR"), invoice=invoice, recorded=recorded,
-                           answers=tuple(answers), source="Cryptopay's delivery log")
+                           answers=tuple(answers), source=source, received=received)
     return Facts(step=step, message="waited 8 s", deposits=(deposit,), balances=balances,
-                 callback_url="http://shop.test/callbacks")
+                 callback_url="http://shop.test/callbacks", **facts)
 
 
 def test_every_callback_answered_401_is_the_callback_secret() -> None:
@@ -48,7 +51,7 @@ def test_the_diagnosis_goes_first_and_money_reads_as_money() -> None:
     error = WaitTimeout("waited 8 s for customer c1 to have 50.05 EUR; last seen: {'EUR': Decimal('100.00')}")
     assert annotate(error, diagnose(_facts(answers=[200], balances={"EUR": Decimal("100.00")})))
     first, seen = str(error).split("\n")
-    assert first.startswith("Why (product defect): the merchant credited the requested 100.00 EUR")
+    assert first.startswith("Why (product defect, invoices item 12): the merchant credited the requested 100.00 EUR")
     assert seen == "Seen: waited 8 s for customer c1 to have 50.05 EUR; last seen: {'EUR': 100.00}"
     assert not annotate(error, diagnose(_facts(answers=[401])))  # never twice
 
@@ -57,3 +60,67 @@ def test_final_answers_take_the_last_attempt_of_each_delivery() -> None:
     deliveries = [{"attempts": [{"status_code": None, "error": "refused"}, {"status_code": 200, "error": None}]},
                   {"attempts": []}, {"attempts": [{"status_code": None, "error": "timed out"}]}]
     assert final_answers(deliveries) == (200, "timed out")
+
+
+# -- each failure names the item whose property it breaks, wherever it is seen -----------------------------------------
+PAID_IN_FULL = {"status": "completed", "price_amount": "100.00", "price_currency": "EUR", "customer_id": "c1",
+                "fee": "1.00", "fee_currency": "EUR"}
+
+
+def test_a_credit_less_cryptopays_fee_is_item_12_and_says_so() -> None:
+    found = diagnose(_facts(answers=[200, 200], balances={"EUR": Decimal("99.00")}, invoice=PAID_IN_FULL,
+                            recorded={"status": "completed"}, step="the customer's 100.00 EUR deposit, paid in "
+                            "crypto, has been completed and credited"))
+    assert found.kind == DEFECT and found.fails == Item("invoices", 12)
+    assert found.why == ("the customer was credited 99.00 EUR, the completed invoice's price_amount 100.00 EUR less "
+                         "Cryptopay's fee 1.00 EUR")
+    assert found.text().startswith("Why (product defect, invoices item 12): the customer was credited 99.00 EUR")
+
+
+def test_any_other_wrong_amount_is_item_12_too() -> None:
+    found = diagnose(_facts(answers=[200], balances={"EUR": Decimal("70.00")}, invoice=PAID_IN_FULL,
+                            recorded={"status": "completed"}))
+    assert found.fails == Item("invoices", 12) and "credited 70.00 EUR for completed invoices worth 100.00" in found.why
+
+
+def test_a_second_credit_is_item_13_and_a_credit_while_held_item_14() -> None:
+    twice = diagnose(_facts(answers=[200], balances={"EUR": Decimal("200.00")}, invoice=PAID_IN_FULL))
+    held = diagnose(_facts(answers=[200], balances={"EUR": Decimal("100.00")},
+                           invoice={**PAID_IN_FULL, "status": "unresolved", "status_context": "illicit_resource"}))
+    early = diagnose(_facts(answers=[200], balances={"EUR": Decimal("100.00")},
+                            invoice={**PAID_IN_FULL, "status": "unresolved", "status_context": "underpaid"}))
+    assert (twice.fails, held.fails, early.fails) == (Item("invoices", 13), Item("invoices", 14), Item("invoices", 12))
+
+
+def test_a_channels_failure_names_the_channels_item() -> None:
+    found = diagnose(_facts(step="Support, Finance, Fraud and Transaction Monitoring have each acknowledged",
+                            product="channels"))
+    assert found.kind == CONFIGURATION and found.fails == Item("channels", 8)
+    assert found.text().startswith("Why (configuration, channels item 8): ")
+
+
+# -- a notification that never reached the merchant is the callback URL, before any product diagnosis ---------------
+def test_deliveries_answered_200_elsewhere_name_the_dashboards_callback_url() -> None:
+    found = diagnose(_facts(answers=[200, 200, 200], received=0, recorded={"status": "new"},
+                            balances={"EUR": Decimal("0")}))
+    assert found.kind == CONFIGURATION and found.fails is None  # nothing proven, nothing failed
+    assert "answered 200, but the merchant's callback log has none" in found.why
+    assert "Callback URL in the Cryptopay dashboard" in found.fix and "http://shop.test/callbacks" in found.fix
+
+
+def test_without_the_delivery_log_a_notified_invoice_missing_from_the_merchants_log_is_the_callback_url() -> None:
+    found = diagnose(_facts(received=0, source="the merchant's callback log", recorded={"status": "new"},
+                            balances={}))
+    assert found.kind == CONFIGURATION and "so it has notified the merchant" in found.why
+    assert "Callback URL in the Cryptopay dashboard" in found.fix
+
+
+def test_a_merchant_that_logged_the_notifications_is_judged_on_what_it_did() -> None:
+    found = diagnose(_facts(answers=[200], received=1, recorded={"status": "new"}, balances={}))
+    assert found.kind == DEFECT and found.fails == Item("invoices", 11)
+
+
+def test_a_merchant_down_is_an_outage_not_a_callback_url() -> None:
+    found = diagnose(_facts(answers=["connection refused", "connection refused"], merchant_down="merchant probe "
+                            "unreachable at http://shop.test/probe (ConnectionError)"))
+    assert found.kind == ENVIRONMENT and "outage" in found.why
