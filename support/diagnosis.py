@@ -184,7 +184,7 @@ def credited_twice(facts: Facts) -> Diagnosis | None:
     for currency, due in owed.items():
         have = (facts.balances or {}).get(currency, ZERO)
         if due > 0 and have > due and have % due == 0:
-            worth = due.quantize(have) if due == due.quantize(have) else due  # 100.0 reads 100.00 beside 300.00
+            worth = _like(due, have)  # 100.0 reads 100.00 beside 300.00
             return Diagnosis(DEFECT, f"the customer was credited {money(have, currency)} for completed invoices "
                              f"worth {money(worth, currency)}: {(have / due).normalize():f} credits for one invoice",
                              "credit each invoice once: a unique constraint on the invoice id in the credits table "
@@ -248,6 +248,7 @@ def wrong_amount(facts: Facts) -> Diagnosis | None:
         if have == due or (have > due > 0 and have % due == 0):
             continue
         fee = _fee_in(facts, currency)
+        due, fee = _like(due, have), _like(fee, have)  # 100.0 reads 100.00 beside 99.00
         if fee and have == due - fee:
             return Diagnosis(DEFECT, f"the customer was credited {money(have, currency)}, the completed invoice's "
                              f"price_amount {money(due, currency)} less Cryptopay's fee {money(fee, currency)}",
@@ -259,6 +260,11 @@ def wrong_amount(facts: Facts) -> Diagnosis | None:
                          f"{money(due, currency)}", "credit price_amount of each completed invoice, exactly once",
                          _fails(facts, "credit" if have == 0 else "amount"))
     return None
+
+
+def _like(amount: Decimal, other: Decimal) -> Decimal:
+    """`amount` with as many decimals as `other` shows, where that loses nothing."""
+    return amount.quantize(other) if other.as_tuple().exponent < 0 and amount == amount.quantize(other) else amount
 
 
 def _fee_in(facts: Facts, currency: str) -> Decimal:

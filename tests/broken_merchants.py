@@ -198,6 +198,18 @@ class BooksEverythingInEur(InvoiceProcessor):
 VARIANTS["books_everything_in_eur"] = {"invoice_processor_cls": BooksEverythingInEur}
 
 
+class CreditsPriceLessFee(InvoiceProcessor):
+    """Violates item 12 (credit the final price) and nothing else: credits price_amount less Cryptopay's fee, the
+    merchant's net receipt, as an outside shop did. Every scenario that checks a balance sees it (items 10, 13 and
+    14's too), and each of them must still fail item 12 alone: the same wrong amount is one defect."""
+
+    def credit_amount(self, deposit: dict, invoice: dict) -> tuple[Decimal, str]:
+        return Decimal(invoice["price_amount"]) - Decimal(invoice["fee"]), invoice["price_currency"]
+
+
+VARIANTS["credits_price_less_fee"] = {"invoice_processor_cls": CreditsPriceLessFee}
+
+
 # -- raw bytes and body hashes (issue 10, parts 3 and 6); imports kept with the variants that need them ----------
 import hashlib  # noqa: E402
 import json  # noqa: E402

@@ -25,6 +25,7 @@ CAUSE_AND_FIX = {
     "ignores_status_changes": ("while Cryptopay's GET reports", "read the invoice with GET /api/invoices/{id}"),
     "books_everything_in_eur": ("credited in EUR", "price_currency"),
     "reserialises_before_verifying": ("rejects Cryptopay's signature", "raw request bytes"),
+    "credits_price_less_fee": ("less Cryptopay's fee", "Cryptopay's fee is charged to the merchant's account"),
 }
 
 
@@ -57,7 +58,7 @@ def test_a_declared_policy_that_differs_is_a_configuration_error(tmp_path: Path)
         verdicts = run_features(stack, tmp_path, "-k", "test_an_underpaid_deposit_is_handled_as_declared")
     message = verdicts.failed.get("test_an_underpaid_deposit_is_handled_as_declared", "<did not fail>")
     first = message.split("\n")[0]
-    assert "Why (configuration):" in first and "UNRESOLVED_POLICY_UNDERPAID" in first, message
+    assert "Why (configuration, invoices item 4):" in first and "UNRESOLVED_POLICY_UNDERPAID" in first, message
 
 
 def test_every_broken_merchant_has_its_cause_and_fix() -> None:

@@ -46,3 +46,20 @@ def test_the_reference_merchant_on_the_same_subset_is_partial_never_ready(tmp_pa
     assert summary["overall"] == "partial" and not summary["certification"]
     not_run = [row for item in summary["items"] for row in item["scenarios"] if row["status"] == "skipped"]
     assert not_run and all("deselected by this run's selection (-k" in row["skip_reason"] for row in not_run)
+
+
+@pytest.mark.slow
+def test_crediting_the_price_less_cryptopays_fee_fails_item_12_only_wherever_it_is_seen(tmp_path: Path) -> None:
+    # The scenarios of items 10, 13 and 14 set their scene with a credited deposit or end on a balance check: each
+    # sees the same wrong amount, and each must file it under item 12, not fail its own item.
+    with certification_stack(tmp_path, VARIANTS["credits_price_less_fee"]) as stack:
+        run_features(stack, tmp_path, "-m", "invoices", f"--alluredir={tmp_path / 'results'}", timeout=600)
+    summary = _summary(tmp_path / "results")
+    verdicts = _verdicts(summary)
+    assert [n for n, verdict in verdicts.items() if verdict == "fail"] == [12], verdicts
+    under_12 = {row["name"] for item in summary["items"] if item["id"] == "invoices 12" for row in item["scenarios"]
+                if row["status"] == "failed"}
+    assert {'Cryptopay sends the "completed" notification again',
+            'A late "payment confirmed" notification does not move a completed deposit back'} <= under_12, under_12
+    assert re.search(r"NOT READY for invoices\b.* on a standalone emulator: (invoices )?item 12 fail(;|$)",
+                     summary["headline"]), summary["headline"]
