@@ -38,7 +38,8 @@ PREFLIGHT_HEADING = "The go-live suite cannot start: its targets failed the pref
 
 def preflight_message(settings: Settings, started: Targets) -> str | None:
     """The problems in one message, printable and redacted: it may quote what a merchant answered."""
-    problems = preflight_problems(started, build_merchant(settings, started))
+    problems = preflight_problems(started, build_merchant(settings, started), pay_currency=settings.payment_coin,
+                                  delivery_timeout=settings.wait_timeout)
     if not problems:
         return None
     message = PREFLIGHT_HEADING + "\n" + "\n".join(f"  - {p}" for p in problems)

@@ -3,16 +3,34 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 
 from cryptopay_client import CryptopayClient, CryptopayError, TransportError
 from support.callbacks import explain, is_rejection, misses_the_handler
 from support.drivers.callbacks import Answer, CallbackSender
+from support.drivers.emulator import ControlError, EmulatorControl
 from support.drivers.merchant import MerchantAdapter, MerchantError
 from support.secrets import Secret
 from support.targets import Targets
+from support.waiting import WaitTimeout, wait_until
+
+PREFLIGHT_CUSTOMER = "go-live-preflight"
+# How long the preflight waits for its invoice's first notification to reach the merchant (Cryptopay delivers in
+# seconds; WAIT_TIMEOUT_SECONDS, when shorter, bounds it too).
+FIRST_DELIVERY_SECONDS = 60.0
 
 
-def preflight_problems(targets: Targets, merchant: MerchantAdapter) -> list[str]:
+def preflight_problems(targets: Targets, merchant: MerchantAdapter, *, pay_currency: str = "BTC",
+                       delivery_timeout: float = FIRST_DELIVERY_SECONDS) -> list[str]:
+    """Every problem found, or [] when the run can start. Once the targets answer and the callback endpoint takes a
+    signed notification, whether Cryptopay's own notifications reach that endpoint is checked too."""
+    problems = reach_problems(targets, merchant)
+    if problems:
+        return problems
+    return callback_route_problems(targets, merchant, pay_currency, min(delivery_timeout, FIRST_DELIVERY_SECONDS))
+
+
+def reach_problems(targets: Targets, merchant: MerchantAdapter) -> list[str]:
     problems = []
     client = CryptopayClient(targets.api_url, targets.api_key, targets.api_secret.reveal(), timeout=10)
     try:
@@ -33,6 +51,51 @@ def preflight_problems(targets: Targets, merchant: MerchantAdapter) -> list[str]
     except Exception as exc:  # e.g. the SQL adapter's database refusing the connection
         problems.append(f"merchant ({targets.merchant_label}) could not be read: {type(exc).__name__}")
     return problems + callback_problems(CallbackSender(targets.callback_url, targets.callback_secret, timeout=10))
+
+
+def callback_route_problems(targets: Targets, merchant: MerchantAdapter, pay_currency: str,
+                            timeout: float) -> list[str]:
+    """Where Cryptopay delivers its notifications. With the emulator's control API, the account's Callback URL is
+    read and compared; otherwise a preflight invoice is made through the merchant's checkout and its first
+    notification must show up in the merchant's callback log (probe extension). Without either, nothing is said:
+    a scenario's diagnosis names a misrouted notification later."""
+    if targets.control_url:
+        return _account_url_problems(EmulatorControl(targets.control_url), targets.callback_url)
+    return _first_delivery_problems(merchant, targets.callback_url, pay_currency, timeout)
+
+
+def _account_url_problems(control: EmulatorControl, callback_url: str) -> list[str]:
+    try:
+        account_url = control.callback_url()
+    except (ControlError, OSError, ValueError, KeyError):
+        return []  # an older emulator without the setting: the scenarios' diagnosis still tells
+    if (account_url or "").rstrip("/") == callback_url.rstrip("/"):
+        return []
+    where = f"is {account_url}" if account_url else "is not set"
+    return [f"the Cryptopay account's Callback URL {where}, but MERCHANT_CALLBACK_URL is {callback_url}: every "
+            "notification Cryptopay sends would miss the merchant; set the Callback URL in the Cryptopay dashboard "
+            "(Integration → API; the emulator's --callback-url) to MERCHANT_CALLBACK_URL, or MERCHANT_CALLBACK_URL in "
+            ".env to the URL the account delivers to"]
+
+
+def _first_delivery_problems(merchant: MerchantAdapter, callback_url: str, pay_currency: str,
+                             timeout: float) -> list[str]:
+    try:
+        deposit = merchant.create_deposit(PREFLIGHT_CUSTOMER, Decimal("10.00"), "EUR", pay_currency,
+                                          "go-live preflight: is Cryptopay's Callback URL the merchant's?")
+        if merchant.received_callbacks(deposit.invoice_id) is None:
+            return []  # no callback log to look at (the probe extension is optional)
+        wait_until(lambda: merchant.received_callbacks(deposit.invoice_id), bool, timeout=timeout,
+                   expected="the preflight invoice's first notification in the merchant's callback log")
+    except WaitTimeout:
+        return [f"Cryptopay's first notification for the preflight invoice {deposit.invoice_id} did not reach the "
+                f"merchant within {timeout:g} s (its callback log shows none): the Cryptopay account's Callback URL is "
+                f"not MERCHANT_CALLBACK_URL ({callback_url}), or Cryptopay cannot reach it; set the Callback URL in "
+                "the Cryptopay dashboard (Integration → API) to MERCHANT_CALLBACK_URL, or MERCHANT_CALLBACK_URL in "
+                ".env to the URL the account delivers to"]
+    except MerchantError as exc:
+        return [f"the merchant's checkout could not make the preflight invoice: {exc}"]
+    return []
 
 
 def callback_problems(sender: CallbackSender) -> list[str]:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from support.drivers.emulator import EmulatorControl
+from support.servers import ServerThread
 from tests.certification.harness import certification_stack, run_features
 
 
@@ -34,3 +36,43 @@ def test_a_mistyped_callback_url_stops_the_run_before_a_404_can_pass_for_a_rejec
     assert verdicts.returncode == 4, verdicts.output[-2000:]
     assert f"404: there is no callback route at MERCHANT_CALLBACK_URL ({mistyped})" in verdicts.output
     assert "Traceback" not in verdicts.output and not verdicts.passed and not verdicts.failed
+
+
+# -- Cryptopay delivering to another callback URL (another staging) stops the run with that reason ---------------------
+def _another_staging(environ, start_response):
+    """What answers at the URL the account really delivers to: another staging that acknowledges everything."""
+    environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+def test_with_control_a_callback_url_set_elsewhere_in_the_account_is_named(tmp_path: Path) -> None:
+    elsewhere = ServerThread(_another_staging, "another-staging").start()
+    try:
+        with certification_stack(tmp_path) as stack:
+            EmulatorControl(stack.env["EMULATOR_CONTROL_URL"]).set_callback_url(f"{elsewhere.url}/callbacks")
+            verdicts = run_features(stack, tmp_path, "-k", "exactly_the_invoices_price")
+    finally:
+        elsewhere.stop()
+    assert verdicts.returncode == 4, verdicts.output[-2000:]
+    assert (f"the Cryptopay account's Callback URL is {elsewhere.url}/callbacks, but MERCHANT_CALLBACK_URL is "
+            f"{stack.env['MERCHANT_CALLBACK_URL']}") in verdicts.output
+    assert "set the Callback URL in the Cryptopay dashboard" in verdicts.output
+    assert not verdicts.passed and not verdicts.failed
+
+
+def test_on_the_sandbox_a_preflight_invoice_whose_notification_never_arrives_names_the_callback_url(
+        tmp_path: Path) -> None:
+    elsewhere = ServerThread(_another_staging, "another-staging").start()
+    try:
+        with certification_stack(tmp_path) as stack:
+            EmulatorControl(stack.env["EMULATOR_CONTROL_URL"]).set_callback_url(f"{elsewhere.url}/callbacks")
+            del stack.env["EMULATOR_CONTROL_URL"]  # as on the real sandbox: no delivery log, no account settings
+            verdicts = run_features(stack, tmp_path, "-k", "exactly_the_invoices_price")
+    finally:
+        elsewhere.stop()
+    assert verdicts.returncode == 4, verdicts.output[-2000:]
+    assert "first notification for the preflight invoice" in verdicts.output
+    assert (f"the Cryptopay account's Callback URL is not MERCHANT_CALLBACK_URL ({stack.env['MERCHANT_CALLBACK_URL']})"
+            in verdicts.output)
+    assert not verdicts.passed and not verdicts.failed
