@@ -196,9 +196,22 @@ def _not_proven_categories(items: list[dict[str, Any]]) -> list[str]:
     return [category for category in NOT_PROVING if category in found]
 
 
+def _spans(words: str) -> str:
+    """"items 1, 2, 3, 4, 7" -> "items 1–4, 7": an outage touches most items, and a headline names them all."""
+    def compact(match: re.Match) -> str:
+        numbers, runs = [int(n) for n in match.group(0).split(", ")], []
+        for n in numbers:
+            if runs and n == runs[-1][1] + 1:
+                runs[-1][1] = n
+            else:
+                runs.append([n, n])
+        return ", ".join(f"{a}–{b}" if b - a >= 2 else ", ".join(map(str, range(a, b + 1))) for a, b in runs)
+    return re.sub(r"\d+(?:, \d+)+", compact, words)
+
+
 def _not_proven_words(items: list[dict[str, Any]], one_product: bool, lead: str) -> str:
     """"; items 3, 4 not proven (environment)", or nothing when every item was proven either way."""
-    words = _items_words(items, {NOT_PROVEN}, one_product)
+    words = _spans(_items_words(items, {NOT_PROVEN}, one_product))
     return f"{lead}{words} not proven ({' and '.join(_not_proven_categories(items))})" if words else ""
 
 
@@ -208,8 +221,8 @@ def _not_proven_headline(names: str, where: str, items: list[dict[str, Any]], on
     label = " AND ".join(c.upper() for c in _not_proven_categories(items))
     first = next((_why_words(i["not_proven_reason"]) for i in items
                   if i["verdict"] == NOT_PROVEN and i.get("not_proven_reason")), "")
-    return (f"NOT PROVEN: {label} for {names} on {where}: {_items_words(items, {NOT_PROVEN}, one_product)} not "
-            f"proven, none failed" + (f": {first}" if first else ""))
+    return (f"NOT PROVEN: {label} for {names} on {where}: {_spans(_items_words(items, {NOT_PROVEN}, one_product))} "
+            f"not proven, none failed" + (f": {first}" if first else ""))
 
 
 def _why_words(reason: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reporting.allure import GenerationError
+from reporting.blame import CONFIGURATION, ENVIRONMENT, blame_of
 from reporting.build import EVIDENCE_FILES, BuildResult, OfflineCheckError, build
 from reporting.exit_codes import WORDS as EXIT_WORDS
 from reporting.inert import printable
@@ -38,6 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 SCENARIO_PROPERTY = "scenario"
 _OUTCOMES = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+# A failure that proves nothing about the merchant is not called FAIL, even while the run goes on.
+_NOT_PROVEN = {ENVIRONMENT: "ENV", CONFIGURATION: "CONF"}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -59,10 +62,14 @@ def scenario_line(report: pytest.TestReport) -> str | None:
     # line is cut, and a cut must never fall inside an escape sequence that reaches the terminal whole.
     name = printable(str(dict(report.user_properties).get(SCENARIO_PROPERTY) or report.nodeid.split("::")[-1]))
     where = items_words(items_of(report.keywords)) or "no item"
-    line = f"{_OUTCOMES.get(report.outcome, report.outcome.upper()):4}  {where:<22} {name}"
+    outcome, first = _OUTCOMES.get(report.outcome, report.outcome.upper()), ""
     if report.failed:
         crash = getattr(report.longrepr, "reprcrash", None)
         first = printable((getattr(crash, "message", "") or str(report.longrepr)).split("\n")[0])
+        blame = blame_of(first)
+        outcome = _NOT_PROVEN[blame.category] if blame.proves_nothing else outcome
+    line = f"{outcome:4}  {where:<22} {name}"
+    if first:
         line += f"\n      {first[:300]}"
     elif report.skipped and isinstance(report.longrepr, tuple):
         line += f"  ({printable(str(report.longrepr[2]).removeprefix('Skipped: '))[:160]})"
@@ -81,7 +88,8 @@ class ScenarioLines:
         if line and reporter is not None:
             if reporter._tw.width_of_current_line:  # after pytest's progress dots, start a line of our own
                 reporter.write("\n")
-            reporter.write_line(line, red=report.failed, yellow=report.skipped)
+            proven = not report.failed or line.startswith("FAIL")
+            reporter.write_line(line, red=report.failed and proven, yellow=report.skipped or not proven)
 
 
 def _discard(output: Path, results: Path, junit: Path | None) -> None:

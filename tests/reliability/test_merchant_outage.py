@@ -1,7 +1,9 @@
 """Faults during the 'completed' delivery: the merchant answers 5xx, or answers after Cryptopay's 10-second
-limit (scaled down here). Cryptopay retries on its schedule and the customer ends up credited exactly once."""
+limit (scaled down here). Cryptopay retries on its schedule and the customer ends up credited exactly once. And a
+merchant stopped mid-run: the verdict says not proven (environment), never a product defect."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 from decimal import Decimal
@@ -10,6 +12,12 @@ from pathlib import Path
 import pytest
 
 from reference_merchant.invoice_callbacks import InvoiceProcessor
+from reporting.results import fill_not_run, load_scenarios
+from reporting.run_info import read_run_info
+from reporting.summary import build_summary
+from support.drivers.emulator import EmulatorControl
+from support.servers import ServerThread
+from tests.certification.harness import certification_stack, run_features
 from tests.merchant.harness import Shop, running_shop, sqlite_url
 from support.waiting import wait_until
 
@@ -73,3 +81,37 @@ def test_after_a_failed_completed_delivery_the_retry_credits_exactly_once(tmp_pa
             assert "no answer within" in attempts[0]["error"]
         assert shop.balances("outage-customer") == {"EUR": Decimal("100.00")}
         assert shop.credit_rows(invoice_id) == 1
+
+
+# -- the merchant stopped mid-run: an outage is not proven, never a product defect --------------------------------------
+@pytest.mark.slow
+def test_a_merchant_stopped_mid_run_is_not_proven_environment_never_fail(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    with certification_stack(tmp_path) as stack:
+        server = ServerThread(stack.merchant_app, "merchant that stops").start()
+        stack.env.update(MERCHANT_PROBE_URL=f"{server.url}/probe",
+                         MERCHANT_CALLBACK_URL=f"{server.url}/callbacks/cryptopay")
+        EmulatorControl(stack.env["EMULATOR_CONTROL_URL"]).set_callback_url(stack.env["MERCHANT_CALLBACK_URL"])
+        stopped = threading.Event()
+
+        def stop_after_the_first_scenario() -> None:
+            # The event: the first scenario's result is written; the merchant goes away under the rest of the run.
+            wait_until(lambda: list(results.glob("*-result.json")), bool, timeout=120,
+                       expected="the first scenario's result")
+            server.stop()
+            stopped.set()
+
+        stopper = threading.Thread(target=stop_after_the_first_scenario, daemon=True)
+        stopper.start()
+        run_features(stack, tmp_path, "-m", "invoices and not emulator_only", f"--alluredir={results}")
+        stopper.join(timeout=10)
+    assert stopped.is_set(), "the merchant was never stopped"
+    fill_not_run(results)
+    summary = build_summary(load_scenarios(results), read_run_info(results))
+    verdicts = {item["item"]: item["verdict"] for item in summary["items"] if item["product"] == "invoices"}
+    assert "fail" not in verdicts.values(), verdicts
+    assert "not proven" in verdicts.values(), verdicts
+    assert summary["overall"] == "not proven", summary["headline"]
+    assert re.match(r"Subset run \(.*\), not a certification\. NOT PROVEN: ENVIRONMENT for invoices\b.* not proven, "
+                    r"none failed: the merchant did not answer", summary["headline"]), summary["headline"]
+    assert " fail" not in summary["headline"].replace("none failed", "")

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from reporting.results import load_scenarios
 from reporting.summary import build_summary
-from support.evidence_build import checklist_lines, subset_words
+from support.evidence_build import checklist_lines, scenario_line, subset_words
 from tests.reporting.results_factory import write_result
 
 
@@ -34,3 +37,18 @@ def test_a_subset_run_names_the_items_it_covered_and_is_no_certification(tmp_pat
     assert subset_words(summary) == ("subset run (-m 'invoices_13'): covered items invoices 13; a subset is not a "
                                      "certification, run without -m/-k for one")
     assert checklist_lines(summary)[-3] == "  Items 4, 12: NOT RUN (deselected by -m 'invoices_13')"
+
+
+def _failed(message: str) -> pytest.TestReport:
+    crash = SimpleNamespace(reprcrash=SimpleNamespace(message=message))
+    return pytest.TestReport("steps/test_features.py::test_paid", ("", 0, ""), {"invoices": 1, "invoices_12": 1},
+                             "failed", crash, "call", user_properties=[("scenario", "A deposit paid in full")])
+
+
+def test_a_scenario_the_environment_stopped_is_not_called_fail_as_the_run_goes() -> None:
+    outage = scenario_line(_failed("MerchantError: Why (environment): the merchant did not answer. Fix: bring it up"))
+    misrouted = scenario_line(_failed("Why (configuration): the merchant's callback log shows none. Fix: set it"))
+    defect = scenario_line(_failed("Why (product defect, invoices item 12): credited 99.00 EUR. Fix: credit it"))
+    assert outage.startswith("ENV   invoices item 12") and misrouted.startswith("CONF  invoices item 12")
+    assert defect.startswith("FAIL  invoices item 12")
+    assert outage.splitlines()[1].strip().startswith("MerchantError: Why (environment): the merchant did not answer")
