@@ -8,14 +8,36 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from reporting.metadata import CATEGORIES, REPORT_NAME
+from reporting.blame import CONFIGURATION, DEFECT, ENVIRONMENT
+from reporting.metadata import REPORT_NAME
+from reporting.tidy import BLAME_LABEL, NOISE_LABELS, allure_view
 
 TOOLS = Path(__file__).resolve().parent.parent / ".tools"
 ALLURE_BIN = TOOLS / "node_modules" / ".bin" / "allure"
 DRIVER = Path(__file__).resolve().parent / "generate.mjs"
 TIMEOUT_SECONDS = 600
-# Labels every result carries that tell a reviewer nothing (the machine, the worker thread, "python").
-NOISE_LABELS = ["host", "thread", "language"]
+
+
+def _blamed(name: str, status: str, category: str) -> dict:
+    return {"id": f"go-live-{status}-{category.replace(' ', '-')}", "name": name,
+            "matchers": {"statuses": [status], "labels": {BLAME_LABEL: f"^{category}$"}}}
+
+
+# Allure 3's categories, read from the label the view puts on every failed or not proven entry (reporting/tidy.py):
+# the very category the verdict decided, never guessed again from the message.
+CATEGORIES: list[dict] = [
+    _blamed("Fails its item: product defect (see its Why and Fix)", "failed", DEFECT),
+    _blamed("Fails its item: a setting the item itself requires (declared policy, sign-off: see its Fix)", "failed",
+            CONFIGURATION),
+    _blamed("Fails its item: the environment (see its Why)", "failed", ENVIRONMENT),
+    _blamed("Not proven: the run's configuration (Callback URL, secrets, probe token: see its Fix)", "broken",
+            CONFIGURATION),
+    _blamed("Not proven: the environment (a target unreachable, an outage, a target's own delays)", "broken",
+            ENVIRONMENT),
+    _blamed("Not proven: the scenario could not complete", "broken", DEFECT),
+    {"id": "go-live-not-run", "name": "Not run on this target, or not reached (see the reason)",
+     "matchers": {"statuses": ["skipped"]}},
+]
 
 # The quality gate's rules, in JavaScript because allurerc.mjs holds functions; VERDICT is filled in per build.
 # The verdict itself is decided in Python (reporting/summary.py); the gate only shows it as Allure's own failure.
@@ -59,6 +81,9 @@ def allure_config(output: Path, verdict: dict | None = None) -> str:
                     "groupBy": ["epic", "feature", "story"],
                     # Each product's items in checklist order (Invoices item 01 ...), not in running order.
                     "defaultSortBy": "name,asc",
+                    # A scenario opens on its description, stories and diagrams; the steps, and the traceback of
+                    # a failed one, stay folded below until asked for.
+                    "stepTreeExpansion": "collapsed",
                 }
             }
         },
@@ -80,11 +105,15 @@ def _command(config: Path, results_dir: Path, allure_bin: Path) -> list[str]:
     return [str(allure_bin), "generate", "--config", str(config), str(results_dir)]
 
 
-def generate(results_dir: Path, *, allure_bin: Path = ALLURE_BIN, verdict: dict | None = None) -> str:
-    """The report's HTML, generated in a scratch directory so a failed run leaves no half report behind."""
+def generate(results_dir: Path, *, allure_bin: Path = ALLURE_BIN, verdict: dict | None = None,
+             summary: dict | None = None) -> str:
+    """The report's HTML, generated in a scratch directory so a failed run leaves no half report behind. With the
+    go-live summary, Allure reads the view that follows its verdict (reporting/tidy.py), not the raw results."""
     if not allure_bin.exists():
         raise GenerationError(f"Allure is not installed at {allure_bin}; run scripts/build_report.sh")
     with tempfile.TemporaryDirectory(prefix="allure-") as scratch:
+        if summary is not None:
+            results_dir = allure_view(Path(results_dir), summary, Path(scratch) / "view")
         output = Path(scratch) / "report"
         config = Path(scratch) / "allurerc.mjs"
         config.write_text(allure_config(output, verdict), encoding="utf-8")

@@ -117,3 +117,73 @@ def screenshot(page: Path, png: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="screenshot-") as scratch:
         _run([f"--screenshot={png.resolve()}", Path(page).resolve().as_uri()], Path(scratch) / "profile")
     return png
+
+
+# -- the page as one story: the banner's figures and reasons beside what the Allure part shows ---------------------------
+REVIEW_WINDOW = (1280, 720)  # a smaller laptop: what a reviewer sees of a failing run without scrolling
+_PARTS_ID = "page-parts-probe"
+# What the banner and the Allure part each say, once the app has rendered: figures, the ring, the item groups and
+# their leaves' statuses, and how much of each item's first reason lies inside the first screen, unclipped.
+_PARTS_PROBE = """<script>
+setTimeout(function () {
+  function num(el) { return el ? parseInt(el.innerText.replace(/[^0-9]/g, ""), 10) || 0 : 0; }
+  function visiblePrefix(box) {
+    var text = box.firstChild, r = box.getBoundingClientRect();
+    if (!text || r.bottom > window.innerHeight || r.top < 0) return "";
+    var lo = 0, hi = text.length;
+    while (lo < hi) {
+      var mid = Math.ceil((lo + hi) / 2), range = document.createRange();
+      range.setStart(text, 0); range.setEnd(text, mid);
+      var rects = range.getClientRects(), last = rects[rects.length - 1];
+      if (last && last.bottom <= r.bottom + 0.5 && last.right <= r.right + 0.5) lo = mid; else hi = mid - 1;
+    }
+    return text.data.slice(0, lo);
+  }
+  var out = {banner: {}, allure: {}, ring: false, groups: [], reasons: {}};
+  var figures = document.querySelector("#%s .figures");
+  if (figures) Object.keys(figures.dataset).forEach(function (k) { out.banner[k] = parseInt(figures.dataset[k], 10); });
+  ["total", "passed", "failed", "broken", "skipped"].forEach(function (s) {
+    out.allure[s] = num(document.querySelector("[data-testid=metadata-item-" + s + "] [data-testid=metadata-value]"));
+  });
+  var ring = document.querySelector('[aria-label^="Success rate"]');
+  out.ring = !!ring && ring.getBoundingClientRect().width > 0;
+  document.querySelectorAll("[data-testid=tree-section]").forEach(function (section) {
+    var title = section.querySelector("[data-testid=tree-section-title]"), bar = {};
+    section.querySelectorAll("[class*=tree-status-bar-item]").forEach(function (item) {
+      var status = (item.className.match(/styles_(passed|failed|broken|skipped|unknown)__/) || [])[1];
+      if (status) bar[status] = num(item);
+    });
+    if (title) out.groups.push([title.innerText, bar]);
+  });
+  document.querySelectorAll("#%s tr[data-item] td.reason div").forEach(function (box) {
+    out.reasons[box.closest("tr").dataset.item] = visiblePrefix(box);
+  });
+  var pre = document.createElement("pre");
+  pre.id = "%s";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+}, 3000);
+</script>""" % (BANNER_ID, BANNER_ID, _PARTS_ID)
+
+
+@dataclass(frozen=True)
+class PageParts:
+    banner_figures: dict[str, int]           # what the banner says the Allure part lists
+    allure_figures: dict[str, int]           # what the Allure part counts: total, passed, failed, broken, skipped
+    ring_shown: bool                         # Allure's success-rate ring
+    groups: list[tuple[str, dict[str, int]]]  # each tree group's title and its leaves per status
+    reasons: dict[str, str]                  # item id -> the part of its first reason readable without scrolling
+
+
+def page_parts(page: Path, window: tuple[int, int] = REVIEW_WINDOW) -> PageParts:
+    """Opens a probed copy of the page from disk in a window of `window`; returns what each part says."""
+    with tempfile.TemporaryDirectory(prefix="page-parts-") as scratch:
+        copy = Path(scratch) / "page.html"
+        copy.write_text(Path(page).read_text(encoding="utf-8").replace("</body>", _PARTS_PROBE + "</body>"), "utf-8")
+        dom = _run(["--dump-dom", copy.as_uri()], Path(scratch) / "profile", window)
+        start = dom.find(f'id="{_PARTS_ID}">')
+        if start < 0:
+            raise RuntimeError("the page's scripts did not run to the end in headless chromium")
+        data = json.loads(html.unescape(dom[start + len(f'id="{_PARTS_ID}">'):dom.find("</pre>", start)]))
+        return PageParts(data["banner"], data["allure"], data["ring"], [tuple(g) for g in data["groups"]],
+                         data["reasons"])

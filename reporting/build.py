@@ -110,7 +110,7 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     attach_summary(results_dir, summary_md)
     tidy_results(results_dir, summary)
 
-    generated = allure.generate(results_dir, allure_bin=allure_bin, verdict=gate_facts(summary))
+    generated = allure.generate(results_dir, allure_bin=allure_bin, verdict=gate_facts(summary), summary=summary)
     # The banner goes in before the offline check, so the check covers it too.
     html, removed = make_offline(place_banner(generated, summary, summary_digest=digest(summary_json)))
     evidence = output_dir / EVIDENCE_NAME

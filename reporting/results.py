@@ -72,7 +72,8 @@ def _proven_on(data: dict[str, Any]) -> str:
                  if isinstance(p, dict) and p.get("name") == PROVEN_ON), "")
 
 
-def _scenario(data: dict[str, Any]) -> Scenario:
+def scenario_of(data: dict[str, Any]) -> Scenario:
+    """One Allure result as a Scenario: what the summary, the banner and the terminal read of it."""
     labels = [label for label in data.get("labels") or [] if isinstance(label, dict)]
     tags = tuple(str(label.get("value", "")) for label in labels if label.get("name") == "tag")
     feature = next((str(label.get("value")) for label in labels if label.get("name") == "feature"), "")
@@ -108,7 +109,7 @@ def load_scenarios(results_dir: Path) -> list[Scenario]:
             continue  # a half-written file from a killed worker; the scenario then shows as not run
         if not isinstance(data, dict):
             continue
-        scenario = _scenario(data)
+        scenario = scenario_of(data)
         # Ties on stop time (same millisecond) fall back to file time, then name, so the choice is stable.
         key = (scenario.stop, path.stat().st_mtime, path.name)
         current = latest.get(scenario.history_id)

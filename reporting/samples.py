@@ -1,4 +1,5 @@
-"""Hand-made invoice results for the three verdicts (READY, NOT READY, PARTIAL): screenshots and first-screen tests."""
+"""Hand-made invoice results for the verdicts (READY, NOT READY, PARTIAL, NOT PROVEN): screenshots and first-screen
+tests."""
 from __future__ import annotations
 
 import json
@@ -18,8 +19,12 @@ SANDBOX_RUN = {"cryptopay_api_url": SANDBOX_URL, "cryptopay_target": f"Cryptopay
                "merchant_build": "sample-1.0", "merchant_target": "https://staging.example.invalid/probe",
                "products": ["invoices"], "not_integrated": {"channels": "not integrated (CERTIFY_PRODUCTS)",
                                                             "payouts": "not integrated (CERTIFY_PRODUCTS)"}}
-_WHY = ("Why: the merchant credited the requested 100.00 EUR, but the completed invoice's final price is 50.05 EUR. "
-        "Fix: credit price_amount of the completed invoice (it changes on recalculation).")
+# Worded as support/diagnosis.py words them: the category and the item the failure fails first.
+_WHY = ("Why (product defect, invoices item 12): the merchant credited the requested 100.00 EUR instead of the final "
+        "price 50.05 EUR. Fix: credit price_amount of the completed invoice (it changes on recalculation).")
+_OUTAGE = ("Why (environment): the merchant did not answer (its probe refused the connection or timed out): an outage, "
+           "not a verdict on its integration. Fix: bring the merchant's staging back up (MERCHANT_PROBE_URL, "
+           "MERCHANT_CALLBACK_URL) and run again.")
 
 
 def _result(results: Path, name: str, status: str, items: list[int], message: str = "") -> None:
@@ -36,7 +41,8 @@ def _result(results: Path, name: str, status: str, items: list[int], message: st
 
 
 def write_sample(results: Path, verdict: str) -> Path:
-    """verdict: "ready", "not ready" or "partial"; one scenario per item, plus the defect or the gap."""
+    """verdict: "ready", "not ready", "partial" or "not proven"; one scenario per item, plus the defect, the gap or
+    the outage."""
     results.mkdir(parents=True, exist_ok=True)
     for item in all_items("invoices"):
         _result(results, f"Scenario proving item {item.number}", "passed", [item.number])
@@ -44,6 +50,10 @@ def write_sample(results: Path, verdict: str) -> Path:
         _result(results, "An underpaid deposit recalculated at the current rate credits the new lower price",
                 "failed", [1, 12], f"support.waiting.WaitTimeout: {_WHY}\nSeen: waited 8 s for the customer to "
                 "have 50.05 EUR; last seen: 100.00 EUR")
+    elif verdict == "not proven":
+        _result(results, "Every notification of a paid deposit is acknowledged and followed", "failed", [10, 11],
+                f"support.drivers.merchant.MerchantError: {_OUTAGE}\nSeen: merchant probe unreachable at "
+                "https://staging.example.invalid/probe (ConnectionError)")
     elif verdict == "partial":
         _result(results, "A payment from a high-risk source is held and not credited", "skipped", [14],
                 "Skipped: needs the emulator's control API (forced risk level); run it as a rehearsal and merge")

@@ -1,5 +1,5 @@
-"""python -m reporting.screenshots DIR: builds a READY, a NOT READY and a PARTIAL sample report and screenshots
-each first screen from file://, so anyone can see what a reviewer sees."""
+"""python -m reporting.screenshots DIR: builds a READY, a NOT READY, a PARTIAL and a NOT PROVEN sample report and
+screenshots each first screen from file://, so anyone can see what a reviewer sees."""
 from __future__ import annotations
 
 import sys
@@ -10,7 +10,7 @@ from reporting.browser import BrowserMissing, first_screen, screenshot
 from reporting.build import build
 from reporting.samples import write_sample
 
-VERDICTS = {"ready": "ready", "not-ready": "not ready", "partial": "partial"}
+VERDICTS = {"ready": "ready", "not-ready": "not ready", "partial": "partial", "not-proven": "not proven"}
 
 
 def shoot(output: Path) -> list[Path]:

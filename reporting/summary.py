@@ -74,6 +74,29 @@ def item_proof(scenario: Scenario, item: Item) -> ItemProof:
     return _beside_the_failure(scenario, item, failed, "")
 
 
+def scenario_proofs(scenario: Scenario) -> list[tuple[Item | None, ItemProof]]:
+    """What one scenario shows of each item it proves (its tags, and any item its failure names): the entries of the
+    Allure part (reporting/tidy.py); a scenario of no item is one entry of its own."""
+    blame = blame_of(scenario.message, scenario.status)
+    named = [Item(*i) for i in blame.items] if scenario.status not in ("passed", "skipped") else []
+    items = sorted({*scenario.items, *named}, key=Item.sort_key)
+    if items:
+        return [(item, item_proof(scenario, item)) for item in items]
+    if scenario.status in ("passed", "skipped"):
+        return [(None, ItemProof("passed" if scenario.status == "passed" else NOT_RUN, scenario.skip_reason))]
+    return [(None, ItemProof(NOT_PROVEN if blame.proves_nothing else "failed", blame.reason[:300], blame.category))]
+
+
+ENTRY_STATUSES = ("passed", "failed", NOT_PROVEN, NOT_RUN)
+
+
+def entry_figures(scenarios: list[Scenario]) -> dict[str, int]:
+    """How many entries the Allure part lists (each scenario once under each item it proves), and of each status:
+    the banner states them, so the two parts of the page tell one story."""
+    statuses = [proof.status for s in scenarios for _item, proof in scenario_proofs(s)]
+    return {"entries": len(statuses), **{status: statuses.count(status) for status in ENTRY_STATUSES}}
+
+
 def _beside_the_failure(scenario: Scenario, item: Item, failed: tuple[str, str] | None, why: str) -> ItemProof:
     """An item the failure is not about: passed if its own Then-steps all passed, else not reached."""
     at = f"at: {failed[1]}" if failed else "before its steps"
@@ -310,6 +333,7 @@ def build_summary(scenarios: list[Scenario], run_info: dict[str, Any],
         "items": items,
         "scenarios_without_item": [_scenario_row(s) for s in scenarios if not s.items],
         "cryptopay_objects": objects or [],
+        "evidence_entries": entry_figures(scenarios),
     }
 
 

@@ -7,14 +7,19 @@ import re
 from typing import Any
 
 from reporting.run_info import display_rows, identity_rows
-from reporting.summary import (FAIL, MARKS, NOT_INTEGRATED, NOT_READY, PASS, READY, REHEARSAL_PASSED, _item_reason,
-                               _row_words, product_items, product_words, products_of)
+from reporting.summary import (FAIL, MARKS, NOT_INTEGRATED, NOT_PROVEN, NOT_READY, NOT_RUN, PASS, READY,
+                               REHEARSAL_PASSED, _item_reason, _row_words, product_items, product_words, products_of)
 
 BANNER_ID = "go-live-verdict"
-# Colour by what the reader must do: red stop, amber incomplete, green certified, blue a passing rehearsal.
-_TONES = {NOT_READY: ("#b91c1c", "#fef2f2"), "partial": ("#b45309", "#fffbeb"), READY: ("#15803d", "#f0fdf4")}
+# Colour by what the reader must do: red stop, amber incomplete, violet fix the environment and run again, green
+# certified, blue a passing rehearsal.
+_TONES = {NOT_READY: ("#b91c1c", "#fef2f2"), "partial": ("#b45309", "#fffbeb"), READY: ("#15803d", "#f0fdf4"),
+          NOT_PROVEN: ("#6d28d9", "#f5f3ff")}
 _REHEARSAL_TONE = ("#1d4ed8", "#eff6ff")
-_MARK_COLOURS = {PASS: "#15803d", FAIL: "#b91c1c"}
+_MARK_COLOURS = {PASS: "#15803d", FAIL: "#b91c1c", NOT_PROVEN: "#6d28d9"}
+# Allure's success-rate ring counts scenarios, not the verdict: shown only beside a READY (or all-pass) verdict.
+_NO_RING = '#app article:has(> [aria-label^="Success rate"]){display:none}'
+_COLUMNS = ('<colgroup><col style="width:34%"><col style="width:104px"><col style="width:128px"><col></colgroup>')
 
 _STYLE = """
 #go-live-verdict{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827;
@@ -22,14 +27,17 @@ _STYLE = """
 #go-live-verdict h1{margin:0 0 4px;font-size:22px;color:var(--gl-fg)}
 #go-live-verdict p{margin:2px 0 8px}
 #go-live-verdict table{border-collapse:collapse;width:100%;background:#fff;font-size:12.5px;line-height:1.3}
+#go-live-verdict table.items{table-layout:fixed}
+#go-live-verdict table.items thead th{white-space:nowrap;overflow:hidden}
 #go-live-verdict th,#go-live-verdict td{border:1px solid #e5e7eb;padding:1px 8px;text-align:left;vertical-align:top}
-#go-live-verdict td.item{white-space:nowrap}
+#go-live-verdict td.item{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #go-live-verdict tr.product th{background:#f3f4f6;font-size:13px}
 #go-live-verdict td.mark,#go-live-verdict td.count{font-weight:700;white-space:nowrap}
 #go-live-verdict td.count{font-weight:400}
-#go-live-verdict td.reason{color:#374151;font-size:12px;max-width:0;overflow:hidden;text-overflow:ellipsis;
-  white-space:nowrap}
-/* One line a row, so three checklists fit the first screen; the whole reason is in the row's tooltip and the fold. */
+#go-live-verdict td.reason{color:#374151;font-size:12px}
+#go-live-verdict td.reason div{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden}
+/* The reason has the widest column and up to two lines, so the first screen says why; the item's title gives way
+   (its whole words in the tooltip). The whole reason is in the tooltip and the fold. */
 #go-live-verdict details{margin-top:8px}
 #go-live-verdict summary{cursor:pointer;font-weight:600}
 #go-live-verdict .full{background:#fff;padding:8px 12px;border:1px solid #e5e7eb;max-height:70vh;overflow:auto}
@@ -62,17 +70,24 @@ def _counts(item: dict[str, Any]) -> str:
 _EXCEPTION_PREFIX = re.compile(r"(?<=: )(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Timeout|Exception|Rejected): ")
 
 
+def _own_item_dropped(reason: str, item: dict[str, Any]) -> str:
+    """"Why (product defect, invoices item 12): …" reads "Why (product defect): …" on item 12's own row."""
+    return reason.replace(f", {item['product']} item {item['item']}): ", "): ", 1)
+
+
 def _item_row(item: dict[str, Any]) -> str:
     mark = MARKS[item["verdict"]]
     colour = _MARK_COLOURS.get(item["verdict"], "#b45309")
     reason = _EXCEPTION_PREFIX.sub("", _item_reason(item)) if item["verdict"] != PASS else ""
-    return (f'<tr data-item="{_e(item.get("id", item["item"]))}"><td class="item">{_e(item["title"])}</td>'
-            f'<td class="mark" style="color:{colour}">{_e(mark)}</td><td class="count">{_counts(item)}</td>'
-            f'<td class="reason" title="{_e(reason[:400])}">{_e(reason[:400])}</td></tr>')
+    reason = _own_item_dropped(reason, item)[:400]
+    return (f'<tr data-item="{_e(item.get("id", item["item"]))}"><td class="item" title="{_e(item["title"])}">'
+            f'{_e(item["title"])}</td><td class="mark" style="color:{colour}">{_e(mark)}</td>'
+            f'<td class="count">{_counts(item)}</td>'
+            f'<td class="reason" title="{_e(reason)}"><div>{_e(reason)}</div></td></tr>')
 
 
 _PRODUCT_COLOURS = {READY: "#15803d", NOT_READY: "#b91c1c", NOT_INTEGRATED: "#4b5563",
-                    REHEARSAL_PASSED: _REHEARSAL_TONE[0]}
+                    REHEARSAL_PASSED: _REHEARSAL_TONE[0], NOT_PROVEN: "#6d28d9"}
 
 
 def item_rows(summary: dict[str, Any]) -> str:
@@ -85,8 +100,8 @@ def item_rows(summary: dict[str, Any]) -> str:
                     f"{_e(product_words(product, summary))}</th></tr>")
         if product["verdict"] != NOT_INTEGRATED:
             rows += [_item_row(item) for item in product_items(summary, product)]
-    return ("<table><thead><tr><th>Checklist item</th><th>Verdict</th><th>Passed / run / all</th>"
-            "<th>First reason</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    return (f'<table class="items">{_COLUMNS}<thead><tr><th>Checklist item</th><th>Verdict</th><th>Passed / run / all'
+            "</th><th>First reason</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
 def full_summary(summary: dict[str, Any]) -> str:
@@ -100,6 +115,20 @@ def full_summary(summary: dict[str, Any]) -> str:
             "<li>no scenario proves this item</li>"
         parts.append(f"<h3>{_e(item['title'])}: {_e(MARKS[item['verdict']])}</h3><ul>{lines}</ul>")
     return "".join(parts)
+
+
+def evidence_figures(summary: dict[str, Any]) -> str:
+    """The Allure part's own counts, said on the banner (and as data for a reader that checks them)."""
+    figures = summary.get("evidence_entries")
+    if not figures:
+        return ""
+    data = " ".join(f'data-{key.replace(" ", "-")}="{int(value)}"' for key, value in figures.items())
+    return (f'<span class="figures" {data}>{figures["entries"]} entries: {figures["passed"]} passed, '
+            f'{figures["failed"]} failed, {figures[NOT_PROVEN]} not proven, {figures[NOT_RUN]} not run.</span>')
+
+
+def _ring_style(summary: dict[str, Any]) -> str:
+    return "" if summary["overall"] in (READY, REHEARSAL_PASSED) else _NO_RING
 
 
 def identity_line(summary: dict[str, Any], summary_digest: str | None) -> str:
@@ -120,13 +149,13 @@ def render_banner(summary: dict[str, Any], summary_digest: str | None = None) ->
              f"pass; {summary.get('scenarios_not_run', 0)} of {summary.get('scenarios_total', 0)} scenarios did not "
              "run; READY needs every item passed and every scenario run on the Cryptopay sandbox.")
     return (f'<section id="{BANNER_ID}" style="--gl-fg:{fg};--gl-bg:{bg}" data-overall="{_e(summary["overall"])}">'
-            f"<style>{_STYLE}</style>"
+            f"<style>{_STYLE}{_ring_style(summary)}</style>"
             f'<h1 data-testid="go-live-headline">{_e(summary["headline"])}</h1>{identity_line(summary, summary_digest)}'
             f"<p>{_e(facts)}</p>{item_rows(summary)}"
             "<details><summary>The full go-live summary: the run, and every scenario behind each item</summary>"
             f'<div class="full">{full_summary(summary)}</div></details>'
-            '<p class="hint">Below: the Allure evidence of every scenario, grouped by checklist item '
-            "(it scrolls on its own).</p></section>")
+            '<p class="hint">Below: the Allure evidence, each scenario under each checklist item it proves, with '
+            f"what it shows of that item (it scrolls on its own). {evidence_figures(summary)}</p></section>")
 
 
 _BODY = re.compile(r"<body\b[^>]*>", re.I)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -98,6 +98,9 @@ class DepositStory:
     received: list[dict] | None    # the merchant's callback log (probe extension)
     recorded: dict | None
     balances: dict | None
+    # What the customer is owed by every deposit of the scenario (currency -> amount: the final prices of the
+    # completed ones); None when unknown, and the balance is then drawn neither right nor wrong.
+    owed: dict | None = None
 
     def final_price(self) -> str:
         return money(self.invoice["price_amount"], self.invoice["price_currency"], self.deposit.price_amount)
@@ -110,10 +113,19 @@ class DepositStory:
         return [(str(e.get("event")), e.get("answered_status"), 0) for e in self.received or []]
 
     def credited(self) -> str:
-        held = {c: v for c, v in (self.balances or {}).items() if Decimal(str(v)) != 0}
+        held = self._held()
         if not held:
             return "credited nothing"
         return "balance " + ", ".join(money(v, c) for c, v in sorted(held.items()))
+
+    def _held(self) -> dict[str, Decimal]:
+        return {c: Decimal(str(v)) for c, v in (self.balances or {}).items() if Decimal(str(v)) != 0}
+
+    def balance_right(self) -> bool | None:
+        """Whether the customer holds exactly what the scenario's completed deposits owe: None when unknown."""
+        if self.owed is None or self.balances is None:
+            return None
+        return self._held() == {c: v for c, v in self.owed.items() if v != 0}
 
     def line(self) -> str:
         asked = f"Asked {money(self.deposit.price_amount, self.deposit.price_currency)} in {self.deposit.pay_currency}"
@@ -146,8 +158,10 @@ class DepositStory:
         if self.invoice:
             rows.append(Message("Cryptopay", "Cryptopay", f"GET: {_status(self.invoice)}, {self.final_price()}"))
         matches = self.invoice is not None and _status(self.recorded) == _status(self.invoice)
-        rows.append(Message("Merchant", "Merchant", f"records {_status(self.recorded)}; {self.credited()}",
-                            ok=matches))
+        rows.append(Message("Merchant", "Merchant", f"records {_status(self.recorded)}", ok=matches))
+        # The balance on a row of its own: a wrong amount beside a right status is never drawn green.
+        owed = "" if self.balance_right() in (None, True) else f" (owed {_owed_words(self.owed)})"
+        rows.append(Message("Merchant", "Customer", f"customer: {self.credited()}{owed}", ok=self.balance_right()))
         return rows
 
     def svg(self) -> str:
@@ -157,6 +171,24 @@ class DepositStory:
                       self.messages())
 
 
+def _owed_words(owed: dict | None) -> str:
+    held = {c: v for c, v in (owed or {}).items() if v != 0}
+    return ", ".join(money(v, c) for c, v in sorted(held.items())) or "nothing"
+
+
+def owed_by(stories: list[DepositStory], customer_id: str) -> dict[str, Decimal] | None:
+    """What a customer is owed by the scenario's deposits: the final price of each completed one, per currency.
+    None if any of them could not be read."""
+    owed: dict[str, Decimal] = {}
+    for story in (s for s in stories if s.deposit.customer_id == customer_id):
+        if story.invoice is None:
+            return None
+        if story.invoice.get("status") == "completed":
+            currency = story.invoice["price_currency"]
+            owed[currency] = owed.get(currency, Decimal("0")) + Decimal(str(story.invoice["price_amount"]))
+    return owed
+
+
 def read_story(deposit, cryptopay, control, merchant) -> DepositStory:
     invoice = cryptopay.invoice(deposit.invoice_id)
     deliveries = control.deliveries(deposit.invoice_id) if control is not None else None
@@ -164,11 +196,22 @@ def read_story(deposit, cryptopay, control, merchant) -> DepositStory:
                         merchant.recorded_invoice(deposit.invoice_id), merchant.balances(deposit.customer_id))
 
 
-def attach_timeline(deposit, cryptopay, control, merchant, evidence: "Evidence") -> None:
+def attach_timelines(deposits: list, cryptopay, control, merchant, evidence: "Evidence") -> None:
+    """Every deposit's story at the end of a scenario, each balance judged against what all of them owe."""
+    stories = []
+    for deposit in deposits:
+        try:
+            stories.append(read_story(deposit, cryptopay, control, merchant))
+        except Exception as exc:  # evidence gathering must never turn a verdict into an error
+            evidence.attach_text("Invoice timeline unavailable", f"{type(exc).__name__}: {exc}")
+    for story in stories:
+        attach_timeline(replace(story, owed=owed_by(stories, story.deposit.customer_id)), evidence)
+
+
+def attach_timeline(story: DepositStory, evidence: "Evidence") -> None:
     """The invoice's story at the end of a scenario: one line to read, a picture, then the raw views as proof."""
-    short = deposit.invoice_id[:8]
+    short = story.deposit.invoice_id[:8]
     try:
-        story = read_story(deposit, cryptopay, control, merchant)
         evidence.attach_text(f"Deposit {short} in one line", story.line() + "\n")
         evidence.attach_svg(f"Deposit {short}: sequence of events", story.svg())
         evidence.attach_json(f"Invoice timeline {short}: Cryptopay at the end", story.invoice)

@@ -22,7 +22,7 @@ from support.run_manifest import not_integrated
 from support.run_secrets import clean_exception, clean_text
 from support.signoff import SIGNOFF_PRODUCTS, check_signoff
 from support.diagnosis import Facts, annotate, diagnose, read_deposit
-from support.evidence import attach_timeline
+from support.evidence import attach_timelines
 
 STARTED_KEY = pytest.StashKey[str]()
 CRYPTOPAY_KEY = pytest.StashKey[dict]()
@@ -104,9 +104,8 @@ def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature, scenario)
         return
     evidence = request.getfixturevalue("evidence")
     if "scenario_deposits" in request.fixturenames:
-        for deposit in request.getfixturevalue("scenario_deposits"):
-            attach_timeline(deposit, request.getfixturevalue("cryptopay"), request.getfixturevalue("control"),
-                            request.getfixturevalue("merchant"), evidence)
+        attach_timelines(request.getfixturevalue("scenario_deposits"), request.getfixturevalue("cryptopay"),
+                         request.getfixturevalue("control"), request.getfixturevalue("merchant"), evidence)
     evidence.attach_objects()
     evidence.attach_exchanges()
 

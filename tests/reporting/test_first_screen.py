@@ -1,20 +1,23 @@
 """The verdict first: the evidence file opened from disk in headless Chromium shows the verdict and every item row
 without scrolling (invoices only, and all three products), and at 1280x720 who, what and when with the summary's
-digest; it names itself after the verdict, fails its quality gate unless READY, and reaches nowhere."""
+digest; it names itself after the verdict, fails its quality gate unless READY, and reaches nowhere; a failing run's
+first reason is readable at 1280x720, and the Allure part's figures, ring and item groups tell the banner's story."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from reporting.allure import ALLURE_BIN
-from reporting.browser import first_screen
+from reporting.browser import first_screen, page_parts
 from reporting.build import build
 from reporting.integrity import digest
 from reporting.samples import write_sample
 from reporting.run_info import SANDBOX_URL, write_run_info
 from reporting.secret_scan import _decoded_runs
+from reporting.summary import MARKS
 from tests.reporting.results_factory import write_result
 
 pytestmark = [
@@ -95,3 +98,32 @@ def test_the_first_screen_at_1280_by_720_names_the_account_the_run_and_the_summa
     assert "Suite: 63cbd8500000" in who, who
     assert f"go-live-summary.json SHA-256: {digest(built.summary_json)}" in who, who
     assert shown.outside_requests == []
+
+
+# -- one story across the page, at 1280x720 ------------------------------------------------------------------------------
+def test_a_failing_runs_first_reason_is_readable_on_the_first_screen_at_1280x720(tmp_path: Path) -> None:
+    built = build(write_sample(tmp_path / "results", "not ready"), tmp_path / "reports")
+    readable = page_parts(built.evidence).reasons["invoices 12"]  # unclipped and inside the window
+    assert readable.startswith("Why (product defect): the merchant credited"), readable  # the reason, not a name
+    assert "the requested 100.00 EUR instead of the final price 50.05 EUR. Fix: credit price_amount" in readable
+
+
+@pytest.mark.parametrize("verdict", ["ready", "not ready", "partial", "not proven"])
+def test_the_allure_part_tells_the_banners_story(verdict: str, tmp_path: Path) -> None:
+    built = build(write_sample(tmp_path / "results", verdict), tmp_path / "reports")
+    parts = page_parts(built.evidence)
+    banner, allure = parts.banner_figures, parts.allure_figures
+    assert allure == {"total": banner["entries"], "passed": banner["passed"], "failed": banner["failed"],
+                      "broken": banner["notProven"], "skipped": banner["notRun"]}, (banner, allure)
+    assert parts.ring_shown == (verdict == "ready")  # a ring of scenarios is no verdict: never green beside a failure
+    summary = json.loads(built.summary_json.read_text(encoding="utf-8"))
+    groups = {title.rsplit(" · ", 1)[0]: (title.rsplit(" · ", 1)[1], bar)
+              for title, bar in parts.groups if title.startswith("Invoices item ")}
+    assert len(groups) == 14, parts.groups
+    for item in (i for i in summary["items"] if i["product"] == "invoices"):
+        mark, bar = groups[item["title"]]
+        assert mark == MARKS[item["verdict"]], (item["title"], mark)
+        if mark == "PASS":  # an item that passes holds nothing red, amber or grey
+            assert set(bar) == {"passed"}, (item["title"], bar)
+        if mark in ("FAIL", "NOT PROVEN"):
+            assert bar.get("failed" if mark == "FAIL" else "broken"), (item["title"], bar)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from decimal import Decimal
 
 from support.drivers.merchant import Deposit
-from support.evidence import DepositStory
+from support.evidence import DepositStory, owed_by
+from support.sequence_diagram import _BAD, _INK, _OK
 
 DEPOSIT = Deposit("cust-1", "2fc0558c-aaaa", "dep-1", Decimal("100.00"), "EUR", "BTC")
 INVOICE = {"status": "completed", "status_context": None, "price_amount": "50.05", "price_currency": "EUR",
@@ -43,3 +45,26 @@ def test_the_diagram_is_one_offline_svg_with_every_attempt() -> None:
     assert "status_changed: unresolved retry 1 → 200" in texts
     assert "GET: completed, 50.05 EUR" in texts
     assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def _colour_of(svg: str, text: str) -> str:
+    root = ET.fromstring(svg)
+    return next(t.get("fill") for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text == text)
+
+
+def test_a_wrong_balance_beside_a_right_status_is_drawn_red_never_green() -> None:
+    owed = {"EUR": Decimal("50.05")}
+    wrong = replace(_story({"EUR": Decimal("49.54")}), owed=owed).svg()
+    right = replace(_story({"EUR": Decimal("50.05")}), owed=owed).svg()
+    assert _colour_of(wrong, "records completed") == _OK  # the status is right...
+    assert _colour_of(wrong, "customer: balance 49.54 EUR (owed 50.05 EUR)") == _BAD  # ...the amount is not
+    assert _colour_of(right, "customer: balance 50.05 EUR") == _OK
+    unknown = _story({"EUR": Decimal("49.54")}).svg()  # nothing known of what is owed: neither green nor red
+    assert _colour_of(unknown, "customer: balance 49.54 EUR") == _INK
+
+
+def test_what_a_customer_is_owed_counts_only_completed_deposits_of_that_customer() -> None:
+    other = Deposit("cust-2", "3ad0558c-bbbb", "dep-2", Decimal("10.00"), "EUR", "BTC")
+    stories = [_story({}), DepositStory(other, INVOICE, None, None, None, {}),
+               DepositStory(DEPOSIT, {**INVOICE, "status": "refunded"}, None, None, None, {})]
+    assert owed_by(stories, "cust-1") == {"EUR": Decimal("50.05")}
