@@ -15,8 +15,8 @@ from reporting.results import scenario_of
 from reporting.summary import MARKS, NOT_PROVEN, NOT_RUN, ItemProof, scenario_proofs
 from support.checklists import Item, items_of
 
-# Labels every result carries that tell a reviewer nothing (the machine, the worker thread, "python").
-NOISE_LABELS = ["host", "thread", "language"]
+# Labels every result carries that tell a reviewer nothing (the machine, the worker thread, "python", "pytest-bdd").
+NOISE_LABELS = ["host", "thread", "language", "framework"]
 # The label Allure's categories read (reporting/allure.py): what a failed or not proven entry blames.
 BLAME_LABEL = "go-live blame"
 # Allure's status for each proof: a failure that proves nothing about the merchant is "broken", not "failed".
