@@ -224,3 +224,15 @@ def test_books_everything_in_eur(tmp_path: Path, flavour: str) -> None:
             assert set(balances) == {"EUR"}, balances  # both credits, in a currency neither was priced in
         else:
             assert balances == {"USD": Decimal("40.00"), "BTC": Decimal("0.0015")}
+
+
+def test_credits_price_less_fee(tmp_path: Path, flavour: str) -> None:
+    """A deposit paid in full: the broken merchant credits the price less Cryptopay's fee, the reference the price."""
+    with _shop(tmp_path, "credits_price_less_fee", flavour) as shop:
+        invoice_id = shop.deposit("f")
+        shop.pay_in_full(invoice_id)
+        shop.wait_recorded(invoice_id, "completed")
+        shop.wait_delivered(invoice_id, at_least=4)  # the completed notification was answered
+        fee = Decimal(shop.invoice(invoice_id)["fee"])
+        expected = Decimal("100.00") - fee if flavour == "broken" else Decimal("100.00")
+        assert fee > 0 and shop.balances("f") == {"EUR": expected}
