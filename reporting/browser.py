@@ -119,7 +119,7 @@ def screenshot(page: Path, png: Path) -> Path:
     return png
 
 
-# -- the page as one story: the banner's figures and reasons beside what the Allure part shows ---------------------------
+# -- the page as one story: the banner's figures and reasons beside what the Allure part shows -------------------------
 REVIEW_WINDOW = (1280, 720)  # a smaller laptop: what a reviewer sees of a failing run without scrolling
 _PARTS_ID = "page-parts-probe"
 # What the banner and the Allure part each say, once the app has rendered: figures, the ring, the item groups and

@@ -13,6 +13,7 @@ PARTIAL = 10  # not every scenario ran (a subset, emulator-only scenarios on the
 REHEARSAL_PASSED = 11  # every item passed, on an emulator: a rehearsal, not a certification
 NOT_VERIFIED = 12  # --verify/--merge: a file changed since the run, or an object not as claimed at Cryptopay
 NOTHING_TO_CHECK = 13  # --verify: evidence of an emulator rehearsal, nothing at Cryptopay to check
+NOT_PROVEN = 14  # nothing failed, but the environment or the run's configuration kept items from being proven
 
 WORDS = {
     READY: "READY: a certification",
@@ -24,6 +25,7 @@ WORDS = {
     REHEARSAL_PASSED: "ALL ITEMS PASS on an emulator: a rehearsal, not a certification",
     NOT_VERIFIED: "NOT VERIFIED: a file changed since the run, or Cryptopay does not show what the evidence claims",
     NOTHING_TO_CHECK: "a rehearsal's evidence: nothing at Cryptopay to check",
+    NOT_PROVEN: "NOT PROVEN: an outage or the run's configuration kept items from being proven; nothing failed",
 }
 
 
@@ -33,4 +35,5 @@ def for_verdict(summary: dict[str, Any]) -> int:
     overall = summary.get("overall")
     if overall == "ready":
         return READY if summary.get("certification") is True else REHEARSAL_PASSED
-    return {"partial": PARTIAL, "rehearsal_passed": REHEARSAL_PASSED}.get(str(overall), NOT_READY)
+    return {"partial": PARTIAL, "rehearsal_passed": REHEARSAL_PASSED, "not proven": NOT_PROVEN}.get(str(overall),
+                                                                                                  NOT_READY)

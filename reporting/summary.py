@@ -374,8 +374,8 @@ def products_of(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # "support.waiting.Decided: " before a reason tells a reviewer nothing; the words after it do.
-_EXCEPTION_CLASS = re.compile(r"^(?:(?:[a-z_]\w*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exception|Timeout|Failure|Rejected|Decided))"
-                              r": (?=\S)")
+_EXCEPTION_CLASS = re.compile(r"^(?:(?:[a-z_]\w*\.)+[A-Z]\w*"
+                              r"|[A-Z]\w*(?:Error|Exception|Timeout|Failure|Rejected|Decided)): (?=\S)")
 
 
 def _item_reason(item: dict[str, Any]) -> str:

@@ -60,7 +60,7 @@ def tidy_results(results_dir: Path, summary: dict[str, Any]) -> int:
     return changed
 
 
-# -- the view Allure is built from ----------------------------------------------------------------------------------
+# -- the view Allure is built from -------------------------------------------------------------------------------------
 def proofs_of(data: dict[str, Any]) -> list[tuple[Item | None, ItemProof]]:
     """What one result shows of each item it proves, as the verdict reads it (reporting/summary.py)."""
     return scenario_proofs(scenario_of(data))
@@ -115,7 +115,7 @@ def allure_view(results_dir: Path, summary: dict[str, Any], into: Path) -> Path:
     return into
 
 
-# -- the story first: a scenario opens on its deposits' one-line stories and sequence diagrams --------------------------
+# -- the story first: a scenario opens on its deposits' one-line stories and sequence diagrams -------------------------
 _STORY_LINE, _DIAGRAM = " in one line", ": sequence of events"
 
 

@@ -28,6 +28,7 @@ _STYLE = """
 #go-live-verdict p{margin:2px 0 8px}
 #go-live-verdict table{border-collapse:collapse;width:100%;background:#fff;font-size:12.5px;line-height:1.3}
 #go-live-verdict table.items{table-layout:fixed}
+#go-live-verdict table.items td{padding-top:0;padding-bottom:0}
 #go-live-verdict table.items thead th{white-space:nowrap;overflow:hidden}
 #go-live-verdict th,#go-live-verdict td{border:1px solid #e5e7eb;padding:1px 8px;text-align:left;vertical-align:top}
 #go-live-verdict td.item{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}

@@ -40,6 +40,8 @@ Exit codes (the run, --merge and --verify; the headline and go-live-summary.json
   12  NOT VERIFIED (--verify, --merge): a file changed since the run, or Cryptopay does not show an object, the
       account, the run's window or the state and amounts the evidence claims
   13  --verify on a rehearsal's evidence: nothing at Cryptopay to check
+  14  NOT PROVEN: nothing failed, but an outage or the run's configuration     "overall": "not proven"
+      (the Callback URL, a secret) kept items from being proven; do what its Fix says, run again
 A CI gate that may go live passes on 0 only, as Pact's can-i-deploy is read.
 EOF
 }

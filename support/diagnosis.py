@@ -111,7 +111,8 @@ def unreachable(facts: Facts) -> Diagnosis | None:
     if "merchant probe unreachable" in said or facts.merchant_down:
         return Diagnosis(ENVIRONMENT, "the merchant did not answer (its probe refused the connection or timed out): "
                          "an outage, not a verdict on its integration",
-                         "bring the merchant's staging back up (MERCHANT_PROBE_URL, MERCHANT_CALLBACK_URL) and run again")
+                         "bring the merchant's staging back up (MERCHANT_PROBE_URL, MERCHANT_CALLBACK_URL) and run "
+                         "again")
     return Diagnosis(ENVIRONMENT, "a target did not answer (connection refused or timed out)",
                      "check that the merchant's staging and CRYPTOPAY_API_URL / MERCHANT_PROBE_URL are up and reachable")
 
@@ -282,7 +283,8 @@ def customer_lost(facts: Facts) -> Diagnosis | None:
     for deposit in facts.deposits:
         if deposit.invoice and not deposit.invoice.get("customer_id"):
             return Diagnosis(DEFECT, f"invoice {deposit.invoice_id} carries no customer_id, so Cryptopay cannot list "
-                             "the customer's invoices", "send the customer's id as customer_id when creating the invoice",
+                             "the customer's invoices",
+                             "send the customer's id as customer_id when creating the invoice",
                              _fails(facts, "customer"))
     return None
 

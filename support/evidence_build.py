@@ -14,7 +14,7 @@ from reporting.build import EVIDENCE_FILES, BuildResult, OfflineCheckError, buil
 from reporting.exit_codes import WORDS as EXIT_WORDS
 from reporting.inert import printable
 from reporting.secret_scan import scan_paths
-from reporting.summary import (MARKS, NOT_INTEGRATED, PASS, REHEARSAL_PASSED, _item_reason, product_items,
+from reporting.summary import (MARKS, NOT_INTEGRATED, NOT_PROVEN, PASS, REHEARSAL_PASSED, _item_reason, product_items,
                                product_words, products_of)
 from support.checklists import items_of, items_words
 from support.run_secrets import run_secrets
@@ -159,8 +159,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     for line in checklist_lines(summary) if summary else []:
         terminalreporter.write_line(line)
     ready, rehearsal = result.exit_code == 0, result.overall == REHEARSAL_PASSED
+    not_proven = result.overall == NOT_PROVEN  # nothing failed: the environment's colour, not a defect's
     terminalreporter.write_line(printable(result.headline), bold=True, green=ready, blue=rehearsal,
-                                red=not ready and not rehearsal)
+                                yellow=not_proven, red=not ready and not rehearsal and not not_proven)
     if summary and summary["run"].get("selection"):
         terminalreporter.write_line(subset_words(summary), yellow=True)
     terminalreporter.write_line(f"evidence: {result.evidence}  (open it in a browser: the verdict comes first)")

@@ -83,7 +83,7 @@ def test_after_a_failed_completed_delivery_the_retry_credits_exactly_once(tmp_pa
         assert shop.credit_rows(invoice_id) == 1
 
 
-# -- the merchant stopped mid-run: an outage is not proven, never a product defect --------------------------------------
+# -- the merchant stopped mid-run: an outage is not proven, never a product defect -------------------------------------
 @pytest.mark.slow
 def test_a_merchant_stopped_mid_run_is_not_proven_environment_never_fail(tmp_path: Path) -> None:
     results = tmp_path / "results"

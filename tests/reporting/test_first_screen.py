@@ -100,7 +100,7 @@ def test_the_first_screen_at_1280_by_720_names_the_account_the_run_and_the_summa
     assert shown.outside_requests == []
 
 
-# -- one story across the page, at 1280x720 ------------------------------------------------------------------------------
+# -- one story across the page, at 1280x720 ----------------------------------------------------------------------------
 def test_a_failing_runs_first_reason_is_readable_on_the_first_screen_at_1280x720(tmp_path: Path) -> None:
     built = build(write_sample(tmp_path / "results", "not ready"), tmp_path / "reports")
     readable = page_parts(built.evidence).reasons["invoices 12"]  # unclipped and inside the window
