@@ -66,9 +66,10 @@ def proofs_of(data: dict[str, Any]) -> list[tuple[Item | None, ItemProof]]:
     return scenario_proofs(scenario_of(data))
 
 
-def _entry(data: dict[str, Any], item: Item | None, proof: ItemProof, epics: dict[Item, str],
+def _entry(data: dict[str, Any], source: str, item: Item | None, proof: ItemProof, epics: dict[Item, str],
            description: str) -> dict[str, Any]:
-    """One scenario as the evidence of one item: its status for that item, filed under that item only."""
+    """One scenario as the evidence of one item: its status for that item, filed under that item only. `source`:
+    the result file's name, unique even where a hand-written result has no uuid."""
     entry = json.loads(json.dumps(data))
     labels = [label for label in entry.get("labels") or [] if isinstance(label, dict)
               and label.get("name") not in [*NOISE_LABELS, "epic", BLAME_LABEL]]
@@ -78,9 +79,9 @@ def _entry(data: dict[str, Any], item: Item | None, proof: ItemProof, epics: dic
     if status in ("failed", "broken"):
         labels.append({"name": BLAME_LABEL, "value": proof.category or DEFECT})
     entry["labels"], entry["status"] = labels, status
+    suffix = f"|{item.tag}" if item is not None else ""
+    entry["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source}{suffix}"))
     if item is not None:
-        suffix = f"|{item.tag}"
-        entry["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{data.get('uuid')}{suffix}"))
         entry["historyId"] = f"{data.get('historyId') or data.get('fullName') or data.get('name')}{suffix}"
         if entry.get("testCaseId"):
             entry["testCaseId"] = f"{entry['testCaseId']}{suffix}"
@@ -96,9 +97,9 @@ def _entry(data: dict[str, Any], item: Item | None, proof: ItemProof, epics: dic
 
 def view_entries(results_dir: Path, summary: dict[str, Any]) -> list[dict[str, Any]]:
     epics, entries = epic_names(summary), []
-    for _path, data in _result_files(results_dir):
+    for path, data in _result_files(results_dir):
         description = story_html(results_dir, data)
-        entries += [_entry(data, item, proof, epics, description) for item, proof in proofs_of(data)]
+        entries += [_entry(data, path.name, item, proof, epics, description) for item, proof in proofs_of(data)]
     return entries
 
 
