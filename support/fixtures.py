@@ -19,7 +19,7 @@ from support.drivers.payers import Payer, PaymentNotPossible, build_payer
 from support.drivers.sql_adapter import SqlMerchant
 from support.evidence import Evidence, Redactor
 from support.operator import TerminalOut
-from support.preflight import preflight_problems
+from support.preflight import first_delivery_note, preflight_problems
 from support.run_manifest import EMULATOR_ONLY_REASON
 from support.run_secrets import remember
 from support.settings import Settings
@@ -33,13 +33,13 @@ def settings(pytestconfig: pytest.Config) -> Settings:
     return pytestconfig.stash[SETTINGS_KEY]
 
 
+PREFLIGHT_NOTE_KEY = pytest.StashKey[str]()
 PREFLIGHT_HEADING = "The go-live suite cannot start: its targets failed the preflight checks:"
 
 
 def preflight_message(settings: Settings, started: Targets) -> str | None:
     """The problems in one message, printable and redacted: it may quote what a merchant answered."""
-    problems = preflight_problems(started, build_merchant(settings, started), pay_currency=settings.payment_coin,
-                                  delivery_timeout=settings.wait_timeout)
+    problems = preflight_problems(started, build_merchant(settings, started))
     if not problems:
         return None
     message = PREFLIGHT_HEADING + "\n" + "\n".join(f"  - {p}" for p in problems)
@@ -66,9 +66,22 @@ def pytest_configure(config: pytest.Config) -> None:
             or not external_targets(settings):
         return
     with ExitStack() as stack:
-        message = preflight_message(settings, start_targets(settings, Path(tempfile.gettempdir()), stack))
-    if message:
-        raise pytest.UsageError(message)
+        started = start_targets(settings, Path(tempfile.gettempdir()), stack)
+        message = preflight_message(settings, started)
+        if message:
+            raise pytest.UsageError(message)
+        note = first_delivery_note(started, build_merchant(settings, started), settings.payment_coin,
+                                   settings.wait_timeout)
+    if note:
+        config.stash[PREFLIGHT_NOTE_KEY] = printable(redact(note, settings.secrets() + started.secrets()))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """What the preflight could not confirm, said before any scenario runs (it does not stop the run)."""
+    note = session.config.stash.get(PREFLIGHT_NOTE_KEY, None)
+    reporter = session.config.pluginmanager.getplugin("terminalreporter")
+    if note and reporter is not None:
+        reporter.write_line(f"preflight: {note}", yellow=True)
 
 
 @pytest.fixture(scope="session")
