@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from reporting.inert import printable
-from support.checklists import Item, items_of, product_of
-from support.run_manifest import MANIFEST, read_manifest
+from checklists import Item, items_of, product_of
+from reporting.manifest import MANIFEST, read_manifest
 
 PROVEN_ON = "proven on"
 _SKIP_PREFIXES = ("Skipped: ", "_pytest.outcomes.Skipped: ", "Skipped")

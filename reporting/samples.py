@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from reporting.run_info import SANDBOX_URL, write_run_info
-from support.checklists import all_items
+from checklists import all_items
 
 # A merchant that integrates invoices only: the other two products show as not integrated.
 SANDBOX_RUN = {"cryptopay_api_url": SANDBOX_URL, "cryptopay_target": f"Cryptopay sandbox ({SANDBOX_URL})",

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reporting.cryptopay_objects import describe
+from checklists import PRODUCTS, Item, all_items, items_words, product_title, proven_items
 from reporting.blame import NOT_PROVING, blame_of
+from reporting.cryptopay_objects import describe
 from reporting.inert import markdown_text
+from reporting.manifest import NOT_CHOSEN_REASON
 from reporting.results import Scenario
 from reporting.run_info import display_rows, identity, identity_rows, observed_class
-from support.checklists import PRODUCTS, Item, all_items, items_words, product_title, proven_items
 
 PASS, PARTIAL, FAIL, NOT_RUN = "pass", "partial", "fail", "not run"
 READY, NOT_READY, PARTIAL_RUN = "ready", "not ready", "partial"
@@ -24,7 +25,6 @@ NOT_PROVEN = "not proven"
 # A product the merchant does not integrate (never a failure, never READY), and a certified product that has no
 # scenario yet (never READY).
 NOT_INTEGRATED, NO_SCENARIOS = "not integrated", "no scenarios"
-NOT_CHOSEN_REASON = "not integrated (CERTIFY_PRODUCTS)"
 OLDER_RUN_REASON = "not integrated (the run recorded the invoice checklist only)"
 # Where a run certifies (a READY there is a certification) and where it only rehearses.
 CERTIFYING_TARGETS = ("sandbox", "sandbox + emulator rehearsal")
@@ -378,7 +378,7 @@ _EXCEPTION_CLASS = re.compile(r"^(?:(?:[a-z_]\w*\.)+[A-Z]\w*"
                               r"|[A-Z]\w*(?:Error|Exception|Timeout|Failure|Rejected|Decided)): (?=\S)")
 
 
-def _item_reason(item: dict[str, Any]) -> str:
+def item_reason(item: dict[str, Any]) -> str:
     """The first thing a reader needs about an item that did not pass, reason first: the first failure, what kept
     it from being proven, or why a scenario did not run; then the scenario it was seen in."""
     for statuses in (("failed", "broken"), (NOT_PROVEN,), (NOT_RUN, "skipped")):
@@ -400,7 +400,7 @@ def _markdown_table(summary: dict[str, Any], product: dict[str, Any]) -> list[st
         rows = item["scenarios"]
         ran = [r for r in rows if r.get("for_this_item", r["status"]) not in (NOT_RUN, "skipped")]
         passed = [r for r in rows if r.get("for_this_item", r["status"]) == "passed"]
-        reason = _item_reason(item) if item["verdict"] != PASS else ""
+        reason = item_reason(item) if item["verdict"] != PASS else ""
         lines.append(f"| {_md_cell(item['title'])} | {MARKS[item['verdict']]} | "
                      f"{len(passed)} / {len(ran)} / {len(rows)} | {_md_cell(reason[:200])} |")
     return lines + [""]

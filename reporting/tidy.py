@@ -13,7 +13,7 @@ from typing import Any
 from reporting.blame import DEFECT
 from reporting.results import scenario_of
 from reporting.summary import MARKS, NOT_PROVEN, NOT_RUN, ItemProof, scenario_proofs
-from support.checklists import Item, items_of
+from checklists import Item, items_of
 
 # Labels every result carries that tell a reviewer nothing (the machine, the worker thread, "python", "pytest-bdd").
 NOISE_LABELS = ["host", "thread", "language", "framework"]

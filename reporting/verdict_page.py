@@ -8,7 +8,7 @@ from typing import Any
 
 from reporting.run_info import display_rows, identity_rows
 from reporting.summary import (FAIL, MARKS, NOT_INTEGRATED, NOT_PROVEN, NOT_READY, NOT_RUN, PASS, READY,
-                               REHEARSAL_PASSED, _item_reason, _row_words, product_items, product_words, products_of)
+                               REHEARSAL_PASSED, item_reason, _row_words, product_items, product_words, products_of)
 
 BANNER_ID = "go-live-verdict"
 # Colour by what the reader must do: red stop, amber incomplete, violet fix the environment and run again, green
@@ -79,7 +79,7 @@ def _own_item_dropped(reason: str, item: dict[str, Any]) -> str:
 def _item_row(item: dict[str, Any]) -> str:
     mark = MARKS[item["verdict"]]
     colour = _MARK_COLOURS.get(item["verdict"], "#b45309")
-    reason = _EXCEPTION_PREFIX.sub("", _item_reason(item)) if item["verdict"] != PASS else ""
+    reason = _EXCEPTION_PREFIX.sub("", item_reason(item)) if item["verdict"] != PASS else ""
     reason = _own_item_dropped(reason, item)[:400]
     return (f'<tr data-item="{_e(item.get("id", item["item"]))}"><td class="item" title="{_e(item["title"])}">'
             f'{_e(item["title"])}</td><td class="mark" style="color:{colour}">{_e(mark)}</td>'

@@ -15,7 +15,7 @@ import pytest
 from cryptopay_emulator.rails_json import rails_json
 from support.callbacks import all_answered, send_badly_signed
 from support.customers import Customer, show_balance
-from support.checklists import item_for
+from checklists import item_for
 from support.diagnosis import DEFECT, Diagnosis
 from support.drivers.callbacks import Answer, CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
@@ -207,7 +207,7 @@ def _status(record: dict | None) -> str | None:
     return record["status"] if record else None
 
 
-# The channels item each kind of failure below breaks, wherever it is seen (support/checklists/channels.py).
+# The channels item each kind of failure below breaks, wherever it is seen (checklists/channels.py).
 _ITEM = {prop: item_for("channels", prop) for prop in ("status", "credit", "amount", "second credit", "held credit")}
 
 

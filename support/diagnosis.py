@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from support.callbacks import is_acknowledged, is_rejection, misses_the_handler
-from support.checklists import Item, item_for, items_words
+from checklists import Item, item_for, items_words
 
 CONFIGURATION, DEFECT, ENVIRONMENT = "configuration", "product defect", "environment"
 ZERO = Decimal("0")

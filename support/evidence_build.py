@@ -14,9 +14,9 @@ from reporting.build import EVIDENCE_FILES, BuildResult, OfflineCheckError, buil
 from reporting.exit_codes import WORDS as EXIT_WORDS
 from reporting.inert import printable
 from reporting.secret_scan import scan_paths
-from reporting.summary import (MARKS, NOT_INTEGRATED, NOT_PROVEN, PASS, REHEARSAL_PASSED, _item_reason, product_items,
+from reporting.summary import (MARKS, NOT_INTEGRATED, NOT_PROVEN, PASS, REHEARSAL_PASSED, item_reason, product_items,
                                product_words, products_of)
-from support.checklists import items_of, items_words
+from checklists import items_of, items_words
 from support.run_secrets import run_secrets
 
 EXIT_EVIDENCE_NOT_CLEAN = 3
@@ -193,7 +193,7 @@ def _item_lines(summary: dict, items: list[dict]) -> list[str]:
             untouched.append(str(item["item"]))  # a subset run: one line for every item it did not touch
             continue
         mark = MARKS[item["verdict"]]
-        reason = _item_reason(item) if item["verdict"] != PASS else ""
+        reason = item_reason(item) if item["verdict"] != PASS else ""
         lines.append(f"  Item {item['item']:02d}  {mark:8} {printable(reason)[:150]}".rstrip())
     if untouched:
         lines.append(f"  Items {', '.join(untouched)}: NOT RUN (deselected by {summary['run']['selection']})")

@@ -20,7 +20,7 @@ from support.drivers.sql_adapter import SqlMerchant
 from support.evidence import Evidence, Redactor
 from support.operator import TerminalOut
 from support.preflight import first_delivery_note, preflight_problems
-from support.run_manifest import EMULATOR_ONLY_REASON
+from reporting.manifest import EMULATOR_ONLY_REASON
 from support.run_secrets import remember
 from support.settings import Settings
 from support.targets import Targets, start_targets

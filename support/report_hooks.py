@@ -17,7 +17,7 @@ from allure_pytest_bdd.steps import get_step_uuid
 
 from support.account import account_identity, cryptopay_now
 from support.keys import SETTINGS_KEY
-from support.checklists import docs, items_of, items_words, product_of, product_title, proven_items
+from checklists import docs, items_of, items_words, product_of, product_title, proven_items
 from support.run_manifest import not_integrated
 from support.run_secrets import clean_exception, clean_text
 from support.signoff import SIGNOFF_PRODUCTS, check_signoff
@@ -212,5 +212,4 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "selection": " ".join(f"{flag} {value!r}" for flag, value in (("-m", config.option.markexpr),
                                                                       ("-k", config.option.keyword)) if value),
     }
-    Path(results).mkdir(parents=True, exist_ok=True)
-    (Path(results) / "run-info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+    write_run_info(Path(results), info)

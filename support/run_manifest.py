@@ -1,10 +1,6 @@
 """Writes every collected scenario, selected or not, beside the Allure results, so none can vanish from a verdict."""
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +10,10 @@ from allure_pytest_bdd.utils import (convert_params, get_full_name, get_history_
                                      get_pytest_params)
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-from support.checklists import PRODUCTS, items_of, product_of
+from checklists import PRODUCTS, items_of, product_of
+from reporting.manifest import (DESELECTED_REASON, EMULATOR_ONLY_REASON, NOT_CHOSEN_REASON, NOT_OFFERED_REASON,
+                                write_manifest)
 
-MANIFEST = "collected-scenarios.json"
-EMULATOR_ONLY_REASON = ("needs the emulator's sandbox control API (forced risk levels, the clock, the monitoring "
-                        "team's decision); the real sandbox offers no such control")
-DESELECTED_REASON = "deselected by this run's selection ({selection}): not part of this run"
-NOT_CHOSEN_REASON = "not integrated (CERTIFY_PRODUCTS)"
-NOT_OFFERED_REASON = "not integrated (the merchant's probe offers {offered} only: GET /capabilities)"
 INTEGRATION_KEY = pytest.StashKey[dict[str, str]]()
 
 
@@ -53,24 +45,6 @@ def _selection(config: pytest.Config) -> str:
     parts = [f"-m {config.option.markexpr!r}" if config.option.markexpr else "",
              f"-k {config.option.keyword!r}" if config.option.keyword else ""]
     return " ".join(p for p in parts if p) or "file or node selection"
-
-
-def write_manifest(results_dir: Path, entries: list[dict[str, Any]], selection: str) -> None:
-    """Atomically, because every xdist worker collects the same scenarios and writes the same file."""
-    results_dir.mkdir(parents=True, exist_ok=True)
-    document = {"written_at": int(time.time() * 1000), "selection": selection, "scenarios": entries}
-    handle, temp = tempfile.mkstemp(dir=results_dir, prefix=".manifest-")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(document, out, indent=1)
-    os.replace(temp, results_dir / MANIFEST)
-
-
-def read_manifest(results_dir: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((Path(results_dir) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and isinstance(data.get("scenarios"), list) else None
 
 
 def _settings(config: pytest.Config):

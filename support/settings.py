@@ -14,7 +14,7 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from reporting.run_info import SANDBOX_HOST, is_loopback
-from support.checklists import PRODUCTS
+from checklists import PRODUCTS
 from support.secrets import Secret
 
 PRODUCTION_HOST = "business.cryptopay.me"

@@ -48,7 +48,7 @@ def _tags(path: Path) -> tuple[set[str], set[str]]:
 
 
 def test_every_feature_lives_under_its_product_and_carries_its_tag_and_only_its_items():
-    from support.checklists import PRODUCTS, items_of
+    from checklists import PRODUCTS, items_of
     features = sorted(FEATURES.rglob("*.feature"))
     assert features, "no feature files found"
     problems = []

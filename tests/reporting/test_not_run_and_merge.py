@@ -12,7 +12,7 @@ from reporting.merge import MergeError, merge_runs
 from reporting.results import fill_not_run, load_scenarios
 from reporting.run_info import SANDBOX_URL, write_run_info
 from reporting.summary import build_summary
-from support.run_manifest import write_manifest
+from reporting.manifest import write_manifest
 from tests.reporting.results_factory import write_result
 
 ALL_BUT_14 = [n for n in range(1, 15) if n != 14]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from support.checklists import Item
+from checklists import Item
 from support.diagnosis import (CONFIGURATION, DEFECT, ENVIRONMENT, DepositFacts, Facts, annotate, diagnose,
                                final_answers)
 from support.waiting import WaitTimeout

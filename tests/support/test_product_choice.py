@@ -11,7 +11,8 @@ from typing import Iterator
 import pytest
 
 from support.keys import SETTINGS_KEY
-from support.run_manifest import MANIFEST, NOT_CHOSEN_REASON, not_integrated, offered_products
+from reporting.manifest import MANIFEST, NOT_CHOSEN_REASON
+from support.run_manifest import not_integrated, offered_products
 from support.servers import ServerThread
 from support.settings import SUITE_PREFIXES, load_settings
 

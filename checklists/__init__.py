@@ -4,7 +4,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Iterable, NamedTuple
 
-from support.checklists import channels, invoices, payouts
+from checklists import channels, invoices, payouts
 
 # The products in the order the evidence shows them; each feature carries its product's tag.
 CHECKLISTS: dict[str, ModuleType] = {"invoices": invoices, "channels": channels, "payouts": payouts}

@@ -17,7 +17,7 @@ ITEMS: dict[int, str] = {
     7: "A high_risk_address refusal debits nothing, the customer is told, and it is not retried",
 }
 
-# What each kind of Then-step proves; the same rules as the invoice checklist (support/checklists/__init__.py).
+# What each kind of Then-step proves; the same rules as the invoice checklist (checklists/__init__.py).
 PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("what the customer was told", re.compile(r"^the merchant told the customer"), frozenset({7})),
     ("the customer's balance", re.compile(r"^the customer('s balance| has not been (debited|charged)"
@@ -30,5 +30,5 @@ PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("what arrives", re.compile(r"^the recipient receives"), frozenset({1})),
 )
 
-# The item a failure of each property (support/checklists/__init__.py, PROPERTY_WORDS) fails, wherever it is seen.
+# The item a failure of each property (checklists/__init__.py, PROPERTY_WORDS) fails, wherever it is seen.
 PROPERTIES: dict[str, int] = {"notifications": 3, "status": 4, "amount": 5, "second credit": 5}

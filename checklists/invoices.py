@@ -40,6 +40,6 @@ PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("the sign-off", re.compile(r"^Support, Finance, Fraud and Transaction Monitoring"), frozenset({14})),
 )
 
-# The item a failure of each property (support/checklists/__init__.py, PROPERTY_WORDS) fails, wherever it is seen.
+# The item a failure of each property (checklists/__init__.py, PROPERTY_WORDS) fails, wherever it is seen.
 PROPERTIES: dict[str, int] = {"notifications": 10, "status": 11, "credit": 12, "amount": 12, "second credit": 13,
               "held credit": 14, "policy": 4, "sign-off": 14, "customer": 5}

@@ -18,7 +18,7 @@ ITEMS: dict[int, str] = {
     8: "Payments held as illicit_resource are never credited while held; teams know risk scoring and signed off",
 }
 
-# What each kind of Then-step proves; the same rules as the invoice checklist (support/checklists/__init__.py).
+# What each kind of Then-step proves; the same rules as the invoice checklist (checklists/__init__.py).
 PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("the customer's balance", re.compile(r"^the customer('s balance| has not been credited| has been credited)"),
      frozenset({5, 6, 7, 8})),
@@ -31,6 +31,6 @@ PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("the sign-off", re.compile(r"^Support, Finance, Fraud and Transaction Monitoring"), frozenset({8})),
 )
 
-# The item a failure of each property (support/checklists/__init__.py, PROPERTY_WORDS) fails, wherever it is seen.
+# The item a failure of each property (checklists/__init__.py, PROPERTY_WORDS) fails, wherever it is seen.
 PROPERTIES: dict[str, int] = {"notifications": 3, "status": 4, "credit": 5, "amount": 6, "second credit": 7,
               "held credit": 8, "sign-off": 8}
