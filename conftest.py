@@ -6,19 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from support.env_file import merge, read_env_file
-from support.keys import SETTINGS_KEY
-from support.settings import ConfigError, Settings, load_settings
+from support.plugins.keys import SETTINGS_KEY
+from support.targets.env_file import merge, read_env_file
+from support.targets.settings import ConfigError, Settings, load_settings
 
-# One line per group; a new product adds its helpers' and its steps' modules on a line of its own.
-pytest_plugins = [
-    "support.run_manifest", "support.run_secrets", "support.evidence_build", "support.fixtures", "support.run_budget",
-    "support.report_hooks",
-    "steps.customers", "steps.deposits", "steps.payments", "steps.clock", "steps.resolutions", "steps.callbacks",
-    "steps.invoices", "steps.signoff",
-    "support.channels", "steps.channels",
-    "support.payouts", "steps.payouts",
-]
+# The suite's pytest plugins, all from support/plugins/, then the step modules (steps/, one per domain concept).
+PLUGINS = ("run_manifest", "run_secrets", "evidence_build", "fixtures", "products", "run_budget", "run_info",
+           "allure_labels", "failure_diagnosis", "scenario_evidence")
+STEPS = ("customers", "deposits", "payments", "clock", "resolutions", "callbacks", "finding", "signoff", "channels",
+         "payouts")
+pytest_plugins = [f"support.plugins.{name}" for name in PLUGINS] + [f"steps.{name}" for name in STEPS]
 
 ROOT = Path(__file__).parent
 SHELL_WARNING_KEY = pytest.StashKey[str]()
@@ -41,7 +38,7 @@ def shared_emulator_problem(config: pytest.Config, settings: Settings) -> str | 
 def pytest_configure(config: pytest.Config) -> None:
     # The settings file is read into the settings only, never into os.environ, so tests and the processes they
     # start see exactly the environment they were given. A file named by CERTIFY_ENV_FILE wins over the shell,
-    # plain .env does not; either way a key set differently in both is named (support/env_file.py).
+    # plain .env does not; either way a key set differently in both is named (support/targets/env_file.py).
     found = read_env_file(os.environ, ROOT / ".env")
     values, warning = merge(found, os.environ)
     try:

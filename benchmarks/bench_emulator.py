@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from cryptopay_client.signing import HmacAuth  # noqa: E402
 from cryptopay_emulator import EmulatorConfig, create_app  # noqa: E402
-from support.servers import ServerThread  # noqa: E402
+from support.targets.servers import ServerThread  # noqa: E402
 
 PARAMS = {"price_amount": "100.0", "price_currency": "EUR", "pay_currency": "BTC"}
 BODY = json.dumps(PARAMS).encode()

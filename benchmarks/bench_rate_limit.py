@@ -36,8 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
-from support.offline_proof import PAYOUT_FUNDS_EUR, stop as stop_process  # noqa: E402 - after the path insert above
-from support.settings import SUITE_PREFIXES  # noqa: E402
+# After the path insert above (noqa: E402).
+from support.targets.offline_proof import PAYOUT_FUNDS_EUR, stop as stop_process  # noqa: E402
+from support.targets.settings import SUITE_PREFIXES  # noqa: E402
 # Settings inherited from the shell would add to the env file's: the run is configured by the file only.
 OWN_PREFIXES = (*SUITE_PREFIXES, "PYTEST_")
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "server"}

@@ -86,8 +86,8 @@ def _proven_numbers(kinds, text: str, numbers: set[int]) -> set[int]:
     return numbers
 
 
-# What a failure can break, wherever it is seen: support/diagnosis.py names the property, each product's PROPERTIES
-# the item that owns it ("the amount credited" is invoices item 12 in any scenario, never the scenario's item 10).
+# What a failure can break, wherever it is seen: support/evidence/diagnosis.py names the property, each product's
+# PROPERTIES the item that owns it ("the amount credited" is invoices item 12 in any scenario, never the scenario's item 10).
 PROPERTY_WORDS: dict[str, str] = {
     "notifications": "a notification not verified or not followed",
     "status": "the merchant's record differs from Cryptopay's GET",

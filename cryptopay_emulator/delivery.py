@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
+from cryptopay_client.rails_json import rails_json
 from cryptopay_emulator.clock import Clock, iso
 from cryptopay_emulator.posting import AnswerTimeout, DeadlineSession
-from cryptopay_emulator.rails_json import rails_json
 from cryptopay_emulator.timeline import Action, Timeline
 
 log = logging.getLogger("cryptopay_emulator")

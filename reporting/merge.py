@@ -11,7 +11,8 @@ from typing import Any
 
 from reporting import run_info as runs
 from reporting.integrity import MANIFEST_NAME, check_digest_manifest
-from reporting.results import MANIFEST, PROVEN_ON, latest_results, not_run_results
+from reporting.manifest import MANIFEST
+from reporting.results import PROVEN_ON, latest_results, not_run_results
 from reporting.run_info import read_run_info, write_run_info
 from reporting.verify import (REHEARSAL_PROVEN_ON, CannotCheck, check_at_cryptopay, open_evidence,
                               reviewer_from_env)

@@ -9,7 +9,7 @@ from typing import Any
 
 from reporting.inert import printable
 from checklists import Item, items_of, product_of
-from reporting.manifest import MANIFEST, read_manifest
+from reporting.manifest import read_manifest
 
 PROVEN_ON = "proven on"
 _SKIP_PREFIXES = ("Skipped: ", "_pytest.outcomes.Skipped: ", "Skipped")

@@ -6,8 +6,8 @@ import json
 import uuid
 from pathlib import Path
 
-from reporting.run_info import SANDBOX_URL, write_run_info
 from checklists import all_items
+from reporting.run_info import SANDBOX_URL, write_run_info
 
 # A merchant that integrates invoices only: the other two products show as not integrated.
 SANDBOX_RUN = {"cryptopay_api_url": SANDBOX_URL, "cryptopay_target": f"Cryptopay sandbox ({SANDBOX_URL})",
@@ -19,7 +19,7 @@ SANDBOX_RUN = {"cryptopay_api_url": SANDBOX_URL, "cryptopay_target": f"Cryptopay
                "merchant_build": "sample-1.0", "merchant_target": "https://staging.example.invalid/probe",
                "products": ["invoices"], "not_integrated": {"channels": "not integrated (CERTIFY_PRODUCTS)",
                                                             "payouts": "not integrated (CERTIFY_PRODUCTS)"}}
-# Worded as support/diagnosis.py words them: the category and the item the failure fails first.
+# Worded as support/evidence/diagnosis.py words them: the category and the item the failure fails first.
 _WHY = ("Why (product defect, invoices item 12): the merchant credited the requested 100.00 EUR instead of the final "
         "price 50.05 EUR. Fix: credit price_amount of the completed invoice (it changes on recalculation).")
 _OUTAGE = ("Why (environment): the merchant did not answer (its probe refused the connection or timed out): an outage, "
@@ -48,7 +48,7 @@ def write_sample(results: Path, verdict: str) -> Path:
         _result(results, f"Scenario proving item {item.number}", "passed", [item.number])
     if verdict == "not ready":
         _result(results, "An underpaid deposit recalculated at the current rate credits the new lower price",
-                "failed", [1, 12], f"support.waiting.WaitTimeout: {_WHY}\nSeen: waited 8 s for the customer to "
+                "failed", [1, 12], f"support.drivers.waiting.WaitTimeout: {_WHY}\nSeen: waited 8 s for the customer to "
                 "have 50.05 EUR; last seen: 100.00 EUR")
     elif verdict == "not proven":
         _result(results, "Every notification of a paid deposit is acknowledged and followed", "failed", [10, 11],

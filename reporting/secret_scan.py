@@ -38,7 +38,7 @@ def _variants(secret: str) -> list[bytes]:
     return [form.encode("utf-8") for form in forms]
 
 
-def _decoded_runs(data: bytes) -> list[bytes]:
+def decoded_runs(data: bytes) -> list[bytes]:
     decoded = []
     for match in _BASE64_RUN.finditer(data):
         run = match.group(0)
@@ -60,7 +60,7 @@ def scan_bytes(data: bytes, secrets: list[str]) -> list[str]:
     """Kinds of hit in one file's content, each kind once."""
     texts = [data]
     if _BASE64_RUN.search(data):
-        texts += _decoded_runs(data)
+        texts += decoded_runs(data)
     kinds: list[str] = []
     for number, secret in enumerate(secrets, start=1):
         if len(secret) < MIN_SECRET_LENGTH:

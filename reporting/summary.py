@@ -373,7 +373,7 @@ def products_of(summary: dict[str, Any]) -> list[dict[str, Any]]:
                                         "items_total": summary["items_total"]}]
 
 
-# "support.waiting.Decided: " before a reason tells a reviewer nothing; the words after it do.
+# "support.drivers.waiting.Decided: " before a reason tells a reviewer nothing; the words after it do.
 _EXCEPTION_CLASS = re.compile(r"^(?:(?:[a-z_]\w*\.)+[A-Z]\w*"
                               r"|[A-Z]\w*(?:Error|Exception|Timeout|Failure|Rejected|Decided)): (?=\S)")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from reporting.run_info import display_rows, identity_rows
 from reporting.summary import (FAIL, MARKS, NOT_INTEGRATED, NOT_PROVEN, NOT_READY, NOT_RUN, PASS, READY,
-                               REHEARSAL_PASSED, item_reason, _row_words, product_items, product_words, products_of)
+                               REHEARSAL_PASSED, _row_words, item_reason, product_items, product_words, products_of)
 
 BANNER_ID = "go-live-verdict"
 # Colour by what the reader must do: red stop, amber incomplete, violet fix the environment and run again, green
@@ -67,7 +67,7 @@ def _counts(item: dict[str, Any]) -> str:
     return f"{len(passed)} / {len(ran)} / {len(rows)}"
 
 
-# "support.waiting.WaitTimeout: " before a reason tells a reviewer nothing; the words after it do.
+# "support.drivers.waiting.WaitTimeout: " before a reason tells a reviewer nothing; the words after it do.
 _EXCEPTION_PREFIX = re.compile(r"(?<=: )(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Timeout|Exception|Rejected): ")
 
 

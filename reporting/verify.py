@@ -50,7 +50,7 @@ class Reviewer:
 
 
 def _settings(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-    """The reviewer's settings as the suite reads its own (support/env_file.py, which this side may not import):
+    """The reviewer's settings as the suite reads its own (support/targets/env_file.py, which this side may not import):
     the file CERTIFY_ENV_FILE names wins over the shell, plain .env does not; read literally, nothing expanded."""
     named = environ.get(ENV_FILE_KEY)
     path = Path(named) if named else ROOT / ".env"

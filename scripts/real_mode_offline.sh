@@ -4,8 +4,8 @@
 # emulator's clock scaled so a 10-minute expiry takes seconds). Extra arguments go to pytest, e.g. -n 4.
 #   bash scripts/real_mode_offline.sh [pytest args]   default: as many xdist workers as the CPUs and the merchant
 #   can serve (4 a CPU, at most 8); TIME_SCALE=60 by default
-# The work is support/offline_proof.py; PYTHON picks the interpreter (default: the project's .venv).
+# The work is support/targets/offline_proof.py; PYTHON picks the interpreter (default: the project's .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHON=${PYTHON:-$PWD/.venv/bin/python}
-exec "$PYTHON" -m support.offline_proof "$@"
+exec "$PYTHON" -m support.targets.offline_proof "$@"

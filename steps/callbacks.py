@@ -7,21 +7,21 @@ from decimal import Decimal
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from support.callbacks import (acknowledgement_problem, closed_port_url, completed_delivery, delivered_events,
-                                earlier_callback_body, events_acknowledged, rejection_problem, send_bad_callback,
-                                wait_for_failed_attempt)
-from support.customers import Customer
+from support.domain.callbacks import (acknowledgement_problem, closed_port_url, completed_delivery, delivered_events,
+                                      earlier_callback_body, events_acknowledged, rejection_problem, send_bad_callback,
+                                      wait_for_failed_attempt)
+from support.domain.customers import Customer
+from support.domain.parameters import NOTIFICATION_TYPES
+from support.domain.resend import ResendResult, resend_concurrently, resend_once, resent_evidence
 from support.drivers.callbacks import CallbackSender, completed_callback_body
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter, deposit_description
 from support.drivers.payers import Payer
-from support.evidence import Evidence
-from support.parameters import NOTIFICATION_TYPES
-from support.resend import ResendResult, resend_concurrently, resend_once, resent_evidence
-from support.resend_evidence import attach_storm, warn_about_retries
-from support.settings import Settings
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.evidence.attachments import Evidence
+from support.evidence.resends import attach_storm, warn_about_retries
+from support.targets.settings import Settings
 
 # Cryptopay retries a failed delivery 30 s after the attempt: a second more and the first retry is due.
 FIRST_RETRY_DUE_SECONDS = 31

@@ -7,24 +7,25 @@ from decimal import Decimal
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from support.callbacks import all_answered
-from support.channels import (CHANNEL_TYPES, ChannelPayment, CreditedPayment, CreditRule, acknowledged,
-                              channel_problems, complete_and_credit, delivered, invented_completion, open_channel,
-                              pay_coin, read_credit_rule, read_payment, receive_currency, recredit_diagnosis,
-                              resend_concurrently, resend_once, send_bad_callback, send_payment, statuses,
-                              uncredited_diagnosis, wait_for_acknowledgement, wait_for_declared_credit,
-                              wait_for_payment_status, wait_for_recorded_status, wait_until_settled)
-from support.customers import Customer, show_balance
+from support.domain.callbacks import all_answered
+from support.domain.channels import (CHANNEL_TYPES, ChannelPayment, CreditedPayment, CreditRule, acknowledged,
+                                     channel_problems, complete_and_credit, delivered, invented_completion,
+                                     open_channel, pay_coin, read_credit_rule, read_payment, receive_currency,
+                                     recredit_diagnosis, resend_concurrently, resend_once, send_bad_callback,
+                                     send_payment, statuses, uncredited_diagnosis, wait_for_acknowledgement,
+                                     wait_for_declared_credit, wait_for_payment_status, wait_for_recorded_status,
+                                     wait_until_settled)
+from support.domain.customers import Customer, show_balance
+from support.domain.resend import ResendResult, resent_evidence
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Channel, MerchantAdapter
 from support.drivers.payers import ChannelPayer
-from support.evidence import Evidence
-from support.resend import ResendResult, resent_evidence
-from support.resend_evidence import attach_storm, warn_about_retries
-from support.settings import Settings
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.evidence.attachments import Evidence
+from support.evidence.resends import attach_storm, warn_about_retries
+from support.targets.settings import Settings
 
 
 ADDRESS = "a personal address to deposit {coin:Coin}, credited in {receive:Receive}"

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 from pytest_bdd import given, when
 
+from support.domain.expiry import expire_deposit
+from support.domain.timetravel import let_time_pass_until, parse_time
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit
-from support.evidence import Evidence
-from support.expiry import expire_deposit
-from support.timetravel import let_time_pass_until, parse_time
+from support.evidence.attachments import Evidence
 
 CANCELLATION = timedelta(days=14)
 

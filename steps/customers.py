@@ -5,13 +5,13 @@ from decimal import Decimal
 
 from pytest_bdd import given, parsers, then
 
-from support.callbacks import all_answered, wait_until_settled
-from support.customers import Customer, fresh_customer, show_balance, wait_for_balance
+from support.domain.callbacks import all_answered, wait_until_settled
+from support.domain.customers import Customer, fresh_customer, show_balance, wait_for_balance
+from support.domain.parameters import TYPES
 from support.drivers.cryptopay import CryptopayDriver
-from support.drivers.merchant import Deposit, MerchantAdapter
 from support.drivers.emulator import EmulatorControl
-from support.evidence import Evidence
-from support.parameters import TYPES
+from support.drivers.merchant import Deposit, MerchantAdapter
+from support.evidence.attachments import Evidence
 
 
 @given("a new customer", target_fixture="customer")

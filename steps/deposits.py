@@ -5,17 +5,17 @@ from decimal import Decimal
 
 from pytest_bdd import given, parsers, then
 
-from support.callbacks import all_answered
-from support.customers import Customer, wait_for_balance
-from support.deposits import pay_coin, request_deposit, wait_for_status
+from support.domain.callbacks import all_answered
+from support.domain.customers import Customer, wait_for_balance
+from support.domain.deposits import pay_coin, request_deposit, wait_for_status
+from support.domain.parameters import COIN_TYPES, split_status
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter
 from support.drivers.payers import Payer
-from support.evidence import Evidence
-from support.parameters import COIN_TYPES, split_status
-from support.settings import Settings
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.evidence.attachments import Evidence
+from support.targets.settings import Settings
 
 
 @given(parsers.cfparse("the customer has asked to deposit {amount:Amount} {currency:Currency}, paid in {coin:Coin}",

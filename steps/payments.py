@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, when
 
+from support.domain.payments import pay_share
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit
 from support.drivers.payers import Payer
-from support.evidence import Evidence
-from support.payments import pay_share
+from support.evidence.attachments import Evidence
 
 
 @given(parsers.cfparse("the customer has paid {how} of the deposit"))

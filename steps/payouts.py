@@ -6,25 +6,26 @@ from decimal import Decimal
 
 from pytest_bdd import given, parsers, then, when
 
-from support.callbacks import all_answered
-from support.customers import Customer, show_balance, wait_for_balance
-from support.deposits import pay_coin
+from support.domain.callbacks import all_answered
+from support.domain.customers import Customer, show_balance, wait_for_balance
+from support.domain.deposits import pay_coin
+from support.domain.parameters import COIN_TYPES, TYPES
+from support.domain.payouts import (NOTIFICATIONS, BalanceMark, Destination, FieldMeaning, Withdrawal,
+                                    acknowledged_statuses, arrived_at_destination, charged_by_cryptopay,
+                                    charged_problem, delivered, fail_or_hold_at_cryptopay, fresh_custom_id,
+                                    fund_customer, own_address, read_amount_fields, received_problem, record_json,
+                                    request_withdrawal, resend_concurrently, resend_once, send_bad_notification,
+                                    top_up_account, until_payout_ended, wait_for_record, wait_until_settled,
+                                    withdrawal_reported, withdrawal_status)
+from support.domain.resend import ResendResult, resent_evidence
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import MerchantAdapter, PayoutRefusal
-from support.evidence import Evidence
-from support.parameters import COIN_TYPES, TYPES
-from support.payouts import (NOTIFICATIONS, BalanceMark, Destination, FieldMeaning, Withdrawal, acknowledged_statuses,
-                             arrival, charged_by_cryptopay, charged_problem, delivered, ended, force, fresh_custom_id,
-                             fund_customer, own_address, read_amount_fields, received_problem, record_json,
-                             request_withdrawal, resend_concurrently, resend_once, send_bad_notification,
-                             top_up_account, wait_for_record, wait_until_settled, withdrawal_reported,
-                             withdrawal_status)
-from support.resend import ResendResult, resent_evidence
-from support.resend_evidence import attach_storm, warn_about_retries
-from support.settings import Settings
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.evidence.attachments import Evidence
+from support.evidence.resends import attach_storm, warn_about_retries
+from support.targets.settings import Settings
 
 
 # -- Givens: the scene ------------------------------------------------------------------------------------------------
@@ -84,7 +85,7 @@ def withdrawal_completed(merchant: MerchantAdapter, cryptopay: CryptopayDriver, 
                          evidence: Evidence, wait_timeout: float) -> Withdrawal:
     withdrawal = request_withdrawal(merchant, customer, amount, currency,
                                     own_address(cryptopay, pay_coin(coin, settings)), evidence)
-    ended(cryptopay, control, merchant, withdrawal.payout, "completed", wait_timeout)
+    until_payout_ended(cryptopay, control, merchant, withdrawal.payout, "completed", wait_timeout)
     evidence.attach_json("Payout as the merchant records it",
                          record_json(merchant.recorded_payout(withdrawal.payout.payout_id)))
     return withdrawal
@@ -97,8 +98,9 @@ def withdrawal_cancelled(merchant: MerchantAdapter, cryptopay: CryptopayDriver, 
                          evidence: Evidence, wait_timeout: float) -> Withdrawal:
     withdrawal = request_withdrawal(merchant, customer, amount, currency,
                                     own_address(cryptopay, pay_coin(coin, settings)), evidence)
-    evidence.attach_json("Cryptopay's payout made to fail (emulator)", force(emulator, "fail", withdrawal))
-    ended(cryptopay, emulator, merchant, withdrawal.payout, "cancelled", wait_timeout)
+    evidence.attach_json("Cryptopay's payout made to fail (emulator)",
+                         fail_or_hold_at_cryptopay(emulator, "fail", withdrawal))
+    until_payout_ended(cryptopay, emulator, merchant, withdrawal.payout, "cancelled", wait_timeout)
     evidence.attach_json("Payout as the merchant records it",
                          record_json(merchant.recorded_payout(withdrawal.payout.payout_id)))
     return withdrawal
@@ -107,12 +109,14 @@ def withdrawal_cancelled(merchant: MerchantAdapter, cryptopay: CryptopayDriver, 
 # -- Whens: what Cryptopay does -------------------------------------------------------------------------------------
 @when("the payout fails at Cryptopay")
 def payout_fails(emulator: EmulatorControl, withdrawal: Withdrawal, evidence: Evidence) -> None:
-    evidence.attach_json("Cryptopay's payout made to fail (emulator)", force(emulator, "fail", withdrawal))
+    evidence.attach_json("Cryptopay's payout made to fail (emulator)",
+                         fail_or_hold_at_cryptopay(emulator, "fail", withdrawal))
 
 
 @when("Cryptopay holds the payout")
 def payout_held(emulator: EmulatorControl, withdrawal: Withdrawal, evidence: Evidence) -> None:
-    evidence.attach_json("Cryptopay's payout put on hold (emulator)", force(emulator, "hold", withdrawal))
+    evidence.attach_json("Cryptopay's payout put on hold (emulator)",
+                         fail_or_hold_at_cryptopay(emulator, "hold", withdrawal))
 
 
 @when(parsers.cfparse('Cryptopay sends the payout\'s "{name}" notification again'), target_fixture="resend")
@@ -187,7 +191,7 @@ def recipient_receives(cryptopay: CryptopayDriver, control: EmulatorControl | No
     assert problem is None, problem
     # What reached the address: the destination is the account's own channel, so its payment shows the amount.
     destination = withdrawal.destination
-    arrived = arrival(cryptopay, control, withdrawal_id, destination, sent["txid"], wait_timeout)
+    arrived = arrived_at_destination(cryptopay, control, withdrawal_id, destination, sent["txid"], wait_timeout)
     evidence.attach_json("What arrived at the destination", {"sent": f"{sent['received_amount']} "
                                                                      f"{sent['received_currency']}",
                                                              "arrived": arrived})
@@ -264,7 +268,7 @@ def debited_once(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control:
                  withdrawal: Withdrawal, funded: BalanceMark, evidence: Evidence, wait_timeout: float) -> None:
     payout = withdrawal.payout
     # Once the payout has ended and every notification is answered, a second debit would already show.
-    ended(cryptopay, control, merchant, payout, "completed", wait_timeout)
+    until_payout_ended(cryptopay, control, merchant, payout, "completed", wait_timeout)
     record = wait_until(lambda: merchant.recorded_payout(payout.payout_id), lambda r: bool(r and r.debited),
                         timeout=wait_timeout, expected=f"the merchant to record what it debited for {payout.payout_id}")
     amount, currency = charged_by_cryptopay(cryptopay, withdrawal)
@@ -296,7 +300,8 @@ def still_left(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: E
 def given_back_once(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
                     withdrawal: Withdrawal, funded: BalanceMark, evidence: Evidence, wait_timeout: float) -> None:
     payout = withdrawal.payout
-    ended(cryptopay, control, merchant, payout, "cancelled", wait_timeout)  # a second return would already show
+    # A second return would already show once the payout has ended.
+    until_payout_ended(cryptopay, control, merchant, payout, "cancelled", wait_timeout)
     show_balance(evidence, withdrawal.customer, wait_for_balance(merchant, withdrawal.customer, funded.amount,
                                                                  funded.currency, wait_timeout,
                                                                  all_answered([payout.coin_withdrawal_id], control),

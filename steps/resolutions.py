@@ -4,16 +4,16 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from support.callbacks import all_answered
+from support.domain.callbacks import all_answered
+from support.domain.deposits import wait_for_status
+from support.domain.policy import PolicyOutcomes, read_policy_table
+from support.domain.unresolved import leave_unresolved
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter
-from support.deposits import wait_for_status
 from support.drivers.payers import Payer
-from support.evidence import Evidence
-from support.policy import PolicyOutcomes, read_policy_table
-from support.settings import Settings
-from support.unresolved import leave_unresolved
+from support.evidence.attachments import Evidence
+from support.targets.settings import Settings
 
 
 @given("Cryptopay ends each kind of unresolved deposit by the account's declared policy like this:",

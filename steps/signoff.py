@@ -5,9 +5,9 @@ from datetime import date
 
 from pytest_bdd import given, parsers, then, when
 
-from support.evidence import Evidence
-from support.settings import Settings
-from support.signoff import SIGNOFF_PRODUCTS, SignOffReport, check_signoff
+from support.domain.signoff import SIGNOFF_PRODUCTS, SignOffReport, check_signoff
+from support.evidence.attachments import Evidence
+from support.targets.settings import Settings
 
 # "channel risk holds" and "channels risk holds" both name the channels sign-off.
 PRODUCT_WORDS = {"invoice": "invoices", "invoices": "invoices", "channel": "channels", "channels": "channels"}

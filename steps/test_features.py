@@ -2,7 +2,7 @@
 import pytest
 from pytest_bdd import scenarios
 
-# A scenario's long waits count down on the terminal (support/fixtures.py).
+# A scenario's long waits count down on the terminal (support/plugins/fixtures.py).
 pytestmark = pytest.mark.usefixtures("long_waits_count_down")
 
 scenarios("")

@@ -31,8 +31,8 @@ def test_no_step_module_imports_another():
 def test_the_check_sees_every_kind_of_import(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("import steps.deposits\nfrom steps import customers\nfrom .payments import x\n"
-                      "from support.deposits import request_deposit\n", encoding="utf-8")
-    assert imported_modules(sample) == ["steps.deposits", "steps.customers", "steps.payments", "support.deposits"]
+                      "from support.domain.deposits import request_deposit\n", encoding="utf-8")
+    assert imported_modules(sample) == ["steps.deposits", "steps.customers", "steps.payments", "support.domain.deposits"]
 
 
 FEATURES = STEPS.parent / "features"

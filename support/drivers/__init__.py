@@ -1,1 +1,1 @@
-"""Drivers: how the suite talks to Cryptopay, the merchant, the emulator's control API and the payers."""
+"""How the suite talks to Cryptopay, the merchant, the emulator's control API and the payers, and how it waits."""

@@ -8,12 +8,12 @@ import requests
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
 from cryptopay_client.http import AnswerTooBig, AnswerTooSlow, GuardedSession, RefusedAnswer
-from cryptopay_emulator.rails_json import rails_json
-from support.secrets import Secret
+from cryptopay_client.rails_json import rails_json
+from support.targets.secrets import Secret
 
 
 def callback_body(event: str, invoice: dict, indent: int | None = None) -> bytes:
-    """A callback body as Cryptopay renders it (its Rails encoder: see cryptopay_emulator.rails_json), so a
+    """A callback body as Cryptopay renders it (its Rails encoder: see cryptopay_client.rails_json), so a
     merchant that verifies anything but the exact raw bytes fails here as it would in production."""
     return rails_json({"type": "Invoice", "event": event, "data": invoice}, indent=indent)
 

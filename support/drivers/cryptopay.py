@@ -7,14 +7,15 @@ from typing import Callable
 
 from cryptopay_client import CryptopayClient, Exchange
 from cryptopay_client.http import GuardedSession
-from support.request_budget import RunBudget, current
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.targets.request_budget import RunBudget, current
 
 
 class CryptopayDriver:
     def __init__(self, api_url: str, api_key: str, api_secret: str, on_exchange: Callable[[Exchange], None],
                  poll_max_seconds: float = 2.0, run_budget: RunBudget | None = None):
-        # Every request of the run draws on one budget shared by all workers and the payer (support/run_budget.py).
+        # Every request of the run draws on one budget shared by all workers and the payer
+        # (support/plugins/run_budget.py).
         self.run_budget = run_budget or current()
         self.client = CryptopayClient(api_url, api_key, api_secret, on_exchange=on_exchange,
                                       budget=self.run_budget.budget)

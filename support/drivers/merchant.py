@@ -16,8 +16,8 @@ import yaml
 
 from cryptopay_client.client import decimal_text
 from cryptopay_client.http import GuardedSession, RefusedAnswer
-from support.secrets import Secret
-from support.waiting import WaitingCannotHelp
+from support.drivers.waiting import WaitingCannotHelp
+from support.targets.secrets import Secret
 
 # The contracts every probe answer is checked against: the very documents merchants implement. v1 operations are
 # held to probe-v1.yaml (v2 repeats them unchanged), the operations v2 added to probe-v2.yaml.

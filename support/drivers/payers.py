@@ -8,13 +8,13 @@ import uuid
 from decimal import Decimal
 from typing import Protocol, TextIO
 
-from cryptopay_client.client import decimal_text
 from cryptopay_client import CryptopayClient
+from cryptopay_client.client import decimal_text
 from support.drivers.emulator import EmulatorControl
-from support.operator import Progress, QrCode, instructions, make_qr, payment_payload
-from support.request_budget import RunBudget, current
-from support.settings import Settings
-from support.waiting import WaitTimeout, wait_until
+from support.drivers.operator import Progress, QrCode, instructions, make_qr, payment_payload
+from support.drivers.waiting import WaitTimeout, wait_until
+from support.targets.request_budget import RunBudget, current
+from support.targets.settings import Settings
 
 # The longest pause between two reads while a payment waits for its confirmations (minutes on a real testnet).
 PAYMENT_POLL_MAX_SECONDS = 30.0
@@ -91,7 +91,8 @@ class CoinWithdrawalPayer:
         # A custom_id lets the client find this withdrawal after a 429 instead of paying twice.
         withdrawal = self._client.create_coin_withdrawal(
             address=invoice["address"], charged_currency=self._charged_currency or currency,
-            received_currency=currency, received_amount=decimal_text(amount), network=invoice["network"], force_commit=True,
+            received_currency=currency, received_amount=decimal_text(amount), network=invoice["network"],
+            force_commit=True,
             custom_id=f"certify-{uuid.uuid4()}")
         progress = Progress(self._out, f"{amount} {currency} to reach invoice {invoice['id']}", self._timeout)
         progress.say(f"paying {amount} {currency} to {invoice['address']} ({invoice['network']}) with coin "
@@ -204,7 +205,8 @@ class CoinWithdrawalChannelPayer:
         currency = self._client.channel(channel_id)["pay_currency"]
         withdrawal = self._client.create_coin_withdrawal(
             address=address, charged_currency=self._charged_currency or currency, received_currency=currency,
-            received_amount=decimal_text(amount), network=network, force_commit=True, custom_id=f"certify-{uuid.uuid4()}")
+            received_amount=decimal_text(amount), network=network, force_commit=True,
+            custom_id=f"certify-{uuid.uuid4()}")
         progress = Progress(self._out, f"{amount} {currency} to reach channel {channel_id}", self._timeout)
         progress.say(f"paying {amount} {currency} to {address} ({network}) with coin withdrawal {withdrawal['id']} "
                      f"({withdrawal['status']}); the sandbox detects it 18 s to minutes later")

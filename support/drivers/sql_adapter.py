@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from support.drivers.merchant import (V1_PRODUCTS, Channel, Deposit, MerchantError, Payout, PayoutRefusal,
                                       ProbeMerchant, RecordedPayout)
-from support.secrets import Secret
+from support.targets.secrets import Secret
 
 NO_DEPOSITS = ("the SQL adapter only reads the merchant's database; deposits must come from the merchant's own "
                "checkout. Either give it a deposit URL (a probe v1 base URL serving POST /deposits, "

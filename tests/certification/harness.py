@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from support.pair import Credentials, start_pair
-from support.settings import SUITE_PREFIXES
+from support.targets.pair import Credentials, start_pair
+from support.targets.settings import SUITE_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[2]
 # Settings of the suite (and pytest-xdist's) that must not leak from the outer run into the certified one.

@@ -11,8 +11,8 @@ from typing import Iterator
 
 import pytest
 
-from support.pair import Credentials, start_pair
-from support.payouts import charged_problem, read_amount_fields, received_problem
+from support.domain.payouts import charged_problem, read_amount_fields, received_problem
+from support.targets.pair import Credentials, start_pair
 from tests.broken_payout_merchants import PAYOUT_VARIANTS
 from tests.certification.harness import Stack, Verdicts, own_signoff, run_features
 

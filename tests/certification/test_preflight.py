@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from support.drivers.emulator import EmulatorControl
 from cryptopay_emulator.withdrawals import QUICK_STEP_SECONDS
-from support.servers import ServerThread
+from support.drivers.emulator import EmulatorControl
+from support.targets.servers import ServerThread
 from tests.certification.harness import certification_stack, run_features
 
 

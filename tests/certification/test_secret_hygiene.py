@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
 from tests.broken_merchants import VARIANTS
 from tests.certification.harness import ROOT, SUITE_KEYS, certification_stack, run_features
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from support.servers import ServerThread
+from support.targets.servers import ServerThread
 from tests.certification.harness import certification_stack, run_features
 
 # Probe v2's paths; a v1 probe has none of them and answers 404, as an application does for a path it lacks.

@@ -8,7 +8,7 @@ import pytest
 
 from cryptopay_client import CryptopayClient, CryptopayError, TransportError
 from cryptopay_emulator import EmulatorConfig, create_app
-from support.servers import ServerThread
+from support.targets.servers import ServerThread
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from cryptopay_client import CryptopayClient
 from cryptopay_emulator import EmulatorApp, EmulatorConfig, create_app
 from cryptopay_emulator.backend import Backends
 from cryptopay_emulator.clock import Clock
-from support.servers import ServerThread
+from support.targets.servers import ServerThread
 
 START = datetime(2021, 10, 14, 10, 51, 57, tzinfo=timezone.utc)
 KEY, SECRET, CALLBACK_SECRET = "emu-key", "emu-secret", "emu-callback-secret"

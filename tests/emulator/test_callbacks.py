@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from cryptopay_client.callbacks import verify_callback
-from cryptopay_emulator.invoices import RESCORES, next_score
 from cryptopay_emulator.delivery import MAX_RETRIES, Deliverer, Endpoint, retry_delay
-from support.waiting import wait_until
+from cryptopay_emulator.invoices import RESCORES, next_score
+from support.drivers.waiting import wait_until
 from tests.emulator.conftest import CALLBACK_SECRET, frozen_clock
 
 EUR_BTC = {"price_amount": "100.0", "price_currency": "EUR", "pay_currency": "BTC"}

@@ -10,7 +10,7 @@ import requests
 
 from cryptopay_client import CryptopayError
 from cryptopay_client.signing import HmacAuth
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
 from tests.emulator.conftest import KEY, SECRET, LiveEmulator
 from tests.emulator.shapes import RECORDINGS, shape_differences
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from support.servers import ServerThread
+from support.targets.servers import ServerThread
 
 COMMIT = re.compile(r"^/api/coin_withdrawals/(?P<id>[^/]+)/commit$")
 PASSED_HEADERS = ("Authorization", "Date", "Content-Type", "Accept")  # what the signature covers, and the rest

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from support.servers import ServerThread
+from support.targets.servers import ServerThread
 from tests.certification.harness import Verdicts, certification_stack, run_features
 
 # The refused request's WSGI environ -> the page's text.

@@ -14,9 +14,8 @@ from cryptopay_client.http import AnswerTooBig, AnswerTooSlow
 from support.drivers.callbacks import CallbackSender
 from support.drivers.emulator import ControlError, EmulatorControl
 from support.drivers.merchant import PROBE_ANSWER_BYTES, ProbeAnswerRefused, ProbeContractError, ProbeMerchant
-from support.secrets import Secret
-from tests.hostile.servers import (HostileServer, deep_json, endless_headers, gzip_bombing, json_answer,
-                                   never_ending)
+from support.targets.secrets import Secret
+from tests.hostile.servers import HostileServer, deep_json, endless_headers, gzip_bombing, json_answer, never_ending
 
 BOUND = 1.0
 # What the bound may be overshot by on a loaded machine: shutting a socket down and raising take milliseconds.

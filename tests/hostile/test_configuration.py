@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from support.env_file import EnvFile, merge, read_env_file
-from support.settings import SUITE_PREFIXES, ConfigError, load_settings
+from support.targets.env_file import EnvFile, merge, read_env_file
+from support.targets.settings import SUITE_PREFIXES, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "api-secret-HOSTILE-3"

@@ -18,7 +18,7 @@ from reporting.offline import external_references
 from reporting.redaction import FRAGMENT, REDACTED, redact
 from reporting.samples import write_sample
 from reporting.secret_scan import scan_paths
-from support.servers import ServerThread
+from support.targets.servers import ServerThread
 from tests.hostile.refusing_merchant import certify_against, holding, runs_of
 
 needs_allure = pytest.mark.skipif(not ALLURE_BIN.exists(), reason="Allure 3 is not installed in .tools/")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from support.settings import SUITE_PREFIXES
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.targets.settings import SUITE_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[2]
 PREVIOUS = {"go-live-evidence.html": "<p>the previous run's verdict</p>", "go-live-summary.md": "previous",

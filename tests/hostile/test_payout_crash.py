@@ -16,9 +16,9 @@ import requests
 from sqlalchemy import create_engine, text
 
 from support.drivers.emulator import EmulatorControl
-from support.offline_proof import ROOT, clean_env, stop
-from support.pair import Credentials, connect, start_emulator
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.targets.offline_proof import ROOT, clean_env, stop
+from support.targets.pair import Credentials, connect, start_emulator
 from tests.hostile.holding_cryptopay import HoldingCryptopay
 from tests.merchant.harness import SAFE_ADDRESS
 

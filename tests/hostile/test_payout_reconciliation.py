@@ -17,9 +17,9 @@ from sqlalchemy import text
 from reference_merchant import MerchantConfig, create_app
 from reference_merchant.reconciliation import PayoutReconciler
 from support.drivers.emulator import EmulatorControl
-from support.pair import Credentials, connect, start_emulator
-from support.servers import ServerThread
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.targets.pair import Credentials, connect, start_emulator
+from support.targets.servers import ServerThread
 from tests.hostile.holding_cryptopay import HoldingCryptopay
 from tests.merchant.harness import SAFE_ADDRESS
 

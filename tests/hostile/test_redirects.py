@@ -9,7 +9,7 @@ from cryptopay_client import CryptopayClient
 from cryptopay_client.http import RedirectRefused
 from support.drivers.emulator import ControlError, EmulatorControl
 from support.drivers.merchant import ProbeAnswerRefused, ProbeMerchant
-from support.secrets import Secret
+from support.targets.secrets import Secret
 from tests.hostile.servers import HostileServer, json_answer, redirect
 
 TOKEN = "probe-token-HOSTILE-1"

@@ -8,8 +8,8 @@ from typing import Callable, Iterator
 import pytest
 import requests
 
-from support.offline_proof import clean_env, start
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.targets.offline_proof import clean_env, start
 from tests.emulator.conftest import live  # noqa: F401 - the fixture is used by name
 from tests.hostile.slow_callbacks import SlowCallbackEndpoint
 from tests.hostile.slow_clients import closed_by_server, idle_connections

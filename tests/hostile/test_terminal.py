@@ -11,7 +11,7 @@ import pytest
 
 from reporting.allure import ALLURE_BIN
 from reporting.inert import printable, terminal_safe
-from support.servers import ServerThread
+from support.targets.servers import ServerThread
 from tests.certification.harness import certification_stack, run_features
 from tests.hostile.refusing_merchant import certify_against
 

@@ -20,8 +20,8 @@ from cryptopay_client import CryptopayClient
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
 from reference_merchant import MerchantConfig
 from support.drivers.emulator import EmulatorControl
-from support.pair import ACCOUNT_OPTIONS, start_pair
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.targets.pair import ACCOUNT_OPTIONS, start_pair
 
 WAIT = 15.0  # generous: a wait ends as soon as its condition holds
 SAFE_ADDRESS = "2N9wPGx67zdSeAbXi15qHgoZ9Hb9Uxhd2uQ"  # a BTC testnet address (facts §19); never high-risk unless made so

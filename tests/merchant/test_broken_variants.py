@@ -159,9 +159,9 @@ def test_every_variant_has_a_test_here_and_a_docstring_naming_its_item() -> None
 
 
 # -- issue 10, parts 3 and 6: raw bytes, body hashes -----------------------------------------------------------
+from cryptopay_client.rails_json import rails_json  # noqa: E402
 from cryptopay_emulator.backend import next_score  # noqa: E402
-from cryptopay_emulator.rails_json import rails_json  # noqa: E402
-from support.waiting import wait_until  # noqa: E402
+from support.drivers.waiting import wait_until  # noqa: E402
 
 AWKWARD = "Dépôt <café> & crème — r"  # what every suite deposit's description carries
 

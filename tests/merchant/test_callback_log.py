@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from support.callbacks import delivered_events, events_acknowledged
+from support.domain.callbacks import delivered_events, events_acknowledged
 
 
 class LogOnlyMerchant:

@@ -14,7 +14,7 @@ from reference_merchant.callbacks import CallbackEnvelope
 from reference_merchant.db import init_db, make_engine
 from reference_merchant.deposits import Deposits
 from reference_merchant.ledger import Ledger
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
 from tests.merchant.harness import Shop, callback_bytes, running_shop, sqlite_url
 
 RETRY_AFTER_SECONDS = 31  # the first retry comes 30 s (emulator time) after a failed delivery

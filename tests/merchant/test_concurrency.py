@@ -13,11 +13,11 @@ import requests
 from cryptopay_client.callbacks import SIGNATURE_HEADER
 from reference_merchant import create_app
 from reference_merchant.confirmations import Confirmations
+from reference_merchant.db import init_db, make_engine
 from reference_merchant.deposits import FINAL
 from reference_merchant.invoice_callbacks import InvoiceProcessor
-from reference_merchant.db import init_db, make_engine
 from reference_merchant.ledger import Ledger
-from support.servers import ServerThread
+from support.targets.servers import ServerThread
 from tests.merchant.harness import Shop, callback_bytes, merchant_config, running_shop, sqlite_url
 from tests.merchant.posting import post_copies
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from support.offline_proof import clean_env, free_port, start
-from support.settings import SUITE_PREFIXES
+from support.targets.offline_proof import clean_env, free_port, start
+from support.targets.settings import SUITE_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE_SECONDS = 300

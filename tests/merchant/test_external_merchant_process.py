@@ -16,9 +16,9 @@ import pytest
 
 from tests.certification.harness import own_signoff
 
-from support.offline_proof import stop
-from support.pair import Credentials, connect, start_emulator
-from support.settings import SUITE_PREFIXES
+from support.targets.offline_proof import stop
+from support.targets.pair import Credentials, connect, start_emulator
+from support.targets.settings import SUITE_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30

@@ -8,8 +8,8 @@ from typing import Iterator
 import pytest
 
 from support.drivers.merchant import MerchantError, ProbeContractError, ProbeMerchant, ProbeTokenRejected
-from support.secrets import Secret
-from support.servers import ServerThread
+from support.targets.secrets import Secret
+from support.targets.servers import ServerThread
 
 GOOD_ENTRY = {"received_at": "2026-01-05T10:00:01+00:00", "event": "status_changed", "signature_valid": True,
               "answered_status": 200, "outcome": "no change", "raw_body": "{}"}

@@ -8,9 +8,9 @@ from typing import Iterator
 
 import pytest
 
-from support.drivers.merchant import (Channel, MerchantError, Payout, PayoutRefusal, ProbeContractError,
-                                      ProbeMerchant, ProbeTokenRejected, RecordedPayout)
-from support.secrets import Secret
+from support.drivers.merchant import (Channel, MerchantError, Payout, PayoutRefusal, ProbeContractError, ProbeMerchant,
+                                      ProbeTokenRejected, RecordedPayout)
+from support.targets.secrets import Secret
 from tests.merchant.harness import PAYOUT_OPTIONS, SAFE_ADDRESS, Shop, running_shop, sqlite_url
 from tests.merchant.test_probe_contract_enforced import CannedProbe, canned, probe  # noqa: F401 - fixtures
 

@@ -8,7 +8,7 @@ import pytest
 
 from support.drivers.merchant import MerchantAdapter, MerchantError, ProbeMerchant
 from support.drivers.sql_adapter import SqlMerchant
-from support.secrets import Secret
+from support.targets.secrets import Secret
 from tests.merchant.harness import Shop
 
 BALANCE_QUERY = "SELECT currency, amount FROM credits WHERE customer_id = :customer_id"

@@ -16,10 +16,10 @@ from reporting.results import fill_not_run, load_scenarios
 from reporting.run_info import read_run_info
 from reporting.summary import build_summary
 from support.drivers.emulator import EmulatorControl
-from support.servers import ServerThread
+from support.drivers.waiting import wait_until
+from support.targets.servers import ServerThread
 from tests.certification.harness import certification_stack, run_features
 from tests.merchant.harness import Shop, running_shop, sqlite_url
-from support.waiting import wait_until
 
 LIMIT = 2.0  # the emulator's answer limit for these tests, standing in for Cryptopay's 10 seconds
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support.request_budget import SUITE_SHARE_PERCENT
+from support.targets.request_budget import SUITE_SHARE_PERCENT
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 200

@@ -11,7 +11,7 @@ from reporting.summary import build_summary
 from reporting.tidy import BLAME_LABEL, allure_view, view_entries
 from tests.reporting.results_factory import write_result
 
-FEE = ("support.waiting.Decided: Why (product defect, invoices item 12): the customer was credited 99.00 EUR, the "
+FEE = ("support.drivers.waiting.Decided: Why (product defect, invoices item 12): the customer was credited 99.00 EUR, the "
        "completed invoice's price_amount 100.00 EUR less Cryptopay's fee 1.00 EUR. Fix: credit price_amount")
 OUTAGE = "MerchantError: Why (environment): the merchant did not answer. Fix: bring it back up"
 GIVEN_FAILED = [("Given a new customer", "passed"), ("And the customer's deposit has been completed and credited",

@@ -14,9 +14,9 @@ from reporting.allure import ALLURE_BIN
 from reporting.browser import first_screen, page_parts
 from reporting.build import build
 from reporting.integrity import digest
-from reporting.samples import write_sample
 from reporting.run_info import SANDBOX_URL, write_run_info
-from reporting.secret_scan import _decoded_runs
+from reporting.samples import write_sample
+from reporting.secret_scan import decoded_runs
 from reporting.summary import MARKS
 from tests.reporting.results_factory import write_result
 
@@ -58,7 +58,7 @@ def test_the_first_screen_carries_the_verdict_and_every_item(verdict: str, tmp_p
 def _embedded_text(page: Path) -> bytes:
     """The single file embeds Allure's data as base64: decoded, it can be searched."""
     data = page.read_bytes()
-    return b"\n".join([data, *_decoded_runs(data)])
+    return b"\n".join([data, *decoded_runs(data)])
 
 
 def test_the_quality_gate_fails_unless_the_verdict_is_ready(tmp_path: Path) -> None:

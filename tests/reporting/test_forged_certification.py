@@ -15,7 +15,7 @@ from reporting.build import EVIDENCE_NAME, build
 from reporting.integrity import write_digest_manifest
 from reporting.run_info import write_run_info
 from reporting.summary import JSON_NAME, MARKDOWN_NAME
-from support.pair import Credentials, start_emulator
+from support.targets.pair import Credentials, start_emulator
 from tests.reporting.results_factory import write_result
 
 pytestmark = [

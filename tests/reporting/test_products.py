@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from reporting.results import load_scenarios
-from reporting.summary import build_summary, render_markdown
 from reporting.run_info import SANDBOX_URL
+from reporting.summary import build_summary, render_markdown
 from reporting.verdict_page import render_banner
-from support.evidence_build import checklist_lines
+from support.plugins.evidence_build import checklist_lines
 from tests.reporting.results_factory import write_result
 
 SANDBOX = {"cryptopay_api_url": SANDBOX_URL}

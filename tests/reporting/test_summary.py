@@ -211,7 +211,7 @@ GIVEN_CREDITED = [("Given a new customer", "passed"),
                   ("When Cryptopay sends the \"completed\" notification for that deposit again", "skipped"),
                   ("Then the merchant acknowledged every notification", "skipped"),
                   ("And the customer's balance still shows 100.00 EUR", "skipped")]
-FEE_TAKEN = ("support.waiting.Decided: Why (product defect, invoices item 12): the customer was credited 99.00 EUR, "
+FEE_TAKEN = ("support.drivers.waiting.Decided: Why (product defect, invoices item 12): the customer was credited 99.00 EUR, "
              "the completed invoice's price_amount 100.00 EUR less Cryptopay's fee 1.00 EUR. Fix: credit price_amount")
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from reporting.results import load_scenarios
 from reporting.summary import build_summary
-from support.evidence_build import checklist_lines, scenario_line, subset_words
+from support.plugins.evidence_build import checklist_lines, scenario_line, subset_words
 from tests.reporting.results_factory import write_result
 
 

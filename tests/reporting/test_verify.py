@@ -23,7 +23,7 @@ from reporting.cryptopay_objects import ATTACHMENT, objects_seen
 from reporting.integrity import write_digest_manifest
 from reporting.summary import JSON_NAME, MARKDOWN_NAME, write_summary
 from reporting.verify import CannotCheck, compare, reviewer_from_env, run_window
-from support.pair import Credentials, RunningEmulator, start_emulator
+from support.targets.pair import Credentials, RunningEmulator, start_emulator
 from tests.reporting.results_factory import write_result
 
 INVOICE = {"kind": "invoice", "id": "inv-1", "status": "new", "status_context": None, "price_amount": "100.0",

@@ -12,7 +12,7 @@ import pytest
 from cryptopay_client import CryptopayClient
 from cryptopay_emulator import EmulatorApp, EmulatorConfig, create_app
 from support.drivers.emulator import EmulatorControl
-from support.servers import ServerThread
+from support.targets.servers import ServerThread
 
 
 @dataclass

@@ -8,10 +8,10 @@ from typing import Iterator
 import pytest
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature, verify_callback
-from support.callbacks import KINDS, send_badly_signed
+from support.domain.callbacks import KINDS, send_badly_signed
 from support.drivers.callbacks import CallbackSender
-from support.secrets import Secret
-from support.servers import ServerThread
+from support.targets.secrets import Secret
+from support.targets.servers import ServerThread
 
 SECRET = "the-callback-secret"
 BODY = b'{"type":"CoinWithdrawal","event":"status_changed","data":{"charged_amount": "10.0","status":"cancelled"}}'

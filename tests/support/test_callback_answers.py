@@ -6,14 +6,14 @@ from typing import Iterator
 
 import pytest
 
-from steps.callbacks import acknowledged_all, rejected
-from support.callbacks import acknowledgement_problem, closed_port_url, is_retryable, rejection_problem
-from support.drivers.callbacks import CallbackSender
-from support.preflight import callback_problems
-from support.resend import ResendResult
-from support.secrets import Secret
-from support.servers import ServerThread
 from cryptopay_client.callbacks import SIGNATURE_HEADER, verify_callback
+from steps.callbacks import acknowledged_all, rejected
+from support.domain.callbacks import acknowledgement_problem, closed_port_url, is_retryable, rejection_problem
+from support.domain.resend import ResendResult
+from support.drivers.callbacks import CallbackSender
+from support.targets.preflight import callback_problems
+from support.targets.secrets import Secret
+from support.targets.servers import ServerThread
 
 SECRET = "the-callback-secret"
 URL = "http://merchant.test/callbacks"

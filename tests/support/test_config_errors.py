@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support.settings import SUITE_PREFIXES
+from support.targets.settings import SUITE_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[2]
 LEAKY_SECRET = "do-not-echo-this-SECRET-9"

@@ -6,8 +6,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 from support.drivers.merchant import Deposit
-from support.evidence import DepositStory, owed_by
-from support.sequence_diagram import _BAD, _INK, _OK
+from support.evidence.attachments import DepositStory, owed_by
+from support.evidence.sequence_diagram import BAD, INK, OK
 
 DEPOSIT = Deposit("cust-1", "2fc0558c-aaaa", "dep-1", Decimal("100.00"), "EUR", "BTC")
 INVOICE = {"status": "completed", "status_context": None, "price_amount": "50.05", "price_currency": "EUR",
@@ -56,11 +56,11 @@ def test_a_wrong_balance_beside_a_right_status_is_drawn_red_never_green() -> Non
     owed = {"EUR": Decimal("50.05")}
     wrong = replace(_story({"EUR": Decimal("49.54")}), owed=owed).svg()
     right = replace(_story({"EUR": Decimal("50.05")}), owed=owed).svg()
-    assert _colour_of(wrong, "records completed") == _OK  # the status is right...
-    assert _colour_of(wrong, "customer: balance 49.54 EUR (owed 50.05 EUR)") == _BAD  # ...the amount is not
-    assert _colour_of(right, "customer: balance 50.05 EUR") == _OK
+    assert _colour_of(wrong, "records completed") == OK  # the status is right...
+    assert _colour_of(wrong, "customer: balance 49.54 EUR (owed 50.05 EUR)") == BAD  # ...the amount is not
+    assert _colour_of(right, "customer: balance 50.05 EUR") == OK
     unknown = _story({"EUR": Decimal("49.54")}).svg()  # nothing known of what is owed: neither green nor red
-    assert _colour_of(unknown, "customer: balance 49.54 EUR") == _INK
+    assert _colour_of(unknown, "customer: balance 49.54 EUR") == INK
 
 
 def test_what_a_customer_is_owed_counts_only_completed_deposits_of_that_customer() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from checklists import Item
-from support.diagnosis import (CONFIGURATION, DEFECT, ENVIRONMENT, DepositFacts, Facts, annotate, diagnose,
-                               final_answers)
-from support.waiting import WaitTimeout
+from support.drivers.waiting import WaitTimeout
+from support.evidence.diagnosis import (CONFIGURATION, DEFECT, ENVIRONMENT, DepositFacts, Facts, annotate, diagnose,
+                                        final_answers)
 
 COMPLETED = {"status": "completed", "price_amount": "50.05", "price_currency": "EUR", "customer_id": "c1"}
 

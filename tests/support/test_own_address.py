@@ -4,9 +4,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
+from support.domain.payouts import own_address
 from support.drivers.cryptopay import CryptopayDriver
-from support.pair import Credentials, start_emulator
-from support.payouts import own_address
+from support.targets.pair import Credentials, start_emulator
 
 
 def test_workers_opening_the_own_address_at_once_share_one_channel() -> None:

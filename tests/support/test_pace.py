@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from support.pace import learn_pace, measured_scale
-from support.pair import Credentials, start_emulator
-from support.request_budget import SUITE_SHARE_PERCENT, CryptopayPace, suite_per_minute
-from support.settings import load_settings
+from support.targets.pace import learn_pace, measured_scale
+from support.targets.pair import Credentials, start_emulator
+from support.targets.request_budget import SUITE_SHARE_PERCENT, CryptopayPace, suite_per_minute
+from support.targets.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 12, 4, tzinfo=timezone.utc)

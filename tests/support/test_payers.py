@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 import requests
 
+from support.drivers.operator import Progress, TerminalOut, payment_payload
 from support.drivers.payers import (CoinWithdrawalPayer, EmulatorPayer, OperatorGaveUp, OperatorPayer,
                                     PaymentNotPossible, build_payer)
-from support.operator import Progress, TerminalOut, payment_payload
-from support.settings import load_settings
-from support.waiting import WaitTimeout, wait_until
+from support.drivers.waiting import WaitTimeout, wait_until
+from support.targets.settings import load_settings
 from tests.support.conftest import Sandbox, Transcript
 
 SHARES = {"exact": Decimal("1"), "smaller": Decimal("0.5"), "larger": Decimal("2")}

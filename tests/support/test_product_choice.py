@@ -10,11 +10,11 @@ from typing import Iterator
 
 import pytest
 
-from support.keys import SETTINGS_KEY
 from reporting.manifest import MANIFEST, NOT_CHOSEN_REASON
-from support.run_manifest import not_integrated, offered_products
-from support.servers import ServerThread
-from support.settings import SUITE_PREFIXES, load_settings
+from support.plugins.keys import SETTINGS_KEY
+from support.plugins.run_manifest import not_integrated, offered_products
+from support.targets.servers import ServerThread
+from support.targets.settings import SUITE_PREFIXES, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFERS_INVOICES = "not integrated (the merchant's probe offers invoices only: GET /capabilities)"

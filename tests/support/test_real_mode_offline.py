@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from cryptopay_client import CryptopayClient
-from support.offline_proof import clean_env, start
-from support.servers import ServerThread
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.targets.offline_proof import clean_env, start
+from support.targets.servers import ServerThread
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTERNAL_BTC = "2N1prXeqc7qSPa3rfvrWj3VNKFwaeQWLeBV"  # an address of no invoice or channel of the account

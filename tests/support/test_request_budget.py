@@ -11,12 +11,12 @@ from types import SimpleNamespace
 import pytest
 
 from cryptopay_client import Unlimited
-from support import run_budget as budget
-from support.keys import SETTINGS_KEY
-from support.request_budget import SUITE_SHARE_PERCENT, RunBudget, current
-from support.settings import load_settings
-from support.timetravel import clock_pace
-from support.waiting import backoff, proportional
+from support.domain.timetravel import clock_pace
+from support.drivers.waiting import backoff, proportional
+from support.plugins import run_budget as budget
+from support.plugins.keys import SETTINGS_KEY
+from support.targets.request_budget import SUITE_SHARE_PERCENT, RunBudget, current
+from support.targets.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)

@@ -9,12 +9,12 @@ from typing import Iterator
 
 import pytest
 
+from support.domain.resend import ResendResult, resend_concurrently, resend_once, resent_evidence
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.payers import CoinWithdrawalPayer
-from support.resend import ResendResult, resend_concurrently, resend_once, resent_evidence
-from support.secrets import Secret
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
+from support.targets.secrets import Secret
 from tests.broken_merchants import VARIANTS
 from tests.merchant.harness import Shop, running_shop, sqlite_url
 from tests.support.conftest import Transcript

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from support.settings import (ALLOW_ANY_HOST_KEY, ALLOW_ANY_HOST_VALUE, KNOWN_KEYS, SUITE_PREFIXES, ConfigError,
-                              Settings, load_settings, suite_keys)
+from support.targets.settings import (ALLOW_ANY_HOST_KEY, ALLOW_ANY_HOST_VALUE, KNOWN_KEYS, SUITE_PREFIXES, ConfigError,
+                                      Settings, load_settings, suite_keys)
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = "https://business-sandbox.cryptopay.me"

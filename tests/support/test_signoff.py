@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from support.signoff import TEAMS, check_signoff
+from support.domain.signoff import TEAMS, check_signoff
 
 TODAY = date(2026, 11, 25)
 STATEMENT = "Held deposits stay pending until Cryptopay's monitoring team decides."

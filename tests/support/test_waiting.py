@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from support import waiting
+from support.drivers import waiting
 
+from support.domain.payouts import WITHDRAWAL_TOO_SLOW
+from support.domain.timetravel import until_cryptopay
 from support.drivers.merchant import ProbeContractError
-from support.payouts import WITHDRAWAL_TOO_SLOW
-from support.timetravel import until_cryptopay
-from support.waiting import Decided, WaitTimeout, final_elsewhere, wait_until
+from support.drivers.waiting import Decided, WaitTimeout, final_elsewhere, wait_until
 
 
 def test_returns_the_first_accepted_value() -> None:

@@ -1,0 +1,1 @@
+"""What the steps do, by concept (deposits, channels, payouts, notifications, time): the helpers step modules call."""

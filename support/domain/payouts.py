@@ -1,0 +1,404 @@
+"""Payouts: customers' withdrawals through the merchant, what Cryptopay charged and sent, notifications, fixtures."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable
+
+
+from cryptopay_client import CryptopayError
+from cryptopay_client.rails_json import rails_json
+from support.domain.callbacks import is_acknowledged, send_badly_signed
+from support.domain.customers import Customer
+from support.domain.resend import ResendResult, Resent, resend_twice, send_copies
+from support.domain.timetravel import until_cryptopay
+from support.drivers.callbacks import Answer, CallbackSender
+from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.emulator import ControlError, EmulatorControl, carried_status
+from support.drivers.merchant import MerchantAdapter, Payout, PayoutRefusal, RecordedPayout
+from support.drivers.waiting import answered_but_not, either, final_elsewhere, wait_until
+from support.evidence.attachments import Evidence
+
+# A payout ends completed or cancelled (failed is on the way to cancelled, facts §14).
+FINAL_PAYOUT = frozenset({"completed", "cancelled"})
+
+# -- the two amount fields, as the feature's table states them -------------------------------------------------------
+FIELDS = ("charged_amount", "charged_amount_to_send")
+# What each cell of the table may say, as (amount asked) + sign x (all fees), in the charged currency.
+AMOUNT_WORDS = {"the amount": 0, "the amount plus the fees": 1, "the amount less the fees": -1}
+
+
+@dataclass(frozen=True)
+class FieldMeaning:
+    """One row of the table: what Cryptopay charges and what reaches the recipient when the amount is sent in
+    `field`, each as the amount asked plus (+1), less (-1) or without (0) the fees."""
+    field: str
+    charged: int
+    received: int
+
+
+@dataclass(frozen=True)
+class AmountFields:
+    meanings: dict[str, FieldMeaning]
+
+    def meaning(self, field: str) -> FieldMeaning:
+        return self.meanings[field]
+
+
+def read_amount_fields(rows: list[list[str]]) -> AmountFields:
+    """A header (field | fees | Cryptopay charges the merchant | the recipient receives), then one row per field;
+    the fees column must agree with the two amounts (deducted: charged as asked; added: received as asked)."""
+    header, *body = rows
+    if [cell.strip() for cell in header] != ["field", "fees", "Cryptopay charges the merchant",
+                                             "the recipient receives"]:
+        raise ValueError(f"the amount-field table has the columns {header}")
+    meanings = {}
+    for field, fees, charged, received in body:
+        meaning = FieldMeaning(field.strip(), AMOUNT_WORDS[charged.strip()], AMOUNT_WORDS[received.strip()])
+        deducted = fees.strip().startswith("deducted")
+        if (meaning.charged, meaning.received) != ((0, -1) if deducted else (1, 0)):
+            raise ValueError(f"the row for {field.strip()} says fees are '{fees.strip()}' but charges "
+                             f"'{charged.strip()}' and sends '{received.strip()}'")
+        meanings[meaning.field] = meaning
+    missing = [f for f in FIELDS if f not in meanings]
+    if missing:
+        raise ValueError(f"the amount-field table does not say what {', '.join(missing)} means")
+    return AmountFields(meanings)
+
+
+# Decimal places of what arrives, per coin (facts §12: BTC 8, ETH 8, XRP 6, USDT 6, XLM 7); fiat has 2.
+COIN_PLACES = {"BTC": 8, "ETH": 8, "LTC": 8, "BCH": 8, "DOGE": 8, "BNB": 8, "XRP": 6, "USDT": 6, "USDC": 6,
+               "TRX": 6, "ADA": 6, "XLM": 7, "SOL": 8}
+FIAT = ("EUR", "USD", "GBP", "UAH")
+
+
+def places(currency: str) -> int:
+    return 2 if currency in FIAT else COIN_PLACES.get(currency, 6)
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What Cryptopay reports for a withdrawal, in numbers: the rate (charged currency per coin, 1 without a
+    conversion) and every fee expressed in the charged currency."""
+    charged: Decimal
+    received: Decimal
+    rate: Decimal
+    fees: Decimal
+
+
+def costs(withdrawal: dict) -> Costs:
+    exchange = withdrawal.get("exchange") or {}
+    rate = Decimal(exchange["rate"]) if exchange.get("rate") else Decimal(1)
+    exchange_fee = Decimal(exchange.get("fee") or "0")  # in the charged currency (facts §11)
+    fee = Decimal(withdrawal.get("fee") or "0")
+    fee_in_charged = fee if withdrawal.get("fee_currency") == withdrawal["charged_currency"] else fee * rate
+    fees = exchange_fee + fee_in_charged + Decimal(withdrawal["network_fee"]) * rate
+    return Costs(Decimal(withdrawal["charged_amount"]), Decimal(withdrawal["received_amount"]), rate, fees)
+
+
+def charged_problem(meaning: FieldMeaning, asked: Decimal, withdrawal: dict) -> str | None:
+    """Why Cryptopay's charge is not what the declared field means; None when it is (to its last place)."""
+    c, currency = costs(withdrawal), withdrawal["charged_currency"]
+    ideal = asked + meaning.charged * c.fees
+    if abs(c.charged - ideal) < unit(currency):
+        return None
+    return (f"the merchant declared PAYOUT_AMOUNT_FIELD={meaning.field}, so Cryptopay should charge "
+            f"{_spelled(asked, meaning.charged, c.fees, currency)}, but it charged {c.charged} {currency}; the "
+            "merchant sends the customer's amount in another field than the one it declared")
+
+
+def received_problem(meaning: FieldMeaning, asked: Decimal, withdrawal: dict) -> str | None:
+    """Why what Cryptopay sends is not what the declared field means; None when it is (to the coin's last place)."""
+    c, coin = costs(withdrawal), withdrawal["received_currency"]
+    ideal = (asked + meaning.received * c.fees) / c.rate
+    if abs(c.received - ideal) < unit(coin):
+        return None
+    return (f"the merchant declared PAYOUT_AMOUNT_FIELD={meaning.field}, so the recipient should receive "
+            f"{_spelled(asked, meaning.received, c.fees, withdrawal['charged_currency'])} at {c.rate}, that is "
+            f"{ideal.quantize(unit(coin))} {coin}, but Cryptopay sends {c.received} {coin}")
+
+
+def unit(currency: str) -> Decimal:
+    """One unit of the currency's last decimal place: how close two amounts must be to count as the same."""
+    return Decimal(1).scaleb(-places(currency))
+
+
+def _spelled(asked: Decimal, sign: int, fees: Decimal, currency: str) -> str:
+    shown = fees.quantize(unit(currency))
+    if sign == 0:
+        return f"the amount asked, {asked} {currency}"
+    return (f"the amount asked {'plus' if sign > 0 else 'less'} the fees, {asked} {'+' if sign > 0 else '-'} "
+            f"{shown} = {(asked + sign * fees).quantize(unit(currency))} {currency}")
+
+
+# -- a customer's withdrawal ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Destination:
+    """Where a withdrawal is sent: an address of the account's own (a channel), so no coin leaves it."""
+    address: str
+    coin: str
+    channel_id: str | None
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A customer's request to withdraw, and what the merchant answered: a payout, or its refusal."""
+    customer: Customer
+    amount: Decimal
+    currency: str
+    destination: Destination
+    answer: Payout | PayoutRefusal
+
+    @property
+    def coin(self) -> str:
+        return self.destination.coin
+
+    @property
+    def payout(self) -> Payout:
+        """The payout the merchant made; an assertion error naming the merchant's refusal when it made none."""
+        if isinstance(self.answer, PayoutRefusal):
+            raise AssertionError(f"the merchant refused the customer's withdrawal of {self.amount} {self.currency} "
+                                 f"in {self.coin}: {self.answer.http_status} {self.answer.code}: "
+                                 f"{self.answer.message}")
+        return self.answer
+
+
+@dataclass(frozen=True)
+class BalanceMark:
+    """The customer's balance in one currency at a known moment, so a later step can say it did not move."""
+    currency: str
+    amount: Decimal
+
+
+def own_address(cryptopay: CryptopayDriver, coin: str, custom_id: str | None = None) -> Destination:
+    """A deposit address of the merchant's own Cryptopay account in `coin`: a channel the suite keeps (one per
+    coin, found again by its custom id on later runs). A withdrawal to it comes back to the account as a channel
+    payment (facts §8), so certifying payouts on the sandbox sends no testnet coin away."""
+    custom_id = custom_id or f"certify-payouts-{coin}"
+    channel = _channel_by_custom_id(cryptopay, custom_id)
+    if channel is None:
+        try:
+            channel = cryptopay.client.create_channel(
+                name=f"Go-live certification: payouts in {coin}", pay_currency=coin, receiver_currency=coin,
+                custom_id=custom_id, description="Receives the certification's own test payouts")
+        except CryptopayError as exc:
+            # Another worker opened it between our read and our create: use that one.
+            if exc.status != 409 or (channel := _channel_by_custom_id(cryptopay, custom_id)) is None:
+                raise
+    return Destination(channel["address"], coin, channel["id"])
+
+
+def _channel_by_custom_id(cryptopay: CryptopayDriver, custom_id: str) -> dict | None:
+    try:
+        return cryptopay.client.channel_by_custom_id(custom_id)
+    except CryptopayError as exc:
+        if exc.status != 404:
+            raise
+        return None
+
+
+def request_withdrawal(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
+                       destination: Destination, evidence: Evidence) -> Withdrawal:
+    answer = merchant.request_payout(customer.id, amount, currency, destination.coin, destination.address)
+    evidence.attach_json("Withdrawal request and the merchant's answer", {
+        "customer_id": customer.id, "amount": f"{amount} {currency}", "sent_in": destination.coin,
+        "address": destination.address, "answer": answer.__dict__})
+    return Withdrawal(customer, amount, currency, destination, answer)
+
+
+def fund_customer(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
+                  timeout: float) -> BalanceMark:
+    merchant.fund_customer(customer.id, amount, currency)
+    wait_until(lambda: merchant.balances(customer.id), lambda b: b.get(currency) == amount, timeout=timeout,
+               expected=f"customer {customer.id} to have the {amount} {currency} the merchant's back office gave")
+    return BalanceMark(currency, amount)
+
+
+def top_up_account(control: EmulatorControl, currency: str, at_least: Decimal) -> dict:
+    """The emulated account's balance in `currency` raised to `at_least` (the emulator starts fiat at 0), through
+    the control API's PUT /balances."""
+    shown = control.balances()
+    if Decimal(shown.get(currency, "0")) >= at_least:
+        return shown
+    return control.set_balances({currency: at_least})
+
+
+# -- Cryptopay's side -------------------------------------------------------------------------------------------------
+def withdrawal_status(status_words: str) -> str:
+    """'on hold' -> on_hold: Cryptopay's status from the feature's words."""
+    return status_words.strip().replace(" ", "_")
+
+
+def charged_by_cryptopay(cryptopay: CryptopayDriver, withdrawal: Withdrawal) -> tuple[Decimal, str]:
+    """What Cryptopay charged the merchant's account for the payout: its charged_amount, fixed at creation."""
+    made = cryptopay.client.retrieve_coin_withdrawal(withdrawal.payout.coin_withdrawal_id)
+    return Decimal(made["charged_amount"]), made["charged_currency"]
+
+
+def fail_or_hold_at_cryptopay(emulator: EmulatorControl, what: str, withdrawal: Withdrawal) -> dict:
+    """Fails or holds the payout through the control API: only possible before Cryptopay broadcasts it. The
+    emulator's time is driven by the suite, so the payout is still where the merchant left it."""
+    act = emulator.fail_withdrawal if what == "fail" else emulator.hold_withdrawal
+    try:
+        return act(withdrawal.payout.coin_withdrawal_id)
+    except ControlError as exc:
+        raise AssertionError(f"the emulator could not {what} the payout, because it was already sent: start the "
+                             "emulator with driven time (--driven-time, or PUT /_emulator/settings time=driven, "
+                             f"which the suite does itself) so its payouts wait for the scenario ({exc})") from None
+
+
+# Why a wait for Cryptopay's withdrawal can time out without the control API, and what to change: Cryptopay's own
+# pace, never the merchant's doing.
+WITHDRAWAL_TOO_SLOW = (
+    "without the emulator's control API the suite waits for Cryptopay's own steps (pending, processing, sent, "
+    "completed), which took longer than WAIT_TIMEOUT_SECONDS",
+    "raise WAIT_TIMEOUT_SECONDS (on a standalone emulator: at least 4 x its --withdrawal-step-seconds divided by its "
+    "--time-scale), or give the suite the control API (EMULATOR_CONTROL_URL) so it moves time itself")
+
+
+def withdrawal_reported(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal_id: str,
+                        status: str, timeout: float) -> dict:
+    """Cryptopay's withdrawal once it reports `status`: moved on step by step with the control API, waited for
+    without it; a withdrawal that can no longer get there fails at once with the status it stays in."""
+    return until_cryptopay(lambda: cryptopay.client.retrieve_coin_withdrawal(withdrawal_id),
+                           lambda w: w["status"] == status, control=control, object_id=withdrawal_id,
+                           timeout=timeout, expected=f"Cryptopay to report coin withdrawal {withdrawal_id} as {status}",
+                           pace=cryptopay.run_budget.poll_pace(2.0), too_slow=WITHDRAWAL_TOO_SLOW)
+
+
+def arrived_at_destination(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal_id: str,
+                           destination: Destination, txid: str, timeout: float) -> dict:
+    """The payment the destination channel saw for the withdrawal's transaction: what actually arrived (its
+    detection belongs to the withdrawal's time, which the control API moves on)."""
+    def seen() -> dict | None:
+        page = cryptopay.client.channel_payments(destination.channel_id)["data"]
+        return next((p for p in page if p.get("txid") == txid), None)
+
+    return until_cryptopay(seen, lambda p: p is not None, control=control, object_id=withdrawal_id, timeout=timeout,
+                           expected=f"the transaction {txid} to arrive at the destination channel "
+                                    f"{destination.channel_id}", pace=cryptopay.run_budget.poll_pace(10.0),
+                           too_slow=WITHDRAWAL_TOO_SLOW)
+
+
+# -- the merchant's side ----------------------------------------------------------------------------------------------
+def wait_for_record(merchant: MerchantAdapter, payout_id: str, status: str, timeout: float,
+                    settled: Callable[[], bool] | None = None) -> RecordedPayout:
+    def status_of(record: RecordedPayout | None) -> str | None:
+        return record.status if record else None
+    return wait_until(lambda: merchant.recorded_payout(payout_id), lambda r: r is not None and r.status == status,
+                      timeout=timeout, expected=f"the merchant to record payout {payout_id} as {status}",
+                      decided=either(final_elsewhere(status, FINAL_PAYOUT, status_of),
+                                     answered_but_not(status, settled, status_of)))
+
+
+def record_json(record: RecordedPayout | None) -> dict | None:
+    if record is None:
+        return None
+    return {"payout_id": record.payout_id, "coin_withdrawal_id": record.coin_withdrawal_id,
+            "customer_id": record.customer_id, "status": record.status, "refunded": record.refunded,
+            "debited": f"{record.debited[0]} {record.debited[1]}" if record.debited else None}
+
+
+# -- notifications ----------------------------------------------------------------------------------------------------
+# The features' names for a payout's notifications: (event, the status it carries). Cryptopay sends `created`
+# with status pending and one `status_changed` per later status (facts §15).
+NOTIFICATIONS = {"created": ("created", "pending"), "processing": ("status_changed", "processing"),
+                 "sent": ("status_changed", "sent"), "completed": ("status_changed", "completed"),
+                 "failed": ("status_changed", "failed"), "cancelled": ("status_changed", "cancelled"),
+                 "on hold": ("status_changed", "on_hold")}
+
+
+def withdrawal_callback_body(event: str, withdrawal: dict, indent: int | None = None) -> bytes:
+    """A CoinWithdrawal notification as Cryptopay's Rails encoder writes it."""
+    return rails_json({"type": "CoinWithdrawal", "event": event, "data": withdrawal}, indent=indent)
+
+
+def as_status(withdrawal: dict, status: str) -> dict:
+    """The withdrawal as it read when it had `status` (no txid and risk before it was sent)."""
+    earlier = dict(withdrawal, status=status)
+    if status in ("pending", "processing"):
+        earlier.update(txid=None, risk=None)
+    return earlier
+
+
+def notification_body(name: str, withdrawal_id: str, control: EmulatorControl | None,
+                      cryptopay: CryptopayDriver) -> bytes:
+    """The exact bytes Cryptopay delivered for that notification where its log is visible; otherwise rebuilt from
+    Cryptopay's GET with the status the notification carried."""
+    event, status = NOTIFICATIONS[name]
+    delivery = control.delivery_for(withdrawal_id, event, status) if control is not None else None
+    if delivery is not None:
+        return delivery["body"].encode()
+    withdrawal = cryptopay.client.retrieve_coin_withdrawal(withdrawal_id)
+    return withdrawal_callback_body(event, as_status(withdrawal, status))
+
+
+def delivered(control: EmulatorControl, withdrawal_id: str) -> list[dict]:
+    """Cryptopay's delivery log for the withdrawal: (event, status carried, state, the merchant's answers)."""
+    return [{"event": d["event"], "status": carried_status(d), "state": d["state"],
+             "answers": [a["status_code"] or a["error"] for a in d["attempts"]]}
+            for d in control.deliveries_for(withdrawal_id)]
+
+
+def acknowledged_statuses(rows: list[dict]) -> set[str]:
+    return {row["status"] for row in rows if any(is_acknowledged(answer) for answer in row["answers"])}
+
+
+def wait_until_settled(control: EmulatorControl | None, withdrawal_id: str, timeout: float) -> None:
+    """Where the delivery log is visible: until every notification sent so far for the withdrawal has been
+    answered, so a balance read afterwards is not taken while the merchant is still acting on one."""
+    if control is None:
+        return
+    wait_until(lambda: control.deliveries_for(withdrawal_id), lambda rows: all(d["attempts"] for d in rows),
+               timeout=timeout, expected=f"every notification for coin withdrawal {withdrawal_id} to reach the "
+                                         "merchant")
+
+
+def until_notifications_taken_in(control: EmulatorControl | None, merchant: MerchantAdapter, payout: Payout,
+                                 status: str, timeout: float) -> None:
+    """Until the merchant has taken in the payout's notifications so far: every one answered where Cryptopay's
+    delivery log is visible; elsewhere (the sandbox) until its record shows `status`, the only sign it has."""
+    if control is not None:
+        wait_until_settled(control, payout.coin_withdrawal_id, timeout)
+    else:
+        wait_for_record(merchant, payout.payout_id, status, timeout)
+
+
+def until_payout_ended(cryptopay: CryptopayDriver, control: EmulatorControl | None, merchant: MerchantAdapter,
+                       payout: Payout, status: str, timeout: float) -> None:
+    """Until Cryptopay reports the payout's withdrawal `status` and the merchant has taken in its notifications so
+    far: a debit or refund judged afterwards is the merchant's last word, and a second one would already show."""
+    withdrawal_reported(cryptopay, control, payout.coin_withdrawal_id, status, timeout)
+    until_notifications_taken_in(control, merchant, payout, status, timeout)
+
+
+def send_bad_notification(kind: str, withdrawal: dict, sender: CallbackSender) -> Answer:
+    """A notification that the payout was cancelled (which would give the customer the amount back), not signed
+    by Cryptopay the way it signs: the four ways of features/payouts/notifications.feature."""
+    body = withdrawal_callback_body("status_changed", as_status(withdrawal, "cancelled"))
+    earlier = withdrawal_callback_body("created", as_status(withdrawal, "pending"))
+    return send_badly_signed(kind, body, "charged_amount", earlier, sender)
+
+
+def resend_once(name: str, withdrawal_id: str, control: EmulatorControl | None, cryptopay: CryptopayDriver,
+                sender: CallbackSender, timeout: float) -> ResendResult:
+    """The notification twice more: its exact bytes, then the withdrawal as Cryptopay reads it now (different
+    bytes, as a dashboard resend carries it). Only a merchant that de-duplicates by payout, not by body, is safe."""
+    event, status = NOTIFICATIONS[name]
+
+    def render_now(indent: int | None) -> bytes:
+        withdrawal = cryptopay.client.retrieve_coin_withdrawal(withdrawal_id)
+        return withdrawal_callback_body(event, as_status(withdrawal, status), indent=indent)
+    resent = Resent(name, "the payout", notification_body(name, withdrawal_id, control, cryptopay), render_now, status)
+    return resend_twice(resent, control, sender, timeout)  # no delivery id: always re-rendered and signed here
+
+
+def resend_concurrently(name: str, times: int, withdrawal_id: str, control: EmulatorControl | None,
+                        cryptopay: CryptopayDriver, sender: CallbackSender, timeout: float) -> ResendResult:
+    """`times` identical signed copies released together; a copy answered 5xx is re-posted as Cryptopay retries."""
+    return send_copies(notification_body(name, withdrawal_id, control, cryptopay), times, sender, timeout, name)
+
+
+def fresh_custom_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"

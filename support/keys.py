@@ -1,6 +1,0 @@
-"""Keys for values pytest carries between its hooks and the fixtures."""
-import pytest
-
-from support.settings import Settings
-
-SETTINGS_KEY = pytest.StashKey[Settings]()
