@@ -286,3 +286,22 @@ def test_acknowledges_before_processing(tmp_path: Path, flavour: str) -> None:
         else:
             assert shop.balances("p") == {"EUR": Decimal("100.00")}
             assert shop.recorded(invoice_id)["status"] == "completed"
+
+
+def test_acknowledges_before_processing_loses_a_channel_payment_too(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "acknowledges_before_processing", flavour) as shop:
+        channel = shop.open_channel("q")
+        payment = shop.pay_channel(channel, confirmed=False)
+        shop.wait_payment_recorded(payment["id"], "pending")
+        shop.wait_object_delivered(payment["id"])
+        shop.control.fail_reads(channel["channel_id"], count=1)  # a channel's reads cover its payments'
+        shop.control.confirm(payment["txid"])
+        wait_until(lambda: shop.control.deliveries_for(payment["id"]),
+                   lambda ds: len(ds) == 2 and all(d["attempts"] for d in ds),
+                   timeout=15, expected="the completed notification attempted once")
+        assert [f["event"] for f in shop.control.read_failures(channel["channel_id"])[0]["failed"]] == ["completed"]
+        shop.control.advance(payment["id"], seconds=31)  # Cryptopay retries what was not acknowledged
+        shop.wait_object_delivered(payment["id"], at_least=2)
+        completed = shop.channel_payment(payment)
+        credited = {completed["received_currency"]: Decimal(completed["received_amount"])}
+        assert shop.balances("q") == ({} if flavour == "broken" else credited)
