@@ -14,6 +14,7 @@ import pytest
 from cryptopay_client import CryptopayError
 from cryptopay_emulator.backend import Backends
 from support.servers import ServerThread
+from support.waiting import wait_until
 from tests.emulator.conftest import STEP, LiveEmulator, frozen_clock
 
 EXTERNAL_BTC = "2N1prXeqc7qSPa3rfvrWj3VNKFwaeQWLeBV"
@@ -153,7 +154,8 @@ def test_an_armed_read_fails_only_while_a_notification_about_it_awaits_the_merch
     merchant, emu = reading
     merchant.read = lambda body: emu.client.retrieve_invoice(body["data"]["id"])
     invoice = emu.client.create_invoice(**EUR_BTC)
-    merchant.wait_for(1)
+    wait_until(lambda: emu.control("GET", f"/deliveries?object_id={invoice['id']}").json()["data"],
+               lambda log: [d["state"] for d in log] == ["delivered"], timeout=10, expected="`created` answered")
     armed = emu.control("POST", f"/objects/{invoice['id']}/read_failures", {"count": 2, "status": 503})
     assert armed.status_code == 201 and armed.json()["data"]["remaining"] == 2
     assert emu.client.retrieve_invoice(invoice["id"])["status"] == "new"  # no notification in flight: answered

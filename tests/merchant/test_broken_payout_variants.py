@@ -108,6 +108,7 @@ def test_check_then_insert_payout_refund(tmp_path: Path, flavour: str) -> None:
     with _shop(tmp_path, "check_then_insert_payout_refund", flavour) as shop:
         placed = _placed(shop, "h")
         withdrawal_id = placed["coin_withdrawal_id"]
+        shop.wait_object_delivered(withdrawal_id)  # `created` answered: its GET can no longer see the failure
         shop.pause_deliveries()  # the merchant hears of the cancellation first from the storm below
         shop.control.fail_withdrawal(withdrawal_id)
         shop.run_out(withdrawal_id)
