@@ -13,8 +13,8 @@ import pytest
 
 from cryptopay_client import CryptopayError
 from cryptopay_emulator.backend import Backends
-from support.servers import ServerThread
-from support.waiting import wait_until
+from support.targets.servers import ServerThread
+from support.drivers.waiting import wait_until
 from tests.emulator.conftest import STEP, LiveEmulator, frozen_clock
 
 EXTERNAL_BTC = "2N1prXeqc7qSPa3rfvrWj3VNKFwaeQWLeBV"

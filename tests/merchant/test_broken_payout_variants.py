@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.broken_payout_merchants import PAYOUT_VARIANTS
-from support.waiting import wait_until
+from support.drivers.waiting import wait_until
 from tests.merchant.harness import PAYOUT_OPTIONS, WAIT, Shop, callback_bytes, running_shop, sqlite_url
 
 RISKY = "2NBjwW5J9rLkBiCMPnpWUSsXJqFqWkJ8Ju8"
