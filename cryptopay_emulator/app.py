@@ -69,6 +69,7 @@ class EmulatorApp:
         self.deliverer = Deliverer(self.clock, Endpoint(config.callback_url, config.callback_secret),
                                    timeout=config.callback_timeout_seconds, scheduler=self.backends.account)
         self.backends.account.timeline.on_shift(self.deliverer.shift)
+        self.backends.watch_deliveries(self.deliverer.in_flight, self.deliverer.first_attempts)
         self.limiter = RateLimiter(config.rate_limit_per_minute, monotonic=lambda: self.clock.now().timestamp())
         self.clock.on_change(self.deliverer.wake)
         self.wsgi = self._flask()

@@ -7,6 +7,8 @@ from cryptopay_emulator.account import DEFAULT_BALANCES, Account, Notify
 from cryptopay_emulator.channels import ChannelBackend
 from cryptopay_emulator.clock import Clock
 from cryptopay_emulator.customers import CustomerBackend
+from cryptopay_emulator.early import EarlyNotifications, FirstAttempts
+from cryptopay_emulator.faults import InFlight, ReadFaults
 from cryptopay_emulator.invoices import CANCEL_AFTER, RESCORES, InvoiceBackend, next_score
 from cryptopay_emulator.ledger import LedgerBackend
 from cryptopay_emulator.market import MarketBackend
@@ -33,6 +35,15 @@ class Backends:
         self.withdrawals = WithdrawalBackend(self.account, self.invoices, withdrawal_step_seconds, self.channels)
         self.ledger = LedgerBackend(self.account)
         self.market = MarketBackend(self.account)
+        # Sandbox control over what the merchant meets: notifications before a create's answer, failing reads.
+        self.early = EarlyNotifications(self.account, self.invoices, self.channels)
+        self.faults = ReadFaults(self.account)
+
+    def watch_deliveries(self, in_flight: InFlight, first_attempts: FirstAttempts) -> None:
+        """What the deliverer tells the backends that act on notifications: which one awaits the merchant's
+        answer now, and the wait for an object's first attempts (wired once the deliverer exists)."""
+        self.faults.in_flight = in_flight
+        self.early.first_attempts = first_attempts
 
     @property
     def clock(self) -> Clock:
@@ -43,7 +54,7 @@ class Backends:
         with self.account.lock:
             self.account.reset()
             for backend in (self.invoices, self.resolutions, self.withdrawals, self.ledger, self.customers,
-                            self.channels):
+                            self.channels, self.early, self.faults):
                 backend.reset()
 
     def _holding(self, object_id: str):  # noqa: ANN202 - a Store of any record type
@@ -52,6 +63,11 @@ class Backends:
                 if store.find(object_id) is not None:
                     return store
         return None
+
+    def knows(self, object_id: str) -> bool:
+        """Whether an invoice, coin withdrawal, channel or channel payment has this id."""
+        with self.account.lock:
+            return self._holding(object_id) is not None
 
     def rewrite(self, object_id: str, **fields: object) -> object | None:
         """Sets an invoice's, coin withdrawal's, channel's or channel payment's fields as they are (status,

@@ -113,6 +113,8 @@ class Deliverer:
         self._lock = threading.RLock()
         self._senders: ThreadPoolExecutor | None = None  # made when first needed, shut by close()
         self._wake = threading.Event()  # an Event, not a Condition: a wake-up sent before the wait is not lost
+        self._attempted = threading.Condition(self._lock)  # notified after every attempt is logged
+        self._in_flight: dict[str, Delivery] = {}  # object id → its delivery awaiting the merchant's answer
         self.paused = False
         self.reset()
 
@@ -176,6 +178,23 @@ class Deliverer:
             rows = [self._deliveries[i] for i in self._order]
             return [d.to_json() for d in rows if (invoice_id is None or d.invoice_id == invoice_id)
                     and (object_id is None or d.object_id == object_id)]
+
+    def in_flight(self, object_id: str) -> str | None:
+        """The event of the notification about this object that is awaiting the merchant's answer right now, if
+        any: a request about the object made meanwhile comes from the merchant handling it."""
+        with self._lock:
+            delivery = self._in_flight.get(object_id)
+            return delivery.event if delivery is not None else None
+
+    def first_attempts(self, object_id: str, timeout: float) -> tuple[list[dict], bool]:
+        """Waits until every notification raised so far about the object has had its first attempt answered (or
+        given up), at most `timeout` real seconds: those deliveries, and whether they all got there in time."""
+        self.wake()
+        with self._attempted:
+            wanted = [d for d in self._deliveries.values() if d.object_id == object_id]
+            done = self._attempted.wait_for(
+                lambda: all(d.attempts or d.state != "pending" for d in wanted), timeout)
+            return [d.to_json() for d in wanted], done
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
@@ -283,9 +302,12 @@ class Deliverer:
     def _attempt(self, delivery: Delivery) -> None:
         started = time.monotonic()
         status, error = None, None
+        owner = delivery.object_id or delivery.id
         if not self._endpoint.url:
             error = "no callback URL configured"
         else:
+            with self._lock:
+                self._in_flight[owner] = delivery
             try:
                 response = self._session.post(
                     self._endpoint.url, data=delivery.body, timeout=self._timeout,
@@ -298,8 +320,10 @@ class Deliverer:
                 error = f"no answer within {self._timeout:g} s"
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 error = f"connection failed ({type(exc).__name__})"
+            finally:
+                with self._lock:
+                    self._in_flight.pop(owner, None)
         elapsed_ms = int((time.monotonic() - started) * 1000)
-        owner = delivery.object_id or delivery.id
         # The attempt on its object's clock, whole seconds: the log's retry gap is exactly the schedule's.
         now = self._scheduler.now_of(owner).replace(microsecond=0)
         with self._lock:
@@ -312,6 +336,7 @@ class Deliverer:
                 delivery.state, delivery.next_attempt_at = "failed", None
             else:
                 delivery.next_attempt_at = now + retry_delay(number)
+            self._attempted.notify_all()
         if retry:  # outside the deliverer's lock: the timeline takes the account's
             self._scheduler.at(delivery.next_attempt_at, lambda when: self._release(delivery, when), owner)
 

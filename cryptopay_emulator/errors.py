@@ -80,6 +80,11 @@ class InternalError(ApiError):
     status, code, message = 500, "internal_error", "internal error"
 
 
+class ServiceUnavailable(ApiError):
+    # 503 is documented for maintenance (docs/cryptopay-api-facts.md §6); its code is not (INFERRED).
+    status, code, message = 503, "service_unavailable", "service unavailable"
+
+
 class RateLimited(ApiError):
     status, code, message = 429, "too_many_requests", "too many requests"
 

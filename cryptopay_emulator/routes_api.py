@@ -12,6 +12,7 @@ from cryptopay_emulator.backend import Backends
 from cryptopay_emulator.channels import ChannelBackend
 from cryptopay_emulator.errors import Invalid, PayloadTooLarge, detail
 from cryptopay_emulator.customers import CustomerBackend
+from cryptopay_emulator.early import EarlyNotifications
 from cryptopay_emulator.invoices import InvoiceBackend
 from cryptopay_emulator.ledger import LedgerBackend
 from cryptopay_emulator.market import MarketBackend
@@ -66,13 +67,15 @@ def api_blueprint(backends: Backends, auth: Authenticator, limiter: RateLimiter)
         g.api_key = auth.check(request.method, signed_path(), raw_body(),
                                request.headers.get("Authorization"), request.headers.get("Date"))
         limiter.hit(g.api_key)
+        if request.method == "GET":  # a read the control API armed to fail (sandbox control; nothing otherwise)
+            backends.faults.check(list((request.view_args or {}).values()), request.path)
 
-    invoice_routes(bp, backends.invoices)
+    invoice_routes(bp, backends.invoices, backends.early)
     resolution_routes(bp, backends.resolutions)
     withdrawal_routes(bp, backends.withdrawals)
     ledger_routes(bp, backends.ledger)
     customer_routes(bp, backends.customers)
-    channel_routes(bp, backends.channels)
+    channel_routes(bp, backends.channels, backends.early)
     market_routes(bp, backends.market)
     return bp
 
@@ -91,10 +94,12 @@ def market_routes(bp: Blueprint, market: MarketBackend) -> None:
         return render(market.coins())
 
 
-def channel_routes(bp: Blueprint, channels: ChannelBackend) -> None:
+def channel_routes(bp: Blueprint, channels: ChannelBackend, early: EarlyNotifications) -> None:
     @bp.post("/channels")
     def create_channel() -> Response:
-        return render({"data": channels.create(json_body())}, 201)
+        channel = channels.create(json_body())
+        early.after_create("channel", channel)  # a notice armed for it: its payment's notifications go first
+        return render({"data": channel}, 201)
 
     @bp.get("/channels")
     def list_channels() -> Response:
@@ -160,10 +165,12 @@ def customer_routes(bp: Blueprint, customers: CustomerBackend) -> None:
         return render({"data": customers.update(customer_id, json_body())})
 
 
-def invoice_routes(bp: Blueprint, invoices: InvoiceBackend) -> None:
+def invoice_routes(bp: Blueprint, invoices: InvoiceBackend, early: EarlyNotifications) -> None:
     @bp.post("/invoices")
     def create_invoice() -> Response:
-        return render({"data": invoices.create(json_body())}, 201)
+        invoice = invoices.create(json_body())
+        early.after_create("invoice", invoice)  # a notice armed for it: its notifications go first
+        return render({"data": invoice}, 201)
 
     @bp.get("/invoices")
     def list_invoices() -> Response:

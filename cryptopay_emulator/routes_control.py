@@ -57,6 +57,7 @@ def control_blueprint(backends: Backends, deliverer: Deliverer, limiter: RateLim
     delivery_routes(bp, backends.invoices, deliverer)
     withdrawal_control_routes(bp, backends.account, backends.withdrawals)
     record_routes(bp, backends)
+    merchant_trial_routes(bp, backends)
     return bp
 
 
@@ -149,6 +150,28 @@ def record_routes(bp: Blueprint, backends: Backends) -> None:
         if not backends.forget(object_id):
             raise NotFound()
         return render({"deleted": object_id})
+
+
+def merchant_trial_routes(bp: Blueprint, backends: Backends) -> None:
+    """What a merchant meets on a bad day, on purpose: notifications before a create's answer, a failing GET."""
+
+    @bp.post("/early_notifications")
+    def arm_early_notification() -> Response:
+        return render({"data": backends.early.arm(json_body())}, 201)
+
+    @bp.get("/early_notifications")
+    def early_notifications() -> Response:
+        return render({"data": backends.early.list()})
+
+    @bp.post("/objects/<object_id>/read_failures")
+    def arm_read_failures(object_id: str) -> Response:
+        if not backends.knows(object_id):
+            raise NotFound()
+        return render({"data": backends.faults.arm(object_id, json_body())}, 201)
+
+    @bp.get("/read_failures")
+    def read_failures() -> Response:
+        return render({"data": backends.faults.list(request.args.get("object_id"))})
 
 
 def _moment(body: dict, key: str) -> datetime:
@@ -245,11 +268,23 @@ def money_routes(bp: Blueprint, account: Account) -> None:
 def withdrawal_control_routes(bp: Blueprint, account: Account, withdrawals: WithdrawalBackend) -> None:
     @bp.post("/coin_withdrawals/<withdrawal_id>/fail")
     def fail(withdrawal_id: str) -> Response:
-        return render({"data": withdrawals.fail(withdrawal_id)})
+        """`failed`, then one step later {"outcome"}: cancelled (the default, the charge returned) or completed."""
+        return render({"data": withdrawals.fail(withdrawal_id, json_body().get("outcome", "cancelled"))})
 
     @bp.post("/coin_withdrawals/<withdrawal_id>/hold")
     def hold(withdrawal_id: str) -> Response:
         return render({"data": withdrawals.hold(withdrawal_id)})
+
+    @bp.post("/coin_withdrawals/<withdrawal_id>/release")
+    def release(withdrawal_id: str) -> Response:
+        return render({"data": withdrawals.release(withdrawal_id)})
+
+    @bp.get("/coin_withdrawal_attempts")
+    def attempts() -> Response:
+        """Every POST /api/coin_withdrawals received, accepted or refused, oldest first; filtered by customer_id,
+        address and custom_id (each if given): how many creates one payout request cost."""
+        wanted = {key: request.args.get(key) for key in ("customer_id", "address", "custom_id")}
+        return render({"data": withdrawals.attempts(**wanted)})
 
     @bp.post("/high_risk_addresses")
     def add_high_risk_address() -> Response:

@@ -78,7 +78,9 @@ ONE_POST = {
                "/invoices/{}/expire"),
     "fail-payout": ("fail a coin withdrawal (cancelled one step later, the charge returned)", "withdrawal_id",
                     "/coin_withdrawals/{}/fail"),
-    "hold-payout": ("hold a coin withdrawal (on_hold, for good)", "withdrawal_id", "/coin_withdrawals/{}/hold"),
+    "hold-payout": ("hold a coin withdrawal (on_hold, until released)", "withdrawal_id", "/coin_withdrawals/{}/hold"),
+    "release-payout": ("release a held coin withdrawal (processing, then sent and completed)", "withdrawal_id",
+                       "/coin_withdrawals/{}/release"),
 }
 
 

@@ -9,12 +9,13 @@ from cryptopay_emulator import money
 from cryptopay_emulator.account import Account
 from cryptopay_emulator.addresses import new_txid
 from cryptopay_emulator.channels import ChannelBackend
-from cryptopay_emulator.errors import (DuplicateCustomId, HighRiskAddress, Invalid, NotFound, WithdrawalExpired,
-                                       detail)
+from cryptopay_emulator.clock import iso
+from cryptopay_emulator.errors import (ApiError, DuplicateCustomId, HighRiskAddress, Invalid, NotFound,
+                                       WithdrawalExpired, detail)
 from cryptopay_emulator.invoices import RISK_SCORES, InvoiceBackend
 from cryptopay_emulator.models import CoinWithdrawal, LedgerRow, Risk
 from cryptopay_emulator.store import Store
-from cryptopay_emulator.validation import withdrawal_params
+from cryptopay_emulator.validation import WITHDRAWAL_AMOUNTS, withdrawal_params
 
 # A two-step withdrawal must be committed within 30 seconds. The window is the client's deadline, so under a scaled
 # clock it lasts 30 real seconds (x60 would leave half a second); clock advances still expire it.
@@ -30,6 +31,11 @@ QUICK_STEP_SECONDS = 0.2
 REALISTIC_STEP_SECONDS = 10.0
 # "less than 5 EUR" is the one documented minimum (§17); it is applied to every fiat charged currency.
 FIAT_MINIMUM = Decimal("5.0")
+# What a failed withdrawal becomes one step later: "either COMPLETED or CANCELLED soon" (§14); cancelled by default.
+AFTER_FAILED = ("cancelled", "completed")
+# What a create attempt's log entry keeps of the request, as sent (any JSON the body held under these keys).
+ATTEMPT_FIELDS = ("custom_id", "customer_id", "address", "network", "charged_currency", "received_currency",
+                  *WITHDRAWAL_AMOUNTS, "force_commit")
 
 
 class WithdrawalBackend:
@@ -52,23 +58,50 @@ class WithdrawalBackend:
         with self.account.lock:
             self._store: Store[CoinWithdrawal] = Store()
             self._rows: dict[str, LedgerRow] = {}  # the debit's ledger row mirrors the withdrawal's status
+            self._attempts: list[dict] = []  # every create received, accepted or refused, oldest first
 
     # -- API ----------------------------------------------------------------------------------------
     def create(self, params: object) -> dict:
+        """A coin withdrawal quoted (and committed with force_commit), or a typed refusal; either way the attempt
+        is logged, so the control API can tell how many creates a payout request cost (a retry nobody sees)."""
         with self.account.lock:
-            self.account.tick()
-            fields = withdrawal_params(params)
-            if self._store.has_custom_id(fields["custom_id"]):
-                raise DuplicateCustomId()
-            if fields["address"] in self.account.high_risk_addresses:
-                raise HighRiskAddress()  # screened before anything else is decided (§17)
-            withdrawal = self._quote(fields)
-            self._require_funds(withdrawal)  # a doomed quote is refused at once
-            self._store.add(withdrawal.id, withdrawal, withdrawal.custom_id, withdrawal.customer_id)
-            self.account.timeline.born(withdrawal.id)
-            if fields["force_commit"]:
-                self._commit(withdrawal)
-            return withdrawal.to_json()
+            attempt = self._attempt(params)
+            try:
+                created = self._create(params)
+            except ApiError as refused:
+                attempt.update(outcome="refused", error_code=refused.code)
+                raise
+            attempt.update(outcome="created", coin_withdrawal_id=created["id"], status=created["status"])
+            return created
+
+    def attempts(self, **wanted: str | None) -> list[dict]:
+        """Every create received, oldest first, keeping those whose fields equal each filter given (custom_id,
+        customer_id, address)."""
+        with self.account.lock:
+            return [dict(a) for a in self._attempts
+                    if all(value is None or a.get(key) == value for key, value in wanted.items())]
+
+    def _attempt(self, params: object) -> dict:
+        sent = params if isinstance(params, dict) else {}
+        attempt = {"at": iso(self.account.clock.now()), **{key: sent.get(key) for key in ATTEMPT_FIELDS},
+                   "outcome": None, "error_code": None, "coin_withdrawal_id": None, "status": None}
+        self._attempts.append(attempt)
+        return attempt
+
+    def _create(self, params: object) -> dict:
+        self.account.tick()
+        fields = withdrawal_params(params)
+        if self._store.has_custom_id(fields["custom_id"]):
+            raise DuplicateCustomId()
+        if fields["address"] in self.account.high_risk_addresses:
+            raise HighRiskAddress()  # screened before anything else is decided (§17)
+        withdrawal = self._quote(fields)
+        self._require_funds(withdrawal)  # a doomed quote is refused at once
+        self._store.add(withdrawal.id, withdrawal, withdrawal.custom_id, withdrawal.customer_id)
+        self.account.timeline.born(withdrawal.id)
+        if fields["force_commit"]:
+            self._commit(withdrawal)
+        return withdrawal.to_json()
 
     def commit(self, withdrawal_id: str) -> dict:
         with self.account.lock:
@@ -99,16 +132,33 @@ class WithdrawalBackend:
             return {"data": [w.to_json() for w in page], "meta": meta}
 
     # -- sandbox control: what the payout team and the network decide --------------------------------
-    def fail(self, withdrawal_id: str) -> dict:
-        """`failed` now, `cancelled` one step later with the charged amount back on the balance (§14)."""
+    def fail(self, withdrawal_id: str, outcome: object = "cancelled") -> dict:
+        """`failed` now, then `outcome` one step later: `cancelled` with the charged amount back on the balance, or
+        `completed` after all ("failed is not the final one", §14)."""
         with self.account.lock:
+            if not isinstance(outcome, str) or outcome not in AFTER_FAILED:
+                raise Invalid(details=[detail("must_be_included_in", "outcome", "must be cancelled or completed",
+                                              list=list(AFTER_FAILED))])
             withdrawal = self._before_broadcast(withdrawal_id)
             self._set_status(withdrawal, "failed")
-            self.account.after(withdrawal.id, self._step, lambda now: self._cancel(withdrawal))
+            after = self._cancel if outcome == "cancelled" else self._complete_failed
+            self.account.after(withdrawal.id, self._step, lambda now: after(withdrawal, now))
+            return withdrawal.to_json()
+
+    def release(self, withdrawal_id: str) -> dict:
+        """A held withdrawal let go by Cryptopay's team: `processing` now, then sent and completed step by step, its
+        debit kept (the sandbox's recorded holds never ended and no API releases one, §14: INFERRED)."""
+        with self.account.lock:
+            withdrawal = self._get(withdrawal_id)
+            if withdrawal.status != "on_hold":
+                raise Invalid(details=[detail("invalid", "status", "only a withdrawal on hold can be released",
+                                              status=withdrawal.status)])
+            self._set_status(withdrawal, "processing")
+            self._schedule(withdrawal)
             return withdrawal.to_json()
 
     def hold(self, withdrawal_id: str) -> dict:
-        """`on_hold`, where it stays: the debit is kept and there is no API to release it (§14)."""
+        """`on_hold`, where it stays until `release`: the debit is kept and the API has no way out of it (§14)."""
         with self.account.lock:
             withdrawal = self._before_broadcast(withdrawal_id)
             self._set_status(withdrawal, "on_hold")
@@ -180,7 +230,15 @@ class WithdrawalBackend:
         except NotFound:
             pass  # not an invoice payment (or confirmed through the control API already)
 
-    def _cancel(self, withdrawal: CoinWithdrawal) -> None:
+    def _complete_failed(self, withdrawal: CoinWithdrawal, due: datetime) -> None:
+        """A failed withdrawal that went through after all: broadcast and confirmed at once, its debit kept."""
+        if withdrawal.status != "failed":
+            return
+        self._broadcast(withdrawal, due)
+        self._confirm(withdrawal)
+        self._set_status(withdrawal, "completed")
+
+    def _cancel(self, withdrawal: CoinWithdrawal, due: datetime | None = None) -> None:
         if withdrawal.status != "failed":
             return
         self.account.move(withdrawal.charged_currency, withdrawal.charged_amount, reference_type="CoinWithdrawal",

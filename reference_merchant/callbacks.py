@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from cryptopay_client import verify_callback
 from reference_merchant.db import (REJECTED_KEPT, REJECTED_PREFIX, callback_log, rejected_callback_count,
-                                   rejected_callbacks)
+                                   rejected_callbacks, utc)
 from reference_merchant.outcome import Outcome, is_id
 
 __all__ = ["CallbackEnvelope", "CallbackHandler", "Outcome", "REJECTED_KEPT", "REJECTED_PREFIX"]
@@ -104,7 +104,7 @@ class CallbackEnvelope:
         with self.engine.connect() as conn:
             rows = conn.execute(select(callback_log).where(callback_log.c.invoice_id == object_id)
                                 .order_by(callback_log.c.id)).mappings().all()
-        return [{"received_at": r["received_at"].isoformat(), "event": r["event"],
+        return [{"received_at": utc(r["received_at"]).isoformat(), "event": r["event"],
                  "signature_valid": r["signature_valid"], "answered_status": r["answered_status"],
                  "outcome": r["outcome"], "raw_body": r["raw_body"]}
                 for r in rows]

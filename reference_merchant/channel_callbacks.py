@@ -27,11 +27,8 @@ class ChannelPaymentProcessor:
 
     def process(self, event: str, data: dict) -> Outcome:
         payment_id, channel_id = data.get("id"), data.get("channel_id")
-        channel = self.channels.by_channel_id(channel_id) if is_id(channel_id) else None
         try:
-            if channel is None and is_id(channel_id) and is_id(data.get("custom_id"), 128):
-                # Our channel whose create call never answered: found by our own custom_id, checked at Cryptopay.
-                channel = self.channels.claim(channel_id, data["custom_id"])
+            channel = self.find_channel(channel_id, data) if is_id(channel_id) else None
         except (CryptopayError, TransportError) as exc:
             return Outcome(503, f"retry: could not read the channel at Cryptopay ({type(exc).__name__})")
         if channel is None:
@@ -54,13 +51,28 @@ class ChannelPaymentProcessor:
             # The credit comes before the status: whoever reads `completed` sees the money, and a crash in between
             # leaves the payment not final, so the next notification records it (the credit is once).
             amount, currency = self.credit_amount(payment)
-            credited = self.ledger.credit_channel_payment(payment["id"], channel["customer_id"], amount, currency)
+            credited = self.ledger.credit_channel_payment(self.credit_key(payment), channel["customer_id"], amount,
+                                                          currency)
         moved = self.payments.record(payment["id"], channel["channel_id"], channel["customer_id"], status, context)
         if credited is None:
             return f"recorded {state}" if moved else f"kept the recorded status (callback said {state})"
         return f"credited {amount} {currency}" if credited else "already credited: no change"
 
     # -- decisions ------------------------------------------------------------------------------------
+    def find_channel(self, channel_id: str, callback_data: dict) -> dict | None:
+        """Our channel this payment was made to: by Cryptopay's channel id or, when the payment's notification comes
+        before we have Cryptopay's answer to our create call (or that call never answered), by our own custom_id,
+        checked at Cryptopay. Ignoring it would lose the payment. May raise CryptopayError or TransportError."""
+        channel = self.channels.by_channel_id(channel_id)
+        if channel is None and is_id(callback_data.get("custom_id"), 128):
+            channel = self.channels.claim(channel_id, callback_data["custom_id"])
+        return channel
+
+    def credit_key(self, payment: dict) -> str:
+        """What a credit is once for: the payment. A channel is the customer's static address, paid again and again
+        (the same amount too): credits keyed by the channel would credit its first payment only."""
+        return payment["id"]
+
     def confirmed_payment(self, channel_id: str, payment_id: str, callback_data: dict) -> dict:
         """Money never moves on the callback body alone: Cryptopay's GET is the truth."""
         return self.confirmations.confirm(payment_id, lambda: self.cryptopay.channel_payment(channel_id, payment_id))

@@ -1,6 +1,8 @@
 """Tables and engine. Amounts are stored as decimal strings so no database ever turns money into floats."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint,
                         create_engine, event, insert, inspect, select)
 from sqlalchemy.engine import Engine
@@ -137,6 +139,12 @@ rejected_callback_count = Table(
     Column("id", Integer, primary_key=True),
     Column("total", Integer, nullable=False),
 )
+
+
+def utc(moment: datetime) -> datetime:
+    """A time this merchant wrote, in UTC with its offset: every row is written in UTC, and SQLite gives the time
+    back without its zone (an RFC 3339 date-time needs the offset)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 # Every wait is bounded well inside Cryptopay's 10-second answer limit: a callback that cannot get the database in

@@ -27,10 +27,7 @@ class InvoiceProcessor:
         if event not in EVENTS:
             # Acknowledged (200) so Cryptopay does not retry something this merchant will never act on.
             return Outcome(200, f"ignored: Invoice/{event[:40]}")
-        deposit = self.deposits.get(invoice_id)
-        if deposit is None and is_id(data.get("custom_id"), 128):
-            # Our deposit whose create call has not answered yet (or timed out): found by our own custom_id.
-            deposit = self.deposits.unattached(data["custom_id"])
+        deposit = self.find_deposit(invoice_id, data)
         if deposit is None:
             return Outcome(200, "ignored: invoice not created by this merchant")
         # A final answer still at hand is applied as usual (without a GET); only without one do our records answer.
@@ -63,6 +60,15 @@ class InvoiceProcessor:
         return f"credited {amount} {currency}" if credited else "already credited: no change"
 
     # -- decisions ------------------------------------------------------------------------------------
+    def find_deposit(self, invoice_id: str, callback_data: dict) -> dict | None:
+        """Our deposit this notification is about: by Cryptopay's invoice id or, when the notification comes before
+        we have Cryptopay's answer to our create call (or that call timed out), by our own custom_id. Ignoring
+        such a notification would lose it: it may be the one that completes the invoice."""
+        deposit = self.deposits.get(invoice_id)
+        if deposit is None and is_id(callback_data.get("custom_id"), 128):
+            deposit = self.deposits.unattached(callback_data["custom_id"])
+        return deposit
+
     def confirmed_invoice(self, invoice_id: str, callback_data: dict) -> dict:
         """Money never moves on the callback body alone: Cryptopay's GET is the truth (one GET per invoice at a
         time, shared by the copies queued behind it)."""

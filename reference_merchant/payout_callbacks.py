@@ -1,9 +1,10 @@
 """CoinWithdrawal callbacks and payout reconciliation: confirm with Cryptopay's GET, refund once, record the status."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from reference_merchant.confirmations import Confirmations, confirm_or_503
+from reference_merchant.db import utc
 from reference_merchant.ledger import Ledger
 from reference_merchant.outcome import Outcome, is_id
 from reference_merchant.payouts import FINAL, Payouts
@@ -59,7 +60,7 @@ class CoinWithdrawalProcessor:
         # `new`: quoted and never committed. Cryptopay sends nothing it was not asked to commit, and refuses a commit
         # 30 seconds after the quote (facts §14), so once that is surely past, the money is the customer's again.
         # Before then the request placing it may still be on its way to the commit: it is left alone.
-        if now - _utc(payout["created_at"]) < NEVER_COMMITTED_AFTER:
+        if now - utc(payout["created_at"]) < NEVER_COMMITTED_AFTER:
             return "left alone: quoted recently, the commit may still come"
         returned = self.ledger.refund(payout["payout_id"])  # money first, as in apply(): a crash after it is harmless
         self.payouts.refuse(payout["payout_id"], "not_committed", NOT_COMMITTED_MESSAGE)
@@ -95,8 +96,3 @@ class CoinWithdrawalProcessor:
 
     def should_refund(self, withdrawal: dict) -> bool:
         return True
-
-
-def _utc(moment: datetime) -> datetime:
-    """Rows are written in UTC; SQLite gives them back without their zone."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

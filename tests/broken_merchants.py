@@ -286,6 +286,65 @@ VARIANTS["dedupes_by_body_hash"] = {"envelope_cls": DedupesByBodyHash,
                                     "ledger_cls": BodyHashLedger}
 
 
+# -- issue 23: mistakes real merchants make (a deposit repeated, a notification before the answer, one lost) ------
+from reference_merchant.db import credits  # noqa: E402
+from reference_merchant.money import storable  # noqa: E402
+
+
+class DedupesCreditsByCustomerAmount(Ledger):
+    """Violates item 12 (credit when, and only when, completed): takes a credit of the same amount in the same
+    currency for the same customer as a duplicate, so a customer's second deposit of that amount is never
+    credited (de-duplicating by customer + amount + currency instead of by invoice)."""
+
+    def credit(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
+        with self.engine.connect() as conn:
+            if conn.execute(select(credits.c.id).where(credits.c.customer_id == customer_id,
+                                                       credits.c.amount == storable(amount),
+                                                       credits.c.currency == currency)).first():
+                return False
+        return super().credit(invoice_id, customer_id, amount, currency)
+
+
+class IgnoresUnrecordedInvoice(InvoiceProcessor):
+    """Violates items 10 and 12 (callbacks followed; credit when completed): acknowledges and ignores a notification
+    about an invoice it has not linked to a deposit yet, so what Cryptopay says before its answer to the create call
+    has reached the merchant is lost, the completion included."""
+
+    def find_deposit(self, invoice_id: str, callback_data: dict) -> dict | None:
+        return self.deposits.get(invoice_id)
+
+
+class _AcknowledgedFirst:
+    """A callback handler whose 200 has already been sent when it runs: whatever it then fails at is lost."""
+
+    def __init__(self, handler):
+        self._handler = handler
+
+    def process(self, event: str, data: dict) -> Outcome:
+        try:
+            outcome = self._handler.process(event, data)
+        except Exception as exc:  # noqa: BLE001 - the defect: the failure no longer reaches Cryptopay
+            return Outcome(200, f"acknowledged first; processing failed ({type(exc).__name__})")
+        if outcome.http_status >= 500:
+            return Outcome(200, f"acknowledged first; {outcome.message}")
+        return outcome
+
+
+class AcknowledgesBeforeProcessing(CallbackEnvelope):
+    """Violates items 10 and 12 (callbacks followed; credit when completed), for every product: answers 200 as
+    soon as the signature checks out and processes afterwards, so when its confirming GET fails the notification
+    is lost (Cryptopay never sends an acknowledged one again) and the customer is never credited."""
+
+    def __init__(self, engine: Engine, callback_secret: str, handlers: dict):
+        super().__init__(engine, callback_secret, {kind: _AcknowledgedFirst(handler)
+                                                   for kind, handler in handlers.items()})
+
+
+VARIANTS["dedupes_credits_by_customer_amount"] = {"ledger_cls": DedupesCreditsByCustomerAmount}
+VARIANTS["ignores_unrecorded_invoice"] = {"invoice_processor_cls": IgnoresUnrecordedInvoice}
+VARIANTS["acknowledges_before_processing"] = {"envelope_cls": AcknowledgesBeforeProcessing}
+
+
 # -- issue 15: the Channels and Payouts checklists' broken merchants, kept in their own modules ----------------
 from tests.broken_channel_merchants import CHANNEL_VARIANTS  # noqa: E402
 from tests.broken_payout_merchants import PAYOUT_VARIANTS  # noqa: E402

@@ -14,22 +14,33 @@ unless the scenario's stack sets `payout_amount_field`.
 | sends_amount_in_undeclared_field | sends the requested amount in the other field than the declared one | payouts_1 |
 | ignores_coin_withdrawal_callbacks | acknowledges every CoinWithdrawal notification and does nothing | payouts_3, 4 (and 6: no refund) |
 | payouts_without_customer_id | places the withdrawal without the customer's id | payouts_2 |
+| check_then_insert_payout_refund | "if not refunded: refund", no unique key deciding | payouts_6 (the FIRST cancelled delivery, 50 at once) |
+| follows_payout_callback_body | no GET: writes the body's status as is | payouts_3, 4 (a stale `processing` after `completed`) |
+| refunds_held_payout | takes `on_hold` for a failure and returns the debit | payouts_5, 6 (a hold that ends completed: paid twice) |
+| refunds_failed_payout | returns the debit at `failed`, which is not final | payouts_6 (a failed payout that completes: paid twice) |
+| retries_high_risk_with_new_custom_id | tries a high_risk_address refusal again under a new custom_id | payouts_7 (the creates Cryptopay received) |
 
 Notes for the teeth tests: debits_requested_amount is indistinguishable from the reference merchant under
 PAYOUT_AMOUNT_FIELD=charged_amount (Cryptopay then charges exactly the amount asked); it fails when the merchant
 and the suite declare charged_amount_to_send (start it with merchant_kwargs payout_amount_field=
 "charged_amount_to_send"), where the fees come on top. debits_twice_on_duplicated_callbacks debits nothing at the
-request and once per `created` notification, so one clean delivery debits the right amount once.
+request and once per `created` notification, so one clean delivery debits the right amount once. The issue 23
+variants need the emulator's control API: refunds_held_payout a held payout released (POST
+/_emulator/coin_withdrawals/<id>/release), refunds_failed_payout one failed that completes (fail {"outcome":
+"completed"}), retries_high_risk_with_new_custom_id the creates Cryptopay received (GET
+/_emulator/coin_withdrawal_attempts): its answer to the customer is the right 422 either way.
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy.engine import Engine
 
 from cryptopay_client import CryptopayError
+from reference_merchant.db import payouts
 from reference_merchant.ledger import Ledger
 from reference_merchant.outcome import Outcome
 from reference_merchant.payout_callbacks import CoinWithdrawalProcessor
@@ -161,6 +172,115 @@ class PayoutsWithoutCustomerId(PayoutDesk):
         return params
 
 
+loose_payout_refunds = Table(
+    "loose_payout_refunds", _loose,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("payout_id", String(128), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("amount", String(64), nullable=False),
+    Column("currency", String(16), nullable=False),
+    Column("refunded_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class CheckThenInsertRefundLedger(Ledger):
+    """Violates payouts item 6 (a cancelled payout's amount returns to the customer, once), the textbook way: "if
+    not refunded yet: refund", with no unique key behind it. Copies one at a time are caught; copies of the very
+    first cancelled notification arriving together all pass the check."""
+
+    def __init__(self, engine: Engine):
+        super().__init__(engine)
+        _loose.create_all(engine)
+
+    def refund(self, payout_id: str) -> bool:
+        debit = self.moved("payout_debit", payout_id)
+        if debit is None or self.refunded(payout_id):
+            return False
+        time.sleep(0.05)  # the defect being modelled: the window between the check and the insert, widened
+        amount, currency, customer_id = debit
+        with self.engine.begin() as conn:
+            conn.execute(insert(loose_payout_refunds).values(
+                payout_id=payout_id, customer_id=customer_id, amount=str(-Decimal(amount)), currency=currency,
+                refunded_at=datetime.now(timezone.utc)))
+        return True
+
+    def refunded(self, payout_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(loose_payout_refunds.c.id)
+                                .where(loose_payout_refunds.c.payout_id == payout_id)).first() is not None
+
+    def balance_tables(self) -> tuple[Table, ...]:
+        return (*super().balance_tables(), loose_payout_refunds)
+
+
+class FollowsPayoutCallbackBody(CoinWithdrawalProcessor):
+    """Violates payouts items 3 and 4 (notifications followed through Cryptopay's GET; the record matches it):
+    takes the callback body as the truth and writes the status it carries as is, so a stale `processing` arriving
+    after `completed` moves the payout back to processing."""
+
+    def confirmed_withdrawal(self, withdrawal_id: str, callback_data: dict) -> dict:
+        return callback_data
+
+    def settled(self, payout: dict) -> str | None:
+        return None
+
+    def apply(self, payout: dict, event: str, withdrawal: dict) -> str:
+        if withdrawal["status"] == "cancelled":
+            self.ledger.refund(payout["payout_id"])
+        with self.payouts.engine.begin() as conn:  # whatever status was last heard, no forward-only rule
+            conn.execute(update(payouts).where(payouts.c.payout_id == payout["payout_id"])
+                         .values(status=withdrawal["status"], updated_at=datetime.now(timezone.utc)))
+        return f"recorded {withdrawal['status']} from the body"
+
+
+class RefundsHeldPayout(CoinWithdrawalProcessor):
+    """Violates payouts items 5 and 6 (debited once by what Cryptopay charged; only a cancelled payout gives the
+    money back): takes `on_hold` for a failure and returns the debit, so when the hold ends well and the payout
+    completes, the customer has both the money sent and the money back."""
+
+    def apply(self, payout: dict, event: str, withdrawal: dict) -> str:
+        if withdrawal["status"] == "on_hold":
+            self.ledger.refund(payout["payout_id"])
+        return super().apply(payout, event, withdrawal)
+
+
+class RefundsFailedPayout(CoinWithdrawalProcessor):
+    """Violates payouts item 6 (a failed payout ends cancelled, and only then is the amount returned): returns the
+    debit at `failed`, which is not final, so a failed payout that completes after all pays the customer twice."""
+
+    def apply(self, payout: dict, event: str, withdrawal: dict) -> str:
+        if withdrawal["status"] == "failed":
+            self.ledger.refund(payout["payout_id"])
+        return super().apply(payout, event, withdrawal)
+
+
+class _RetriesHighRiskCreates:
+    """A Cryptopay client that answers a high_risk_address refusal by trying again under a new custom_id."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+    def create_coin_withdrawal(self, **params):
+        try:
+            return self._client.create_coin_withdrawal(**params)
+        except CryptopayError as exc:
+            if exc.code != "high_risk_address":
+                raise
+            return self._client.create_coin_withdrawal(**{**params, "custom_id": f"{params['custom_id']}-retry"})
+
+
+class RetriesHighRiskWithNewCustomId(PayoutDesk):
+    """Violates payouts item 7 (a high_risk_address refusal is not retried): sends the refused withdrawal again
+    under a new custom_id before telling the customer; Cryptopay refuses it again, so the customer's answer is the
+    right one and only the creates Cryptopay received show the retry."""
+
+    def __init__(self, payouts_, ledger: Ledger, cryptopay, amount_field: str = "charged_amount"):
+        super().__init__(payouts_, ledger, _RetriesHighRiskCreates(cryptopay), amount_field)
+
+
 PAYOUT_VARIANTS: dict[str, dict] = {
     "debits_twice_on_duplicated_callbacks": {"payout_desk_cls": DebitsLater, "ledger_cls": LoosePayoutLedger,
                                              "payout_processor_cls": DebitsTwiceOnDuplicatedCallbacks},
@@ -170,4 +290,9 @@ PAYOUT_VARIANTS: dict[str, dict] = {
     "sends_amount_in_undeclared_field": {"payout_desk_cls": SendsAmountInUndeclaredField},
     "ignores_coin_withdrawal_callbacks": {"payout_processor_cls": IgnoresCoinWithdrawalCallbacks},
     "payouts_without_customer_id": {"payout_desk_cls": PayoutsWithoutCustomerId},
+    "check_then_insert_payout_refund": {"ledger_cls": CheckThenInsertRefundLedger},
+    "follows_payout_callback_body": {"payout_processor_cls": FollowsPayoutCallbackBody},
+    "refunds_held_payout": {"payout_processor_cls": RefundsHeldPayout},
+    "refunds_failed_payout": {"payout_processor_cls": RefundsFailedPayout},
+    "retries_high_risk_with_new_custom_id": {"payout_desk_cls": RetriesHighRiskWithNewCustomId},
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from cryptopay_client.client import decimal_text
 from cryptopay_client.http import GuardedSession, RefusedAnswer
@@ -119,14 +119,59 @@ class EmulatorControl:
                           {"outcome": outcome})["data"]
 
     # -- payouts: what the sandbox does on its own, forced ---------------------------------------------------------
-    def fail_withdrawal(self, withdrawal_id: str) -> dict:
-        return self._call("POST", f"/coin_withdrawals/{withdrawal_id}/fail")["data"]
+    def fail_withdrawal(self, withdrawal_id: str, outcome: str = "cancelled") -> dict:
+        """`failed` now, then `outcome` one step later: cancelled (the charge returned) or completed after all."""
+        return self._call("POST", f"/coin_withdrawals/{withdrawal_id}/fail", {"outcome": outcome})["data"]
 
     def hold_withdrawal(self, withdrawal_id: str) -> dict:
         return self._call("POST", f"/coin_withdrawals/{withdrawal_id}/hold")["data"]
 
+    def release_withdrawal(self, withdrawal_id: str) -> dict:
+        """A held withdrawal let go: `processing`, then sent and completed step by step (a hold that ends well)."""
+        return self._call("POST", f"/coin_withdrawals/{withdrawal_id}/release")["data"]
+
     def add_high_risk_address(self, address: str) -> list[str]:
         return self._call("POST", "/high_risk_addresses", {"address": address})["data"]
+
+    def withdrawal_attempts(self, customer_id: str | None = None, address: str | None = None,
+                            custom_id: str | None = None) -> list[dict]:
+        """Every coin-withdrawal create Cryptopay received, accepted or refused, oldest first, with these fields:
+        a retry nobody sees (a new custom_id after a high_risk_address refusal) shows here."""
+        wanted = {"customer_id": customer_id, "address": address, "custom_id": custom_id}
+        query = urlencode({key: value for key, value in wanted.items() if value is not None})
+        return self._call("GET", "/coin_withdrawal_attempts" + (f"?{query}" if query else ""))["data"]
+
+    # -- a merchant's bad day on purpose: notifications before a create's answer, a GET that fails ---------------
+    def notify_before_create_answer(self, kind: str, customer_id: str | None = None, *, pay: bool = True,
+                                    amount: Decimal | None = None, risk_level: str = "low", confirmed: bool = True,
+                                    hold_seconds: float | None = None) -> dict:
+        """The next `kind` (invoice or channel) created for `customer_id` (any, if None) has its notifications
+        answered by the merchant before its create answer leaves: an invoice's own (paid at once, in full or
+        `amount`, if `pay`), a channel's those of a payment of `amount` to its address. The notice, whose
+        `before_answer` later says whether they all were."""
+        body: dict = {"object": kind, "customer_id": customer_id}
+        if pay:
+            body["pay"] = {"risk_level": risk_level, "confirmed": confirmed}
+            if amount is not None:
+                body["pay"]["amount"] = decimal_text(amount)
+        if hold_seconds is not None:
+            body["hold_seconds"] = hold_seconds
+        return self._call("POST", "/early_notifications", body)["data"]
+
+    def early_notifications(self) -> list[dict]:
+        """Every notice armed, with the object that used it, the notifications sent first and their answers."""
+        return self._call("GET", "/early_notifications")["data"]
+
+    def fail_reads(self, object_id: str, count: int = 1, status: int = 503) -> dict:
+        """The next `count` GETs of the object (a channel's: of its payments too) made while a notification about it
+        awaits the merchant's answer fail with `status` (500 or 503) in Cryptopay's envelope."""
+        return self._call("POST", f"/objects/{quote(object_id, safe='')}/read_failures",
+                          {"count": count, "status": status})["data"]
+
+    def read_failures(self, object_id: str | None = None) -> list[dict]:
+        """The armed read failures, each with `remaining` and the reads it `failed` (at, path, event in flight)."""
+        query = f"?{urlencode({'object_id': object_id})}" if object_id else ""
+        return self._call("GET", "/read_failures" + query)["data"]
 
     # -- deliveries of any callback type (Invoice, ChannelPayment, CoinWithdrawal) by the object's id ------------
     def deliveries_for(self, object_id: str) -> list[dict]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +31,42 @@ RULE = "x-probe-rule"  # the OpenAPI extension that states, in words, the rule a
 # The most a probe answer may take, whole, and weigh once decoded: its largest (a callback log) is a few dozen KB.
 PROBE_ANSWER_SECONDS = 30.0
 PROBE_ANSWER_BYTES = 4 * 1024 * 1024
+
+# The formats the probe contracts name, each checked whole (fullmatch: Python's `$` also matches before a final
+# newline) and each with the rule a failure states. jsonschema checks no date-time without a package the suite does
+# not install: Ruby's Time#to_s, "2026-12-04 02:53:01 +0000", passed as one.
+RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+FORMAT_RULES = {
+    "date-time": "an RFC 3339 date-time, a T between date and time and a UTC offset, e.g. 2026-01-05T10:00:01Z",
+    "uuid": "Cryptopay's id as Cryptopay gives it, a UUID such as 7e274430-9c5b-4c7b-a8c1-1c6f1c6a0b11",
+    "decimal": "a decimal string of ASCII digits, at most one point between digits, nothing around it, e.g. 100.00",
+}
+PROBE_FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@PROBE_FORMATS.checks("date-time")
+def _date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # the type is the schema's `type` rule, not the format's
+    if not RFC3339.fullmatch(value):
+        return False
+    try:  # the numbers are a real moment too: no month 13, no offset +25:00
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return abs(moment.utcoffset().total_seconds()) < 24 * 3600
+
+
+@PROBE_FORMATS.checks("uuid")
+def _uuid(value: object) -> bool:
+    return not isinstance(value, str) or UUID.fullmatch(value) is not None
+
+
+@PROBE_FORMATS.checks("decimal")
+def _decimal(value: object) -> bool:
+    return not isinstance(value, str) or DECIMAL.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -151,8 +189,7 @@ class ProbeContract:
         if key not in self._validators:  # built once: balances are polled many times per scenario
             answer = self._spec["paths"][template][method.lower()]["responses"][status]
             schema = inline_refs(answer["content"]["application/json"]["schema"], self._spec)
-            self._validators[key] = jsonschema.Draft4Validator(
-                schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+            self._validators[key] = jsonschema.Draft4Validator(schema, format_checker=PROBE_FORMATS)
         return self._validators[key]
 
     def body(self, method: str, template: str, response: requests.Response) -> dict:
@@ -188,6 +225,10 @@ def _broken_rule(error: jsonschema.ValidationError, label: str = "probe-v1") -> 
         rules = [error.schema.get("properties", {}).get(name, {}).get(RULE) for name in missing]
         stated = next((rule for rule in rules if rule), error.schema.get(RULE) or "required fields are present")
         return f"{stated}: {where} has no {', '.join(missing)}"
+    if error.validator == "format":
+        rule = FORMAT_RULES[error.validator_value]
+        stated = error.schema.get(RULE) or f"{where} is {rule}"
+        return f"{stated} (format {error.validator_value}: {rule}): {where} is {_shown(error.instance)}"
     stated = error.schema.get(RULE) or f"the answer matches docs/openapi/{label}.yaml"
     return f"{stated}: {where} is {_shown(error.instance)}"
 

@@ -74,6 +74,7 @@ def test_fail_and_hold_a_payout(emulator, capsys) -> None:
     triggered(capsys, emulator, "advance", failing["id"], "--seconds", "5")  # a step later: cancelled
     assert emulator.client.retrieve_coin_withdrawal(failing["id"])["status"] == "cancelled"
     assert emulator.client.retrieve_coin_withdrawal(holding["id"])["status"] == "on_hold"
+    assert triggered(capsys, emulator, "release-payout", holding["id"])["data"]["status"] == "processing"
 
 
 def test_resend_sends_the_objects_latest_notification_again(emulator, capsys) -> None:

@@ -236,3 +236,72 @@ def test_credits_price_less_fee(tmp_path: Path, flavour: str) -> None:
         fee = Decimal(shop.invoice(invoice_id)["fee"])
         expected = Decimal("100.00") - fee if flavour == "broken" else Decimal("100.00")
         assert fee > 0 and shop.balances("f") == {"EUR": expected}
+
+
+# -- issue 23: a deposit repeated, notifications before the create answer, acknowledged before processed ----------
+def test_dedupes_credits_by_customer_amount(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "dedupes_credits_by_customer_amount", flavour) as shop:
+        for _ in range(2):  # two deposits by one customer, the same amount in the same currency
+            invoice_id = shop.deposit("n")
+            shop.pay_in_full(invoice_id)
+            shop.wait_recorded(invoice_id, "completed")
+            shop.wait_delivered(invoice_id, at_least=4)
+        assert shop.balances("n") == {"EUR": Decimal("100.00") if flavour == "broken" else Decimal("200.00")}
+
+
+def test_ignores_unrecorded_invoice(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "ignores_unrecorded_invoice", flavour) as shop:
+        shop.control.notify_before_create_answer("invoice", "o")  # paid in full the moment it exists
+        invoice_id = shop.deposit("o")
+        notice = shop.control.early_notifications()[0]
+        # Every notification was answered before the merchant had Cryptopay's answer to its create call.
+        assert (notice["used_by"], notice["before_answer"]) == (invoice_id, True)
+        assert [(n["event"], n["answered"]) for n in notice["notifications"]] == [
+            ("created", 200), ("transaction_created", 200), ("transaction_confirmed", 200), ("status_changed", 200)]
+        assert shop.invoice(invoice_id)["status"] == "completed"
+        if flavour == "broken":
+            assert shop.balances("o") == {} and shop.recorded(invoice_id)["status"] == "new"
+        else:
+            assert shop.balances("o") == {"EUR": Decimal("100.00")}
+            assert shop.recorded(invoice_id)["status"] == "completed"
+
+
+def test_acknowledges_before_processing(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "acknowledges_before_processing", flavour) as shop:
+        invoice_id = shop.deposit("p")
+        paid = shop.control.pay(invoice_id, Decimal(shop.invoice(invoice_id)["pay_amount"]), confirmed=False)
+        shop.wait_delivered(invoice_id, at_least=2)  # created, transaction_created
+        shop.control.fail_reads(invoice_id, count=2)  # the GETs of transaction_confirmed and status_changed
+        shop.control.confirm(paid["txid"])
+        wait_until(lambda: shop.control.deliveries(invoice_id),
+                   lambda ds: len(ds) == 4 and all(d["attempts"] for d in ds),
+                   timeout=15, expected="every notification of the invoice attempted once")
+        failed = shop.control.read_failures(invoice_id)[0]["failed"]
+        assert [f["event"] for f in failed] == ["transaction_confirmed", "status_changed"]
+        shop.control.advance(invoice_id, seconds=31)  # Cryptopay retries what was not acknowledged
+        shop.wait_delivered(invoice_id, at_least=4)
+        assert shop.invoice(invoice_id)["status"] == "completed"
+        if flavour == "broken":
+            assert shop.balances("p") == {} and shop.recorded(invoice_id)["status"] == "new"
+        else:
+            assert shop.balances("p") == {"EUR": Decimal("100.00")}
+            assert shop.recorded(invoice_id)["status"] == "completed"
+
+
+def test_acknowledges_before_processing_loses_a_channel_payment_too(tmp_path: Path, flavour: str) -> None:
+    with _shop(tmp_path, "acknowledges_before_processing", flavour) as shop:
+        channel = shop.open_channel("q")
+        payment = shop.pay_channel(channel, confirmed=False)
+        shop.wait_payment_recorded(payment["id"], "pending")
+        shop.wait_object_delivered(payment["id"])
+        shop.control.fail_reads(channel["channel_id"], count=1)  # a channel's reads cover its payments'
+        shop.control.confirm(payment["txid"])
+        wait_until(lambda: shop.control.deliveries_for(payment["id"]),
+                   lambda ds: len(ds) == 2 and all(d["attempts"] for d in ds),
+                   timeout=15, expected="the completed notification attempted once")
+        assert [f["event"] for f in shop.control.read_failures(channel["channel_id"])[0]["failed"]] == ["completed"]
+        shop.control.advance(payment["id"], seconds=31)  # Cryptopay retries what was not acknowledged
+        shop.wait_object_delivered(payment["id"], at_least=2)
+        completed = shop.channel_payment(payment)
+        credited = {completed["received_currency"]: Decimal(completed["received_amount"])}
+        assert shop.balances("q") == ({} if flavour == "broken" else credited)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from support.drivers.merchant import PROBE_SPEC, PROBE_V2_SPEC, RULE, inline_refs
+from support.drivers.merchant import PROBE_FORMATS, PROBE_SPEC, PROBE_V2_SPEC, RULE, inline_refs
 from tests.merchant.harness import PAYOUT_OPTIONS, Shop, running_shop, sqlite_url
 from tests.merchant.test_openapi_contract import Contract
 
@@ -127,8 +127,8 @@ def test_every_v2_operation_states_its_rule_and_its_examples_are_valid(spec: dic
             for body in bodies:
                 examples = [body["example"]] if "example" in body else []
                 examples += [named["value"] for named in body.get("examples", {}).values()]
-                for example in examples:
-                    jsonschema.validate(example, inline_refs(body["schema"], spec))
+                for example in examples:  # with the formats the suite enforces (ids, date-times, decimals)
+                    jsonschema.validate(example, inline_refs(body["schema"], spec), format_checker=PROBE_FORMATS)
     assert len([1 for item in spec["paths"].values() for op in item.values()
                 for r in op["responses"].values() if "example" in r.get("content", {}).get("application/json", {})]) > 8
 

@@ -86,7 +86,8 @@ def _refused(call) -> str:
     ("/probe/customers/c/funding", 201, {"customer_id": "c", "balances": {"EUR": 100}},
      lambda p: p.fund_customer("c", Decimal("100"), "EUR"), "money is a decimal string"),
     ("/probe/payouts", 201, {"payout_id": "p", "coin_withdrawal_id": "", "status": "pending"},
-     lambda p: p.request_payout("c", Decimal("1"), "EUR", "BTC", "a"), "coin_withdrawal_id as a non-empty string"),
+     lambda p: p.request_payout("c", Decimal("1"), "EUR", "BTC", "a"),
+     "a created payout names Cryptopay's coin_withdrawal_id as Cryptopay gave it, a UUID"),
     ("/probe/payouts", 422, b"<html>no</html>", lambda p: p.request_payout("c", Decimal("1"), "EUR", "BTC", "a"),
      "answers are JSON"),
     ("/probe/payouts/p", 200, {"payout_id": "p", "coin_withdrawal_id": "w", "customer_id": "c", "status": "paid",
@@ -95,6 +96,19 @@ def _refused(call) -> str:
     ("/probe/payouts/p", 200, {"payout_id": "p", "coin_withdrawal_id": "w", "customer_id": "c",
                                "status": "cancelled", "debited": {"amount": "1.0"}, "refunded": False},
      lambda p: p.recorded_payout("p"), "debited is null or {amount, currency}"),
+    ("/probe/payouts/p", 200, {"payout_id": "p", "coin_withdrawal_id": "w-1", "customer_id": "c",
+                               "status": "completed", "debited": None, "refunded": False},
+     lambda p: p.recorded_payout("p"),
+     "a recorded payout names Cryptopay's coin_withdrawal_id, a UUID (format uuid: Cryptopay's id as Cryptopay gives "
+     "it, a UUID such as 7e274430-9c5b-4c7b-a8c1-1c6f1c6a0b11): coin_withdrawal_id is \"w-1\""),
+    ("/probe/channel-payments/p", 200, {"channel_payment_id": "p", "channel_id": "681817dc-50bb-41d6-af01-2589ac05b19b",
+                                        "customer_id": "x", "status": "completed", "status_context": None},
+     lambda p: p.recorded_channel_payment("p"),
+     "a recorded channel payment names its channel_payment_id, Cryptopay's UUID (format uuid"),
+    ("/probe/customers/c/funding", 201, {"customer_id": "c", "balances": {"EUR": "100.00\n"}},
+     lambda p: p.fund_customer("c", Decimal("100"), "EUR"), 'money is a decimal string, e.g. "100.00", never a JSON '
+     'number (format decimal: a decimal string of ASCII digits, at most one point between digits, nothing around '
+     'it, e.g. 100.00): balances.EUR is "100.00\\n"'),
 ])
 def test_a_broken_v2_answer_is_refused_naming_its_rule(canned: CannedProbe, probe: ProbeMerchant, path: str,
                                                        status: int, body: object, call, rule: str) -> None:
