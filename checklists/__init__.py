@@ -27,6 +27,11 @@ class Item(NamedTuple):
     def title(self) -> str:
         return f"{product_title(self.product)} item {self.number:02d}: {CHECKLISTS[self.product].ITEMS[self.number]}"
 
+    @property
+    def cryptopay_words(self) -> str:
+        """The item as Cryptopay's own checklist words it."""
+        return CHECKLISTS[self.product].CRYPTOPAY_WORDS[self.number]
+
     def sort_key(self) -> tuple[int, int]:
         return PRODUCTS.index(self.product), self.number
 

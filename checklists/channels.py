@@ -18,6 +18,25 @@ ITEMS: dict[int, str] = {
     8: "Payments held as illicit_resource are never credited while held; teams know risk scoring and signed off",
 }
 
+# Cryptopay's own wording of each item (DOCS; docs/cryptopay-channels-payouts-facts.md §0), for the product owner's page
+# (docs/checklists.md) and each feature's description; ITEMS above says the same in our words.
+CRYPTOPAY_WORDS: dict[int, str] = {
+    1: "Create a channel",
+    2: "Send cryptocurrency to the channel address",
+    3: "Make sure you have received the callbacks and processed them correctly on your side",
+    4: "Check the payment status using the GET request",
+    5: "Make sure that you credit the funds to the customer's balance when the payment status is updated to completed",
+    6: "Make sure that you credit the correct amount to the customer's balance. Remember that paid_amount == "
+       "received_amount + fee, where received_amount is the amount credited to the Cryptopay merchant balance and fee "
+       "is the amount of processing fee charged by Cryptopay for processing the payment",
+    7: "Make sure that resending callbacks with the completed status does not result in the recharging of funds to the "
+       "customer's balance on your side",
+    8: "Make sure that all the relevant teams on your side (Support Team, Finance Team, Fraud Team, Transaction "
+       "Monitoring Team) are aware of how Cryptopay payment risk scoring works and that incoming payments can be "
+       "assigned with the On Hold status and the Illicit Resources context in cases where they were sent from wallets "
+       "connected to criminal activity",
+}
+
 # What each kind of Then-step proves; the same rules as the invoice checklist (checklists/__init__.py).
 PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("the customer's balance", re.compile(r"^the customer('s balance| has not been credited| has been credited)"),

@@ -17,6 +17,22 @@ ITEMS: dict[int, str] = {
     7: "A high_risk_address refusal debits nothing, the customer is told, and it is not retried",
 }
 
+# Cryptopay's own wording of each item (DOCS; docs/cryptopay-channels-payouts-facts.md §0), for the product owner's page
+# (docs/checklists.md) and each feature's description; ITEMS above says the same in our words.
+CRYPTOPAY_WORDS: dict[int, str] = {
+    1: "Make sure that you understand the difference between the charged_amount and charged_amount_to_send fields in "
+       "the use scenarios to specify the amount to be paid",
+    2: "Create a payment",
+    3: "Make sure that you have received the callbacks and processed them correctly on your side",
+    4: "Check the payment status using the GET request",
+    5: "Make sure that you have charged the correct amount from the customer's balance on your side",
+    6: "Make sure that you know that the failed payment status will eventually be updated to the cancelled status and "
+       "the funds charged from the merchant balance will be refunded to the balance",
+    7: "Make sure that you process the high_risk_address error correctly and understand that Cryptopay will not be able "
+       "to process a withdrawal request when the transaction destination address is associated with an illegal/darknet "
+       "resource and marked as a high-risk",
+}
+
 # What each kind of Then-step proves; the same rules as the invoice checklist (checklists/__init__.py).
 PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("what the customer was told", re.compile(r"^the merchant told the customer"), frozenset({7})),

@@ -1,5 +1,7 @@
 @channels @channels_6
 Feature: The customer is credited the amount the merchant declared
+  Proves, in Cryptopay's words:
+  - Channels item 6: Make sure that you credit the correct amount to the customer's balance. Remember that paid_amount == received_amount + fee, where received_amount is the amount credited to the Cryptopay merchant balance and fee is the amount of processing fee charged by Cryptopay for processing the payment
   A payment to a deposit address is worth what was paid, at Cryptopay's rate, in the currency the channel credits.
   Cryptopay keeps its fee from that and adds the rest, the received amount, to the merchant's account. The merchant
   has declared which of the two it credits its customer, in the channel's currency; it is checked for a payment

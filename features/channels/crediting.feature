@@ -1,5 +1,7 @@
 @channels @channels_5
 Feature: Customers are credited for completed payments to their deposit address, and only for those
+  Proves, in Cryptopay's words:
+  - Channels item 5: Make sure that you credit the funds to the customer's balance when the payment status is updated to completed
   A payment to a customer's deposit address is credited when, and only when, Cryptopay reports it completed:
   a payment the network has not confirmed yet (pending) or one held for review (on hold) credits nothing.
 

@@ -1,5 +1,9 @@
 @channels
 Feature: Each customer deposits to a personal address
+  Proves, in Cryptopay's words:
+  - Channels item 1: Create a channel
+  - Channels item 2: Send cryptocurrency to the channel address
+  - Channels item 4: Check the payment status using the GET request
   A channel is a personal deposit address that Cryptopay keeps for one customer. The customer sends crypto to it
   whenever they like; every payment to it is seen by Cryptopay, and by the merchant, as a deposit of that customer.
 

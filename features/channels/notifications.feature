@@ -1,5 +1,7 @@
 @channels @channels_3
 Feature: Notifications of payments to a deposit address are received, verified and followed
+  Proves, in Cryptopay's words:
+  - Channels item 3: Make sure you have received the callbacks and processed them correctly on your side
   Cryptopay notifies the merchant of every change of a payment to a customer's deposit address: when the
   payment is seen ("created") and when it ends ("completed", "on hold", "refunded", "cancelled"). The merchant
   acknowledges each notification and acts on what Cryptopay reports. A notification Cryptopay did not sign is

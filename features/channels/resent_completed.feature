@@ -1,5 +1,7 @@
 @channels @channels_7
 Feature: A resent "completed" notification never credits the customer again
+  Proves, in Cryptopay's words:
+  - Channels item 7: Make sure that resending callbacks with the completed status does not result in the recharging of funds to the customer's balance on your side
   Cryptopay may deliver the notification that a payment completed more than once, and its dashboard can resend
   it. The customer is credited once, however often and however simultaneously the notification arrives.
 

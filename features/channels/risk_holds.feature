@@ -1,5 +1,8 @@
 @channels @channels_8
 Feature: Payments from risky sources are held, and never credited while held
+  Proves, in Cryptopay's words:
+  - Channels item 4: Check the payment status using the GET request
+  - Channels item 8: Make sure that all the relevant teams on your side (Support Team, Finance Team, Fraud Team, Transaction Monitoring Team) are aware of how Cryptopay payment risk scoring works and that incoming payments can be assigned with the On Hold status and the Illicit Resources context in cases where they were sent from wallets connected to criminal activity
   Cryptopay scores every payment to a deposit address. A payment from a wallet tied to criminal activity is put
   on hold (illicit resource), and Cryptopay's transaction monitoring team decides what happens to it: a
   legitimate payment is completed and credited once, an illicit one is refunded to the sender and never credited.

@@ -1,5 +1,7 @@
 @payouts @payouts_1
 Feature: The amount field decides what the customer is charged and what arrives
+  Proves, in Cryptopay's words:
+  - Payouts item 1: Make sure that you understand the difference between the charged_amount and charged_amount_to_send fields in the use scenarios to specify the amount to be paid
   A customer asks to withdraw an amount from their balance. The merchant passes that amount to Cryptopay in
   one of two fields, and declares which one (PAYOUT_AMOUNT_FIELD). The fields differ in who bears Cryptopay's
   fee and the network fee: taken out of the amount, or added on top of it. Whichever it is, the customer is

@@ -1,5 +1,7 @@
 @payouts @payouts_5
 Feature: The customer is debited what Cryptopay charged, exactly once
+  Proves, in Cryptopay's words:
+  - Payouts item 5: Make sure that you have charged the correct amount from the customer's balance on your side
   A payout costs the customer the amount Cryptopay charged the merchant's account for it (the withdrawal's
   charged amount), taken from their balance once: not again when a notification of the payout arrives again,
   nor when many copies of it arrive at the same moment.

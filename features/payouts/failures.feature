@@ -1,5 +1,8 @@
 @payouts @payouts_6 @emulator_only
 Feature: A failed payout ends cancelled and the customer gets the amount back, once
+  Proves, in Cryptopay's words:
+  - Payouts item 4: Check the payment status using the GET request
+  - Payouts item 6: Make sure that you know that the failed payment status will eventually be updated to the cancelled status and the funds charged from the merchant balance will be refunded to the balance
   A payout Cryptopay could not process is "failed"; that is not final: Cryptopay then cancels it and returns
   the charged amount to the merchant's account. The merchant gives the customer back what it debited, once,
   when the payout ends cancelled, however often the notification arrives.

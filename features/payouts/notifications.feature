@@ -1,5 +1,7 @@
 @payouts @payouts_3
 Feature: Notifications of a payout are received, verified and followed
+  Proves, in Cryptopay's words:
+  - Payouts item 3: Make sure that you have received the callbacks and processed them correctly on your side
   Cryptopay notifies the merchant when a withdrawal is created and each time its status changes (processing,
   sent, completed, or failed, cancelled, on hold). The merchant acknowledges each notification and follows
   what Cryptopay reports. A notification Cryptopay did not sign is refused by the merchant's signature check

@@ -1,5 +1,7 @@
 @payouts @payouts_2
 Feature: A customer's withdrawal request becomes a payout at Cryptopay
+  Proves, in Cryptopay's words:
+  - Payouts item 2: Create a payment
   When a customer asks to withdraw part of their balance, the merchant creates a coin withdrawal at Cryptopay
   for that customer (named by the merchant's id for them), from its own account in the currency of the
   customer's balance, in the coin the customer asked for and to the address the customer gave, and sees it

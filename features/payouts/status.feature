@@ -1,5 +1,7 @@
 @payouts @payouts_4
 Feature: The merchant's record of a payout matches Cryptopay's
+  Proves, in Cryptopay's words:
+  - Payouts item 4: Check the payment status using the GET request
   What the merchant shows for a payout follows the status Cryptopay reports when asked for the withdrawal.
 
   Background:

@@ -1,5 +1,7 @@
 @invoices @invoices_13 @emulator_only
 Feature: The first "completed" notification arriving many times at once credits once
+  Proves, in Cryptopay's words:
+  - Invoices item 13: Make sure that resending callbacks with the completed status does not result in the recharging of funds to the customer's balance on your side
   Duplicates can race each other before anything was credited. The merchant must still credit once, which
   only a uniqueness rule enforced by its database guarantees.
 

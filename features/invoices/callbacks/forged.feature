@@ -1,5 +1,8 @@
 @invoices @security @invoices_10 @invoices_12
 Feature: Notifications that Cryptopay did not sign change nothing
+  Proves, in Cryptopay's words:
+  - Invoices item 10: Make sure that you have received the callbacks and processed them correctly on your side
+  - Invoices item 12: Make sure that you credit funds to the customer balance when the payment status is completed
   Only a notification signed with the account's callback secret over its exact content may be acted on.
   Anything else is refused and leaves the deposit and the balance as they were:
     forged      - signed, but with a secret other than the account's callback secret

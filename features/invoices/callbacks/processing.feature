@@ -1,5 +1,9 @@
 @invoices @invoices_10 @invoices_11
 Feature: The merchant receives Cryptopay's notifications and follows each one
+  Proves, in Cryptopay's words:
+  - Invoices item 10: Make sure that you have received the callbacks and processed them correctly on your side
+  - Invoices item 11: Check the payment status using the GET request
+  - Invoices item 12: Make sure that you credit funds to the customer balance when the payment status is completed
   Cryptopay notifies the merchant when a payment is seen, when it is confirmed and when the invoice
   changes status. The merchant acknowledges each notification and its own record follows Cryptopay's.
 

@@ -1,5 +1,7 @@
 @invoices @invoices_13
 Feature: A resent "completed" notification never credits twice
+  Proves, in Cryptopay's words:
+  - Invoices item 13: Make sure that resending callbacks with the completed status does not result in the recharging of funds to the customer's balance on your side
   Cryptopay may deliver the same notification more than once, and its dashboard can resend it.
   The customer must be credited once, however often and however simultaneously the notification arrives.
 

@@ -1,5 +1,8 @@
 @invoices @invoices_12
 Feature: Customers are credited for completed deposits, and only for those
+  Proves, in Cryptopay's words:
+  - Invoices item 11: Check the payment status using the GET request
+  - Invoices item 12: Make sure that you credit funds to the customer balance when the payment status is completed
   A customer's balance grows by the invoice's price, in the currency the invoice is priced in, when
   Cryptopay reports the invoice completed, and not a moment earlier: a payment that is seen or confirmed
   but not completed credits nothing. A deposit priced in dollars is credited in dollars, one priced in

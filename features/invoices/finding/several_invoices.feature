@@ -1,5 +1,7 @@
 @invoices @invoices_5
 Feature: Several invoices can be created and each one found again
+  Proves, in Cryptopay's words:
+  - Invoices item 5: Create multiple invoices
   The merchant's checkout creates one Cryptopay invoice per deposit, each with its own custom id,
   and every invoice can be found by its id, by its custom id and in the invoice list.
 

@@ -1,5 +1,8 @@
 @invoices @emulator_only @invoices_10 @invoices_13
 Feature: Notifications the merchant could not take are retried, and credit once
+  Proves, in Cryptopay's words:
+  - Invoices item 10: Make sure that you have received the callbacks and processed them correctly on your side
+  - Invoices item 13: Make sure that resending callbacks with the completed status does not result in the recharging of funds to the customer's balance on your side
   When the merchant cannot be reached, Cryptopay keeps the notifications and retries them on its schedule
   (30 seconds, then longer). Once the merchant is back, the retried notifications credit the customer once.
 

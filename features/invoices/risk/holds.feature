@@ -1,5 +1,8 @@
 @invoices @invoices_14
 Feature: Payments from risky sources are held and never credited while held
+  Proves, in Cryptopay's words:
+  - Invoices item 12: Make sure that you credit funds to the customer balance when the payment status is completed
+  - Invoices item 14: Make sure that the relevant teams on your side (Support Team, Finance Team, Fraud Team, Transaction Monitoring Team) are aware of how Cryptopay payment risk scoring works and that incoming payments can be put on hold with the unresolved status and the context Illicit Resource
   Cryptopay scores every incoming payment. A high-risk payment puts the invoice on hold as unresolved
   (illicit resource); only Cryptopay's monitoring team can release it or return the funds. The merchant
   credits nothing while the payment is held, and its teams know how holds work.

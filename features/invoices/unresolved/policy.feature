@@ -1,5 +1,8 @@
 @invoices @invoices_4 @invoices_11
 Feature: Unresolved invoices are handled the way the merchant declared
+  Proves, in Cryptopay's words:
+  - Invoices item 4: Make sure that you use the settings that suit you in the Settings section > API > How to handle unresolved invoices to process unresolved status
+  - Invoices item 11: Check the payment status using the GET request
   In its Cryptopay account the merchant chooses, per kind of unresolved invoice, to do nothing, to refund
   automatically or to recalculate and settle. The declared choice is part of the certification; what
   Cryptopay and the merchant then do must match it. Refunding an overpayment returns only the excess, so the

@@ -1,5 +1,12 @@
 @invoices
 Feature: Wrong and late payments are reproduced and held for resolution
+  Proves, in Cryptopay's words:
+  - Invoices item 6: Reproduce the underpaid scenario by sending cryptocurrency to the invoice address
+  - Invoices item 7: Reproduce the overpaid scenario by sending cryptocurrency to the invoice address
+  - Invoices item 8: Reproduce the paid_late scenario by sending cryptocurrency to the invoice address
+  - Invoices item 10: Make sure that you have received the callbacks and processed them correctly on your side
+  - Invoices item 11: Check the payment status using the GET request
+  - Invoices item 12: Make sure that you credit funds to the customer balance when the payment status is completed
   Paying too little, too much or too late leaves the invoice unresolved. While it is unresolved the
   merchant holds the deposit and credits nothing.
 

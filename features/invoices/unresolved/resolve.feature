@@ -1,5 +1,12 @@
 @invoices
 Feature: Unresolved deposits are brought to a final status by the merchant's resolution
+  Proves, in Cryptopay's words:
+  - Invoices item 1: Make sure that you know how to update underpaid payment statuses
+  - Invoices item 2: Make sure that you know how to update overpaid payment statuses
+  - Invoices item 3: Make sure that you know how to update paid_late payment statuses
+  - Invoices item 9: Update payment statuses in the above three scenarios to one of the final statuses completed or refunded
+  - Invoices item 11: Check the payment status using the GET request
+  - Invoices item 12: Make sure that you credit funds to the customer balance when the payment status is completed
   The merchant resolves an unresolved invoice by recalculating it at the current rate or by refunding it.
 
   Background:
