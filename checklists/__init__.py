@@ -91,13 +91,14 @@ def _proven_numbers(kinds, text: str, numbers: set[int]) -> set[int]:
     return numbers
 
 
-# What a failure can break, wherever it is seen: support/evidence/diagnosis.py names the property, each product's
+# What a failure can break, wherever it is seen: support/evidence/diagnosis/ names the property, each product's
 # PROPERTIES the item that owns it ("the amount credited" is invoices item 12 in any scenario, never the scenario's item 10).
 PROPERTY_WORDS: dict[str, str] = {
     "notifications": "a notification not verified or not followed",
     "status": "the merchant's record differs from Cryptopay's GET",
     "credit": "a credit before the payment completed, or none after",
     "amount": "a wrong amount or currency credited or debited",
+    "amount field": "what Cryptopay charged and sent is not what the declared amount field means",
     "second credit": "a second credit (or debit) for one payment",
     "held credit": "a credit while the payment is held",
     "policy": "the unresolved-invoice policy differs from the declared one",

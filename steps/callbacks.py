@@ -1,18 +1,19 @@
-"""Steps about Cryptopay's notifications (callbacks): received, resent, late, forged, for unknown invoices."""
+"""Steps about Cryptopay's notifications (callbacks): the merchant's answers to them (one set of Thens for every product),
+late ones, ones for invoices the merchant never made, and a merchant Cryptopay cannot reach."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from support.domain.callbacks import (acknowledgement_problem, closed_port_url, completed_delivery, delivered_events,
-                                      earlier_callback_body, events_acknowledged, rejection_problem, send_bad_callback,
-                                      wait_for_failed_attempt)
+from support.domain.callbacks import (acknowledgement_problem, closed_port_url, completed_delivery,
+                                      earlier_callback_body, rejection_problem, wait_for_failed_attempt)
 from support.domain.customers import Customer
-from support.domain.parameters import NOTIFICATION_TYPES
-from support.domain.resend import ResendResult, resend_concurrently, resend_once, resent_evidence
+from support.domain.deposits import DEPOSITS
+from support.domain.parameters import notification_list
+from support.domain.resend import ResendResult, resend_storm
 from support.drivers.callbacks import CallbackSender, completed_callback_body
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
@@ -20,7 +21,7 @@ from support.drivers.merchant import Deposit, MerchantAdapter, deposit_descripti
 from support.drivers.payers import Payer
 from support.drivers.waiting import wait_until
 from support.evidence.attachments import Evidence
-from support.evidence.resends import attach_storm, warn_about_retries
+from support.evidence.resends import attach_storm
 from support.targets.settings import Settings
 
 # Cryptopay retries a failed delivery 30 s after the attempt: a second more and the first retry is due.
@@ -28,45 +29,22 @@ FIRST_RETRY_DUE_SECONDS = 31
 UNKNOWN_INVOICE_PRICE = "25.0"  # EUR; any price will do, the merchant never created the invoice
 
 
-@when('Cryptopay sends the "completed" notification for that deposit again', target_fixture="resend")
-def resend_completed(deposit: Deposit, control: EmulatorControl | None, cryptopay: CryptopayDriver,
-                     callback_sender: CallbackSender, evidence: Evidence, wait_timeout: float) -> ResendResult:
-    result = resend_once(deposit.invoice_id, control, cryptopay, callback_sender, wait_timeout)
-    evidence.attach_json("Resent 'completed' notification", resent_evidence(result))
-    warn_about_retries(result, evidence)
-    return result
+# The notifications of an invoice that come before it completes, by the features' names.
+EARLIER = notification_list(("payment seen", "payment confirmed"))
 
 
-@when(parsers.cfparse('Cryptopay sends the "completed" notification for that deposit {times:d} times at once'),
-      target_fixture="resend")
-def resend_completed_concurrently(deposit: Deposit, times: int, control: EmulatorControl | None,
-                                  cryptopay: CryptopayDriver, callback_sender: CallbackSender,
-                                  evidence: Evidence, wait_timeout: float) -> ResendResult:
-    result = resend_concurrently(deposit.invoice_id, times, control, cryptopay, callback_sender, wait_timeout)
-    attach_storm(result, "Concurrent 'completed' notifications", evidence)
-    return result
-
-
-@when(parsers.cfparse("an earlier {events:Notifications} notification for that deposit arrives late",
-                      extra_types=NOTIFICATION_TYPES), target_fixture="resend")
-def earlier_arrives_late(deposit: Deposit, events: tuple[str, ...], control: EmulatorControl | None,
+@when(parsers.cfparse("an earlier {names:Earlier} notification of the deposit arrives late",
+                      extra_types={"Earlier": EARLIER}), target_fixture="resend")
+def earlier_arrives_late(deposit: Deposit, names: tuple[str, ...], control: EmulatorControl | None,
                          cryptopay: CryptopayDriver, callback_sender: CallbackSender,
                          evidence: Evidence) -> ResendResult:
     answers = []
-    for event in events:
+    for name in names:
+        event = DEPOSITS.notifications[name].event
         body = earlier_callback_body(deposit.invoice_id, event, control, cryptopay.invoice(deposit.invoice_id))
         answers.append(callback_sender.post_signed(body))
-        evidence.attach_json(f"Late '{event}' notification", {"body": body.decode(), "merchant_answer": answers[-1]})
-    return ResendResult(f"late {', '.join(events)} re-posted", answers)
-
-
-@when(parsers.cfparse('someone sends the merchant a {kind} "completed" notification for that deposit'),
-      target_fixture="resend")
-def bad_notification(deposit: Deposit, kind: str, cryptopay: CryptopayDriver, callback_sender: CallbackSender,
-                     evidence: Evidence) -> ResendResult:
-    answer = send_bad_callback(kind, cryptopay.invoice(deposit.invoice_id), callback_sender)
-    evidence.attach_json(f"A {kind} notification", {"merchant_answer": answer})
-    return ResendResult(kind, [answer])
+        evidence.attach_json(f"Late '{name}' notification", {"body": body.decode(), "merchant_answer": answers[-1]})
+    return ResendResult(f"late {', '.join(names)} re-posted", answers)
 
 
 @given("an invoice in the merchant's account that its checkout never created has been completed for that customer",
@@ -103,27 +81,11 @@ def acknowledged_all(resend: ResendResult, callback_sender: CallbackSender) -> N
                                        if resend.retried else "")
 
 
-@then("the merchant rejected the notification")
-def rejected(resend: ResendResult, callback_sender: CallbackSender) -> None:
+@then("the merchant refused the notification")
+def refused(resend: ResendResult, callback_sender: CallbackSender) -> None:
     """Only the signature check's refusal (400, 401, 403) counts: a 404 from a mistyped URL proves nothing."""
     problem = rejection_problem(resend.answers, resend.how, callback_sender.callback_url)
     assert problem is None, problem
-
-
-@then(parsers.cfparse("Cryptopay notified the merchant of {events:Notifications}", extra_types=NOTIFICATION_TYPES))
-def notified_of(deposit: Deposit, control: EmulatorControl | None, merchant: MerchantAdapter,
-                events: tuple[str, ...], evidence: Evidence, wait_timeout: float) -> None:
-    wanted = list(events)
-    found = delivered_events(deposit.invoice_id, control, merchant)
-    if found is None:
-        pytest.skip("neither Cryptopay's delivery log nor the merchant's callback log is visible to the suite; "
-                    "offer the probe extension GET /invoices/{id}/callbacks to prove this item")
-
-    source = found[0]
-    rows = wait_until(lambda: delivered_events(deposit.invoice_id, control, merchant)[1],
-                      lambda rows: events_acknowledged(rows, wanted), timeout=wait_timeout,
-                      expected=f"notifications {wanted} delivered and acknowledged")
-    evidence.attach_json(f"Notifications for the deposit, from {source}", rows)
 
 
 @dataclass(frozen=True)
@@ -143,7 +105,8 @@ def merchant_unreachable(emulator: EmulatorControl, evidence: Evidence,
 
 @given('Cryptopay has failed to deliver the "completed" notification')
 def delivery_failed(emulator: EmulatorControl, deposit: Deposit, evidence: Evidence, wait_timeout: float) -> None:
-    evidence.attach_json("Failed delivery", wait_for_failed_attempt(emulator, deposit.invoice_id, wait_timeout))
+    evidence.attach_json("Failed delivery",
+                         wait_for_failed_attempt(emulator, deposit.invoice_id, wait_timeout).evidence())
 
 
 @given("the merchant is reachable again")
@@ -162,12 +125,12 @@ def first_retry_due(emulator: EmulatorControl, deposit: Deposit, evidence: Evide
 @then("Cryptopay's delivery log shows the failed attempt and the successful retry")
 def retried(emulator: EmulatorControl, deposit: Deposit, evidence: Evidence, wait_timeout: float) -> None:
     delivery = wait_until(lambda: completed_delivery(emulator, deposit.invoice_id),
-                          lambda d: bool(d) and d["state"] == "delivered", timeout=wait_timeout,
+                          lambda d: d is not None and d.state == "delivered", timeout=wait_timeout,
                           expected="the retried 'completed' notification to be delivered")
-    evidence.attach_json("Delivery attempts of the 'completed' notification", delivery["attempts"])
-    answers = [a["status_code"] for a in delivery["attempts"]]
+    evidence.attach_json("Delivery attempts of the 'completed' notification", [asdict(a) for a in delivery.attempts])
+    answers = [attempt.status_code for attempt in delivery.attempts]
     assert len(answers) >= 2 and answers[0] is None and answers[-1] == 200, (
-        f"expected a refused attempt then a 200 retry, the log shows {delivery['attempts']}")
+        f"expected a refused attempt then a 200 retry, the log shows {list(delivery.answers)}")
 
 
 @given("Cryptopay's notifications to the merchant are delayed")
@@ -180,6 +143,6 @@ def holding_back(emulator: EmulatorControl, request: pytest.FixtureRequest) -> N
       target_fixture="resend")
 def first_delivery_storm(deposit: Deposit, times: int, emulator: EmulatorControl, cryptopay: CryptopayDriver,
                          callback_sender: CallbackSender, evidence: Evidence, wait_timeout: float) -> ResendResult:
-    result = resend_concurrently(deposit.invoice_id, times, emulator, cryptopay, callback_sender, wait_timeout)
+    result = resend_storm(DEPOSITS, "completed", times, deposit, emulator, cryptopay, callback_sender, wait_timeout)
     attach_storm(result, "First 'completed' notification, many copies at once", evidence)
     return result

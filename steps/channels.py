@@ -1,30 +1,24 @@
-"""Steps about customers' personal deposit addresses (channels): opening them, paying them, what Cryptopay and the
-merchant report, what the customer is credited, and the payments' notifications."""
+"""Steps about customers' personal deposit addresses (channels): opening them, paying them, what Cryptopay saw and what
+the customer is credited (the payments' statuses and notifications are shared steps: concepts.py)."""
 from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from pytest_bdd import given, parsers, then, when
 
-from support.domain.callbacks import all_answered
-from support.domain.channels import (CHANNEL_TYPES, ChannelPayment, CreditedPayment, CreditRule, acknowledged,
-                                     channel_problems, complete_and_credit, delivered, invented_completion,
-                                     open_channel, pay_coin, read_credit_rule, read_payment, receive_currency,
-                                     recredit_diagnosis, resend_concurrently, resend_once, send_bad_callback,
-                                     send_payment, statuses, uncredited_diagnosis, wait_for_acknowledgement,
-                                     wait_for_declared_credit, wait_for_payment_status, wait_for_recorded_status,
-                                     wait_until_settled)
+from support.domain.callbacks import wait_until_settled
+from support.domain.channels import (CHANNEL_TYPES, PAYMENTS, ChannelPayment, CreditRule, channel_problems,
+                                     complete_and_credit, open_channel, pay_coin, read_credit_rule, read_payment,
+                                     receive_currency, send_payment, wait_for_declared_credit)
+from support.domain.concepts import acknowledged, notifications_seen, reported
 from support.domain.customers import Customer, show_balance
-from support.domain.resend import ResendResult, resent_evidence
-from support.drivers.callbacks import CallbackSender
+from support.domain.parameters import Status
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Channel, MerchantAdapter
 from support.drivers.payers import ChannelPayer
 from support.drivers.waiting import wait_until
 from support.evidence.attachments import Evidence
-from support.evidence.resends import attach_storm, warn_about_retries
 from support.targets.settings import Settings
 
 
@@ -95,19 +89,23 @@ def sends_risky(channel_payer: ChannelPayer, channel: Channel, evidence: Evidenc
     return send_payment(channel_payer, channel, evidence, risk_level="high")
 
 
-@given("the customer's payment to that address has been completed and credited", target_fixture="credited_payment")
+@given("the customer's payment to that address has been completed and credited", target_fixture="channel_payment")
 def completed_and_credited(channel_payer: ChannelPayer, cryptopay: CryptopayDriver, control: EmulatorControl | None,
                            merchant: MerchantAdapter, channel: Channel, customer: Customer, credit_rule: CreditRule,
-                           settings: Settings, evidence: Evidence, wait_timeout: float) -> CreditedPayment:
+                           settings: Settings, evidence: Evidence, wait_timeout: float) -> ChannelPayment:
     payment = send_payment(channel_payer, channel, evidence)
     return complete_and_credit(merchant, cryptopay, payment, customer, credit_rule,
                                settings.declared.channel_credited_amount, evidence, wait_timeout, control)
 
 
 @given("the merchant has acknowledged Cryptopay's notification of the hold")
-def hold_acknowledged(emulator: EmulatorControl, channel_payment: ChannelPayment, evidence: Evidence,
-                      wait_timeout: float) -> None:
-    rows = wait_for_acknowledgement(emulator, channel_payment.payment_id, "on_hold", wait_timeout)
+def hold_acknowledged(emulator: EmulatorControl, merchant: MerchantAdapter, channel_payment: ChannelPayment,
+                      evidence: Evidence, wait_timeout: float) -> None:
+    hold = [PAYMENTS.notifications["on hold"]]
+    rows = wait_until(lambda: notifications_seen(PAYMENTS, channel_payment, emulator, merchant)[1],
+                      lambda found: acknowledged(found, hold), timeout=wait_timeout,
+                      expected=f"the merchant to acknowledge the 'on hold' notification of channel payment "
+                               f"{channel_payment.payment_id}")
     evidence.attach_json("Notifications of the payment, from Cryptopay's delivery log", rows)
 
 
@@ -119,18 +117,11 @@ def monitoring_decides(emulator: EmulatorControl, channel_payment: ChannelPaymen
                          emulator.channel_monitoring_decision(channel_payment.payment_id, outcome))
 
 
-# -- what Cryptopay and the merchant report (items 2, 4, 8) -----------------------------------------------------------
-@then(_step("Cryptopay reports the payment as {status:Status}"))
-def cryptopay_reports(cryptopay: CryptopayDriver, channel_payment: ChannelPayment, status: tuple[str, str | None],
-                      evidence: Evidence, wait_timeout: float) -> None:
-    found = wait_for_payment_status(cryptopay, channel_payment, *status, wait_timeout)
-    evidence.attach_json(f"Channel payment as Cryptopay reports it ({found['status']})", found)
-
-
+# -- what Cryptopay reports (item 2; the statuses are shared steps: concepts.py) ----------------------------------
 @then("Cryptopay reports the payment as completed, to the customer's channel, for the amount sent")
-def cryptopay_saw_it(cryptopay: CryptopayDriver, channel_payment: ChannelPayment, customer: Customer,
-                     evidence: Evidence, wait_timeout: float) -> None:
-    found = wait_for_payment_status(cryptopay, channel_payment, "completed", None, wait_timeout)
+def cryptopay_saw_it(cryptopay: CryptopayDriver, control: EmulatorControl | None, channel_payment: ChannelPayment,
+                     customer: Customer, evidence: Evidence, wait_timeout: float) -> None:
+    found = reported(PAYMENTS, cryptopay, control, channel_payment, Status("completed"), wait_timeout)
     listed = [p["id"] for p in cryptopay.client.channel_payments(channel_payment.channel.channel_id)["data"]]
     evidence.attach_json("Channel payment as Cryptopay reports it", {"payment": found, "channel_lists": listed})
     seen = {"channel_id": found["channel_id"], "customer_id": found.get("customer_id"),
@@ -139,28 +130,6 @@ def cryptopay_saw_it(cryptopay: CryptopayDriver, channel_payment: ChannelPayment
                 "paid": (channel_payment.sent, channel_payment.channel.pay_currency)}
     assert seen == expected, f"Cryptopay saw {seen}, the customer sent {expected}"
     assert channel_payment.payment_id in listed, f"the channel's payments {listed} do not list the payment"
-
-
-@then(_step("the merchant records the payment as {status:Status}"))
-def merchant_records(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
-                     channel_payment: ChannelPayment, customer: Customer, status: tuple[str, str | None],
-                     evidence: Evidence, wait_timeout: float) -> None:
-    recorded = wait_for_recorded_status(merchant, channel_payment, *status, wait_timeout, cryptopay,
-                                        all_answered([channel_payment.payment_id], control))
-    evidence.attach_json("Channel payment as the merchant records it", recorded)
-    assert (recorded["customer_id"], recorded["channel_id"]) == (customer.id, channel_payment.channel.channel_id), (
-        f"the merchant recorded the payment for customer {recorded['customer_id']} on channel "
-        f"{recorded['channel_id']}, not for {customer.id} on {channel_payment.channel.channel_id}")
-
-
-@then("the merchant's recorded status of the payment matches Cryptopay's")
-def statuses_match(merchant: MerchantAdapter, cryptopay: CryptopayDriver, channel_payment: ChannelPayment,
-                   evidence: Evidence, wait_timeout: float) -> None:
-    seen = wait_until(lambda: statuses(cryptopay, merchant, channel_payment),
-                      lambda pair: pair["cryptopay"] == pair["merchant"], timeout=wait_timeout,
-                      expected=f"the merchant's record of channel payment {channel_payment.payment_id} to match "
-                               "Cryptopay's GET")
-    evidence.attach_json("Cryptopay's status and the merchant's", seen)
 
 
 # -- what the customer is credited (items 5, 6, 7, 8) -----------------------------------------------------------------
@@ -194,76 +163,12 @@ def credited_declared(merchant: MerchantAdapter, cryptopay: CryptopayDriver, con
         evidence, wait_timeout, control))
 
 
-@then("the customer has been credited nothing")
-def credited_nothing(merchant: MerchantAdapter, cryptopay: CryptopayDriver, customer: Customer,
-                     control: EmulatorControl | None, request: pytest.FixtureRequest, evidence: Evidence,
-                     wait_timeout: float) -> None:
-    payment = _optional(request, "channel_payment")
-    wait_until_settled(control, [payment.payment_id] if payment else [], wait_timeout)
-    balances = merchant.balances(customer.id)
-    show_balance(evidence, customer, balances)
-    if payment is not None and (diagnosis := uncredited_diagnosis(read_payment(cryptopay, payment), balances)):
-        raise AssertionError(diagnosis.text())
-    assert all(v == 0 for v in balances.values()), (
-        f"customer {customer.id} must not be credited, but the merchant shows {balances}")
-
-
 @then("the customer's balance still shows what the payment credited")
-def balance_unchanged(merchant: MerchantAdapter, customer: Customer, credited_payment: CreditedPayment,
+def balance_unchanged(merchant: MerchantAdapter, customer: Customer, channel_payment: ChannelPayment,
                       control: EmulatorControl | None, evidence: Evidence, wait_timeout: float) -> None:
-    wait_until_settled(control, [credited_payment.payment.payment_id], wait_timeout)
+    wait_until_settled(control, [channel_payment.payment_id], wait_timeout)
     balances = merchant.balances(customer.id)
     show_balance(evidence, customer, balances)
-    diagnosis = recredit_diagnosis(credited_payment.payment, credited_payment.balances, balances)
-    assert diagnosis is None, diagnosis.text()
-
-
-def _optional(request: pytest.FixtureRequest, name: str) -> ChannelPayment | None:
-    """A scenario about a notification that no real payment stands behind has no payment to wait for."""
-    try:
-        return request.getfixturevalue(name)
-    except pytest.FixtureLookupError:
-        return None
-
-
-# -- notifications (items 3, 7) ---------------------------------------------------------------------------------------
-@then(_step('Cryptopay notified the merchant that the payment was "{first}" and "{second}", and each was '
-            'acknowledged'))
-def notified(control: EmulatorControl | None, channel_payment: ChannelPayment, first: str, second: str,
-             evidence: Evidence, wait_timeout: float) -> None:
-    # Which notifications reached the merchant, and what it answered, shows only in the emulator's delivery log: the
-    # scenario is emulator_only, so it is not run (with the standard reason) where there is no control API.
-    assert control is not None, "this step needs the emulator's delivery log: tag its scenario @emulator_only"
-    rows = wait_until(lambda: delivered(control, channel_payment.payment_id),
-                      lambda found: acknowledged(found, (first, second)), timeout=wait_timeout,
-                      expected=f"the '{first}' and '{second}' notifications delivered and answered 200")
-    evidence.attach_json("Notifications of the payment, from Cryptopay's delivery log", rows)
-
-
-@when(_step("someone sends the merchant a {kind} notification that a {amount:Amount} {currency:Currency} payment to "
-            "the address completed"), target_fixture="resend")
-def bad_notification(channel: Channel, cryptopay: CryptopayDriver, callback_sender: CallbackSender, kind: str,
-                     amount: Decimal, currency: str, evidence: Evidence) -> ResendResult:
-    invented = invented_completion(channel, amount, currency, cryptopay.server_now().isoformat(timespec="seconds"))
-    answer = send_bad_callback(kind, invented, callback_sender)
-    evidence.attach_json(f"A {kind} notification", {"claimed": invented, "merchant_answer": answer})
-    return ResendResult(kind, [answer])
-
-
-@when('Cryptopay sends the "completed" notification for that payment again', target_fixture="resend")
-def resend_completed(credited_payment: CreditedPayment, control: EmulatorControl | None, cryptopay: CryptopayDriver,
-                     callback_sender: CallbackSender, evidence: Evidence, wait_timeout: float) -> ResendResult:
-    result = resend_once(credited_payment.payment, control, cryptopay, callback_sender, wait_timeout)
-    evidence.attach_json("Resent 'completed' notification", resent_evidence(result))
-    warn_about_retries(result, evidence)
-    return result
-
-
-@when(_step('Cryptopay sends the "completed" notification for that payment {times:d} times at once'),
-      target_fixture="resend")
-def resend_storm(credited_payment: CreditedPayment, times: int, control: EmulatorControl | None,
-                 cryptopay: CryptopayDriver, callback_sender: CallbackSender, evidence: Evidence,
-                 wait_timeout: float) -> ResendResult:
-    result = resend_concurrently(credited_payment.payment, times, control, cryptopay, callback_sender, wait_timeout)
-    attach_storm(result, "Concurrent 'completed' notifications", evidence)
-    return result
+    assert balances == channel_payment.credited, (
+        f"customer {customer.id} should still hold what payment {channel_payment.payment_id} credited, "
+        f"{channel_payment.credited}; the merchant shows {balances}")

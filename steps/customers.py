@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from pytest_bdd import given, parsers, then
 
 from support.domain.callbacks import all_answered, wait_until_settled
+from support.domain.concepts import scenario_lookup
 from support.domain.customers import Customer, fresh_customer, show_balance, wait_for_balance
 from support.domain.parameters import TYPES
+from support.domain.products import scenario_objects
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter
@@ -38,15 +41,17 @@ def balance_still_shows(merchant: MerchantAdapter, customer: Customer, amount: D
         f"customer {customer.id} should still have {amount} {currency}; the merchant shows {balances}")
 
 
-@then("the customer has not been credited")
-def not_credited(merchant: MerchantAdapter, customer: Customer, evidence: Evidence, scenario_deposits: list[Deposit],
-                 control: EmulatorControl | None, wait_timeout: float) -> None:
-    # "Nothing" is only final once the merchant has answered every notification it was sent.
-    wait_until_settled([d.invoice_id for d in scenario_deposits], control, wait_timeout)
+@then("the customer has been credited nothing")
+def credited_nothing(merchant: MerchantAdapter, customer: Customer, evidence: Evidence, request: pytest.FixtureRequest,
+                     control: EmulatorControl | None, wait_timeout: float) -> None:
+    # "Nothing" is only final once the merchant has answered every notification about the scenario's objects, of
+    # whichever product (none where a notification stands for no real object: a forged one).
+    objects = scenario_objects(scenario_lookup(request))
+    wait_until_settled(control, [adapter.object_id(thing) for adapter, thing in objects], wait_timeout)
     balances = merchant.balances(customer.id)
     show_balance(evidence, customer, balances)
     assert all(v == 0 for v in balances.values()), (
-        f"customer {customer.id} must not be credited yet, but the merchant shows {balances}")
+        f"customer {customer.id} must not be credited, but the merchant shows {balances}")
 
 
 @then("the customer's balance shows the deposit's final price")

@@ -5,7 +5,8 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from support.domain.callbacks import all_answered
-from support.domain.deposits import wait_for_status
+from support.domain.concepts import recorded_as, reported
+from support.domain.deposits import DEPOSITS
 from support.domain.policy import PolicyOutcomes, read_policy_table
 from support.domain.unresolved import leave_unresolved
 from support.drivers.cryptopay import CryptopayDriver
@@ -59,13 +60,14 @@ def monitoring_decides(emulator: EmulatorControl, deposit: Deposit, decision: st
 def handled_as_declared(cryptopay: CryptopayDriver, control: EmulatorControl | None, merchant: MerchantAdapter,
                         settings: Settings, policy_outcomes: PolicyOutcomes, deposit: Deposit, context: str,
                         evidence: Evidence, wait_timeout: float) -> None:
+    context = context.replace(" ", "_")  # "paid late" is Cryptopay's paid_late
     declared = settings.unresolved_policy[context]
-    status, status_context = policy_outcomes.outcome(declared, context)
-    invoice = cryptopay.wait_for_status(deposit.invoice_id, status, status_context, wait_timeout)
-    recorded = wait_for_status(merchant, deposit.invoice_id, status, status_context, wait_timeout,
-                               all_answered([deposit.invoice_id], control))
+    expected = policy_outcomes.outcome(declared, context)
+    invoice = reported(DEPOSITS, cryptopay, control, deposit, expected, wait_timeout)
+    recorded = recorded_as(DEPOSITS, merchant, deposit, expected, wait_timeout,
+                           all_answered([deposit.invoice_id], control))
     evidence.attach_json("Declared policy and observed outcome", {
         "context": context, "declared_policy": declared,
-        "expected": {"status": status, "status_context": status_context},
+        "expected": {"status": expected.status, "status_context": expected.context},
         "cryptopay": {"status": invoice["status"], "status_context": invoice["status_context"]},
         "merchant": recorded})

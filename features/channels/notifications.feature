@@ -18,13 +18,13 @@ Feature: Notifications of payments to a deposit address are received, verified a
   @emulator_only
   Scenario: Every notification of a payment is acknowledged and followed
     When the customer sends a payment to their deposit address
-    Then Cryptopay notified the merchant that the payment was "created" and "completed", and each was acknowledged
+    Then Cryptopay sent the merchant the "created" and "completed" notifications of the payment, and each was acknowledged
     And the merchant records the payment as completed
 
   @security
   Scenario Outline: A <kind> notification of a completed payment is refused
-    When someone sends the merchant a <kind> notification that a 100.00 EUR payment to the address completed
-    Then the merchant rejected the notification
+    When someone sends the merchant a <kind> "completed" notification of a 100.00 EUR payment to the address
+    Then the merchant refused the notification
     And the customer has been credited nothing
 
     Examples:

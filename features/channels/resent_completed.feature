@@ -11,11 +11,11 @@ Feature: A resent "completed" notification never credits the customer again
     And the customer's payment to that address has been completed and credited
 
   Scenario: Cryptopay sends the "completed" notification for the payment again
-    When Cryptopay sends the "completed" notification for that payment again
+    When Cryptopay sends the "completed" notification of the payment again
     Then the merchant acknowledged every notification
     And the customer's balance still shows what the payment credited
 
   Scenario: Cryptopay sends the "completed" notification for the payment 50 times at once
-    When Cryptopay sends the "completed" notification for that payment 50 times at once
+    When Cryptopay sends the "completed" notification of the payment 50 times at once
     Then the merchant acknowledged every notification
     And the customer's balance still shows what the payment credited

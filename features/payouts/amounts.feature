@@ -19,9 +19,9 @@ Feature: The amount field decides what the customer is charged and what arrives
   Scenario Outline: A withdrawal <kind> charges and sends what the declared field means
     Given the customer has a balance of <balance> <currency>
     When the customer asks to withdraw <amount> <currency>, sent in <coin>
-    Then Cryptopay reports the withdrawal charged as the declared field means
+    Then Cryptopay reports the payout charged as the declared field means
     And the recipient receives what the declared field means
-    And the customer has been debited what Cryptopay charged for the withdrawal, once
+    And the customer has been debited what Cryptopay charged for the payout, once
 
     Examples:
       | kind                       | balance | amount | currency | coin   |

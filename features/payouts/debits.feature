@@ -13,15 +13,15 @@ Feature: The customer is debited what Cryptopay charged, exactly once
 
   Scenario: A payout debits the customer once, by what Cryptopay charged
     When the customer asks to withdraw 20.00 EUR, sent in crypto
-    Then Cryptopay reports the withdrawal as completed
-    And the customer has been debited what Cryptopay charged for the withdrawal, once
+    Then Cryptopay reports the payout as completed
+    And the customer has been debited what Cryptopay charged for the payout, once
 
   @negative
   Scenario Outline: The payout's "<notification>" notification sent again debits nothing more
-    Given the customer's withdrawal of 20.00 EUR, sent in crypto, has completed
-    When Cryptopay sends the payout's "<notification>" notification again
+    Given the customer's payout of 20.00 EUR, sent in crypto, has completed
+    When Cryptopay sends the "<notification>" notification of the payout again
     Then the merchant acknowledged every notification
-    And the customer's balance still shows what is left after the withdrawal
+    And the customer's balance still shows what is left after the payout
 
     Examples:
       | notification |
@@ -30,10 +30,10 @@ Feature: The customer is debited what Cryptopay charged, exactly once
 
   @negative
   Scenario Outline: Fifty copies at once of the payout's "<notification>" notification debit nothing more
-    Given the customer's withdrawal of 20.00 EUR, sent in crypto, has completed
-    When Cryptopay sends the payout's "<notification>" notification 50 times at once
+    Given the customer's payout of 20.00 EUR, sent in crypto, has completed
+    When Cryptopay sends the "<notification>" notification of the payout 50 times at once
     Then the merchant acknowledged every notification
-    And the customer's balance still shows what is left after the withdrawal
+    And the customer's balance still shows what is left after the payout
 
     Examples:
       | notification |

@@ -16,13 +16,13 @@ Feature: A failed payout ends cancelled and the customer gets the amount back, o
   Scenario: A failed payout ends cancelled and the customer gets the amount back
     Given the customer has asked to withdraw 20.00 EUR, sent in crypto
     When the payout fails at Cryptopay
-    Then Cryptopay reports the withdrawal as cancelled
+    Then Cryptopay reports the payout as cancelled
     And the merchant records the payout as cancelled
     And the customer's balance shows the whole amount again, given back once
 
   @negative
   Scenario: The "cancelled" notification arriving 50 times at once gives the amount back once
-    Given the customer's withdrawal of 20.00 EUR, sent in crypto, has failed and ended cancelled
-    When Cryptopay sends the payout's "cancelled" notification 50 times at once
+    Given the customer's payout of 20.00 EUR, sent in crypto, has failed and ended cancelled
+    When Cryptopay sends the "cancelled" notification of the payout 50 times at once
     Then the merchant acknowledged every notification
     And the customer's balance shows the whole amount again, given back once

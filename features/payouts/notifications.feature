@@ -21,16 +21,16 @@ Feature: Notifications of a payout are received, verified and followed
   @emulator_only
   Scenario: Every notification of a payout is acknowledged and followed
     When the customer asks to withdraw 20.00 EUR, sent in crypto
-    Then Cryptopay notified the merchant that the payout was created, processing, sent and completed, and each was acknowledged
+    Then Cryptopay sent the merchant the "created", "processing", "sent" and "completed" notifications of the payout, and each was acknowledged
     And the merchant records the payout as completed
 
   @security @negative
   Scenario Outline: A <kind> notification that a payout was cancelled is refused
-    Given the customer's withdrawal of 20.00 EUR, sent in crypto, has completed
-    When someone sends the merchant a <kind> notification that the payout was cancelled
-    Then the merchant rejected the notification
+    Given the customer's payout of 20.00 EUR, sent in crypto, has completed
+    When someone sends the merchant a <kind> "cancelled" notification of the payout
+    Then the merchant refused the notification
     And the merchant still records the payout as completed
-    And the customer's balance still shows what is left after the withdrawal
+    And the customer's balance still shows what is left after the payout
 
     Examples:
       | kind        |

@@ -12,5 +12,5 @@ Feature: A customer's withdrawal request becomes a payout at Cryptopay
     And a new customer
     And the customer has a balance of 100.00 EUR
     When the customer asks to withdraw 20.00 EUR, sent in crypto
-    Then Cryptopay reports a withdrawal for the customer, of what they asked, to the address they gave
-    And Cryptopay reports the withdrawal as completed
+    Then Cryptopay reports a payout for the customer, of what they asked, to the address they gave
+    And Cryptopay reports the payout as completed

@@ -11,13 +11,13 @@ Feature: The merchant's record of a payout matches Cryptopay's
 
   Scenario: A completed payout is recorded as completed
     When the customer asks to withdraw 20.00 EUR, sent in crypto
-    Then Cryptopay reports the withdrawal as completed
+    Then Cryptopay reports the payout as completed
     And the merchant's recorded status of the payout matches Cryptopay's
 
   @emulator_only
   Scenario: A payout Cryptopay holds is recorded as held
     Given the customer has asked to withdraw 20.00 EUR, sent in crypto
     When Cryptopay holds the payout
-    Then Cryptopay reports the withdrawal as on hold
+    Then Cryptopay reports the payout as on hold
     And the merchant records the payout as on hold
     And the merchant's recorded status of the payout matches Cryptopay's

@@ -1,7 +1,6 @@
 """Callbacks the suite judges, forges and reads: the merchant's answers, bad callbacks, the delivery log, outages."""
 from __future__ import annotations
 
-import json
 import socket
 import time
 from typing import Callable
@@ -9,8 +8,7 @@ from typing import Callable
 from cryptopay_client.callbacks import callback_signature
 from support.domain.timetravel import parse_time
 from support.drivers.callbacks import Answer, CallbackSender, callback_body
-from support.drivers.emulator import EmulatorControl
-from support.drivers.merchant import MerchantAdapter
+from support.drivers.emulator import Delivery, EmulatorControl
 from support.drivers.waiting import wait_until
 
 # -- the merchant's answers -------------------------------------------------------------------------------------------
@@ -89,18 +87,6 @@ def _refusal(answer: Answer, url: str) -> str:
 KINDS = ("forged", "tampered", "unsigned", "misdirected")
 
 
-def claimed_completed(invoice: dict) -> bytes:
-    """What an attacker would send: the invoice claimed completed and fully paid."""
-    data = dict(invoice, status="completed", status_context=None, paid_amount=invoice["pay_amount"])
-    return callback_body("status_changed", data)
-
-
-def send_bad_callback(kind: str, invoice: dict, sender: CallbackSender) -> Answer:
-    """The invoice claimed completed, not signed by Cryptopay the way it signs (one of KINDS)."""
-    return send_badly_signed(kind, claimed_completed(invoice), "price_amount", callback_body("created", invoice),
-                             sender)
-
-
 def send_badly_signed(kind: str, body: bytes, amount_field: str, misdirected_to: bytes,
                       sender: CallbackSender) -> Answer:
     """`body` posted one of the bad ways: forged (signed with a secret that is not the account's), tampered (a
@@ -123,56 +109,27 @@ def send_badly_signed(kind: str, body: bytes, amount_field: str, misdirected_to:
     raise ValueError(f"unknown kind of bad callback: {kind}")
 
 
-# -- which notifications reached the merchant -------------------------------------------------------------------------
-def delivered_events(invoice_id: str, control: EmulatorControl | None,
-                     merchant: MerchantAdapter) -> tuple[str, list[dict]] | None:
-    """[(event, status, merchant's answer)] in delivery order, and where it was read; None if nothing shows it."""
-    if control is not None:
-        rows = [{"event": d["event"], "status": d["invoice_status"], "state": d["state"],
-                 "answers": [a["status_code"] or a["error"] for a in d["attempts"]]}
-                for d in control.deliveries(invoice_id)]
-        return "Cryptopay's delivery log (emulator)", rows
-    received = merchant.received_callbacks(invoice_id)
-    if received is None:
-        return None
-    rows = []
-    for entry in received:
-        try:
-            status = json.loads(entry["raw_body"])["data"]["status"]
-        except (ValueError, KeyError, TypeError):
-            status = None
-        # The outcome is the merchant's own free text, shown as evidence only; the HTTP status its callback
-        # endpoint answered (probe v1: answered_status) is what says whether Cryptopay got an acknowledgement.
-        rows.append({"event": entry["event"], "status": status, "state": entry["outcome"],
-                     "answers": [entry["answered_status"]]})
-    return "the merchant's callback log (probe extension)", rows
-
-
-def events_acknowledged(rows: list[dict], events: list[str]) -> bool:
-    """Every wanted event has a delivery the merchant answered 200, whichever log shows it."""
-    done = {row["event"] for row in rows if any(is_acknowledged(answer) for answer in row["answers"])}
-    return all(event in done for event in events)
-
-
+# -- the delivery log ---------------------------------------------------------------------------------------------
 def earlier_callback_body(invoice_id: str, event: str, control: EmulatorControl | None,
                           invoice_now: dict) -> bytes:
     """The body of an earlier notification: captured if the log shows it, else rebuilt with the earlier status."""
     delivery = control.delivery(invoice_id, event) if control is not None else None
     if delivery is not None:
-        return delivery["body"].encode()
+        return delivery.body.encode()
     earlier = dict(invoice_now, status="new", status_context=None)
     return callback_body(event, earlier)
 
 
-def wait_until_settled(invoice_ids: list[str], control: EmulatorControl | None, timeout: float) -> None:
-    """Where Cryptopay's delivery log is visible, waits until every notification sent so far has been answered,
-    so a check that nothing happened is not made while the merchant is still acting on one."""
+def wait_until_settled(control: EmulatorControl | None, object_ids: list[str], timeout: float) -> None:
+    """Where Cryptopay's delivery log is visible, waits until the merchant has answered every notification sent so
+    far about these objects (invoices, channel payments, coin withdrawals), so a check that nothing happened is not
+    made while the merchant is still acting on one."""
     if control is None:
         return
-    for invoice_id in invoice_ids:
-        # An attempt is logged once the merchant's answer (or its failure) is in, so "attempted" means settled.
-        wait_until(lambda: control.deliveries(invoice_id), lambda rows: all(d["attempts"] for d in rows),
-                   timeout=timeout, expected=f"every notification for invoice {invoice_id} to reach the merchant")
+    for object_id in object_ids:
+        # An attempt is logged once the merchant's answer (or its failure) is in, so "attempted" means answered.
+        wait_until(lambda: control.deliveries(object_id), lambda rows: all(d.attempted for d in rows),
+                   timeout=timeout, expected=f"every notification about {object_id} to reach the merchant")
 
 
 # A merchant may finish a notification's work just after answering it (a queue): what it shows counts as its last
@@ -192,10 +149,10 @@ def all_answered(object_ids: list[str], control: EmulatorControl | None,
     since: list[float] = []
 
     def answered() -> bool:
-        logs = {object_id: control.deliveries_for(object_id) for object_id in object_ids}
-        retrying = {object_id: [d for d in rows if d["state"] == "pending"] for object_id, rows in logs.items()}
+        logs = {object_id: control.deliveries(object_id) for object_id in object_ids}
+        retrying = {object_id: [d for d in rows if d.state == "pending"] for object_id, rows in logs.items()}
         for object_id, pending in retrying.items():
-            due = [d["next_attempt_at"] for d in pending if d["attempts"] and d["next_attempt_at"]]
+            due = [d.next_attempt_at for d in pending if d.attempted and d.next_attempt_at]
             if due:
                 control.advance(object_id, until=parse_time(min(due)))
         if not all(logs.values()) or any(retrying.values()):
@@ -218,11 +175,11 @@ def closed_port_url() -> str:
     return f"http://127.0.0.2:{port}/callbacks/unreachable"
 
 
-def completed_delivery(control: EmulatorControl, invoice_id: str) -> dict | None:
+def completed_delivery(control: EmulatorControl, invoice_id: str) -> Delivery | None:
     return control.delivery(invoice_id, "status_changed", "completed")
 
 
-def wait_for_failed_attempt(control: EmulatorControl, invoice_id: str, timeout: float) -> dict:
+def wait_for_failed_attempt(control: EmulatorControl, invoice_id: str, timeout: float) -> Delivery:
     return wait_until(lambda: completed_delivery(control, invoice_id),
-                      lambda d: bool(d and d["attempts"] and d["state"] == "pending"), timeout=timeout,
+                      lambda d: d is not None and d.attempted and d.state == "pending", timeout=timeout,
                       expected="a failed first attempt to deliver the 'completed' notification")

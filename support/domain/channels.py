@@ -1,31 +1,26 @@
 """Customers' personal deposit addresses (Cryptopay channels): opened through the merchant, paid, read back from
-Cryptopay and the merchant, the declared credited amount, and their notifications resent or forged."""
+Cryptopay, the declared credited amount, and the payments' adapter for the shared concepts (PAYMENTS)."""
 from __future__ import annotations
 
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Callable
 
 import parse
 
-from checklists import item_for
-from cryptopay_client.rails_json import rails_json
-from support.domain.callbacks import all_answered, send_badly_signed
+from support.domain.callbacks import all_answered
+from support.domain.concepts import Lookup, Notification, ProductAdapter, reported
 from support.domain.customers import Customer, show_balance
-from support.domain.parameters import TYPES
-from support.domain.resend import ResendResult, Resent, resend_twice, send_copies
-from support.drivers.callbacks import Answer, CallbackSender
+from support.domain.parameters import TYPES, Status
 from support.drivers.cryptopay import CryptopayDriver
-from support.drivers.emulator import EmulatorControl, carried_status
+from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Channel, MerchantAdapter
 from support.drivers.payers import ChannelPayer
-from support.drivers.waiting import WaitTimeout, answered_but_not, either, final_elsewhere, wait_until
+from support.drivers.waiting import wait_until
 from support.evidence.attachments import Evidence
-from support.evidence.diagnosis import DEFECT, Diagnosis
-from support.evidence.words import balances_text
 from support.targets.settings import Settings
 
 FINAL_PAYMENT = frozenset({"completed", "refunded", "cancelled"})  # a channel payment's final statuses (§4)
@@ -36,17 +31,12 @@ RUN_COIN, SAME_COIN = "crypto", "the same crypto"
 
 @dataclass(frozen=True)
 class ChannelPayment:
-    """A payment the customer sent to their deposit address, as Cryptopay first reported it."""
+    """A payment the customer sent to their deposit address, as Cryptopay first reported it; once the merchant
+    credited it, the customer's balances right after."""
     channel: Channel
     payment_id: str
     sent: Decimal  # in the channel's pay currency
-
-
-@dataclass(frozen=True)
-class CreditedPayment:
-    """A completed payment the merchant has credited, and the customer's balances right after."""
-    payment: ChannelPayment
-    balances: dict[str, Decimal]
+    credited: dict[str, Decimal] | None = None
 
 
 # -- currencies and statuses in the features' words -------------------------------------------------------------------
@@ -56,18 +46,6 @@ def pay_coin(words: str, settings: Settings) -> str:
 
 def receive_currency(words: str, coin: str) -> str:
     return coin if words == SAME_COIN else words
-
-
-_STATUS = re.compile(r"^(?P<status>[a-z ]+?)(?: \((?P<context>[a-z ]+)\))?$")
-
-
-def split_status(words: str) -> tuple[str, str | None]:
-    """'on hold (illicit resource)' -> ('on_hold', 'illicit_resource'); 'completed' -> ('completed', None)."""
-    found = _STATUS.match(words)
-    if found is None:
-        raise ValueError(f"not a channel payment status: {words!r}")
-    context = found["context"]
-    return found["status"].replace(" ", "_"), context.replace(" ", "_") if context else None
 
 
 @parse.with_pattern(r"crypto|[A-Z]{3,5}")
@@ -80,13 +58,8 @@ def parse_receive(text: str) -> str:
     return text
 
 
-@parse.with_pattern(r"[a-z ]+?(?: \([a-z ]+\))?")
-def parse_status(text: str) -> tuple[str, str | None]:
-    return split_status(text)
-
-
-# The steps' parse types: the pay coin ("crypto" = PAYMENT_COIN), the credited currency, a payment's status.
-CHANNEL_TYPES = {**TYPES, "Coin": parse_coin, "Receive": parse_receive, "Status": parse_status}
+# The steps' parse types: the pay coin ("crypto" = PAYMENT_COIN), the credited currency.
+CHANNEL_TYPES = {**TYPES, "Coin": parse_coin, "Receive": parse_receive}
 
 
 # -- the declared credited amount -------------------------------------------------------------------------------------
@@ -173,76 +146,7 @@ def read_payment(cryptopay: CryptopayDriver, payment: ChannelPayment) -> dict:
     return cryptopay.client.channel_payment(payment.channel.channel_id, payment.payment_id)
 
 
-def wait_for_payment_status(cryptopay: CryptopayDriver, payment: ChannelPayment, status: str, context: str | None,
-                            timeout: float) -> dict:
-    want = f"{status}/{context}" if context else status
-    return wait_until(lambda: read_payment(cryptopay, payment),
-                      lambda p: p["status"] == status and p.get("status_context") == context, timeout=timeout,
-                      expected=f"Cryptopay to report channel payment {payment.payment_id} as {want}",
-                      pace=cryptopay.run_budget.poll_pace(2.0))
-
-
-def wait_for_recorded_status(merchant: MerchantAdapter, payment: ChannelPayment, status: str, context: str | None,
-                             timeout: float, cryptopay: CryptopayDriver | None = None,
-                             settled: Callable[[], bool] | None = None) -> dict:
-    """The merchant's record once it shows the status; on a timeout, with Cryptopay at hand, the failure says how
-    the record and Cryptopay's GET differ."""
-    want = f"{status}/{context}" if context else status
-    try:
-        return wait_until(lambda: merchant.recorded_channel_payment(payment.payment_id),
-                          lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
-                          timeout=timeout,
-                          expected=f"the merchant to record channel payment {payment.payment_id} as {want}",
-                          decided=either(final_elsewhere(status, FINAL_PAYMENT, _status),
-                                         answered_but_not(status, settled, _status)))
-    except WaitTimeout as exc:
-        found = read_payment(cryptopay, payment) if cryptopay is not None else None
-        if found is None or (found["status"], found.get("status_context")) != (status, context):
-            raise  # Cryptopay itself is elsewhere: not the merchant's record to blame
-        diagnosis = record_diagnosis(found, merchant.recorded_channel_payment(payment.payment_id))
-        raise AssertionError(f"{diagnosis.text()}\nSeen: {exc}") from None
-
-
-def _status(record: dict | None) -> str | None:
-    return record["status"] if record else None
-
-
-# The channels item each kind of failure below breaks, wherever it is seen (checklists/channels.py).
-_ITEM = {prop: item_for("channels", prop) for prop in ("status", "credit", "amount", "second credit", "held credit")}
-
-
-def record_diagnosis(found: dict, recorded: dict | None) -> Diagnosis:
-    """How the merchant's record of a channel payment differs from Cryptopay's GET."""
-    state = found["status"] + (f"/{found['status_context']}" if found.get("status_context") else "")
-    fix = ("on every ChannelPayment notification, confirm the payment with Cryptopay's GET and record the status it "
-           "returns for the channel's customer")
-    if recorded is None:
-        return Diagnosis(DEFECT, f"the merchant has no record of channel payment {found['id']}, which Cryptopay "
-                                 f"reports as {state}", fix, _ITEM["status"])
-    kept = recorded["status"] + (f"/{recorded['status_context']}" if recorded.get("status_context") else "")
-    return Diagnosis(DEFECT, f"the merchant records channel payment {found['id']} as {kept}, Cryptopay reports "
-                             f"{state}", fix, _ITEM["status"])
-
-
-def statuses(cryptopay: CryptopayDriver, merchant: MerchantAdapter, payment: ChannelPayment) -> dict:
-    found = read_payment(cryptopay, payment)
-    recorded = merchant.recorded_channel_payment(payment.payment_id) or {}
-    return {"cryptopay": {"status": found["status"], "status_context": found.get("status_context")},
-            "merchant": {"status": recorded.get("status"), "status_context": recorded.get("status_context")}}
-
-
 # -- balances ---------------------------------------------------------------------------------------------------------
-def wait_until_settled(control: EmulatorControl | None, payment_ids: list[str], timeout: float) -> None:
-    """Where Cryptopay's delivery log is visible, waits until the merchant has answered every notification of these
-    payments, so "nothing was credited" is not concluded while the merchant is still acting on one."""
-    if control is None:
-        return
-    for payment_id in payment_ids:
-        wait_until(lambda: control.deliveries_for(payment_id), lambda rows: all(d["attempts"] for d in rows),
-                   timeout=timeout, expected=f"every notification of channel payment {payment_id} to reach the "
-                                             "merchant")
-
-
 def wait_for_credit(merchant: MerchantAdapter, customer: Customer, amount: Decimal, currency: str,
                     timeout: float, settled: Callable[[], bool] | None = None) -> dict[str, Decimal]:
     """The balances once the customer holds exactly `amount` `currency` and nothing in any other currency. More
@@ -278,120 +182,25 @@ def credit_owed(cryptopay: CryptopayDriver, payment: ChannelPayment, rule: Credi
 def wait_for_declared_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, payment: ChannelPayment,
                              customer: Customer, rule: CreditRule, declared: str, evidence: Evidence,
                              timeout: float, control: EmulatorControl | None = None) -> dict[str, Decimal]:
-    """The balances once the customer holds exactly the declared amount of the payment; on a timeout (or as soon as
-    the outcome is decided) the failure says which mistake the balance shows (nothing, twice, the other amount,
-    what was paid)."""
-    owed, currency, found = credit_owed(cryptopay, payment, rule, declared, evidence)
-    try:
-        return wait_for_credit(merchant, customer, owed, currency, timeout,
-                               all_answered([payment.payment_id], control))
-    except WaitTimeout as exc:
-        diagnosis = credit_diagnosis(found, declared, owed, merchant.balances(customer.id))
-        if diagnosis is None:
-            raise
-        raise AssertionError(f"{diagnosis.text()}\nSeen: {exc}") from None
-
-
-def credit_diagnosis(payment: dict, declared: str, owed: Decimal, balances: dict[str, Decimal]) -> Diagnosis | None:
-    """Why the customer does not hold the `owed` amount of a completed payment, when the balance shows it."""
-    currency, paid_currency = payment["received_currency"], payment["paid_currency"]
-    held, paid = balances.get(currency, Decimal("0")), Decimal(payment["paid_amount"])
-    net = Decimal(payment["received_amount"])
-    gross = net + Decimal(payment["fee"])
-    subject = f"channel payment {payment['id']} ({payment['status']} at Cryptopay)"
-    if not any(balances.values()):
-        return Diagnosis(DEFECT, f"the merchant credited nothing for {subject}",
-                         "credit the customer when a ChannelPayment notification's confirming GET says completed",
-                         _ITEM["credit"])
-    if held == 2 * owed:
-        return Diagnosis(DEFECT, f"the merchant credited {subject} twice ({held} {currency})",
-                         "credit each channel payment once, enforced by a unique constraint on its id",
-                         _ITEM["second credit"])
-    if currency != paid_currency and balances.get(paid_currency) == paid:
-        return Diagnosis(DEFECT, f"the merchant credited what was paid, {paid} {paid_currency}, instead of the "
-                                 f"{declared} amount {owed} {currency}",
-                         "credit in the payment's received_currency, from Cryptopay's GET once it is completed",
-                         _ITEM["amount"])
-    if held == (gross if declared == "net" else net) and gross != net:
-        other = "gross" if declared == "net" else "net"
-        return Diagnosis(DEFECT, f"the merchant credited the {other} amount {held} {currency} of {subject}, but "
-                                 f"declared {declared} ({owed} {currency})",
-                         f"credit the {declared} amount, or declare CHANNEL_CREDITED_AMOUNT={other} if the "
-                         f"{other} amount is what the customer is promised", _ITEM["amount"])
-    return None
-
-
-def uncredited_diagnosis(payment: dict, balances: dict[str, Decimal]) -> Diagnosis | None:
-    """Why a customer holds money for a payment Cryptopay has not completed (pending, on hold, refunded)."""
-    if not any(balances.values()) or payment["status"] == "completed":
-        return None
-    state = payment["status"] + (f" ({payment['status_context']})" if payment.get("status_context") else "")
-    return Diagnosis(DEFECT, f"the merchant credited channel payment {payment['id']}, which Cryptopay reports as "
-                             f"{state}: the customer holds {balances_text(balances)}",
-                     "credit only when Cryptopay's GET of the payment says completed; never while pending or on "
-                     "hold, and never a refunded one",
-                     _ITEM["held credit" if payment["status"] == "on_hold" else "credit"])
-
-
-def recredit_diagnosis(payment: ChannelPayment, before: dict[str, Decimal],
-                       after: dict[str, Decimal]) -> Diagnosis | None:
-    if after == before:
-        return None
-    return Diagnosis(DEFECT, f"the merchant credited channel payment {payment.payment_id} again on a resent "
-                             f"'completed' notification: {balances_text(before)} before, {balances_text(after)} after",
-                     "make the credit idempotent per channel payment id (a unique constraint), not per notification",
-                     _ITEM["second credit"])
+    """The balances once the customer holds exactly the declared amount of the payment; a failure's Why names the
+    mistake the balance shows (support/evidence/diagnosis/channels.py)."""
+    owed, currency, _ = credit_owed(cryptopay, payment, rule, declared, evidence)
+    return wait_for_credit(merchant, customer, owed, currency, timeout, all_answered([payment.payment_id], control))
 
 
 def complete_and_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, payment: ChannelPayment,
                         customer: Customer, rule: CreditRule, declared: str, evidence: Evidence,
-                        timeout: float, control: EmulatorControl | None = None) -> CreditedPayment:
-    # Completed at Cryptopay and credited by the merchant; its record of the status is item 4's, not waited for.
-    wait_for_payment_status(cryptopay, payment, "completed", None, timeout)
+                        timeout: float, control: EmulatorControl | None = None) -> ChannelPayment:
+    """The payment once completed at Cryptopay and credited by the merchant, with the balances right after; its
+    record of the status is item 4's, not waited for."""
+    reported(PAYMENTS, cryptopay, control, payment, Status("completed"), timeout)
     balances = wait_for_declared_credit(merchant, cryptopay, payment, customer, rule, declared, evidence, timeout,
                                         control)
     show_balance(evidence, customer, balances, "Balance after the payment was credited")
-    return CreditedPayment(payment, balances)
+    return replace(payment, credited=balances)
 
 
-# -- notifications ----------------------------------------------------------------------------------------------------
-def channel_callback_body(event: str, payment: dict, indent: int | None = None) -> bytes:
-    """A ChannelPayment notification as Cryptopay renders it (its Rails encoder); the event is the new status."""
-    return rails_json({"type": "ChannelPayment", "event": event, "data": payment}, indent=indent)
-
-
-def completed_body(control: EmulatorControl | None, cryptopay: CryptopayDriver,
-                   payment: ChannelPayment) -> tuple[bytes, str | None]:
-    """The exact bytes Cryptopay delivered for 'completed' if its log shows them; else rebuilt from its GET."""
-    delivery = control.delivery_for(payment.payment_id, "completed", "completed") if control is not None else None
-    if delivery is not None:
-        return delivery["body"].encode(), delivery["id"]
-    found = read_payment(cryptopay, payment)
-    assert found["status"] == "completed", f"channel payment {payment.payment_id} is {found['status']}"
-    return channel_callback_body("completed", found), None
-
-
-def completed_payment(payment: ChannelPayment, control: EmulatorControl | None, cryptopay: CryptopayDriver) -> Resent:
-    """The payment's 'completed' notification, to resend: delivered bytes, and the payment as Cryptopay reads it now."""
-    body, delivery_id = completed_body(control, cryptopay, payment)
-
-    def render_now(indent: int | None) -> bytes:
-        return channel_callback_body("completed", read_payment(cryptopay, payment), indent=indent)
-    return Resent("completed", "the payment", body, render_now, "completed", payment.payment_id, delivery_id)
-
-
-def resend_once(payment: ChannelPayment, control: EmulatorControl | None, cryptopay: CryptopayDriver,
-                sender: CallbackSender, timeout: float) -> ResendResult:
-    """The 'completed' notification twice more: its exact bytes, then as the payment is now (Cryptopay's own
-    resend where the emulator offers it); only a merchant that de-duplicates by payment credits neither."""
-    return resend_twice(completed_payment(payment, control, cryptopay), control, sender, timeout)
-
-
-def resend_concurrently(payment: ChannelPayment, times: int, control: EmulatorControl | None,
-                        cryptopay: CryptopayDriver, sender: CallbackSender, timeout: float) -> ResendResult:
-    return send_copies(completed_body(control, cryptopay, payment)[0], times, sender, timeout)
-
-
+# -- notifications and the adapter -------------------------------------------------------------------------------------
 def invented_completion(channel: Channel, amount: Decimal, currency: str, when: str) -> dict:
     """What an attacker would send: a payment to the customer's real address that never happened, claimed
     completed with `amount` `currency` received, shaped like Cryptopay's ChannelPayment (facts §3)."""
@@ -403,27 +212,47 @@ def invented_completion(channel: Channel, amount: Decimal, currency: str, when: 
             "network": channel.network, "risk": None, "created_at": when}
 
 
-def send_bad_callback(kind: str, payment: dict, sender: CallbackSender) -> Answer:
-    """The payment's 'completed' notification, not signed by Cryptopay the way it signs; misdirected carries
-    Cryptopay's genuine signature of the payment's earlier notification."""
-    earlier = channel_callback_body("created", dict(payment, status="pending", received_amount="0.0", fee="0.0"))
-    return send_badly_signed(kind, channel_callback_body("completed", payment), "received_amount", earlier, sender)
+# "a 100.00 EUR payment to the address": what a forged notification about a payment that never happened claims.
+_INVENTED = re.compile(r"^a (?P<amount>\d+(?:\.\d+)?) (?P<currency>[A-Z]{3,5}) payment to the address$")
 
 
-def delivered(control: EmulatorControl, payment_id: str) -> list[dict]:
-    """Cryptopay's notifications of one payment: event, status carried, state and the merchant's answers."""
-    return [{"event": d["event"], "status": carried_status(d), "state": d["state"],
-             "answers": [a["status_code"] or a["error"] for a in d["attempts"]]}
-            for d in control.deliveries_for(payment_id)]
+class ChannelPayments(ProductAdapter):
+    """A payment the customer sent to their deposit address (a Cryptopay channel)."""
+    product, noun, kind, fixture, callback_type = "channels", "payment", "channel payment", "channel_payment", \
+        "ChannelPayment"
+    final = FINAL_PAYMENT
+    # Channels name each notification's event after the payment's new status (facts §4).
+    notifications = {"created": Notification("created"), "completed": Notification("completed", "completed"),
+                     "on hold": Notification("on_hold", "on_hold"), "refunded": Notification("refunded", "refunded"),
+                     "cancelled": Notification("cancelled", "cancelled")}
+    amount_field = "received_amount"
+    # No real payment stands behind a forged notification: it claims one to the customer's address.
+    subject = r"a \d+(?:\.\d+)? [A-Z]{3,5} payment to the address"
+
+    def object_id(self, payment: ChannelPayment) -> str:
+        return payment.payment_id
+
+    def at_cryptopay(self, cryptopay: CryptopayDriver, payment: ChannelPayment) -> dict:
+        return read_payment(cryptopay, payment)
+
+    def recorded(self, merchant: MerchantAdapter, payment: ChannelPayment) -> dict | None:
+        return merchant.recorded_channel_payment(payment.payment_id)
+
+    def record_problem(self, record: dict, payment: ChannelPayment) -> str | None:
+        ours = (payment.channel.customer_id, payment.channel.channel_id)
+        if (record["customer_id"], record["channel_id"]) == ours:
+            return None
+        return (f"the merchant recorded the payment for customer {record['customer_id']} on channel "
+                f"{record['channel_id']}, not for {ours[0]} on {ours[1]}")
+
+    def claimed(self, subject: str, name: str, lookup: Lookup, cryptopay: CryptopayDriver) -> tuple[dict, bytes, bytes]:
+        """A payment that never happened, claimed completed; misdirected carries Cryptopay's genuine signature of
+        that payment's earlier notification."""
+        said = _INVENTED.match(subject)
+        invented = invented_completion(lookup("channel"), Decimal(said["amount"]), said["currency"],
+                                       cryptopay.server_now().isoformat(timespec="seconds"))
+        earlier = dict(invented, status="pending", received_amount="0.0", fee="0.0")
+        return invented, self.render(name, invented), self.render("created", earlier)
 
 
-def wait_for_acknowledgement(control: EmulatorControl, payment_id: str, event: str, timeout: float) -> list[dict]:
-    """Cryptopay's log once the merchant has answered this payment's `event` notification with 200."""
-    return wait_until(lambda: delivered(control, payment_id), lambda rows: acknowledged(rows, (event,)),
-                      timeout=timeout, expected=f"the merchant to acknowledge the '{event}' notification of channel "
-                                                f"payment {payment_id}")
-
-
-def acknowledged(rows: list[dict], events: tuple[str, ...]) -> bool:
-    done = {row["event"] for row in rows if 200 in row["answers"]}
-    return all(event in done for event in events)
+PAYMENTS = ChannelPayments()

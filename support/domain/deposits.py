@@ -1,13 +1,13 @@
-"""Deposits through the merchant's checkout, and waiting for the status the merchant records for them."""
+"""Deposits through the merchant's checkout, and their adapter for the shared concepts (DEPOSITS)."""
 from __future__ import annotations
 
+import json
 from decimal import Decimal
-from typing import Callable
 
+from support.domain.concepts import Lookup, Notification, ProductAdapter
 from support.domain.customers import Customer
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.merchant import Deposit, MerchantAdapter, deposit_description
-from support.drivers.waiting import answered_but_not, either, final_elsewhere, wait_until
 from support.evidence.attachments import Evidence
 from support.targets.settings import Settings
 
@@ -32,16 +32,59 @@ def request_deposit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, evide
     return deposit
 
 
-def wait_for_status(merchant: MerchantAdapter, invoice_id: str, status: str, context: str | None,
-                    timeout: float, settled: Callable[[], bool] | None = None) -> dict:
-    """The merchant-side twin of CryptopayDriver.wait_for_status: the merchant's record, once it shows the status."""
-    want = f"{status}/{context}" if context else status
-    return wait_until(lambda: merchant.recorded_invoice(invoice_id),
-                      lambda rec: bool(rec) and rec["status"] == status and rec.get("status_context") == context,
-                      timeout=timeout, expected=f"the merchant to record invoice {invoice_id} as {want}",
-                      decided=either(final_elsewhere(status, FINAL_INVOICE, _status),
-                                     answered_but_not(status, settled, _status)))
+class Deposits(ProductAdapter):
+    """A deposit is an invoice the merchant's checkout created; its record is the merchant's invoice."""
+    product, noun, kind, fixture, callback_type = "invoices", "deposit", "invoice", "deposit", "Invoice"
+    final = FINAL_INVOICE
+    # An invoice's notifications by the features' names; "payment seen" and "payment confirmed" carry whatever
+    # status the invoice has then.
+    notifications = {"created": Notification("created", "new"),
+                     "payment seen": Notification("transaction_created"),
+                     "payment confirmed": Notification("transaction_confirmed"),
+                     "completed": Notification("status_changed", "completed")}
+    amount_field = "price_amount"
+    subject = "the deposit"
+    resent_by_cryptopay = True  # the emulator's resend renders an invoice as it is now
+    merchant_log_route = "GET /invoices/{id}/callbacks"
+
+    def object_id(self, deposit: Deposit) -> str:
+        return deposit.invoice_id
+
+    def requested(self, deposit: Deposit) -> tuple[Decimal, str]:
+        return Decimal(str(deposit.price_amount)), deposit.price_currency
+
+    def at_cryptopay(self, cryptopay: CryptopayDriver, deposit: Deposit) -> dict:
+        return cryptopay.invoice(deposit.invoice_id)
+
+    def recorded(self, merchant: MerchantAdapter, deposit: Deposit) -> dict | None:
+        return merchant.recorded_invoice(deposit.invoice_id)
+
+    def merchant_log(self, merchant: MerchantAdapter, deposit: Deposit) -> list[dict] | None:
+        received = merchant.received_callbacks(deposit.invoice_id)
+        if received is None:
+            return None
+        # The outcome is the merchant's own free text, shown as evidence only; the HTTP status its callback endpoint
+        # answered (answered_status) is what says whether Cryptopay got an acknowledgement.
+        return [{"event": entry["event"], "status": _carried(entry["raw_body"]), "state": entry["outcome"],
+                 "answers": [entry["answered_status"]]} for entry in received]
+
+    def claimed(self, subject: str, name: str, lookup: Lookup, cryptopay: CryptopayDriver) -> tuple[dict, bytes, bytes]:
+        """The deposit's invoice claimed in the notification's status and fully paid; misdirected carries the
+        signature of its genuine "created"."""
+        invoice = self.at_cryptopay(cryptopay, lookup(self.fixture))
+        claim = dict(invoice, status=self.notifications[name].status, status_context=None,
+                     paid_amount=invoice["pay_amount"])
+        return claim, self.render(name, claim), self.render("created", invoice)
+
+    def scenario_things(self, lookup: Lookup) -> list[Deposit]:
+        return list(lookup("scenario_deposits") or [])
 
 
-def _status(record: dict | None) -> str | None:
-    return record["status"] if record else None
+def _carried(raw_body: str) -> str | None:
+    try:
+        return json.loads(raw_body)["data"]["status"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+DEPOSITS = Deposits()

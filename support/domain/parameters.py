@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Callable, NamedTuple
 
 import parse
 
@@ -28,23 +29,43 @@ def parse_coin(text: str) -> str:
 COIN_TYPES = {**TYPES, "Coin": parse_coin}
 
 
-def split_status(text: str) -> tuple[str, str | None]:
-    """'unresolved (underpaid)' -> ('unresolved', 'underpaid'); 'unresolved (paid late)' -> ('unresolved',
-    'paid_late'); 'completed' -> ('completed', None)."""
-    status, _, context = text.partition(" ")
-    return status, context.strip("()").replace(" ", "_") or None
+class Status(NamedTuple):
+    """A status as Cryptopay names it, with its context where it has one: ('unresolved', 'paid_late')."""
+    status: str
+    context: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.status}/{self.context}" if self.context else self.status
+
+    @property
+    def words(self) -> str:
+        """As the features write it: 'unresolved (paid late)', 'on hold'."""
+        words = self.status.replace("_", " ")
+        return f"{words} ({self.context.replace('_', ' ')})" if self.context else words
 
 
-# Cryptopay's notifications by the names the features give them, and the event each one is in the delivery log.
-NOTIFICATION_EVENTS = {"payment seen": "transaction_created", "payment confirmed": "transaction_confirmed",
-                       "completed": "status_changed"}
-_NAME = "|".join(NOTIFICATION_EVENTS)
+_STATUS = re.compile(r"^(?P<status>[a-z ]+?)(?: \((?P<context>[a-z ]+)\))?$")
 
 
-@parse.with_pattern(rf'"(?:{_NAME})"(?:(?:, | and )"(?:{_NAME})")*')
-def parse_notifications(text: str) -> tuple[str, ...]:
-    """'"payment seen", "payment confirmed" and "completed"' -> the events, in the order named."""
-    return tuple(NOTIFICATION_EVENTS[name] for name in re.findall(r'"([^"]+)"', text))
+def split_status(words: str) -> Status:
+    """'unresolved (paid late)' -> ('unresolved', 'paid_late'); 'on hold' -> ('on_hold', None)."""
+    found = _STATUS.match(words.strip())
+    if found is None:
+        raise ValueError(f"not a status: {words!r} (write it like 'completed' or 'unresolved (paid late)')")
+    context = found["context"]
+    return Status(found["status"].replace(" ", "_"), context.replace(" ", "_") if context else None)
 
 
-NOTIFICATION_TYPES = {"Notifications": parse_notifications}
+@parse.with_pattern(r"[a-z ]+?(?: \([a-z ]+\))?")
+def parse_status(text: str) -> Status:
+    return split_status(text)
+
+
+def notification_list(names: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+    """A parse type for quoted notification names in a list: '"created", "sent" and "completed"' -> the names."""
+    one = "|".join(re.escape(name) for name in names)
+
+    @parse.with_pattern(rf'"(?:{one})"(?:(?:, | and )"(?:{one})")*')
+    def parse_names(text: str) -> tuple[str, ...]:
+        return tuple(re.findall(r'"([^"]+)"', text))
+    return parse_names

@@ -1,23 +1,21 @@
-"""Payouts: customers' withdrawals through the merchant, what Cryptopay charged and sent, notifications, fixtures."""
+"""Payouts: a customer asks to withdraw, the merchant pays out through Cryptopay; what Cryptopay charged and sent, and
+the payouts' adapter for the shared concepts (PAYOUTS)."""
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
-
 
 from cryptopay_client import CryptopayError
-from cryptopay_client.rails_json import rails_json
-from support.domain.callbacks import is_acknowledged, send_badly_signed
+from support.domain.callbacks import wait_until_settled
+from support.domain.concepts import Lookup, Notification, ProductAdapter, recorded_as, reported
 from support.domain.customers import Customer
-from support.domain.resend import ResendResult, Resent, resend_twice, send_copies
+from support.domain.parameters import Status
 from support.domain.timetravel import until_cryptopay
-from support.drivers.callbacks import Answer, CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
-from support.drivers.emulator import ControlError, EmulatorControl, carried_status
+from support.drivers.emulator import ControlError, EmulatorControl
 from support.drivers.merchant import MerchantAdapter, Payout, PayoutRefusal, RecordedPayout
-from support.drivers.waiting import answered_but_not, either, final_elsewhere, wait_until
+from support.drivers.waiting import wait_until
 from support.evidence.attachments import Evidence
 
 # A payout ends completed or cancelled (failed is on the way to cancelled, facts §14).
@@ -225,11 +223,6 @@ def top_up_account(control: EmulatorControl, currency: str, at_least: Decimal) -
 
 
 # -- Cryptopay's side -------------------------------------------------------------------------------------------------
-def withdrawal_status(status_words: str) -> str:
-    """'on hold' -> on_hold: Cryptopay's status from the feature's words."""
-    return status_words.strip().replace(" ", "_")
-
-
 def charged_by_cryptopay(cryptopay: CryptopayDriver, withdrawal: Withdrawal) -> tuple[Decimal, str]:
     """What Cryptopay charged the merchant's account for the payout: its charged_amount, fixed at creation."""
     made = cryptopay.client.retrieve_coin_withdrawal(withdrawal.payout.coin_withdrawal_id)
@@ -257,16 +250,6 @@ WITHDRAWAL_TOO_SLOW = (
     "--time-scale), or give the suite the control API (EMULATOR_CONTROL_URL) so it moves time itself")
 
 
-def withdrawal_reported(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal_id: str,
-                        status: str, timeout: float) -> dict:
-    """Cryptopay's withdrawal once it reports `status`: moved on step by step with the control API, waited for
-    without it; a withdrawal that can no longer get there fails at once with the status it stays in."""
-    return until_cryptopay(lambda: cryptopay.client.retrieve_coin_withdrawal(withdrawal_id),
-                           lambda w: w["status"] == status, control=control, object_id=withdrawal_id,
-                           timeout=timeout, expected=f"Cryptopay to report coin withdrawal {withdrawal_id} as {status}",
-                           pace=cryptopay.run_budget.poll_pace(2.0), too_slow=WITHDRAWAL_TOO_SLOW)
-
-
 def arrived_at_destination(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal_id: str,
                            destination: Destination, txid: str, timeout: float) -> dict:
     """The payment the destination channel saw for the withdrawal's transaction: what actually arrived (its
@@ -282,16 +265,6 @@ def arrived_at_destination(cryptopay: CryptopayDriver, control: EmulatorControl 
 
 
 # -- the merchant's side ----------------------------------------------------------------------------------------------
-def wait_for_record(merchant: MerchantAdapter, payout_id: str, status: str, timeout: float,
-                    settled: Callable[[], bool] | None = None) -> RecordedPayout:
-    def status_of(record: RecordedPayout | None) -> str | None:
-        return record.status if record else None
-    return wait_until(lambda: merchant.recorded_payout(payout_id), lambda r: r is not None and r.status == status,
-                      timeout=timeout, expected=f"the merchant to record payout {payout_id} as {status}",
-                      decided=either(final_elsewhere(status, FINAL_PAYOUT, status_of),
-                                     answered_but_not(status, settled, status_of)))
-
-
 def record_json(record: RecordedPayout | None) -> dict | None:
     if record is None:
         return None
@@ -309,11 +282,6 @@ NOTIFICATIONS = {"created": ("created", "pending"), "processing": ("status_chang
                  "on hold": ("status_changed", "on_hold")}
 
 
-def withdrawal_callback_body(event: str, withdrawal: dict, indent: int | None = None) -> bytes:
-    """A CoinWithdrawal notification as Cryptopay's Rails encoder writes it."""
-    return rails_json({"type": "CoinWithdrawal", "event": event, "data": withdrawal}, indent=indent)
-
-
 def as_status(withdrawal: dict, status: str) -> dict:
     """The withdrawal as it read when it had `status` (no txid and risk before it was sent)."""
     earlier = dict(withdrawal, status=status)
@@ -322,83 +290,70 @@ def as_status(withdrawal: dict, status: str) -> dict:
     return earlier
 
 
-def notification_body(name: str, withdrawal_id: str, control: EmulatorControl | None,
-                      cryptopay: CryptopayDriver) -> bytes:
-    """The exact bytes Cryptopay delivered for that notification where its log is visible; otherwise rebuilt from
-    Cryptopay's GET with the status the notification carried."""
-    event, status = NOTIFICATIONS[name]
-    delivery = control.delivery_for(withdrawal_id, event, status) if control is not None else None
-    if delivery is not None:
-        return delivery["body"].encode()
-    withdrawal = cryptopay.client.retrieve_coin_withdrawal(withdrawal_id)
-    return withdrawal_callback_body(event, as_status(withdrawal, status))
-
-
-def delivered(control: EmulatorControl, withdrawal_id: str) -> list[dict]:
-    """Cryptopay's delivery log for the withdrawal: (event, status carried, state, the merchant's answers)."""
-    return [{"event": d["event"], "status": carried_status(d), "state": d["state"],
-             "answers": [a["status_code"] or a["error"] for a in d["attempts"]]}
-            for d in control.deliveries_for(withdrawal_id)]
-
-
-def acknowledged_statuses(rows: list[dict]) -> set[str]:
-    return {row["status"] for row in rows if any(is_acknowledged(answer) for answer in row["answers"])}
-
-
-def wait_until_settled(control: EmulatorControl | None, withdrawal_id: str, timeout: float) -> None:
-    """Where the delivery log is visible: until every notification sent so far for the withdrawal has been
-    answered, so a balance read afterwards is not taken while the merchant is still acting on one."""
-    if control is None:
-        return
-    wait_until(lambda: control.deliveries_for(withdrawal_id), lambda rows: all(d["attempts"] for d in rows),
-               timeout=timeout, expected=f"every notification for coin withdrawal {withdrawal_id} to reach the "
-                                         "merchant")
-
-
 def until_notifications_taken_in(control: EmulatorControl | None, merchant: MerchantAdapter, payout: Payout,
                                  status: str, timeout: float) -> None:
     """Until the merchant has taken in the payout's notifications so far: every one answered where Cryptopay's
     delivery log is visible; elsewhere (the sandbox) until its record shows `status`, the only sign it has."""
     if control is not None:
-        wait_until_settled(control, payout.coin_withdrawal_id, timeout)
+        wait_until_settled(control, [payout.coin_withdrawal_id], timeout)
     else:
-        wait_for_record(merchant, payout.payout_id, status, timeout)
+        recorded_as(PAYOUTS, merchant, payout, Status(status), timeout)
 
 
 def until_payout_ended(cryptopay: CryptopayDriver, control: EmulatorControl | None, merchant: MerchantAdapter,
                        payout: Payout, status: str, timeout: float) -> None:
     """Until Cryptopay reports the payout's withdrawal `status` and the merchant has taken in its notifications so
     far: a debit or refund judged afterwards is the merchant's last word, and a second one would already show."""
-    withdrawal_reported(cryptopay, control, payout.coin_withdrawal_id, status, timeout)
+    reported(PAYOUTS, cryptopay, control, payout, Status(status), timeout)
     until_notifications_taken_in(control, merchant, payout, status, timeout)
-
-
-def send_bad_notification(kind: str, withdrawal: dict, sender: CallbackSender) -> Answer:
-    """A notification that the payout was cancelled (which would give the customer the amount back), not signed
-    by Cryptopay the way it signs: the four ways of features/payouts/notifications.feature."""
-    body = withdrawal_callback_body("status_changed", as_status(withdrawal, "cancelled"))
-    earlier = withdrawal_callback_body("created", as_status(withdrawal, "pending"))
-    return send_badly_signed(kind, body, "charged_amount", earlier, sender)
-
-
-def resend_once(name: str, withdrawal_id: str, control: EmulatorControl | None, cryptopay: CryptopayDriver,
-                sender: CallbackSender, timeout: float) -> ResendResult:
-    """The notification twice more: its exact bytes, then the withdrawal as Cryptopay reads it now (different
-    bytes, as a dashboard resend carries it). Only a merchant that de-duplicates by payout, not by body, is safe."""
-    event, status = NOTIFICATIONS[name]
-
-    def render_now(indent: int | None) -> bytes:
-        withdrawal = cryptopay.client.retrieve_coin_withdrawal(withdrawal_id)
-        return withdrawal_callback_body(event, as_status(withdrawal, status), indent=indent)
-    resent = Resent(name, "the payout", notification_body(name, withdrawal_id, control, cryptopay), render_now, status)
-    return resend_twice(resent, control, sender, timeout)  # no delivery id: always re-rendered and signed here
-
-
-def resend_concurrently(name: str, times: int, withdrawal_id: str, control: EmulatorControl | None,
-                        cryptopay: CryptopayDriver, sender: CallbackSender, timeout: float) -> ResendResult:
-    """`times` identical signed copies released together; a copy answered 5xx is re-posted as Cryptopay retries."""
-    return send_copies(notification_body(name, withdrawal_id, control, cryptopay), times, sender, timeout, name)
 
 
 def fresh_custom_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+class Payouts(ProductAdapter):
+    """A payout the merchant made for a customer's request to withdraw: a coin withdrawal at Cryptopay, the
+    merchant's payout on its side. It moves on by Cryptopay's time (pending, processing, sent, completed)."""
+    product, noun, kind, fixture, callback_type = "payouts", "payout", "payout", "withdrawal", "CoinWithdrawal"
+    final = FINAL_PAYOUT
+    notifications = {name: Notification(event, status) for name, (event, status) in NOTIFICATIONS.items()}
+    amount_field = "charged_amount"
+    subject = "the payout"
+    moves_time = True
+    too_slow = WITHDRAWAL_TOO_SLOW
+
+    def thing(self, withdrawal: Withdrawal) -> Payout:
+        return withdrawal.payout  # names the merchant's refusal when it made no payout
+
+    def object_id(self, payout: Payout) -> str:
+        return payout.coin_withdrawal_id
+
+    def named(self, payout: Payout) -> str:
+        return f"payout {payout.payout_id} (coin withdrawal {payout.coin_withdrawal_id})"
+
+    def at_cryptopay(self, cryptopay: CryptopayDriver, payout: Payout) -> dict:
+        return cryptopay.client.retrieve_coin_withdrawal(payout.coin_withdrawal_id)
+
+    def status_of(self, found: dict) -> Status:
+        return Status(found["status"])  # a coin withdrawal has no status context
+
+    def recorded(self, merchant: MerchantAdapter, payout: Payout) -> dict | None:
+        return record_json(merchant.recorded_payout(payout.payout_id))
+
+    def as_notified(self, found: dict, status: str | None) -> dict:
+        return as_status(found, status) if status else found
+
+    def claimed(self, subject: str, name: str, lookup: Lookup, cryptopay: CryptopayDriver) -> tuple[dict, bytes, bytes]:
+        """The payout claimed in the notification's status (cancelled would give the customer the amount back);
+        misdirected carries the signature of its genuine "created"."""
+        withdrawal = self.at_cryptopay(cryptopay, self.thing(lookup(self.fixture)))
+        claim = as_status(withdrawal, self.notifications[name].status)
+        return claim, self.render(name, claim), self.render("created", as_status(withdrawal, "pending"))
+
+    def scenario_things(self, lookup: Lookup) -> list[Payout]:
+        withdrawal = lookup(self.fixture)
+        return [withdrawal.answer] if withdrawal is not None and isinstance(withdrawal.answer, Payout) else []
+
+
+PAYOUTS = Payouts()

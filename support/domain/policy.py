@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from support.domain.parameters import split_status
+from support.domain.parameters import Status, split_status
 
 # The dashboard's choices in plain words, and the value UNRESOLVED_POLICY_* declares for each.
 POLICIES = {"do nothing": "do_nothing", "refund": "refund", "recalculate": "recalculate"}
@@ -13,9 +13,9 @@ CONTEXTS = ("underpaid", "overpaid", "paid_late")
 @dataclass(frozen=True)
 class PolicyOutcomes:
     """(declared policy, kind of unresolved invoice) -> the (status, status_context) Cryptopay ends it in."""
-    outcomes: dict[tuple[str, str], tuple[str, str | None]]
+    outcomes: dict[tuple[str, str], Status]
 
-    def outcome(self, policy: str, context: str) -> tuple[str, str | None]:
+    def outcome(self, policy: str, context: str) -> Status:
         return self.outcomes[(policy, context)]
 
 

@@ -1,16 +1,17 @@
 """Resending a notification already delivered: its exact bytes again, and the object as it is now (Cryptopay's own
 resend where the emulator offers it); copies a busy merchant answers 5xx are re-posted the way Cryptopay retries
-them. Invoices, channel payments and payouts all resend through here, from the notification's body."""
+them. Invoices, channel payments and payouts all resend through here, through their adapter (concepts.py)."""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
-from support.domain.callbacks import completed_delivery, is_retryable
-from support.drivers.callbacks import Answer, CallbackSender, callback_body, completed_callback_body
+from support.domain.callbacks import is_retryable
+from support.domain.concepts import ProductAdapter, notification_body
+from support.drivers.callbacks import Answer, CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
-from support.drivers.emulator import EmulatorControl, carried_status
+from support.drivers.emulator import EmulatorControl
 from support.drivers.waiting import WaitTimeout, wait_until
 
 # Re-posts per copy after a 5xx or no answer in time. Cryptopay makes 20 retries over days; a merchant that is
@@ -34,7 +35,7 @@ class Resent:
     thing: str  # what it is about, e.g. 'the invoice'
     body: bytes
     render_now: Callable[[int | None], bytes]
-    status: str  # the status a resend must carry
+    status: str | None  # the status a resend must carry
     object_id: str = ""
     delivery_id: str | None = None
 
@@ -42,28 +43,6 @@ class Resent:
 def resent_evidence(result: ResendResult) -> dict:
     """What a resend's evidence shows: how it was sent, the merchant's answers and every body it carried."""
     return {"how": result.how, "merchant_answers": result.answers, "bodies": [b.decode() for b in result.bodies]}
-
-
-def completed_body(invoice_id: str, control: EmulatorControl | None,
-                   cryptopay: CryptopayDriver) -> tuple[bytes, str | None]:
-    """The exact bytes Cryptopay delivered for 'completed' if captured; otherwise rebuilt from Cryptopay's GET."""
-    delivery = completed_delivery(control, invoice_id) if control is not None else None
-    if delivery is not None:
-        return delivery["body"].encode(), delivery["id"]
-    return completed_callback_body(_completed_invoice(invoice_id, cryptopay)), None
-
-
-def _completed_invoice(invoice_id: str, cryptopay: CryptopayDriver) -> dict:
-    invoice = cryptopay.invoice(invoice_id)
-    assert invoice["status"] == "completed", f"invoice {invoice_id} is {invoice['status']}, not completed"
-    return invoice
-
-
-def completed_invoice(invoice_id: str, control: EmulatorControl | None, cryptopay: CryptopayDriver) -> Resent:
-    body, delivery_id = completed_body(invoice_id, control, cryptopay)
-    return Resent("completed", "the invoice", body,
-                  lambda indent: callback_body("status_changed", _completed_invoice(invoice_id, cryptopay), indent),
-                  "completed", invoice_id, delivery_id)
 
 
 def other_bytes(render_now: Callable[[int | None], bytes], previous: bytes) -> bytes:
@@ -75,11 +54,18 @@ def other_bytes(render_now: Callable[[int | None], bytes], previous: bytes) -> b
     return body if body != previous else render_now(2)
 
 
-def resend_once(invoice_id: str, control: EmulatorControl | None, cryptopay: CryptopayDriver,
-                sender: CallbackSender, timeout: float) -> ResendResult:
-    """The same 'completed' notification twice more: its exact bytes, then the invoice's current state. Only a
-    merchant that de-duplicates by invoice (not by a hash of the body) credits neither."""
-    return resend_twice(completed_invoice(invoice_id, control, cryptopay), control, sender, timeout)
+def resend_once(product: ProductAdapter, name: str, thing: Any, control: EmulatorControl | None,
+                cryptopay: CryptopayDriver, sender: CallbackSender, timeout: float) -> ResendResult:
+    """The notification twice more: its exact bytes, then the object as it is now (other bytes, as a dashboard
+    resend carries it). Only a merchant that de-duplicates by the object (not by a hash of the body) acts on
+    neither."""
+    body, delivery_id = notification_body(product, name, thing, control, cryptopay)
+    status = product.notifications[name].status
+
+    def render_now(indent: int | None) -> bytes:
+        return product.render(name, product.as_notified(product.at_cryptopay(cryptopay, thing), status), indent)
+    return resend_twice(Resent(name, f"the {product.kind}", body, render_now, status, product.object_id(thing),
+                               delivery_id if product.resent_by_cryptopay else None), control, sender, timeout)
 
 
 def resend_twice(resent: Resent, control: EmulatorControl | None, sender: CallbackSender,
@@ -104,19 +90,17 @@ def cryptopay_resend(control: EmulatorControl, object_id: str, delivery_id: str,
     """Cryptopay's own resend (emulator control API), which renders the object as it is now; waits for its
     first attempt and returns the body it carried and the merchant's answer."""
     new = control.resend(delivery_id)
-    done = wait_until(lambda: next((d for d in control.deliveries_for(object_id) if d["id"] == new["id"]), None),
-                      lambda d: d is not None and bool(d["attempts"]), timeout=timeout,
+    done = wait_until(lambda: control.delivery(object_id, delivery_id=new["id"]),
+                      lambda d: d is not None and d.attempted, timeout=timeout,
                       expected="Cryptopay's resent notification to reach the merchant")
-    assert carried_status(done) == status, f"the resend carried status {carried_status(done)}, not {status}"
-    attempt = done["attempts"][-1]
-    return done["body"].encode(), attempt["status_code"] or attempt["error"]
+    assert done.status == status, f"the resend carried status {done.status}, not {status}"
+    return done.body.encode(), done.answers[-1]
 
 
-def resend_concurrently(invoice_id: str, times: int, control: EmulatorControl | None, cryptopay: CryptopayDriver,
-                        sender: CallbackSender, timeout: float = 30.0) -> ResendResult:
-    """`times` identical signed copies of the invoice's 'completed' notification at once (see send_copies)."""
-    body, _ = completed_body(invoice_id, control, cryptopay)
-    return send_copies(body, times, sender, timeout)
+def resend_storm(product: ProductAdapter, name: str, times: int, thing: Any, control: EmulatorControl | None,
+                 cryptopay: CryptopayDriver, sender: CallbackSender, timeout: float) -> ResendResult:
+    """`times` identical signed copies of the notification at once (see send_copies)."""
+    return send_copies(notification_body(product, name, thing, control, cryptopay)[0], times, sender, timeout, name)
 
 
 def send_copies(body: bytes, times: int, sender: CallbackSender, timeout: float, name: str = "") -> ResendResult:

@@ -1,7 +1,10 @@
 """Bringing a deposit to each kind of unresolved invoice the way a customer would: too little, too much, too late."""
 from __future__ import annotations
 
+from support.domain.concepts import reported
+from support.domain.deposits import DEPOSITS
 from support.domain.expiry import expire_deposit
+from support.domain.parameters import Status
 from support.domain.payments import pay_share
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
@@ -24,6 +27,6 @@ def leave_unresolved(kind: str, cryptopay: CryptopayDriver, control: EmulatorCon
         pay_share(cryptopay, payer, deposit, evidence, "the exact amount")
     else:
         raise ValueError(f"unknown kind of unresolved invoice {kind!r}")
-    invoice = cryptopay.wait_for_status(deposit.invoice_id, "unresolved", kind, wait_timeout)
+    invoice = reported(DEPOSITS, cryptopay, control, deposit, Status("unresolved", kind), wait_timeout)
     evidence.attach_json(f"Invoice as Cryptopay reports it (unresolved, {kind})", invoice)
     return invoice

@@ -21,6 +21,10 @@ class CryptopayDriver:
                                       budget=self.run_budget.budget)
         self._poll_max = poll_max_seconds
 
+    def poll_pace(self):
+        """How often a wait reads Cryptopay: as the run's request budget allows, at most every poll_max seconds."""
+        return self.run_budget.poll_pace(self._poll_max)
+
     def invoice(self, invoice_id: str) -> dict:
         return self.client.retrieve_invoice(invoice_id)
 
@@ -29,7 +33,7 @@ class CryptopayDriver:
         return wait_until(lambda: self.invoice(invoice_id),
                           lambda inv: inv["status"] == status and inv.get("status_context") == context,
                           timeout=timeout, expected=f"Cryptopay to report invoice {invoice_id} as {want}",
-                          pace=self.run_budget.poll_pace(self._poll_max))
+                          pace=self.poll_pace())
 
     def server_now(self) -> datetime:
         """Cryptopay's clock, from the Date header every HTTP answer carries (an unauthenticated HEAD: it names

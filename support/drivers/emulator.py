@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
 from cryptopay_client.client import decimal_text
 from cryptopay_client.http import GuardedSession, RefusedAnswer
+from support.drivers.callbacks import Answer
 
 # The most one control answer may take, whole, and weigh: a delivery log of many retries is a few MB at most.
 CONTROL_ANSWER_SECONDS = 30.0
@@ -16,6 +18,57 @@ CONTROL_ANSWER_BYTES = 16 * 1024 * 1024
 
 class ControlError(AssertionError):
     pass
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try at delivering a notification, and what the merchant answered."""
+    number: int  # 0 for the first try, then each retry
+    at: str
+    status_code: int | None
+    error: str | None  # why there was no answer (refused, timed out)
+    duration_ms: int
+
+    @property
+    def answer(self) -> Answer:
+        """The merchant's answer as the suite judges it: the HTTP status, or why there was none."""
+        return self.status_code if self.status_code is not None else self.error or "no answer"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One notification in Cryptopay's delivery log (emulator), its answers decoded once, here."""
+    id: str
+    type: str  # Invoice, ChannelPayment, CoinWithdrawal
+    event: str
+    object_id: str
+    status: str | None  # the object's status in the body the merchant was sent, whatever the log calls it
+    state: str  # pending (a retry is due), delivered (answered 200) or failed (given up)
+    body: str
+    attempts: tuple[Attempt, ...]
+    next_attempt_at: str | None = None
+    resend_of: str | None = None
+
+    @classmethod
+    def from_log(cls, row: dict) -> "Delivery":
+        return cls(row["id"], row["type"], row["event"], row["object_id"], json.loads(row["body"])["data"].get("status"),
+                   row["state"], row["body"], tuple(Attempt(a["number"], a["at"], a["status_code"], a["error"],
+                                                            a["duration_ms"]) for a in row["attempts"]),
+                   row.get("next_attempt_at"), row.get("resend_of"))
+
+    @property
+    def answers(self) -> tuple[Answer, ...]:
+        return tuple(attempt.answer for attempt in self.attempts)
+
+    @property
+    def attempted(self) -> bool:
+        """The merchant has answered it at least once (or the try failed): an attempt is logged once it is over."""
+        return bool(self.attempts)
+
+    def evidence(self) -> dict:
+        """The delivery as a reviewer reads it in the evidence."""
+        return {"event": self.event, "status": self.status, "state": self.state, "answers": list(self.answers),
+                **({"resend_of": self.resend_of} if self.resend_of else {})}
 
 
 class EmulatorControl:
@@ -95,15 +148,19 @@ class EmulatorControl:
     def monitoring_decision(self, invoice_id: str, outcome: str) -> dict:
         return self._call("POST", f"/invoices/{invoice_id}/monitoring_decision", {"outcome": outcome})["data"]
 
-    def deliveries(self, invoice_id: str) -> list[dict]:
-        return self._call("GET", f"/deliveries?invoice_id={invoice_id}")["data"]
+    def deliveries(self, object_id: str) -> list[Delivery]:
+        """Cryptopay's log of the notifications about one object (an invoice, a channel payment, a coin withdrawal),
+        oldest first: the one reader of the delivery log."""
+        rows = self._call("GET", f"/deliveries?object_id={quote(object_id, safe='')}")["data"]
+        return [Delivery.from_log(row) for row in rows]
 
-    def delivery(self, invoice_id: str, event: str | None = None, status: str | None = None,
-                 delivery_id: str | None = None) -> dict | None:
-        """The first delivery of the invoice's log with this event, invoice status and id (each if given)."""
-        wanted = {"event": event, "invoice_status": status, "id": delivery_id}
-        return next((d for d in self.deliveries(invoice_id)
-                     if all(value is None or d[key] == value for key, value in wanted.items())), None)
+    def delivery(self, object_id: str, event: str | None = None, status: str | None = None,
+                 delivery_id: str | None = None) -> Delivery | None:
+        """The object's first delivery with this event, this status carried in its body and this id (each if
+        given)."""
+        return next((d for d in self.deliveries(object_id)
+                     if (event is None or d.event == event) and (status is None or d.status == status)
+                     and (delivery_id is None or d.id == delivery_id)), None)
 
     def resend(self, delivery_id: str) -> dict:
         return self._call("POST", f"/deliveries/{delivery_id}/resend")["data"]
@@ -172,19 +229,3 @@ class EmulatorControl:
         """The armed read failures, each with `remaining` and the reads it `failed` (at, path, event in flight)."""
         query = f"?{urlencode({'object_id': object_id})}" if object_id else ""
         return self._call("GET", "/read_failures" + query)["data"]
-
-    # -- deliveries of any callback type (Invoice, ChannelPayment, CoinWithdrawal) by the object's id ------------
-    def deliveries_for(self, object_id: str) -> list[dict]:
-        return self._call("GET", f"/deliveries?object_id={quote(object_id, safe='')}")["data"]
-
-    def delivery_for(self, object_id: str, event: str | None = None, status: str | None = None) -> dict | None:
-        """The first delivery for the object with this event and this status in the body it carried (each if
-        given); the status is read from the body, the bytes the merchant was sent, whatever the log calls it."""
-        return next((d for d in self.deliveries_for(object_id)
-                     if (event is None or d["event"] == event)
-                     and (status is None or carried_status(d) == status)), None)
-
-
-def carried_status(delivery: dict) -> str | None:
-    """The object's status in the notification body a delivery sent."""
-    return json.loads(delivery["body"])["data"].get("status")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from cryptopay_client import Exchange
 from reporting.cryptopay_objects import ATTACHMENT as OBJECTS_ATTACHMENT, objects_seen
 from reporting.inert import printable
 from reporting.redaction import redact, usable
+from support.drivers.emulator import Delivery
 from support.evidence.sequence_diagram import Message, render
 from support.evidence.words import money
 
@@ -84,7 +85,7 @@ class DepositStory:
     """What is known about one deposit at the end of its scenario; every part may be missing."""
     deposit: Any
     invoice: dict | None
-    deliveries: list[dict] | None  # Cryptopay's delivery log (emulator)
+    deliveries: list[Delivery] | None  # Cryptopay's delivery log (emulator)
     received: list[dict] | None    # the merchant's callback log (probe extension)
     recorded: dict | None
     balances: dict | None
@@ -98,8 +99,8 @@ class DepositStory:
     def answers(self) -> list[tuple[str, Any, int]]:
         """(event and status, the merchant's answer, attempt number) for every attempt, in order."""
         if self.deliveries is not None:
-            return [(f"{d['event']}: {d['invoice_status']}" + (" (resent)" if d.get("resend_of") else ""),
-                     a["status_code"] or a["error"], a["number"]) for d in self.deliveries for a in d["attempts"]]
+            return [(f"{d.event}: {d.status}" + (" (resent)" if d.resend_of else ""), a.answer, a.number)
+                    for d in self.deliveries for a in d.attempts]
         return [(str(e.get("event")), e.get("answered_status"), 0) for e in self.received or []]
 
     def credited(self) -> str:
@@ -206,8 +207,7 @@ def attach_timeline(story: DepositStory, evidence: "Evidence") -> None:
         evidence.attach_svg(f"Deposit {short}: sequence of events", story.svg())
         evidence.attach_json(f"Invoice timeline {short}: Cryptopay at the end", story.invoice)
         if story.deliveries is not None:
-            deliveries = [{k: d[k] for k in ("event", "invoice_status", "state", "attempts", "resend_of")}
-                          for d in story.deliveries]
+            deliveries = [dict(d.evidence(), attempts=[asdict(a) for a in d.attempts]) for d in story.deliveries]
             evidence.attach_json(f"Invoice timeline {short}: callbacks Cryptopay sent", deliveries)
         if story.received is not None:
             evidence.attach_json(f"Invoice timeline {short}: callbacks the merchant saw", story.received)

@@ -110,8 +110,8 @@ def test_a_payout_killed_between_the_debit_and_the_commit_is_returned_once_when_
         # The `cancelled` notification still arrives: it returns nothing more.
         emulator.app.set_callback_url(second.callback_url)
         control.resume_deliveries()
-        wait_until(lambda: control.deliveries_for(withdrawal_id),
-                   lambda ds: ds and all(d["state"] == "delivered" for d in ds), timeout=WAIT,
+        wait_until(lambda: control.deliveries(withdrawal_id),
+                   lambda ds: ds and all(d.state == "delivered" for d in ds), timeout=WAIT,
                    expected="the withdrawal's notifications delivered to the restarted merchant")
         assert moves(database_url, "payout_refund") == 1
         assert second.probe("GET", "/customers/ann/balance").json()["balances"] == {"EUR": "100.00"}

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from cryptopay_client import CryptopayClient
 from cryptopay_client.callbacks import SIGNATURE_HEADER, callback_signature
 from reference_merchant import MerchantConfig
-from support.drivers.emulator import EmulatorControl
+from support.drivers.emulator import Delivery, EmulatorControl
 from support.drivers.waiting import wait_until
 from support.targets.pair import ACCOUNT_OPTIONS, start_pair
 
@@ -103,11 +103,11 @@ class Shop:
     def resume_deliveries(self) -> None:
         self.control._call("POST", "/deliveries/resume")
 
-    def wait_delivered(self, invoice_id: str, at_least: int = 1) -> list[dict]:
-        """Every callback raised for the invoice so far has been answered 200 by the merchant."""
-        return wait_until(lambda: self.control.deliveries(invoice_id),
-                          lambda ds: len(ds) >= at_least and all(d["state"] == "delivered" for d in ds),
-                          timeout=WAIT, expected=f"all callbacks of {invoice_id} delivered")
+    def wait_delivered(self, object_id: str, at_least: int = 1) -> list[Delivery]:
+        """Every callback raised so far for the invoice, channel payment or withdrawal has been answered 200."""
+        return wait_until(lambda: self.control.deliveries(object_id),
+                          lambda ds: len(ds) >= at_least and all(d.state == "delivered" for d in ds),
+                          timeout=WAIT, expected=f"all callbacks of {object_id} delivered")
 
     def wait_recorded(self, invoice_id: str, status: str, context: str | None = None) -> dict:
         return wait_until(lambda: self.recorded(invoice_id),
@@ -154,12 +154,6 @@ class Shop:
         return wait_until(lambda: self.recorded_payment(payment_id),
                           lambda r: r is not None and r["status"] == status and r["status_context"] == context,
                           timeout=WAIT, expected=f"merchant records channel payment {payment_id} as {status}/{context}")
-
-    def wait_object_delivered(self, object_id: str, at_least: int = 1) -> list[dict]:
-        """Every callback raised for the channel payment or withdrawal so far has been answered 200."""
-        return wait_until(lambda: self.control.deliveries_for(object_id),
-                          lambda ds: len(ds) >= at_least and all(d["state"] == "delivered" for d in ds),
-                          timeout=WAIT, expected=f"all callbacks of {object_id} delivered")
 
     def fund(self, customer_id: str, amount: str, currency: str = "EUR") -> None:
         response = self.probe("POST", f"/customers/{customer_id}/funding", json={"amount": amount,

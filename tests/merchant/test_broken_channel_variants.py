@@ -28,7 +28,7 @@ def test_credits_pending_channel_payment(tmp_path: Path, flavour: str) -> None:
     with _shop(tmp_path, "credits_pending_channel_payment", flavour) as shop:
         payment = shop.pay_channel(shop.open_channel("a"), confirmed=False)
         shop.wait_payment_recorded(payment["id"], "pending")
-        shop.wait_object_delivered(payment["id"])
+        shop.wait_delivered(payment["id"])
         assert shop.balances("a") == ({"BTC": Decimal("0.002")} if flavour == "broken" else {})
 
 
@@ -36,7 +36,7 @@ def test_credits_held_channel_payment(tmp_path: Path, flavour: str) -> None:
     with _shop(tmp_path, "credits_held_channel_payment", flavour) as shop:
         payment = shop.pay_channel(shop.open_channel("b"), risk_level="high")
         shop.wait_payment_recorded(payment["id"], "on_hold", "illicit_resource")
-        shop.wait_object_delivered(payment["id"], at_least=2)
+        shop.wait_delivered(payment["id"], at_least=2)
         assert shop.balances("b") == ({"BTC": Decimal("0.002")} if flavour == "broken" else {})
 
 
@@ -53,7 +53,7 @@ def test_recredits_resent_channel_completion(tmp_path: Path, flavour: str) -> No
     with _shop(tmp_path, "recredits_resent_channel_completion", flavour) as shop:
         payment = shop.pay_channel(shop.open_channel("d"))
         shop.wait_payment_recorded(payment["id"], "completed")
-        shop.wait_object_delivered(payment["id"], at_least=2)
+        shop.wait_delivered(payment["id"], at_least=2)
         once = _net(shop, payment)
         body = callback_bytes("completed", shop.channel_payment(payment), kind="ChannelPayment")
         assert shop.post_callback(body).status_code == 200
@@ -65,7 +65,7 @@ def test_recredits_resent_channel_completion(tmp_path: Path, flavour: str) -> No
 def test_ignores_channel_payment_callbacks(tmp_path: Path, flavour: str) -> None:
     with _shop(tmp_path, "ignores_channel_payment_callbacks", flavour) as shop:
         payment = shop.pay_channel(shop.open_channel("e"))
-        shop.wait_object_delivered(payment["id"], at_least=2)  # acknowledged either way
+        shop.wait_delivered(payment["id"], at_least=2)  # acknowledged either way
         if flavour == "broken":
             assert shop.recorded_payment(payment["id"]) is None and shop.balances("e") == {}
         else:
@@ -75,7 +75,7 @@ def test_ignores_channel_payment_callbacks(tmp_path: Path, flavour: str) -> None
 def test_never_records_channel_payment_status(tmp_path: Path, flavour: str) -> None:
     with _shop(tmp_path, "never_records_channel_payment_status", flavour) as shop:
         payment = shop.pay_channel(shop.open_channel("f"))
-        shop.wait_object_delivered(payment["id"], at_least=2)
+        shop.wait_delivered(payment["id"], at_least=2)
         assert shop.balances("f") == _net(shop, payment)  # credited correctly either way
         assert (shop.recorded_payment(payment["id"]) is None) == (flavour == "broken")
 
@@ -88,7 +88,7 @@ def test_keys_channel_credits_by_channel(tmp_path: Path, flavour: str) -> None:
         shop.wait_payment_recorded(first["id"], "completed")
         second = shop.pay_channel(channel)  # the same deposit address, the same amount
         shop.wait_payment_recorded(second["id"], "completed")
-        shop.wait_object_delivered(second["id"], at_least=2)
+        shop.wait_delivered(second["id"], at_least=2)
         once = _net(shop, first)["EUR"]
         assert _net(shop, second)["EUR"] == once
         assert shop.balances("g") == {"EUR": once if flavour == "broken" else once * 2}
@@ -98,7 +98,7 @@ def test_check_then_insert_channel_credit(tmp_path: Path, flavour: str) -> None:
     with _shop(tmp_path, "check_then_insert_channel_credit", flavour) as shop:
         payment = shop.pay_channel(shop.open_channel("h"), confirmed=False)
         shop.wait_payment_recorded(payment["id"], "pending")
-        shop.wait_object_delivered(payment["id"])
+        shop.wait_delivered(payment["id"])
         shop.pause_deliveries()  # the merchant hears of the completion first from the storm below
         shop.control.confirm(payment["txid"])
         body = callback_bytes("completed", shop.channel_payment(payment), kind="ChannelPayment")
@@ -115,10 +115,10 @@ def test_follows_channel_callback_body(tmp_path: Path, flavour: str) -> None:
         shop.wait_payment_recorded(payment["id"], "on_hold", "illicit_resource")
         shop.control.channel_monitoring_decision(payment["id"], "completed")
         shop.wait_payment_recorded(payment["id"], "completed")
-        shop.wait_object_delivered(payment["id"], at_least=3)
-        stale = shop.control.delivery_for(payment["id"], event="on_hold")
-        shop.control.resend(stale["id"])  # the hold again, after the monitoring team's decision
-        shop.wait_object_delivered(payment["id"], at_least=4)
+        shop.wait_delivered(payment["id"], at_least=3)
+        stale = shop.control.delivery(payment["id"], event="on_hold")
+        shop.control.resend(stale.id)  # the hold again, after the monitoring team's decision
+        shop.wait_delivered(payment["id"], at_least=4)
         recorded = shop.recorded_payment(payment["id"])
         assert (recorded["status"], recorded["status_context"]) == (
             ("on_hold", "illicit_resource") if flavour == "broken" else ("completed", None))
@@ -129,9 +129,9 @@ def test_treats_channel_hold_as_final(tmp_path: Path, flavour: str) -> None:
     with _shop(tmp_path, "treats_channel_hold_as_final", flavour) as shop:
         payment = shop.pay_channel(shop.open_channel("j"), risk_level="high")
         shop.wait_payment_recorded(payment["id"], "on_hold", "illicit_resource")
-        shop.wait_object_delivered(payment["id"], at_least=2)
+        shop.wait_delivered(payment["id"], at_least=2)
         shop.control.channel_monitoring_decision(payment["id"], "completed")  # the hold ends well
-        shop.wait_object_delivered(payment["id"], at_least=3)
+        shop.wait_delivered(payment["id"], at_least=3)
         assert shop.channel_payment(payment)["status"] == "completed"
         if flavour == "broken":
             assert shop.balances("j") == {} and shop.recorded_payment(payment["id"])["status"] == "on_hold"

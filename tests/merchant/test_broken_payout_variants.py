@@ -35,7 +35,7 @@ def test_debits_twice_on_duplicated_callbacks(tmp_path: Path, flavour: str) -> N
     with _shop(tmp_path, "debits_twice_on_duplicated_callbacks", flavour) as shop:
         placed = _placed(shop, "a")
         shop.wait_payout_recorded(placed["payout_id"], "completed")
-        shop.wait_object_delivered(placed["coin_withdrawal_id"], at_least=4)
+        shop.wait_delivered(placed["coin_withdrawal_id"], at_least=4)
         assert shop.balances("a") == {"EUR": Decimal("80.00")}  # one clean delivery: right either way
         created = callback_bytes("created", shop.client.retrieve_coin_withdrawal(placed["coin_withdrawal_id"]),
                                  kind="CoinWithdrawal")
@@ -48,7 +48,7 @@ def test_never_refunds_cancelled_payout(tmp_path: Path, flavour: str) -> None:
         placed = _placed(shop, "b")
         shop.control.fail_withdrawal(placed["coin_withdrawal_id"])
         recorded = shop.wait_payout_recorded(placed["payout_id"], "cancelled")
-        shop.wait_object_delivered(placed["coin_withdrawal_id"])
+        shop.wait_delivered(placed["coin_withdrawal_id"])
         assert recorded["refunded"] is (flavour == "reference")
         assert shop.balances("b") == {"EUR": Decimal("80.00") if flavour == "broken" else Decimal("100.00")}
 
@@ -84,7 +84,7 @@ def test_ignores_coin_withdrawal_callbacks(tmp_path: Path, flavour: str) -> None
     with _shop(tmp_path, "ignores_coin_withdrawal_callbacks", flavour) as shop:
         placed = _placed(shop, "f")
         shop.run_out(placed["coin_withdrawal_id"])  # Cryptopay's time moves the payout to its end
-        shop.wait_object_delivered(placed["coin_withdrawal_id"], at_least=4)  # acknowledged either way
+        shop.wait_delivered(placed["coin_withdrawal_id"], at_least=4)  # acknowledged either way
         status = shop.recorded_payout(placed["payout_id"])["status"]
         assert status == ("pending" if flavour == "broken" else "completed")
 
@@ -108,7 +108,7 @@ def test_check_then_insert_payout_refund(tmp_path: Path, flavour: str) -> None:
     with _shop(tmp_path, "check_then_insert_payout_refund", flavour) as shop:
         placed = _placed(shop, "h")
         withdrawal_id = placed["coin_withdrawal_id"]
-        shop.wait_object_delivered(withdrawal_id)  # `created` answered: its GET can no longer see the failure
+        shop.wait_delivered(withdrawal_id)  # `created` answered: its GET can no longer see the failure
         shop.pause_deliveries()  # the merchant hears of the cancellation first from the storm below
         shop.control.fail_withdrawal(withdrawal_id)
         shop.run_out(withdrawal_id)
@@ -127,10 +127,10 @@ def test_follows_payout_callback_body(tmp_path: Path, flavour: str) -> None:
         placed = _placed(shop, "i")
         withdrawal_id = placed["coin_withdrawal_id"]
         shop.wait_payout_recorded(placed["payout_id"], "completed")
-        shop.wait_object_delivered(withdrawal_id, at_least=4)
-        stale = shop.control.delivery_for(withdrawal_id, status="processing")
-        shop.control.resend(stale["id"])  # the earlier state again, after completed
-        shop.wait_object_delivered(withdrawal_id, at_least=5)
+        shop.wait_delivered(withdrawal_id, at_least=4)
+        stale = shop.control.delivery(withdrawal_id, status="processing")
+        shop.control.resend(stale.id)  # the earlier state again, after completed
+        shop.wait_delivered(withdrawal_id, at_least=5)
         assert shop.client.retrieve_coin_withdrawal(withdrawal_id)["status"] == "completed"
         recorded = shop.recorded_payout(placed["payout_id"])["status"]
         assert recorded == ("processing" if flavour == "broken" else "completed")
@@ -146,7 +146,7 @@ def test_refunds_held_payout(tmp_path: Path, flavour: str) -> None:
         assert shop.balances("j") == {"EUR": Decimal("100.00") if flavour == "broken" else Decimal("80.00")}
         shop.control.release_withdrawal(withdrawal_id)  # the hold ends well
         shop.wait_payout_recorded(placed["payout_id"], "completed")
-        shop.wait_object_delivered(withdrawal_id, at_least=5)
+        shop.wait_delivered(withdrawal_id, at_least=5)
         assert shop.client.retrieve_coin_withdrawal(withdrawal_id)["status"] == "completed"
         # The broken merchant paid the customer twice: the withdrawal went out and the debit came back.
         assert shop.balances("j") == {"EUR": Decimal("100.00") if flavour == "broken" else Decimal("80.00")}
@@ -159,7 +159,7 @@ def test_refunds_failed_payout(tmp_path: Path, flavour: str) -> None:
         shop.control.fail_withdrawal(withdrawal_id, outcome="completed")  # failed is not final
         _recorded(shop, placed["payout_id"], "failed")
         shop.wait_payout_recorded(placed["payout_id"], "completed")
-        shop.wait_object_delivered(withdrawal_id, at_least=3)
+        shop.wait_delivered(withdrawal_id, at_least=3)
         assert shop.client.retrieve_coin_withdrawal(withdrawal_id)["status"] == "completed"
         assert shop.balances("k") == {"EUR": Decimal("100.00") if flavour == "broken" else Decimal("80.00")}
 

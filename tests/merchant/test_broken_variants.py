@@ -176,10 +176,10 @@ def test_reserialises_before_verifying(tmp_path: Path, flavour: str) -> None:
         invoice_id = answer.json()["invoice_id"]
         shop.pay_in_full(invoice_id)
         rows = wait_until(lambda: shop.control.deliveries(invoice_id),
-                          lambda ds: len(ds) == 4 and all(d["attempts"] for d in ds), timeout=15,
+                          lambda ds: len(ds) == 4 and all(d.attempted for d in ds), timeout=15,
                           expected="all four callbacks attempted")
-        assert all("\\u003ccafé\\u003e \\u0026 crème" in d["body"] for d in rows)
-        answers = {a["status_code"] for d in rows for a in d["attempts"]}
+        assert all("\\u003ccafé\\u003e \\u0026 crème" in d.body for d in rows)
+        answers = {a.status_code for d in rows for a in d.attempts}
         assert answers == ({401} if flavour == "broken" else {200})
         assert shop.balances("r") == ({} if flavour == "broken" else {"EUR": Decimal("100.00")})
 
@@ -274,7 +274,7 @@ def test_acknowledges_before_processing(tmp_path: Path, flavour: str) -> None:
         shop.control.fail_reads(invoice_id, count=2)  # the GETs of transaction_confirmed and status_changed
         shop.control.confirm(paid["txid"])
         wait_until(lambda: shop.control.deliveries(invoice_id),
-                   lambda ds: len(ds) == 4 and all(d["attempts"] for d in ds),
+                   lambda ds: len(ds) == 4 and all(d.attempted for d in ds),
                    timeout=15, expected="every notification of the invoice attempted once")
         failed = shop.control.read_failures(invoice_id)[0]["failed"]
         assert [f["event"] for f in failed] == ["transaction_confirmed", "status_changed"]
@@ -293,15 +293,15 @@ def test_acknowledges_before_processing_loses_a_channel_payment_too(tmp_path: Pa
         channel = shop.open_channel("q")
         payment = shop.pay_channel(channel, confirmed=False)
         shop.wait_payment_recorded(payment["id"], "pending")
-        shop.wait_object_delivered(payment["id"])
+        shop.wait_delivered(payment["id"])
         shop.control.fail_reads(channel["channel_id"], count=1)  # a channel's reads cover its payments'
         shop.control.confirm(payment["txid"])
-        wait_until(lambda: shop.control.deliveries_for(payment["id"]),
-                   lambda ds: len(ds) == 2 and all(d["attempts"] for d in ds),
+        wait_until(lambda: shop.control.deliveries(payment["id"]),
+                   lambda ds: len(ds) == 2 and all(d.attempted for d in ds),
                    timeout=15, expected="the completed notification attempted once")
         assert [f["event"] for f in shop.control.read_failures(channel["channel_id"])[0]["failed"]] == ["completed"]
         shop.control.advance(payment["id"], seconds=31)  # Cryptopay retries what was not acknowledged
-        shop.wait_object_delivered(payment["id"], at_least=2)
+        shop.wait_delivered(payment["id"], at_least=2)
         completed = shop.channel_payment(payment)
         credited = {completed["received_currency"]: Decimal(completed["received_amount"])}
         assert shop.balances("q") == ({} if flavour == "broken" else credited)

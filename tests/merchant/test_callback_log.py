@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import json
 
-from support.domain.callbacks import delivered_events, events_acknowledged
+from decimal import Decimal
+
+from support.domain.concepts import Notification, acknowledged, notifications_seen
+from support.domain.deposits import DEPOSITS
+from support.drivers.merchant import Deposit
+
+SEEN, COMPLETED = DEPOSITS.notifications["payment seen"], DEPOSITS.notifications["completed"]
 
 
 class LogOnlyMerchant:
@@ -22,30 +28,37 @@ def _entry(event: str, status: str, answered: int, outcome: str) -> dict:
             "answered_status": answered, "outcome": outcome, "raw_body": body}
 
 
-def _acknowledged(entries: list[dict], events: list[str]) -> bool:
-    source, rows = delivered_events("inv-1", None, LogOnlyMerchant(entries))
+def _acknowledged(entries: list[dict], wanted: list[Notification]) -> bool:
+    deposit = Deposit("customer", "inv-1", "custom", Decimal("100.00"), "EUR", "BTC")
+    source, rows = notifications_seen(DEPOSITS, deposit, None, LogOnlyMerchant(entries))
     assert source == "the merchant's callback log (probe extension)"
-    return events_acknowledged(rows, events)
+    return acknowledged(rows, wanted)
 
 
 def test_a_merchant_in_its_own_words_is_acknowledged_by_its_200() -> None:
     entries = [_entry("transaction_created", "new", 200, "no change"),
                _entry("status_changed", "completed", 200, "Gutschrift gebucht")]
-    assert _acknowledged(entries, ["transaction_created", "status_changed"])
+    assert _acknowledged(entries, [SEEN, COMPLETED])
 
 
 def test_a_credited_outcome_answered_with_a_retry_is_not_an_acknowledgement() -> None:
     entries = [_entry("status_changed", "completed", 503, "credited 100.0 EUR")]
-    assert not _acknowledged(entries, ["status_changed"])
-    assert _acknowledged(entries + [_entry("status_changed", "completed", 200, "retry handled")], ["status_changed"])
+    assert not _acknowledged(entries, [COMPLETED])
+    assert _acknowledged(entries + [_entry("status_changed", "completed", 200, "retry handled")], [COMPLETED])
 
 
 def test_only_200_acknowledges_as_cryptopay_counts_it() -> None:
     rows = [{"event": "status_changed", "status": "completed", "state": "pending", "answers": [204, "timeout", 500]}]
-    assert not events_acknowledged(rows, ["status_changed"])
+    assert not acknowledged(rows, [COMPLETED])
     rows[0]["answers"].append(200)
-    assert events_acknowledged(rows, ["status_changed"])
+    assert acknowledged(rows, [COMPLETED])
 
 
 def test_a_missing_event_is_not_acknowledged() -> None:
-    assert not _acknowledged([_entry("transaction_created", "new", 200, "recorded new")], ["status_changed"])
+    assert not _acknowledged([_entry("transaction_created", "new", 200, "recorded new")], [COMPLETED])
+
+
+def test_a_notification_carrying_another_status_is_not_the_one_named() -> None:
+    # "completed" is the status_changed that carries completed: one carrying paid is another notification.
+    assert not _acknowledged([_entry("status_changed", "paid", 200, "recorded paid")], [COMPLETED])
+    assert _acknowledged([_entry("status_changed", "completed", 200, "credited")], [COMPLETED])

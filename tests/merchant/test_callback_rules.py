@@ -110,8 +110,8 @@ def test_a_processing_failure_answers_500_and_the_retry_credits_exactly_once(tmp
         shop.pay_in_full(invoice_id)
 
         def failed_attempts() -> list[int]:
-            return [a["status_code"] for d in shop.control.deliveries(invoice_id) for a in d["attempts"]
-                    if d["event"] != "created"]
+            return [a.status_code for d in shop.control.deliveries(invoice_id) for a in d.attempts
+                    if d.event != "created"]
         wait_until(failed_attempts, lambda codes: len(codes) == 3, timeout=15, expected="three answered callbacks")
         assert failed_attempts() == [500, 500, 500] and shop.balances("heidi") == {}
         BrokenDatabase.down = False
@@ -148,8 +148,8 @@ def test_out_of_order_callbacks_never_move_the_recorded_state_backwards(shop: Sh
     shop.wait_recorded(invoice_id, "completed")
     # A late transaction_confirmed and a late `created` (status new) after completed: re-delivered now.
     for delivery in deliveries:
-        if delivery["event"] in ("transaction_confirmed", "created"):
-            shop.control.resend(delivery["id"])
+        if delivery.event in ("transaction_confirmed", "created"):
+            shop.control.resend(delivery.id)
     shop.wait_delivered(invoice_id, at_least=len(deliveries) + 2)
     assert shop.recorded(invoice_id)["status"] == "completed"
     assert shop.balances("judy") == {"EUR": Decimal("100.00")}
@@ -161,10 +161,10 @@ def test_a_late_new_after_unresolved_keeps_the_deposit_unresolved(shop: Shop) ->
     shop.control.advance_clock(11 * 60)
     shop.wait_recorded(invoice_id, "unresolved", "underpaid")
     deliveries = shop.wait_delivered(invoice_id, at_least=4)
-    late = [d for d in deliveries if d["invoice_status"] == "new"]
-    assert {d["event"] for d in late} == {"created", "transaction_created", "transaction_confirmed"}
+    late = [d for d in deliveries if d.status == "new"]
+    assert {d.event for d in late} == {"created", "transaction_created", "transaction_confirmed"}
     for delivery in late:
-        shop.control.resend(delivery["id"])
+        shop.control.resend(delivery.id)
     shop.wait_delivered(invoice_id, at_least=len(deliveries) + len(late))
     assert shop.recorded(invoice_id) == {"invoice_id": invoice_id, "status": "unresolved",
                                          "status_context": "underpaid"}
@@ -224,9 +224,9 @@ def test_every_callback_is_answered_within_the_10_second_limit(shop: Shop) -> No
     invoice_id = shop.deposit("mia", "5.00")
     shop.pay_in_full(invoice_id)
     deliveries = shop.wait_delivered(invoice_id, at_least=4)
-    durations = [a["duration_ms"] for d in deliveries for a in d["attempts"]]
-    assert durations and max(durations) < 10_000 and all(a["status_code"] == 200 for d in deliveries
-                                                         for a in d["attempts"])
+    durations = [a.duration_ms for d in deliveries for a in d.attempts]
+    assert durations and max(durations) < 10_000 and all(a.status_code == 200 for d in deliveries
+                                                         for a in d.attempts)
 
 
 def test_secrets_stay_out_of_reprs_and_configuration_errors(tmp_path) -> None:

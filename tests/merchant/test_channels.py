@@ -35,7 +35,7 @@ def test_a_pending_payment_is_recorded_but_credited_only_once_it_completes(shop:
     channel = shop.open_channel("cy")
     payment = shop.pay_channel(channel, confirmed=False)
     shop.wait_payment_recorded(payment["id"], "pending")
-    shop.wait_object_delivered(payment["id"])
+    shop.wait_delivered(payment["id"])
     assert shop.balances("cy") == {}
     shop.control.confirm(payment["txid"])
     shop.wait_payment_recorded(payment["id"], "completed")
@@ -66,7 +66,7 @@ def test_a_held_payment_is_never_credited_while_held_and_credited_once_released(
     channel = shop.open_channel("fay")
     held = shop.pay_channel(channel, risk_level="high")
     shop.wait_payment_recorded(held["id"], "on_hold", "illicit_resource")
-    shop.wait_object_delivered(held["id"])
+    shop.wait_delivered(held["id"])
     assert shop.balances("fay") == {}
     shop.control.channel_monitoring_decision(held["id"], "completed")
     shop.wait_payment_recorded(held["id"], "completed")
@@ -93,11 +93,11 @@ def test_fifty_simultaneous_copies_of_the_completed_callback_credit_exactly_once
 def test_a_resent_completed_callback_does_not_credit_again(shop: Shop) -> None:
     payment = shop.pay_channel(shop.open_channel("hal"))
     shop.wait_payment_recorded(payment["id"], "completed")
-    shop.wait_object_delivered(payment["id"], at_least=2)
+    shop.wait_delivered(payment["id"], at_least=2)
     before = shop.balances("hal")
-    delivery = shop.control.delivery_for(payment["id"], event="completed")
-    resent = shop.control.resend(delivery["id"])
-    shop.wait_object_delivered(payment["id"], at_least=3)
+    delivery = shop.control.delivery(payment["id"], event="completed")
+    resent = shop.control.resend(delivery.id)
+    shop.wait_delivered(payment["id"], at_least=3)
     assert json.loads(resent["body"])["data"]["status"] == "completed"
     assert shop.balances("hal") == before and shop.moves("channel_credit", payment["id"]) == 1
 
@@ -168,5 +168,5 @@ def test_a_payment_to_a_channel_whose_create_answer_was_lost_still_reaches_the_c
     stranger = shop.client.create_channel(name="x", pay_currency="BTC", receiver_currency="EUR",
                                           custom_id="channel-not-ours", customer_id="lou")
     other = shop.control.pay_channel(stranger["address"], Decimal("0.002"))
-    shop.wait_object_delivered(other["id"], at_least=2)
+    shop.wait_delivered(other["id"], at_least=2)
     assert shop.recorded_payment(other["id"]) is None

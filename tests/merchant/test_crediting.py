@@ -35,11 +35,11 @@ def test_a_resent_completed_callback_never_credits_twice(any_db_shop: Shop) -> N
     invoice_id = shop.deposit("bob", "40.00")
     shop.pay_in_full(invoice_id)
     delivered = shop.wait_delivered(invoice_id, at_least=3)
-    completed = [d for d in delivered if d["invoice_status"] == "completed" and d["event"] == "status_changed"]
+    completed = [d for d in delivered if d.status == "completed" and d.event == "status_changed"]
     assert len(completed) == 1
     already_before = [c["outcome"] for c in shop.callbacks(invoice_id)].count("already credited: no change")
     for _ in range(3):
-        shop.control.resend(completed[0]["id"])
+        shop.control.resend(completed[0].id)
     shop.wait_delivered(invoice_id, at_least=len(delivered) + 3)
     assert shop.balances("bob") == {"EUR": Decimal("40.00")}
     assert shop.credit_rows(invoice_id) == 1

@@ -54,7 +54,7 @@ def test_a_payout_debits_cryptopays_charged_amount_once_and_follows_the_withdraw
     assert Decimal(withdrawal["charged_amount"]) == Decimal("20.00")  # charged_amount: exactly what was asked
     assert shop.balances("ann") == {"EUR": Decimal("80.00")}
     recorded = shop.wait_payout_recorded(placed["payout_id"], "completed")
-    shop.wait_object_delivered(placed["coin_withdrawal_id"], at_least=4)
+    shop.wait_delivered(placed["coin_withdrawal_id"], at_least=4)
     assert recorded["debited"] == {"amount": "20.00", "currency": "EUR"} and recorded["refunded"] is False
     assert shop.balances("ann") == {"EUR": Decimal("80.00")} and shop.moves("payout_debit", placed["payout_id"]) == 1
 
@@ -77,12 +77,12 @@ def test_a_failed_payout_that_ends_cancelled_is_returned_to_the_customer_once(an
     shop.control.fail_withdrawal(placed["coin_withdrawal_id"])
     recorded = shop.wait_payout_recorded(placed["payout_id"], "cancelled")
     assert recorded["refunded"] is True and shop.balances("cat") == {"EUR": Decimal("100.00")}
-    delivery = shop.control.delivery_for(placed["coin_withdrawal_id"], status="cancelled")
-    shop.control.resend(delivery["id"])
+    delivery = shop.control.delivery(placed["coin_withdrawal_id"], status="cancelled")
+    shop.control.resend(delivery.id)
     cancelled = shop.client.retrieve_coin_withdrawal(placed["coin_withdrawal_id"])
     answers = shop.post_at_once(callback_bytes("status_changed", cancelled, kind="CoinWithdrawal"))
     assert answers == [200] * 50, answers
-    shop.wait_object_delivered(placed["coin_withdrawal_id"])
+    shop.wait_delivered(placed["coin_withdrawal_id"])
     assert shop.moves("payout_refund", placed["payout_id"]) == 1 and shop.balances("cat") == {"EUR": Decimal("100.00")}
 
 

@@ -15,7 +15,7 @@ from reference_merchant.invoice_callbacks import InvoiceProcessor
 from reporting.results import fill_not_run, load_scenarios
 from reporting.run_info import read_run_info
 from reporting.summary import build_summary
-from support.drivers.emulator import EmulatorControl
+from support.drivers.emulator import Delivery, EmulatorControl
 from support.drivers.waiting import wait_until
 from support.targets.servers import ServerThread
 from tests.certification.harness import certification_stack, run_features
@@ -55,17 +55,16 @@ def slow_first_completed() -> type[InvoiceProcessor]:
     return SlowFirstCompleted
 
 
-def _completed_delivery(shop: Shop, invoice_id: str) -> dict | None:
-    return next((d for d in shop.control.deliveries(invoice_id)
-                 if d["event"] == "status_changed" and d["invoice_status"] == "completed"), None)
+def _completed_delivery(shop: Shop, invoice_id: str) -> Delivery | None:
+    return shop.control.delivery(invoice_id, "status_changed", "completed")
 
 
-def _retry_until_delivered(shop: Shop, invoice_id: str) -> dict:
+def _retry_until_delivered(shop: Shop, invoice_id: str) -> Delivery:
     failed = wait_until(lambda: _completed_delivery(shop, invoice_id),
-                        lambda d: bool(d and d["attempts"]), timeout=15, expected="a first attempt")
-    assert failed["state"] == "pending" and failed["attempts"][0]["status_code"] != 200, failed
+                        lambda d: d is not None and d.attempted, timeout=15, expected="a first attempt")
+    assert failed.state == "pending" and failed.attempts[0].status_code != 200, failed
     shop.control.advance_clock(31)  # the first retry falls due 30 s after the failed attempt
-    return wait_until(lambda: _completed_delivery(shop, invoice_id), lambda d: d["state"] == "delivered",
+    return wait_until(lambda: _completed_delivery(shop, invoice_id), lambda d: d.state == "delivered",
                       timeout=15, expected="the retried 'completed' callback to be delivered")
 
 
@@ -75,10 +74,10 @@ def test_after_a_failed_completed_delivery_the_retry_credits_exactly_once(tmp_pa
         invoice_id = shop.deposit("outage-customer")
         shop.pay_in_full(invoice_id)
         delivered = _retry_until_delivered(shop, invoice_id)
-        attempts = delivered["attempts"]
-        assert attempts[0]["status_code"] == first_answer and attempts[-1]["status_code"] == 200, attempts
+        attempts = delivered.attempts
+        assert attempts[0].status_code == first_answer and attempts[-1].status_code == 200, attempts
         if first_answer is None:
-            assert "no answer within" in attempts[0]["error"]
+            assert "no answer within" in attempts[0].error
         assert shop.balances("outage-customer") == {"EUR": Decimal("100.00")}
         assert shop.credit_rows(invoice_id) == 1
 

@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 
 from cryptopay_client.callbacks import SIGNATURE_HEADER, verify_callback
-from steps.callbacks import acknowledged_all, rejected
+from steps.callbacks import acknowledged_all, refused
 from support.domain.callbacks import acknowledgement_problem, closed_port_url, is_retryable, rejection_problem
 from support.domain.resend import ResendResult
 from support.drivers.callbacks import CallbackSender
@@ -45,21 +45,21 @@ def endpoint() -> Iterator[tuple[Endpoint, CallbackSender]]:
 # -- the steps ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("answer", [404, 405, 302, 500, 503, "connection failed (ConnectionError)",
                                     "no answer within 15 s"])
-def test_the_rejected_step_fails_on_anything_but_a_signature_refusal(answer) -> None:
+def test_the_refused_step_fails_on_anything_but_a_signature_refusal(answer) -> None:
     with pytest.raises(AssertionError, match="MERCHANT_CALLBACK_URL") as failure:
-        rejected(ResendResult("forged", [answer]), CallbackSender(URL, Secret(SECRET)))
+        refused(ResendResult("forged", [answer]), CallbackSender(URL, Secret(SECRET)))
     assert str(answer) in str(failure.value) and URL in str(failure.value)
 
 
 @pytest.mark.parametrize("answer", [400, 401, 403])
-def test_the_rejected_step_passes_on_a_signature_refusal(answer) -> None:
-    rejected(ResendResult("forged", [answer]), CallbackSender(URL, Secret(SECRET)))
+def test_the_refused_step_passes_on_a_signature_refusal(answer) -> None:
+    refused(ResendResult("forged", [answer]), CallbackSender(URL, Secret(SECRET)))
 
 
-def test_the_rejected_step_fails_on_acceptance_naming_the_signature_check() -> None:
+def test_the_refused_step_fails_on_acceptance_naming_the_signature_check() -> None:
     assert "X-Cryptopay-Signature" in rejection_problem([200], "tampered", URL)
     with pytest.raises(AssertionError, match="accepted a tampered notification"):
-        rejected(ResendResult("tampered", [200]), CallbackSender(URL, Secret(SECRET)))
+        refused(ResendResult("tampered", [200]), CallbackSender(URL, Secret(SECRET)))
 
 
 def test_acknowledgement_takes_the_last_answer_and_names_what_is_wrong() -> None:

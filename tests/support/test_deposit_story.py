@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from decimal import Decimal
 
+from support.drivers.emulator import Attempt, Delivery
 from support.drivers.merchant import Deposit
 from support.evidence.attachments import DepositStory, owed_by
 from support.evidence.sequence_diagram import BAD, INK, OK
@@ -12,12 +13,12 @@ from support.evidence.sequence_diagram import BAD, INK, OK
 DEPOSIT = Deposit("cust-1", "2fc0558c-aaaa", "dep-1", Decimal("100.00"), "EUR", "BTC")
 INVOICE = {"status": "completed", "status_context": None, "price_amount": "50.05", "price_currency": "EUR",
            "paid_amount": "0.000948"}
+AT = "2026-01-05T10:00:00+00:00"
 DELIVERIES = [
-    {"event": "status_changed", "invoice_status": "unresolved", "resend_of": None,
-     "attempts": [{"number": 0, "status_code": None, "error": "connection refused"},
-                  {"number": 1, "status_code": 200, "error": None}]},
-    {"event": "status_changed", "invoice_status": "completed", "resend_of": None,
-     "attempts": [{"number": 0, "status_code": 200, "error": None}]},
+    Delivery("d-1", "Invoice", "status_changed", DEPOSIT.invoice_id, "unresolved", "delivered", "{}",
+             (Attempt(0, AT, None, "connection refused", 3), Attempt(1, AT, 200, None, 5))),
+    Delivery("d-2", "Invoice", "status_changed", DEPOSIT.invoice_id, "completed", "delivered", "{}",
+             (Attempt(0, AT, 200, None, 4),)),
 ]
 
 

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from checklists import Item
 from support.drivers.waiting import WaitTimeout
-from support.evidence.diagnosis import (CONFIGURATION, DEFECT, ENVIRONMENT, DepositFacts, Facts, annotate, diagnose,
+from support.drivers.emulator import Attempt, Delivery
+from support.evidence.diagnosis import (CONFIGURATION, DEFECT, ENVIRONMENT, Facts, ObjectFacts, annotate, diagnose,
                                         final_answers)
 
 COMPLETED = {"status": "completed", "price_amount": "50.05", "price_currency": "EUR", "customer_id": "c1"}
@@ -13,9 +14,9 @@ COMPLETED = {"status": "completed", "price_amount": "50.05", "price_currency": "
 
 def _facts(answers=(), balances=None, invoice=COMPLETED, recorded=None, step="the customer's balance shows",
            received=None, source="Cryptopay's delivery log", **facts) -> Facts:
-    deposit = DepositFacts("inv-1", (Decimal("100.00"), "EUR"), invoice=invoice, recorded=recorded,
-                           answers=tuple(answers), source=source, received=received)
-    return Facts(step=step, message="waited 8 s", deposits=(deposit,), balances=balances,
+    deposit = ObjectFacts("inv-1", (Decimal("100.00"), "EUR"), found=invoice, recorded=recorded,
+                          answers=tuple(answers), source=source, received=received)
+    return Facts(step=step, message="waited 8 s", objects=(deposit,), balances=balances,
                  callback_url="http://shop.test/callbacks", **facts)
 
 
@@ -57,8 +58,11 @@ def test_the_diagnosis_goes_first_and_money_reads_as_money() -> None:
 
 
 def test_final_answers_take_the_last_attempt_of_each_delivery() -> None:
-    deliveries = [{"attempts": [{"status_code": None, "error": "refused"}, {"status_code": 200, "error": None}]},
-                  {"attempts": []}, {"attempts": [{"status_code": None, "error": "timed out"}]}]
+    def delivery(*attempts: Attempt) -> Delivery:
+        return Delivery("d", "Invoice", "status_changed", "inv-1", "completed", "pending", "{}", attempts)
+    at = "2026-01-05T10:00:00+00:00"
+    deliveries = [delivery(Attempt(0, at, None, "refused", 1), Attempt(1, at, 200, None, 1)), delivery(),
+                  delivery(Attempt(0, at, None, "timed out", 1))]
     assert final_answers(deliveries) == (200, "timed out")
 
 

@@ -9,9 +9,11 @@ from typing import Iterator
 
 import pytest
 
-from support.domain.resend import ResendResult, resend_concurrently, resend_once, resent_evidence
+from support.domain.deposits import DEPOSITS
+from support.domain.resend import ResendResult, resend_once, resend_storm, resent_evidence
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.merchant import Deposit
 from support.drivers.payers import CoinWithdrawalPayer
 from support.drivers.waiting import wait_until
 from support.targets.secrets import Secret
@@ -36,6 +38,11 @@ def completed_deposit(shop: Shop, customer: str) -> tuple[str, CryptopayDriver]:
     return invoice_id, cryptopay
 
 
+def deposit(invoice_id: str) -> Deposit:
+    """The deposit as the resend reads it: by its invoice's id."""
+    return Deposit("customer", invoice_id, "custom", Decimal("100.00"), "EUR", "BTC")
+
+
 def test_control_api_is_really_absent(shop_without_control: Shop) -> None:
     assert shop_without_control.http.get(f"{shop_without_control.api_url}/_emulator/clock").status_code == 404
 
@@ -46,7 +53,7 @@ def test_a_resent_completed_callback_is_accepted_and_credits_once(shop_without_c
     before = shop.balances("resend-once")
     assert before == {"EUR": Decimal("100.00")}
     sender = CallbackSender(shop.callback_url, Secret(shop.callback_secret))
-    result = resend_once(invoice_id, None, cryptopay, sender, timeout=10)
+    result = resend_once(DEPOSITS, "completed", deposit(invoice_id), None, cryptopay, sender, timeout=10)
     assert "as the invoice is now (different bytes)" in result.how and result.answers == [200, 200]
     first, again = result.bodies
     assert first != again and json.loads(first) == json.loads(again)  # same invoice, same status, other bytes
@@ -59,7 +66,8 @@ def test_a_merchant_that_dedupes_by_body_hash_is_credited_twice(tmp_path: Path) 
         wait_until(lambda: shop.balances("resend-hash"), lambda b: b == {"EUR": Decimal("100.00")}, timeout=10,
                    expected="the completed notification credited once")
         sender = CallbackSender(shop.callback_url, Secret(shop.callback_secret))
-        assert resend_once(invoice_id, None, cryptopay, sender, timeout=10).answers == [200, 200]
+        result = resend_once(DEPOSITS, "completed", deposit(invoice_id), None, cryptopay, sender, timeout=10)
+        assert result.answers == [200, 200]
         # The body rebuilt from GET is byte-identical to the first delivery (caught); the re-read one is not.
         assert shop.balances("resend-hash") == {"EUR": Decimal("200.00")}
 
@@ -68,7 +76,7 @@ def test_resent_concurrently_still_credits_once(shop_without_control: Shop) -> N
     shop = shop_without_control
     invoice_id, cryptopay = completed_deposit(shop, "resend-storm")
     sender = CallbackSender(shop.callback_url, Secret(shop.callback_secret))
-    result = resend_concurrently(invoice_id, 20, None, cryptopay, sender)
+    result = resend_storm(DEPOSITS, "completed", 20, deposit(invoice_id), None, cryptopay, sender, 30.0)
     assert result.answers == [200] * 20
     assert shop.balances("resend-storm") == {"EUR": Decimal("100.00")} and shop.credit_rows(invoice_id) == 1
 
@@ -77,7 +85,8 @@ def test_a_copy_signed_with_another_secret_is_refused(shop_without_control: Shop
     shop = shop_without_control
     invoice_id, cryptopay = completed_deposit(shop, "resend-forged")
     forged = CallbackSender(shop.callback_url, Secret("not-the-callback-secret"))
-    assert resend_once(invoice_id, None, cryptopay, forged, timeout=10).answers == [401, 401]
+    result = resend_once(DEPOSITS, "completed", deposit(invoice_id), None, cryptopay, forged, timeout=10)
+    assert result.answers == [401, 401]
     assert shop.credit_rows(invoice_id) == 1
 
 

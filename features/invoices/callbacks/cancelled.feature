@@ -10,4 +10,4 @@ Feature: Cancelled invoices never credit
     When 14 days pass without payment
     Then Cryptopay reports the deposit as cancelled
     And the merchant records the deposit as cancelled
-    And the customer has not been credited
+    And the customer has been credited nothing

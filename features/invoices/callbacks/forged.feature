@@ -13,10 +13,10 @@ Feature: Notifications that Cryptopay did not sign change nothing
   Scenario Outline: A <kind> "completed" notification is refused
     Given a new customer
     And the customer has asked to deposit 100.00 EUR, paid in crypto
-    When someone sends the merchant a <kind> "completed" notification for that deposit
-    Then the merchant rejected the notification
+    When someone sends the merchant a <kind> "completed" notification of the deposit
+    Then the merchant refused the notification
     And the merchant still records the deposit as new
-    And the customer has not been credited
+    And the customer has been credited nothing
 
     Examples:
       | kind        |

@@ -11,15 +11,15 @@ Feature: The merchant receives Cryptopay's notifications and follows each one
     Given a new customer
     And the customer has asked to deposit 100.00 EUR, paid in crypto
     When the customer pays the exact amount of the deposit
-    Then Cryptopay notified the merchant of "payment seen", "payment confirmed" and "completed"
+    Then Cryptopay sent the merchant the "payment seen", "payment confirmed" and "completed" notifications of the deposit, and each was acknowledged
     And the merchant records the deposit as completed
-    And the merchant's recorded status matches Cryptopay's
+    And the merchant's recorded status of the deposit matches Cryptopay's
 
   @negative
   Scenario: A late "payment confirmed" notification does not move a completed deposit back
     Given a new customer
     And the customer's 100.00 EUR deposit, paid in crypto, has been completed and credited
-    When an earlier "payment confirmed" notification for that deposit arrives late
+    When an earlier "payment confirmed" notification of the deposit arrives late
     Then the merchant acknowledged every notification
     And the merchant still records the deposit as completed
     And the customer's balance still shows 100.00 EUR
@@ -32,9 +32,9 @@ Feature: The merchant receives Cryptopay's notifications and follows each one
     And the customer has paid only half of the deposit
     And the deposit has expired
     And the merchant has recorded the deposit as unresolved (underpaid)
-    When an earlier "payment seen" notification for that deposit arrives late
+    When an earlier "payment seen" notification of the deposit arrives late
     Then the merchant still records the deposit as unresolved (underpaid)
-    And the customer has not been credited
+    And the customer has been credited nothing
 
   @negative @invoices_12
   Scenario: A notification about an invoice the merchant never created credits nobody
@@ -43,4 +43,4 @@ Feature: The merchant receives Cryptopay's notifications and follows each one
     When Cryptopay's "completed" notification for that invoice reaches the merchant
     Then the merchant acknowledged every notification
     And the merchant has no record of that invoice
-    And the customer has not been credited
+    And the customer has been credited nothing

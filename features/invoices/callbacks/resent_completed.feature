@@ -10,11 +10,11 @@ Feature: A resent "completed" notification never credits twice
     And the customer's 100.00 EUR deposit, paid in crypto, has been completed and credited
 
   Scenario: Cryptopay sends the "completed" notification again
-    When Cryptopay sends the "completed" notification for that deposit again
+    When Cryptopay sends the "completed" notification of the deposit again
     Then the merchant acknowledged every notification
     And the customer's balance still shows 100.00 EUR
 
   Scenario: Cryptopay sends the "completed" notification 50 times at once
-    When Cryptopay sends the "completed" notification for that deposit 50 times at once
+    When Cryptopay sends the "completed" notification of the deposit 50 times at once
     Then the merchant acknowledged every notification
     And the customer's balance still shows 100.00 EUR

@@ -29,7 +29,7 @@ Feature: Customers are credited for completed deposits, and only for those
   Scenario: A confirmed payment that does not complete the invoice credits nothing
     Given the customer has asked to deposit 100.00 EUR, paid in crypto
     When the customer pays only half of the deposit
-    Then Cryptopay notified the merchant of "payment seen" and "payment confirmed"
+    Then Cryptopay sent the merchant the "payment seen" and "payment confirmed" notifications of the deposit, and each was acknowledged
     And Cryptopay does not report the deposit as completed
-    And the merchant's recorded status matches Cryptopay's
-    And the customer has not been credited
+    And the merchant's recorded status of the deposit matches Cryptopay's
+    And the customer has been credited nothing

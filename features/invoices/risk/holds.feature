@@ -14,7 +14,7 @@ Feature: Payments from risky sources are held and never credited while held
     When the customer pays the exact amount from a high-risk source
     Then Cryptopay reports the deposit as unresolved (illicit resource)
     And the merchant records the deposit as unresolved (illicit resource)
-    And the customer has not been credited
+    And the customer has been credited nothing
 
   @emulator_only @invoices_12
   Scenario Outline: The monitoring team decides a held payment is <decision>

@@ -29,4 +29,4 @@ Feature: Unresolved invoices are handled the way the merchant declared
   Scenario: A late payment is handled as declared
     Given the deposit has expired
     When the customer pays the exact amount of the deposit
-    Then Cryptopay handles the paid_late deposit as the declared policy says
+    Then Cryptopay handles the paid late deposit as the declared policy says

@@ -21,7 +21,7 @@ Feature: Wrong and late payments are reproduced and held for resolution
     When the deposit expires
     Then Cryptopay reports the deposit as unresolved (underpaid)
     And the merchant records the deposit as unresolved (underpaid)
-    And the customer has not been credited
+    And the customer has been credited nothing
 
   @invoices_7 @invoices_10 @invoices_11 @invoices_12
   Scenario: Paying too much leaves the deposit unresolved as overpaid
@@ -29,7 +29,7 @@ Feature: Wrong and late payments are reproduced and held for resolution
     When the customer pays twice the amount of the deposit
     Then Cryptopay reports the deposit as unresolved (overpaid)
     And the merchant records the deposit as unresolved (overpaid)
-    And the customer has not been credited
+    And the customer has been credited nothing
 
   @invoices_8 @invoices_10 @invoices_11 @invoices_12
   Scenario: Paying after the deposit expired leaves it unresolved as paid late
@@ -38,4 +38,4 @@ Feature: Wrong and late payments are reproduced and held for resolution
     When the customer pays the exact amount of the deposit
     Then Cryptopay reports the deposit as unresolved (paid late)
     And the merchant records the deposit as unresolved (paid late)
-    And the customer has not been credited
+    And the customer has been credited nothing

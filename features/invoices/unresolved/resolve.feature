@@ -48,7 +48,7 @@ Feature: Unresolved deposits are brought to a final status by the merchant's res
       When the merchant resolves the deposit by refund
       Then Cryptopay reports the deposit as refunded
       And the merchant records the deposit as refunded
-      And the customer has not been credited
+      And the customer has been credited nothing
 
       @invoices_1
       Examples: Paid too little
