@@ -39,11 +39,11 @@ CRYPTOPAY_WORDS: dict[int, str] = {
 
 # What each kind of Then-step proves; the same rules as the invoice checklist (checklists/__init__.py).
 PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
-    ("the customer's balance", re.compile(r"^the customer('s balance| has not been credited| has been credited)"),
+    ("the customer's balance", re.compile(r"^the customer('s balance| has been credited)"),
      frozenset({5, 6, 7, 8})),
     ("the merchant's record", re.compile(r"^the merchant('s recorded status| records| still records| has recorded"
                                          r"| has no record)"), frozenset({4})),
-    ("the notifications", re.compile(r"^(the merchant (acknowledged|rejected)|Cryptopay notified|"
+    ("the notifications", re.compile(r"^(the merchant (acknowledged|refused)|Cryptopay sent the merchant|"
                                      r"Cryptopay's delivery log)"), frozenset({3, 7})),
     ("Cryptopay's status", re.compile(r"^Cryptopay (reports|does not report)"), frozenset({2, 8})),
     ("the customer's channel", re.compile(r"^the customer has a channel"), frozenset({1})),

@@ -50,11 +50,11 @@ CRYPTOPAY_WORDS: dict[int, str] = {
 # candidates the scenario does not carry proves all of the scenario's items (e.g. a balance check in a policy
 # scenario proves item 4). Given and When steps prove nothing by themselves: they set the scene.
 PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
-    ("the customer's balance", re.compile(r"^the customer('s balance| has not been credited| has been credited)"),
+    ("the customer's balance", re.compile(r"^the customer('s balance| has been credited)"),
      frozenset({12, 13, 14})),
     ("the merchant's record", re.compile(r"^the merchant('s recorded status| records| still records| has recorded"
                                          r"| has no record)"), frozenset({11})),
-    ("the notifications", re.compile(r"^(the merchant (acknowledged|rejected)|Cryptopay notified|"
+    ("the notifications", re.compile(r"^(the merchant (acknowledged|refused)|Cryptopay sent the merchant|"
                                      r"Cryptopay's delivery log)"), frozenset({10, 13})),
     ("Cryptopay's status", re.compile(r"^Cryptopay (reports|does not report|handles)"),
      frozenset({1, 2, 3, 4, 6, 7, 8, 9, 14})),

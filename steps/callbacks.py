@@ -61,7 +61,7 @@ def foreign_invoice(cryptopay: CryptopayDriver, payer: Payer, customer: Customer
     return invoice
 
 
-@when('Cryptopay\'s "completed" notification for that invoice reaches the merchant', target_fixture="resend")
+@when('Cryptopay\'s "completed" notification of that invoice reaches the merchant', target_fixture="resend")
 def foreign_notification(foreign_invoice: dict, callback_sender: CallbackSender) -> ResendResult:
     return ResendResult("signed completed notification", [callback_sender.post_signed(
         completed_callback_body(foreign_invoice))])

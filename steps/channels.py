@@ -109,14 +109,6 @@ def hold_acknowledged(emulator: EmulatorControl, merchant: MerchantAdapter, chan
     evidence.attach_json("Notifications of the payment, from Cryptopay's delivery log", rows)
 
 
-@when(_step("Cryptopay's monitoring team decides the held payment is {decision}"))
-def monitoring_decides(emulator: EmulatorControl, channel_payment: ChannelPayment, decision: str,
-                       evidence: Evidence) -> None:
-    outcome = {"legitimate": "completed", "illicit": "refunded"}[decision]
-    evidence.attach_json("Monitoring team's decision",
-                         emulator.channel_monitoring_decision(channel_payment.payment_id, outcome))
-
-
 # -- what Cryptopay reports (item 2; the statuses are shared steps: concepts.py) ----------------------------------
 @then("Cryptopay reports the payment as completed, to the customer's channel, for the amount sent")
 def cryptopay_saw_it(cryptopay: CryptopayDriver, control: EmulatorControl | None, channel_payment: ChannelPayment,

@@ -15,7 +15,7 @@ from support.domain.callbacks import KINDS, all_answered, send_badly_signed
 from support.domain.concepts import (ProductAdapter, acknowledged, both_statuses, notifications_seen, record_status,
                                      recorded_as, reported, scenario_lookup)
 from support.domain.parameters import Status, notification_list, parse_status
-from support.domain.products import ADAPTERS
+from support.domain.products import ADAPTERS, scenario_objects
 from support.domain.resend import ResendResult, resend_once, resend_storm, resent_evidence
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
@@ -141,3 +141,13 @@ def shared_steps(product: ProductAdapter, stacklevel: int = 1) -> None:
 
 for _product in ADAPTERS.values():
     shared_steps(_product)
+
+
+# One sentence for every product that holds risky payments (a deposit's, a payment to a deposit address): the
+# scenario's object says which.
+@when(parsers.cfparse("Cryptopay's monitoring team decides the held payment is {decision}"))
+def monitoring_decides(request: pytest.FixtureRequest, emulator: EmulatorControl, decision: str,
+                       evidence: Evidence) -> None:
+    outcome = {"legitimate": "completed", "illicit": "refunded"}[decision]
+    product, thing = scenario_objects(scenario_lookup(request))[-1]
+    evidence.attach_json("Monitoring team's decision", product.decide_hold(emulator, thing, outcome))

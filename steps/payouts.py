@@ -74,7 +74,7 @@ def asks_to_withdraw(merchant: MerchantAdapter, cryptopay: CryptopayDriver, cust
     return request_withdrawal(merchant, customer, amount, currency, destination, evidence)
 
 
-@given(parsers.cfparse("the customer's payout of {amount:Amount} {currency:Currency}, sent in {coin:Coin}, "
+@given(parsers.cfparse("the customer's {amount:Amount} {currency:Currency} payout, sent in {coin:Coin}, "
                        "has completed", extra_types=COIN_TYPES), target_fixture="withdrawal")
 def withdrawal_completed(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
                          customer: Customer, settings: Settings, amount: Decimal, currency: str, coin: str,
@@ -87,7 +87,7 @@ def withdrawal_completed(merchant: MerchantAdapter, cryptopay: CryptopayDriver, 
     return withdrawal
 
 
-@given(parsers.cfparse("the customer's payout of {amount:Amount} {currency:Currency}, sent in {coin:Coin}, "
+@given(parsers.cfparse("the customer's {amount:Amount} {currency:Currency} payout, sent in {coin:Coin}, "
                        "has failed and ended cancelled", extra_types=COIN_TYPES), target_fixture="withdrawal")
 def withdrawal_cancelled(merchant: MerchantAdapter, cryptopay: CryptopayDriver, emulator: EmulatorControl,
                          customer: Customer, settings: Settings, amount: Decimal, currency: str, coin: str,

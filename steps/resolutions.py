@@ -50,12 +50,6 @@ def merchant_resolves(cryptopay: CryptopayDriver, deposit: Deposit, resolution: 
     return result
 
 
-@when(parsers.cfparse("Cryptopay's monitoring team decides the payment is {decision}"))
-def monitoring_decides(emulator: EmulatorControl, deposit: Deposit, decision: str, evidence: Evidence) -> None:
-    outcome = {"legitimate": "completed", "illicit": "refunded"}[decision]
-    evidence.attach_json("Monitoring team's decision", emulator.monitoring_decision(deposit.invoice_id, outcome))
-
-
 @then(parsers.cfparse("Cryptopay handles the {context} deposit as the declared policy says"))
 def handled_as_declared(cryptopay: CryptopayDriver, control: EmulatorControl | None, merchant: MerchantAdapter,
                         settings: Settings, policy_outcomes: PolicyOutcomes, deposit: Deposit, context: str,

@@ -66,3 +66,31 @@ def test_every_feature_lives_under_its_product_and_carries_its_tag_and_only_its_
         if any(tag.startswith("checklist_") for tag in every):
             problems.append(f"{path.relative_to(FEATURES)} still uses checklist_N (now {product}_N)")
     assert not problems, "; ".join(problems)
+
+
+def then_steps(path: Path) -> list[str]:
+    """Every Then step of a feature file (a Then, and the Ands and Buts after it), as written."""
+    found, in_then = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        keyword, _, text = line.strip().partition(" ")
+        if keyword in ("Given", "When", "Then"):
+            in_then = keyword == "Then"
+        elif keyword not in ("And", "But"):
+            continue
+        if in_then:
+            found.append(text)
+    return found
+
+
+def test_every_then_step_proves_a_kind_of_thing_its_product_names():
+    """A Then that matches none of its product's PROOF_KINDS would prove whatever its scenario is tagged with:
+    a step reworded out of its kind would silently prove other items."""
+    from checklists import CHECKLISTS
+    unmatched = [f"{path.relative_to(FEATURES)}: {text}" for path in sorted(FEATURES.rglob("*.feature"))
+                 for text in then_steps(path)
+                 if not any(pattern.match(text) for _, pattern, _ in
+                            CHECKLISTS[path.relative_to(FEATURES).parts[0]].PROOF_KINDS)]
+    assert then_steps(FEATURES / "invoices" / "callbacks" / "forged.feature") == [
+        "the merchant refused the notification", "the merchant still records the deposit as new",
+        "the customer has been credited nothing"]
+    assert not unmatched, unmatched

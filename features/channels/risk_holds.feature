@@ -36,4 +36,4 @@ Feature: Payments from risky sources are held, and never credited while held
   Scenario: The teams that handle risk holds have signed off on channel payments
     Given the merchant's go-live sign-off file
     When the sign-off is checked
-    Then Support, Finance, Fraud and Transaction Monitoring have signed off on channel risk holds
+    Then Support, Finance, Fraud and Transaction Monitoring have each acknowledged how risk scoring and holds work for payments to deposit addresses

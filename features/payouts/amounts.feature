@@ -5,8 +5,8 @@ Feature: The amount field decides what the customer is charged and what arrives
   A customer asks to withdraw an amount from their balance. The merchant passes that amount to Cryptopay in
   one of two fields, and declares which one (PAYOUT_AMOUNT_FIELD). The fields differ in who bears Cryptopay's
   fee and the network fee: taken out of the amount, or added on top of it. Whichever it is, the customer is
-  charged exactly what Cryptopay charged the merchant's account. It is checked for a withdrawal paid out in
-  crypto from a balance in euros (a conversion) and for one paid out in the coin the balance is kept in.
+  charged exactly what Cryptopay charged the merchant's account. It is checked for a payout in crypto from a
+  balance in euros (a conversion) and for one paid out in the coin the balance is kept in.
 
   Background:
     Given the merchant sends the amount a customer asks for in the field it declared, and the fields mean:
@@ -16,7 +16,7 @@ Feature: The amount field decides what the customer is charged and what arrives
     And the merchant's Cryptopay account holds 1000.00 EUR to pay customers out
     And a new customer
 
-  Scenario Outline: A withdrawal <kind> charges and sends what the declared field means
+  Scenario Outline: A payout <kind> charges and sends what the declared field means
     Given the customer has a balance of <balance> <currency>
     When the customer asks to withdraw <amount> <currency>, sent in <coin>
     Then Cryptopay reports the payout charged as the declared field means

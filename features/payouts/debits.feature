@@ -2,7 +2,7 @@
 Feature: The customer is debited what Cryptopay charged, exactly once
   Proves, in Cryptopay's words:
   - Payouts item 5: Make sure that you have charged the correct amount from the customer's balance on your side
-  A payout costs the customer the amount Cryptopay charged the merchant's account for it (the withdrawal's
+  A payout costs the customer the amount Cryptopay charged the merchant's account for it (the payout's
   charged amount), taken from their balance once: not again when a notification of the payout arrives again,
   nor when many copies of it arrive at the same moment.
 
@@ -18,7 +18,7 @@ Feature: The customer is debited what Cryptopay charged, exactly once
 
   @negative
   Scenario Outline: The payout's "<notification>" notification sent again debits nothing more
-    Given the customer's payout of 20.00 EUR, sent in crypto, has completed
+    Given the customer's 20.00 EUR payout, sent in crypto, has completed
     When Cryptopay sends the "<notification>" notification of the payout again
     Then the merchant acknowledged every notification
     And the customer's balance still shows what is left after the payout
@@ -30,7 +30,7 @@ Feature: The customer is debited what Cryptopay charged, exactly once
 
   @negative
   Scenario Outline: Fifty copies at once of the payout's "<notification>" notification debit nothing more
-    Given the customer's payout of 20.00 EUR, sent in crypto, has completed
+    Given the customer's 20.00 EUR payout, sent in crypto, has completed
     When Cryptopay sends the "<notification>" notification of the payout 50 times at once
     Then the merchant acknowledged every notification
     And the customer's balance still shows what is left after the payout

@@ -22,7 +22,7 @@ Feature: A failed payout ends cancelled and the customer gets the amount back, o
 
   @negative
   Scenario: The "cancelled" notification arriving 50 times at once gives the amount back once
-    Given the customer's payout of 20.00 EUR, sent in crypto, has failed and ended cancelled
+    Given the customer's 20.00 EUR payout, sent in crypto, has failed and ended cancelled
     When Cryptopay sends the "cancelled" notification of the payout 50 times at once
     Then the merchant acknowledged every notification
     And the customer's balance shows the whole amount again, given back once

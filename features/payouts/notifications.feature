@@ -2,7 +2,7 @@
 Feature: Notifications of a payout are received, verified and followed
   Proves, in Cryptopay's words:
   - Payouts item 3: Make sure that you have received the callbacks and processed them correctly on your side
-  Cryptopay notifies the merchant when a withdrawal is created and each time its status changes (processing,
+  Cryptopay notifies the merchant when a payout is created and each time its status changes (processing,
   sent, completed, or failed, cancelled, on hold). The merchant acknowledges each notification and follows
   what Cryptopay reports. A notification Cryptopay did not sign is refused by the merchant's signature check
   and changes nothing; here one claims the payout was cancelled, which would give the customer the amount back:
@@ -26,7 +26,7 @@ Feature: Notifications of a payout are received, verified and followed
 
   @security @negative
   Scenario Outline: A <kind> notification that a payout was cancelled is refused
-    Given the customer's payout of 20.00 EUR, sent in crypto, has completed
+    Given the customer's 20.00 EUR payout, sent in crypto, has completed
     When someone sends the merchant a <kind> "cancelled" notification of the payout
     Then the merchant refused the notification
     And the merchant still records the payout as completed

@@ -2,7 +2,7 @@
 Feature: The merchant's record of a payout matches Cryptopay's
   Proves, in Cryptopay's words:
   - Payouts item 4: Check the payment status using the GET request
-  What the merchant shows for a payout follows the status Cryptopay reports when asked for the withdrawal.
+  What the merchant shows for a payout follows the status Cryptopay reports when asked for the payout.
 
   Background:
     Given the merchant's Cryptopay account holds 1000.00 EUR to pay customers out

@@ -245,6 +245,9 @@ class ChannelPayments(ProductAdapter):
         return (f"the merchant recorded the payment for customer {record['customer_id']} on channel "
                 f"{record['channel_id']}, not for {ours[0]} on {ours[1]}")
 
+    def decide_hold(self, control: EmulatorControl, payment: ChannelPayment, outcome: str) -> dict:
+        return control.channel_monitoring_decision(payment.payment_id, outcome)
+
     def claimed(self, subject: str, name: str, lookup: Lookup, cryptopay: CryptopayDriver) -> tuple[dict, bytes, bytes]:
         """A payment that never happened, claimed completed; misdirected carries Cryptopay's genuine signature of
         that payment's earlier notification."""

@@ -102,6 +102,10 @@ class ProductAdapter:
         earlier notification of the same object whose signature a misdirected one carries."""
         raise NotImplementedError
 
+    def decide_hold(self, control: EmulatorControl, thing: Any, outcome: str) -> dict:
+        """Cryptopay's monitoring team decides a held payment: `completed` (legitimate) or `refunded` (illicit)."""
+        raise NotImplementedError(f"Cryptopay's monitoring team decides no {self.kind}")
+
     def scenario_things(self, lookup: Lookup) -> list[Any]:
         """The product's objects the scenario made (none when it made none)."""
         value = lookup(self.fixture)

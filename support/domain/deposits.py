@@ -7,6 +7,7 @@ from decimal import Decimal
 from support.domain.concepts import Lookup, Notification, ProductAdapter
 from support.domain.customers import Customer
 from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit, MerchantAdapter, deposit_description
 from support.evidence.attachments import Evidence
 from support.targets.settings import Settings
@@ -58,6 +59,9 @@ class Deposits(ProductAdapter):
 
     def recorded(self, merchant: MerchantAdapter, deposit: Deposit) -> dict | None:
         return merchant.recorded_invoice(deposit.invoice_id)
+
+    def decide_hold(self, control: EmulatorControl, deposit: Deposit, outcome: str) -> dict:
+        return control.monitoring_decision(deposit.invoice_id, outcome)
 
     def merchant_log(self, merchant: MerchantAdapter, deposit: Deposit) -> list[dict] | None:
         received = merchant.received_callbacks(deposit.invoice_id)

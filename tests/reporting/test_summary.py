@@ -164,7 +164,7 @@ def test_a_failure_while_setting_the_scene_fails_every_item_of_the_scenario(tmp_
 
 def test_a_check_outside_the_scenarios_items_blames_all_of_them(tmp_path: Path) -> None:
     steps = [("Given a new customer", "passed"), ("When the deposit expires", "passed"),
-             ("Then the customer has not been credited", "failed")]
+             ("Then the customer has been credited nothing", "failed")]
     write_result(tmp_path, "covers everything", "passed", ALL_ITEMS)
     write_result(tmp_path, "policy", "failed", [4], steps=steps, message="credited")
     assert _item(_summary(tmp_path), 4)["verdict"] == "fail"

@@ -40,7 +40,7 @@ Feature: The merchant receives Cryptopay's notifications and follows each one
   Scenario: A notification about an invoice the merchant never created credits nobody
     Given a new customer
     And an invoice in the merchant's account that its checkout never created has been completed for that customer
-    When Cryptopay's "completed" notification for that invoice reaches the merchant
+    When Cryptopay's "completed" notification of that invoice reaches the merchant
     Then the merchant acknowledged every notification
     And the merchant has no record of that invoice
     And the customer has been credited nothing

@@ -22,7 +22,7 @@ Feature: Payments from risky sources are held and never credited while held
     And the customer has asked to deposit 100.00 EUR, paid in crypto
     And the customer has paid the exact amount from a high-risk source
     And the merchant has recorded the deposit as unresolved (illicit resource)
-    When Cryptopay's monitoring team decides the payment is <decision>
+    When Cryptopay's monitoring team decides the held payment is <decision>
     Then Cryptopay reports the deposit as <final>
     And the merchant records the deposit as <final>
     And the customer's balance shows <credited> EUR
@@ -35,4 +35,4 @@ Feature: Payments from risky sources are held and never credited while held
   Scenario: The teams that handle risk holds have signed off
     Given the merchant's go-live sign-off file
     When the sign-off is checked
-    Then Support, Finance, Fraud and Transaction Monitoring have each acknowledged how risk scoring and holds work
+    Then Support, Finance, Fraud and Transaction Monitoring have each acknowledged how risk scoring and holds work for deposits
