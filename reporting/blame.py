@@ -9,7 +9,7 @@ DEFECT, ENVIRONMENT, CONFIGURATION = "product defect", "environment", "configura
 # A failure that proves nothing about the merchant: the verdict says "not proven", never FAIL.
 NOT_PROVING = (ENVIRONMENT, CONFIGURATION)
 
-# support/evidence/diagnosis.py puts "Why (<category>[, <product> item(s) <n>, ...]): ..." first in a failure's message,
+# support/evidence/diagnosis/ puts "Why (<category>[, <product> item(s) <n>, ...]): ..." first in a failure's message,
 # after the exception's class at most: a "Why (" further on is quoted text (a merchant's answer), never a diagnosis.
 _WHY = re.compile(r"^(?:[\w.]+: )?(?P<why>Why \((?P<category>product defect|environment|configuration)"
                   r"(?P<items>(?:[,;] (?:invoices|channels|payouts) items? \d+(?:, \d+)*)*)\): )")

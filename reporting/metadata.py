@@ -18,7 +18,7 @@ _ENVIRONMENT_MESSAGES = "|".join([
     "Max retries exceeded", "Name or service not known", "Temporary failure in name resolution",
     "last seen: <nothing read yet>", r"Why \(environment\)",
 ])
-# support/evidence/diagnosis.py puts "Why (configuration): ..." first in a failure it traces to a setting (a
+# support/evidence/diagnosis/ puts "Why (configuration): ..." first in a failure it traces to a setting (a
 # callback secret or URL, a probe token, the declared policy, the sign-off file): the merchant fixes it without changing code.
 _CONFIGURATION_MESSAGE = r"[\s\S]*Why \(configuration\)[\s\S]*"
 

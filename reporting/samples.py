@@ -19,7 +19,7 @@ SANDBOX_RUN = {"cryptopay_api_url": SANDBOX_URL, "cryptopay_target": f"Cryptopay
                "merchant_build": "sample-1.0", "merchant_target": "https://staging.example.invalid/probe",
                "products": ["invoices"], "not_integrated": {"channels": "not integrated (CERTIFY_PRODUCTS)",
                                                             "payouts": "not integrated (CERTIFY_PRODUCTS)"}}
-# Worded as support/evidence/diagnosis.py words them: the category and the item the failure fails first.
+# Worded as support/evidence/diagnosis/ words them: the category and the item the failure fails first.
 _WHY = ("Why (product defect, invoices item 12): the merchant credited the requested 100.00 EUR instead of the final "
         "price 50.05 EUR. Fix: credit price_amount of the completed invoice (it changes on recalculation).")
 _OUTAGE = ("Why (environment): the merchant did not answer (its probe refused the connection or timed out): an outage, "

@@ -17,7 +17,7 @@ from tests.broken_payout_merchants import PAYOUT_VARIANTS
 from tests.certification.harness import Stack, Verdicts, own_signoff, run_features
 
 
-AMOUNTS = "test_a_withdrawal_kind_charges_and_sends_what_the_declared_field_means"
+AMOUNTS = "test_a_payout_kind_charges_and_sends_what_the_declared_field_means"
 CONVERTED, SAME_COIN = (f"{AMOUNTS}[from euros into crypto-100.00-20.00-EUR-crypto]",
                         f"{AMOUNTS}[in the coin of the balance-0.01-0.002-BTC-BTC]")
 FORGED = [f"test_a_kind_notification_that_a_payout_was_cancelled_is_refused[{kind}]"
@@ -28,14 +28,14 @@ FIFTY = "test_fifty_copies_at_once_of_the_payouts_notification_notification_debi
 # Every payout scenario, by item (pytest-bdd test names).
 ITEMS = {
     1: [CONVERTED, SAME_COIN],
-    2: ["test_a_customers_withdrawal_is_paid_out_by_cryptopay_to_the_address_the_customer_gave"],
+    2: ["test_a_customer_who_asks_to_withdraw_is_paid_out_by_cryptopay_to_the_address_they_gave"],
     3: ["test_every_notification_of_a_payout_is_acknowledged_and_followed", *FORGED],
     4: ["test_a_completed_payout_is_recorded_as_completed", "test_a_payout_cryptopay_holds_is_recorded_as_held"],
     5: ["test_a_payout_debits_the_customer_once_by_what_cryptopay_charged", f"{RESENT}[created]",
         f"{RESENT}[completed]", f"{FIFTY}[created]", f"{FIFTY}[completed]"],
     6: ["test_a_failed_payout_ends_cancelled_and_the_customer_gets_the_amount_back",
         "test_the_cancelled_notification_arriving_50_times_at_once_gives_the_amount_back_once"],
-    7: ["test_a_withdrawal_to_an_address_cryptopay_screens_as_highrisk_is_refused_and_the_customer_is_told"],
+    7: ["test_a_payout_to_an_address_cryptopay_screens_as_highrisk_is_refused_and_the_customer_is_told"],
 }
 EVERY_SCENARIO = {name for names in ITEMS.values() for name in names}
 

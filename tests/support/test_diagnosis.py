@@ -4,6 +4,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from checklists import Item
+from support.domain.channels import DEFAULT_CREDIT_RULE
+from support.domain.payouts import read_amount_fields
 from support.drivers.waiting import WaitTimeout
 from support.drivers.emulator import Attempt, Delivery
 from support.evidence.diagnosis import (CONFIGURATION, DEFECT, ENVIRONMENT, Facts, ObjectFacts, annotate, diagnose,
@@ -128,3 +130,82 @@ def test_a_merchant_down_is_an_outage_not_a_callback_url() -> None:
     found = diagnose(_facts(answers=["connection refused", "connection refused"], merchant_down="merchant probe "
                             "unreachable at http://shop.test/probe (ConnectionError)"))
     assert found.kind == ENVIRONMENT and "outage" in found.why
+
+
+# -- the same mechanism for channels and payouts: each product's rules over its objects' facts ---------------------
+def _payment(status: str = "completed", context: str | None = None, recorded: dict | None = None) -> ObjectFacts:
+    found = {"id": "pay-1", "status": status, "status_context": context, "paid_amount": "0.002",
+             "paid_currency": "BTC", "received_amount": "99.00", "received_currency": "EUR", "fee": "1.00",
+             "fee_currency": "EUR"}
+    return ObjectFacts("pay-1", found=found, recorded=recorded, kind="channel payment")
+
+
+def _channels(payment: ObjectFacts, balances: dict, step: str = "the customer has been credited nothing",
+              **notes) -> Facts:
+    return Facts(step=step, message="waited 8 s", objects=(payment,), balances=balances, product="channels",
+                 notes={"declared": "net", "credit_rule": DEFAULT_CREDIT_RULE, **notes})
+
+
+def test_a_channel_payment_credited_while_on_hold_is_channels_item_8() -> None:
+    found = diagnose(_channels(_payment("on_hold", "illicit_resource"), {"EUR": Decimal("99.00")}))
+    assert found.kind == DEFECT and found.fails == Item("channels", 8)
+    assert found.why == ("the merchant credited channel payment pay-1, which Cryptopay reports as on_hold "
+                         "(illicit_resource): the customer holds 99.00 EUR")
+
+
+def test_the_other_declared_amount_is_channels_item_6_naming_both() -> None:
+    found = diagnose(_channels(_payment(recorded={"status": "completed"}), {"EUR": Decimal("99.00")},
+                               step="the customer has been credited the declared amount of the payment",
+                               declared="gross"))
+    assert found.fails == Item("channels", 6)
+    assert "credited the net amount 99.00 EUR" in found.why and "declared gross (100.00 EUR)" in found.why
+
+
+def test_a_channel_payment_credited_again_on_a_resend_is_channels_item_7() -> None:
+    found = diagnose(_channels(_payment(recorded={"status": "completed"}), {"EUR": Decimal("198.00")},
+                               step="the customer's balance still shows what the payment credited",
+                               credited_before={"EUR": Decimal("99.00")}))
+    assert found.fails == Item("channels", 7) and "99.00 EUR before, 198.00 EUR after" in found.why
+
+
+def test_a_channel_payment_the_merchant_never_recorded_is_channels_item_4() -> None:
+    found = diagnose(_channels(_payment(), {}, step="the merchant records the payment as completed"))
+    assert found.fails == Item("channels", 4)
+    assert found.why == "the merchant has no record of channel payment pay-1, which Cryptopay reports as completed"
+
+
+AMOUNT_TABLE = [["field", "fees", "Cryptopay charges the merchant", "the recipient receives"],
+                ["charged_amount", "deducted from the amount", "the amount", "the amount less the fees"],
+                ["charged_amount_to_send", "added on top of the amount", "the amount plus the fees", "the amount"]]
+WITHDRAWN = {"id": "cw-1", "status": "completed", "charged_amount": "20.00", "charged_currency": "EUR",
+             "received_amount": "0.00037", "received_currency": "BTC", "network_fee": "0.000005", "fee": "0.0",
+             "fee_currency": "BTC", "exchange": {"rate": "50000.0", "fee": "0.2"}}
+
+
+def _payouts(recorded: dict | None = None, step: str = "the customer has been debited what Cryptopay charged for "
+             "the payout, once", **notes) -> Facts:
+    payout = ObjectFacts("cw-1", found=WITHDRAWN, recorded=recorded, kind="payout")
+    return Facts(step=step, message="waited 8 s", objects=(payout,), balances={}, product="payouts", notes=notes)
+
+
+def test_a_charge_that_is_not_what_the_declared_field_means_is_payouts_item_1() -> None:
+    meaning = read_amount_fields(AMOUNT_TABLE).meaning("charged_amount_to_send")  # the fees should come on top
+    found = diagnose(_payouts(step="Cryptopay reports the payout charged as the declared field means",
+                              meaning=meaning, asked=Decimal("20.00")))
+    assert found.kind == DEFECT and found.fails == Item("payouts", 1)
+    assert found.why.startswith("the merchant declared PAYOUT_AMOUNT_FIELD=charged_amount_to_send")
+    assert "charged_amount_to_send, the field declared in PAYOUT_AMOUNT_FIELD" in found.fix
+
+
+def test_a_debit_other_than_the_charge_is_payouts_item_5() -> None:
+    found = diagnose(_payouts(recorded={"status": "completed", "debited": "20.30 EUR"}))
+    assert found.fails == Item("payouts", 5)
+    assert found.why == ("the merchant recorded debiting 20.30 EUR for payout cw-1, but Cryptopay charged 20.00 EUR "
+                         "(its charged_amount)")
+
+
+def test_a_payout_recorded_in_another_status_is_payouts_item_4() -> None:
+    found = diagnose(_payouts(recorded={"status": "pending", "debited": "20.00 EUR"},
+                              step="the merchant records the payout as completed"))
+    assert found.fails == Item("payouts", 4) and "records payout cw-1 as pending" in found.why
+    assert "GET /api/coin_withdrawals/{id}" in found.fix
