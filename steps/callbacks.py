@@ -1,5 +1,5 @@
-"""Steps about Cryptopay's notifications (callbacks): the merchant's answers to them (one set of Thens for every product),
-late ones, ones for invoices the merchant never made, and a merchant Cryptopay cannot reach."""
+"""Steps about Cryptopay's notifications (callbacks): the merchant's answers to them (one set of Thens for every
+product), late ones, ones for invoices the merchant never made, and a merchant Cryptopay cannot reach."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

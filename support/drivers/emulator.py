@@ -51,10 +51,11 @@ class Delivery:
 
     @classmethod
     def from_log(cls, row: dict) -> "Delivery":
-        return cls(row["id"], row["type"], row["event"], row["object_id"], json.loads(row["body"])["data"].get("status"),
-                   row["state"], row["body"], tuple(Attempt(a["number"], a["at"], a["status_code"], a["error"],
-                                                            a["duration_ms"]) for a in row["attempts"]),
-                   row.get("next_attempt_at"), row.get("resend_of"))
+        attempts = tuple(Attempt(a["number"], a["at"], a["status_code"], a["error"], a["duration_ms"])
+                         for a in row["attempts"])
+        carried = json.loads(row["body"])["data"].get("status")
+        return cls(row["id"], row["type"], row["event"], row["object_id"], carried, row["state"], row["body"],
+                   attempts, row.get("next_attempt_at"), row.get("resend_of"))
 
     @property
     def answers(self) -> tuple[Answer, ...]:
