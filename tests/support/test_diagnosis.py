@@ -197,6 +197,14 @@ def test_a_charge_that_is_not_what_the_declared_field_means_is_payouts_item_1() 
     assert "charged_amount_to_send, the field declared in PAYOUT_AMOUNT_FIELD" in found.fix
 
 
+def test_what_is_sent_when_it_is_not_what_the_declared_field_means_is_payouts_item_1_too() -> None:
+    meaning = read_amount_fields(AMOUNT_TABLE).meaning("charged_amount")  # charged as asked; sent: 0.000395 BTC
+    found = diagnose(_payouts(step="the recipient receives what the declared field means", meaning=meaning,
+                              asked=Decimal("20.00")))
+    assert found.fails == Item("payouts", 1) and "Cryptopay sends 0.00037 BTC" in found.why
+    assert found.why.startswith("the merchant declared PAYOUT_AMOUNT_FIELD=charged_amount, so the recipient should")
+
+
 def test_a_debit_other_than_the_charge_is_payouts_item_5() -> None:
     found = diagnose(_payouts(recorded={"status": "completed", "debited": "20.30 EUR"}))
     assert found.fails == Item("payouts", 5)

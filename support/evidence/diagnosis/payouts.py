@@ -21,20 +21,14 @@ def _field_fix(field: str) -> str:
             "the merchant sends")
 
 
-def charged_not_as_declared(facts: Facts) -> Diagnosis | None:
+def not_as_declared(facts: Facts) -> Diagnosis | None:
+    """What Cryptopay charged, or sends, is not what the declared amount field means for the amount asked."""
     meaning, asked = facts.notes.get("meaning"), facts.notes.get("asked")
-    for payout in facts.objects:
-        if meaning and asked is not None and payout.found and (problem := charged_problem(meaning, asked,
-                                                                                          payout.found)):
-            return Diagnosis(DEFECT, problem, _field_fix(meaning.field), fails(facts, "amount field"))
-    return None
-
-
-def received_not_as_declared(facts: Facts) -> Diagnosis | None:
-    meaning, asked = facts.notes.get("meaning"), facts.notes.get("asked")
-    for payout in facts.objects:
-        if meaning and asked is not None and payout.found and (problem := received_problem(meaning, asked,
-                                                                                           payout.found)):
+    if not meaning or asked is None:
+        return None
+    for payout in (p for p in facts.objects if p.found):
+        problem = charged_problem(meaning, asked, payout.found) or received_problem(meaning, asked, payout.found)
+        if problem:
             return Diagnosis(DEFECT, problem, _field_fix(meaning.field), fails(facts, "amount field"))
     return None
 
@@ -57,7 +51,7 @@ def debited_other_than_charged(facts: Facts) -> Diagnosis | None:
 
 STEP_RULES: tuple[Rule, ...] = ()
 RULES: tuple[Rule, ...] = (
-    charged_not_as_declared, received_not_as_declared, debited_other_than_charged,
+    not_as_declared, debited_other_than_charged,
     status_differs("on every CoinWithdrawal notification, read the withdrawal with GET /api/coin_withdrawals/{id} "
                    "and record the status it returns (never the callback body's: it may be stale or forged)"),
 )
