@@ -224,8 +224,8 @@ def endpoint_fails(facts: Facts) -> Diagnosis | None:
 
 # -- the merchant's record beside Cryptopay's GET -------------------------------------------------------------------
 def status_differs(fix: str) -> Rule:
-    """A rule: the merchant records an object in another status than Cryptopay's GET reports (item 11, 4, 4), with
-    the product's `fix`."""
+    """A rule: the merchant records an object in another status than Cryptopay's GET reports (the "status" property:
+    invoices item 11, channels and payouts item 4), with the product's `fix`."""
     def rule(facts: Facts) -> Diagnosis | None:
         for thing in facts.objects:
             if not thing.found or thing.recorded is None:
