@@ -1,9 +1,12 @@
 """The diagnosis rules on hand-made evidence: each symptom names its cause and its fix, configuration apart."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from checklists import Item
+from support.domain.signoff import TEAMS, check_signoff
 from support.drivers.waiting import WaitTimeout
 from support.evidence.diagnosis import (CONFIGURATION, DEFECT, ENVIRONMENT, DepositFacts, Facts, annotate, diagnose,
                                         final_answers)
@@ -124,3 +127,23 @@ def test_a_merchant_down_is_an_outage_not_a_callback_url() -> None:
     found = diagnose(_facts(answers=["connection refused", "connection refused"], merchant_down="merchant probe "
                             "unreachable at http://shop.test/probe (ConnectionError)"))
     assert found.kind == ENVIRONMENT and "outage" in found.why
+
+
+SIGNED_OFF = "Support, Finance, Fraud and Transaction Monitoring have each acknowledged how risk scoring and holds work"
+
+
+def test_a_refused_signoff_names_its_own_reason_and_the_fix_that_goes_with_it() -> None:
+    # Issue 24, point 4: every team is in the shipped file; the reason is that it is the reference merchant's.
+    shipped = check_signoff(Path(__file__).resolve().parents[2] / "signoff.yml", date(2026, 12, 1))
+    assert shipped.missing_teams == [] and {s.team for s in shipped.accepted} == set(TEAMS)
+    error = AssertionError(f"{shipped.failure()}\nassert not '…'")
+    found = diagnose(Facts(step=SIGNED_OFF, message=str(error)))
+    assert found.kind == CONFIGURATION and found.fails == Item("invoices", 14)
+    assert found.why.startswith("the go-live sign-off is not accepted: signoff.yml is the reference merchant's "
+                                "example"), found.why
+    assert "incomplete" not in found.text() and "add each team" not in found.fix
+    assert "copy signoff.example.yml" in found.fix and "GO_LIVE_SIGNOFF_FILE" in found.fix
+    # A team missing is named as such, with the fix for it.
+    missing = diagnose(Facts(step=SIGNED_OFF, message="invoices sign-off not accepted: missing teams: Fraud\nassert"))
+    assert missing.why == "the go-live sign-off is not accepted: missing teams: Fraud"
+    assert missing.fix.startswith("add each team's acknowledgement")
