@@ -1,6 +1,7 @@
 """The run's last lines in the terminal: the checklist with first reasons, and what a subset run covered."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -8,7 +9,7 @@ import pytest
 
 from reporting.results import load_scenarios
 from reporting.summary import build_summary
-from support.plugins.evidence_build import checklist_lines, subset_words
+from support.plugins.evidence_build import checklist_lines, rerun_words, subset_words
 from support.plugins.scenario_lines import scenario_line
 from tests.reporting.results_factory import write_result
 
@@ -54,3 +55,15 @@ def test_a_scenario_the_environment_stopped_is_not_called_fail_as_the_run_goes()
     assert (defect.word, defect.where) == ("FAIL", "invoices item 12")
     # The Why and the Fix on lines of their own, without the exception's Python name.
     assert outage.details == ["Why (environment): the merchant did not answer.", "Fix: bring it up"]
+
+
+def test_readmes_sample_of_the_terminal_is_what_the_terminal_prints() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    sample = readme[readme.index("```\ncollected 71 items"):]
+    sample = sample[:sample.index("\n```\n")].splitlines()
+    counted = [line for line in sample if line.startswith("[")]
+    assert counted and all(re.match(r"^\[\s*\d+/\d+\s+(~\d+[smh]\S* left|done)\] (PASS|FAIL|ENV |CONF)  \S", line)
+                           for line in counted), counted
+    cache = SimpleNamespace(cache=object())  # pytest's cache plugin is on, as in certify.sh
+    assert rerun_words(cache, 2) in sample and rerun_words(SimpleNamespace(cache=None), 2) is None
+    assert rerun_words(cache, 1).startswith("re-run the failure: bash scripts/certify.sh --lf")
