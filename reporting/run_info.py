@@ -43,7 +43,7 @@ KEYS: dict[str, str] = {
     "finished_at": "Finished at",
     "workers": "Workers",
     "signed_off_by": "Signed off by",
-    "selection": "Scenario selection (-m / -k)",
+    "selection": "Scenario selection (-m / -k / --lf)",
 }
 
 

@@ -387,8 +387,13 @@ def item_reason(item: dict[str, Any]) -> str:
                 reason = row.get("message") or row.get("skip_reason") or row.get("detail") or row["status"]
                 if row.get("for_this_item") in (NOT_RUN, NOT_PROVEN) and row.get("detail"):
                     reason = row["detail"]
-                return f"{_EXCEPTION_CLASS.sub('', reason)} (in: {row['name']})"
+                return f"{reason_words(reason)} (in: {row['name']})"
     return ""
+
+
+def reason_words(message: str) -> str:
+    """A failure's words without the Python name of its exception in front ("support.drivers.waiting.Decided: ")."""
+    return _EXCEPTION_CLASS.sub("", message)
 
 
 def _markdown_table(summary: dict[str, Any], product: dict[str, Any]) -> list[str]:

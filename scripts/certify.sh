@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the go-live certification (embedded emulator + reference merchant unless .env names other targets)
 # and writes the evidence: reports/go-live-evidence.html and reports/go-live-summary.{md,json}.
-# Extra arguments go to pytest, e.g. `-m invoices_13` for one item, `-m channels` for one product (a subset: never a certification).
+# Extra arguments go to pytest, e.g. `-m invoices_13` for one item, `-m channels` for one product, `--lf` for the last
+# run's failures (each a subset: never a certification).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,16 @@ Settings come from .env (or the file CERTIFY_ENV_FILE names; see .env.example). 
   MERCHANT_PROBE_URL, MERCHANT_CALLBACK_URL, MERCHANT_PROBE_TOKEN, MERCHANT_BUILD           the merchant under test
   EMULATOR_CONTROL_URL (a rehearsal on a standalone emulator), PAYER, UNRESOLVED_POLICY_*, WAIT_TIMEOUT_SECONDS
 All blank: the embedded emulator and reference merchant (a rehearsal, not a certification).
+
+pytest options work as in pytest (a selection is a subset: never a certification):
+  -m invoices_12, -m channels, -k "signed off"   one item, one product, scenarios by name
+  --lf                the scenarios that failed in the last run only (pytest's cache, .pytest_cache/);
+                      after a failing run the terminal says: re-run the 3 failures: bash scripts/certify.sh --lf
+  --ff                the last run's failures first, then the rest
+  -v                  pytest's tracebacks too (without it a failure shows its Why, Fix and failed step; the
+                      traceback is in the evidence)
+  -n 8 --dist load    parallel workers (the sandbox's expiry waits overlap; -n 12 at most)
+  --collect-only -q, --fixtures, --markers   list without running: reports/ is left as it was
 
 Results: reports/go-live-evidence.html (one self-contained file), reports/go-live-summary.md and .json,
 reports/go-live-manifest.json (a SHA-256 of every evidence file) and reports/allure-results/. Keep a copy of the
@@ -62,12 +73,13 @@ esac
 bash scripts/bootstrap.sh || exit 2
 bash scripts/install_tools.sh || exit 2
 # The run writes into a fresh results dir outside reports/; pytest itself builds the evidence at the end, with this
-# run's secrets in memory only (nothing secret on disk, even if the run is killed), and moves the results to
-# reports/allure-results. A configuration error therefore leaves the previous run's evidence as it was, and a run
+# run's secrets in memory only (nothing secret on disk, even if the run is killed), and moves the results and the JUnit
+# file into reports/. A configuration error, a listing (--collect-only, --fixtures, --markers) or a run that ran nothing
+# therefore leaves the previous run's evidence as it was, and a run
 # killed outright (SIGKILL) leaves its half-written results in .certify-run/, never beside that evidence; the next
 # run clears them. exec: Ctrl-C and SIGTERM reach pytest itself, which stops its workers and still builds the
 # evidence of what ran (exit 2).
 fresh=.certify-run/allure-results
 rm -rf .certify-run reports/.allure-results-running && mkdir -p "$fresh"
-exec .venv/bin/python -m pytest steps -p no:cacheprovider --alluredir="$fresh" --go-live-evidence=reports \
-  --junitxml=reports/junit.xml -rfEs "$@"
+exec .venv/bin/python -m pytest steps --alluredir="$fresh" --go-live-evidence=reports \
+  --junitxml=reports/junit.xml "$@"

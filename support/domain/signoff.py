@@ -39,10 +39,22 @@ class SignOffReport:
         reasons = list(self.problems)
         if self.missing_teams:
             reasons.append(f"missing teams: {', '.join(self.missing_teams)}")
-        return f"{self.product} sign-off not accepted: " + "; ".join(reasons) if reasons else ""
+        return f"{self.product} {NOT_ACCEPTED}" + "; ".join(reasons) if reasons else ""
 
 
 EXAMPLE_MARK = "(reference merchant)"
+NOT_ACCEPTED = "sign-off not accepted: "
+REFERENCE_EXAMPLE = "the reference merchant's example"
+_FIX_EXAMPLE = ("copy signoff.example.yml to a file of your own, put your own Support, Finance, Fraud and Transaction "
+                "Monitoring people in it (name, date, what each team acknowledged) in place of the example's, and set "
+                "GO_LIVE_SIGNOFF_FILE to that file")
+_FIX_ENTRIES = ("add each team's acknowledgement (team, name, date not in the future, what was acknowledged) to the "
+                "sign-off file (GO_LIVE_SIGNOFF_FILE, default signoff.yml; see signoff.example.yml)")
+
+
+def signoff_fix(reasons: str) -> str:
+    """What to do about the reasons failure() gave: the shipped example is replaced, not completed."""
+    return _FIX_EXAMPLE if REFERENCE_EXAMPLE in reasons else _FIX_ENTRIES
 
 
 def check_signoff(path: Path, today: date, example_allowed: bool = False, product: str = "invoices") -> SignOffReport:
@@ -75,8 +87,8 @@ def check_signoff(path: Path, today: date, example_allowed: bool = False, produc
         else:
             accepted.append(signed)
     if not example_allowed and any(EXAMPLE_MARK in s.name for s in accepted + future_dated):
-        problems.append("the sign-off is the reference merchant's example; your own teams must sign "
-                        "(copy signoff.example.yml and set GO_LIVE_SIGNOFF_FILE)")
+        problems.append(f"{path.name} is {REFERENCE_EXAMPLE} (its names end in '{EXAMPLE_MARK}'), refused for an "
+                        "outside merchant, whose own teams sign")
     return SignOffReport(str(path), accepted, problems, future_dated, product)
 
 

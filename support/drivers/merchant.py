@@ -153,6 +153,16 @@ class ProbeTokenRejected(MerchantError, WaitingCannotHelp):
     """The probe answered 401: MERCHANT_PROBE_TOKEN is not the token the merchant expects."""
 
 
+class ProbeNotFound(MerchantError, WaitingCannotHelp):
+    """Nothing at MERCHANT_PROBE_URL speaks the probe: a 404 where a probe answers 200, at a path that does not ask
+    for the probe's token either (a probe answers 401 without it); most often a URL without the probe's own path."""
+
+
+PROBE_URL_SHAPE = ("MERCHANT_PROBE_URL is the base URL the probe's paths hang from (<base>/customers/{customer_id}/"
+                   "balance, <base>/deposits, <base>/invoices/{invoice_id}), e.g. https://staging.example.com/probe; "
+                   "the reference merchant's ends in /probe")
+
+
 def inline_refs(node: object, spec: dict) -> object:
     """Inlines $refs and turns OpenAPI 3.0's `nullable` into JSON Schema, so plain jsonschema can validate."""
     if isinstance(node, dict):
@@ -285,6 +295,13 @@ class ProbeMerchant:
             raise ProbeTokenRejected(f"{method} {template} answered 401: the merchant rejected MERCHANT_PROBE_TOKEN")
         return response
 
+    def _guarded(self, path: str) -> bool:
+        """The path asks for the probe's token (401 without it): whatever answered there is a probe."""
+        try:
+            return self._session.request("GET", self.probe_url + path).status_code == 401
+        except (RefusedAnswer, requests.RequestException):
+            return False
+
     def create_deposit(self, customer_id: str, amount: Decimal, currency: str, pay_currency: str,
                        description: str | None = None) -> Deposit:
         body = {"customer_id": customer_id, "price_amount": decimal_text(amount), "price_currency": currency,
@@ -303,6 +320,11 @@ class ProbeMerchant:
     def balances(self, customer_id: str) -> dict[str, Decimal]:
         template = "/customers/{customer_id}/balance"
         response = self._answer("GET", template, f"/customers/{customer_id}/balance")
+        if response.status_code == 404 and not self._guarded(f"/customers/{customer_id}/balance"):
+            raise ProbeNotFound(f"nothing at {self.probe_url} speaks the certification probe: GET {template} answered "
+                                f"404 for customer {customer_id}, and 404 again without the probe's token, where a "
+                                f"probe answers 200 ({{\"balances\": {{}}}} for a customer never credited) and 401 "
+                                f"without its token. {PROBE_URL_SHAPE}")
         if response.status_code != 200:
             raise self._contract.violation("GET", template, f"it answered {response.status_code} for customer "
                                                             f"{customer_id}")

@@ -2,26 +2,32 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from checklists import items_of, items_words
+from _pytest.junitxml import xml_key  # pytest's JUnit writer: its summary line prints the path it is given
+
 from reporting.allure import GenerationError
-from reporting.blame import CONFIGURATION, ENVIRONMENT, blame_of
 from reporting.build import EVIDENCE_FILES, BuildResult, OfflineCheckError, build
 from reporting.exit_codes import WORDS as EXIT_WORDS
 from reporting.inert import printable
 from reporting.secret_scan import scan_paths
-from reporting.summary import (MARKS, NOT_INTEGRATED, NOT_PROVEN, PASS, REHEARSAL_PASSED, item_reason, product_items,
-                               product_words, products_of)
+from reporting.summary import (FAIL, MARKS, NOT_INTEGRATED, NOT_PROVEN, PASS, REHEARSAL_PASSED, item_reason,
+                               product_items, product_words, products_of)
+from support.plugins.run_kind import lists_only
 from support.plugins.run_secrets import run_secrets
 
 EXIT_EVIDENCE_NOT_CLEAN = 3
 RESULT_KEY = pytest.StashKey[BuildResult]()
 PROBLEM_KEY = pytest.StashKey[list[str]]()
+JUNIT_KEY = pytest.StashKey[tuple[Path, Path]]()  # (where pytest writes this run's JUnit, where the evidence keeps it)
+# Exits that ran nothing worth a verdict: the previous run's evidence stays as it was.
+_NOTHING_RAN = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,66 +36,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                           "scanned for this run's secrets; results end up in DIR/allure-results")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("go_live_evidence") and not hasattr(config, "workerinput"):
-        # SIGTERM ends the run like Ctrl-C: workers stopped, evidence of what ran built, nothing left running.
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
-        config.pluginmanager.register(ScenarioLines(config), "go-live-scenario-lines")
-
-
-SCENARIO_PROPERTY = "scenario"
-_OUTCOMES = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
-# A failure that proves nothing about the merchant is not called FAIL, even while the run goes on.
-_NOT_PROVEN = {ENVIRONMENT: "ENV", CONFIGURATION: "CONF"}
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call):  # noqa: ANN001
-    """The scenario's own words travel with its report (xdist too), for the line printed as it ends."""
-    if call.when == "setup" and SCENARIO_PROPERTY not in dict(item.user_properties):
-        doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
-        name = doc.split(": ", 1)[-1] if ": " in doc else item.name
-        callspec = getattr(item, "callspec", None)
-        item.user_properties.append((SCENARIO_PROPERTY, f"{name} [{callspec.id}]" if callspec else name))
-    yield
-
-
-def scenario_line(report: pytest.TestReport) -> str | None:
-    """'FAIL  items 1, 12  <scenario>: Why ...' once per scenario: when its call ends, or when setup stops it."""
-    if not (report.when == "call" or (report.when == "setup" and not report.passed)):
-        return None
-    # The report's words were cleaned when it was made (support/plugins/run_secrets.py); printable again here,
-    # because this line is cut, and a cut must never fall inside an escape sequence that reaches the terminal whole.
-    name = printable(str(dict(report.user_properties).get(SCENARIO_PROPERTY) or report.nodeid.split("::")[-1]))
-    where = items_words(items_of(report.keywords)) or "no item"
-    outcome, first = _OUTCOMES.get(report.outcome, report.outcome.upper()), ""
-    if report.failed:
-        crash = getattr(report.longrepr, "reprcrash", None)
-        first = printable((getattr(crash, "message", "") or str(report.longrepr)).split("\n")[0])
-        blame = blame_of(first)
-        outcome = _NOT_PROVEN[blame.category] if blame.proves_nothing else outcome
-    line = f"{outcome:4}  {where:<22} {name}"
-    if first:
-        line += f"\n      {first[:300]}"
-    elif report.skipped and isinstance(report.longrepr, tuple):
-        line += f"  ({printable(str(report.longrepr[2]).removeprefix('Skipped: '))[:160]})"
-    return line
-
-
-class ScenarioLines:
-    """Registered in the controller of a --go-live-evidence run only: one line per scenario as it ends."""
-
-    def __init__(self, config: pytest.Config):
-        self.config = config
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        line = scenario_line(report)
-        reporter = self.config.pluginmanager.getplugin("terminalreporter")
-        if line and reporter is not None:
-            if reporter._tw.width_of_current_line:  # after pytest's progress dots, start a line of our own
-                reporter.write("\n")
-            proven = not report.failed or line.startswith("FAIL")
-            reporter.write_line(line, red=report.failed and proven, yellow=report.skipped or not proven)
+    if not config.getoption("go_live_evidence") or hasattr(config, "workerinput"):
+        return
+    # SIGTERM ends the run like Ctrl-C: workers stopped, evidence of what ran built, nothing left running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Before pytest's JUnit plugin opens its file: it writes beside this run's fresh results, and only a run whose
+    # evidence is built moves it into the evidence folder. A listing, a configuration error or a run that ran
+    # nothing leaves the previous run's junit.xml as it was, with the rest of its evidence.
+    fresh, junit = getattr(config.option, "allure_report_dir", None), getattr(config.option, "xmlpath", None)
+    if junit and lists_only(config):
+        config.option.xmlpath = None  # a listing runs nothing: no JUnit file at all
+    elif fresh and junit:
+        fresh = Path(fresh).resolve()
+        staged = fresh.parent / f".{fresh.name}.junit.xml"
+        config.stash[JUNIT_KEY] = (staged, Path(junit).resolve())
+        config.option.xmlpath = str(staged)
 
 
 def _discard(output: Path, results: Path, junit: Path | None) -> None:
@@ -103,18 +66,36 @@ def _discard(output: Path, results: Path, junit: Path | None) -> None:
 
 
 def _junit(config: pytest.Config) -> Path | None:
-    """This run's JUnit file, written by pytest's junitxml plugin before this plugin's (trylast) session end."""
-    path = getattr(config.option, "xmlpath", None)
-    return Path(path).resolve() if path and Path(path).is_file() else None
+    """This run's JUnit file, written by pytest's junitxml plugin before this plugin's (trylast) session end, moved
+    beside the evidence; pytest's own "generated xml file" line then names where it is."""
+    if JUNIT_KEY not in config.stash:
+        path = getattr(config.option, "xmlpath", None)
+        return Path(path).resolve() if path and Path(path).is_file() else None
+    staged, kept = config.stash[JUNIT_KEY]
+    if not staged.is_file():
+        return None
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(staged), str(kept))
+    writer = config.stash.get(xml_key, None)
+    if writer is not None:
+        writer.logfile = str(kept)
+    return kept
+
+
+def builds_evidence(config: pytest.Config, exitstatus: int) -> bool:
+    """A run that ran scenarios (to the end, failed or interrupted) gets evidence; a listing, a configuration error
+    or a selection of nothing leaves reports/ byte for byte as the previous run left it."""
+    return bool(config.getoption("go_live_evidence") and getattr(config.option, "allure_report_dir", None)
+                and not hasattr(config, "workerinput") and not lists_only(config) and exitstatus not in _NOTHING_RAN)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    output, fresh = config.getoption("go_live_evidence"), getattr(config.option, "allure_report_dir", None)
-    if not output or not fresh or hasattr(config, "workerinput") or exitstatus == pytest.ExitCode.USAGE_ERROR:
+    if not builds_evidence(config, exitstatus):
         return
-    output, fresh = Path(output).resolve(), Path(fresh).resolve()
+    output = Path(config.getoption("go_live_evidence")).resolve()
+    fresh = Path(config.option.allure_report_dir).resolve()
     results = output / "allure-results"
     if fresh.resolve() != results.resolve():
         shutil.rmtree(results, ignore_errors=True)
@@ -142,7 +123,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
-    """The run ends on its verdict and where the evidence is, after pytest's own summary."""
+    """The run ends on its verdict and where the evidence is, after pytest's own summary; then how to re-run what
+    failed."""
     problems = config.stash.get(PROBLEM_KEY, [])
     if problems:
         terminalreporter.write_sep("=", "go-live evidence: nothing to attach", red=True)
@@ -157,7 +139,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     except (OSError, ValueError):
         summary = None
     for line in checklist_lines(summary) if summary else []:
-        terminalreporter.write_line(line)
+        _write_marked(terminalreporter, line)
     ready, rehearsal = result.exit_code == 0, result.overall == REHEARSAL_PASSED
     not_proven = result.overall == NOT_PROVEN  # nothing failed: the environment's colour, not a defect's
     terminalreporter.write_line(printable(result.headline), bold=True, green=ready, blue=rehearsal,
@@ -168,6 +150,41 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.write_line(f"exit code {result.exit_code}: {EXIT_WORDS[result.exit_code]} "
                                 "(bash scripts/certify.sh --help lists them)")
     terminalreporter.write_line(f"summary:  {result.summary_md}")
+    rerun = rerun_words(config, len(_failed_scenarios(terminalreporter)))
+    if rerun:
+        terminalreporter.write_line(rerun, bold=True)
+
+
+def _failed_scenarios(terminalreporter) -> set[str]:  # noqa: ANN001
+    return {report.nodeid for kind in ("failed", "error") for report in terminalreporter.stats.get(kind, [])
+            if getattr(report, "when", None) in ("setup", "call", "teardown")}
+
+
+def rerun_words(config: pytest.Config, failures: int) -> str | None:
+    """How a pytest user re-runs only what failed: pytest's cache (.pytest_cache/) remembers it, unless it is
+    switched off (-p no:cacheprovider)."""
+    if not failures or getattr(config, "cache", None) is None:
+        return None
+    what = "the failure" if failures == 1 else f"the {failures} failures"
+    return (f"re-run {what}: bash scripts/certify.sh --lf   (a subset, never a certification; add -v for the "
+            "tracebacks)")
+
+
+# The item rows' marks in their colours on a terminal that shows colour (NO_COLOR honoured by pytest's writer).
+_MARK_COLOURS = {MARKS[PASS]: "green", MARKS[FAIL]: "red", MARKS[NOT_PROVEN]: "yellow"}
+_ITEM_ROW = re.compile(rf"^(  Item \d+  )({'|'.join(_MARK_COLOURS)})\b(.*)$", re.DOTALL)
+
+
+def _write_marked(terminalreporter, line: str) -> None:  # noqa: ANN001
+    """An item row with its mark coloured; any other line as it is."""
+    row = _ITEM_ROW.match(line)
+    if row is None:
+        terminalreporter.write_line(line)
+        return
+    terminalreporter.ensure_newline()
+    terminalreporter.write(row.group(1))
+    terminalreporter.write(row.group(2), **{_MARK_COLOURS[row.group(2)]: True})
+    terminalreporter.write(row.group(3) + "\n")
 
 
 def _deselected(item: dict) -> bool:
@@ -194,16 +211,18 @@ def _item_lines(summary: dict, items: list[dict]) -> list[str]:
             continue
         mark = MARKS[item["verdict"]]
         reason = item_reason(item) if item["verdict"] != PASS else ""
-        lines.append(f"  Item {item['item']:02d}  {mark:8} {printable(reason)[:150]}".rstrip())
+        # Cut between words, never inside one: the whole reason is in the summary and the report.
+        reason = textwrap.shorten(printable(reason), width=150, placeholder=" …") if reason else ""
+        lines.append(f"  Item {item['item']:02d}  {mark:8} {reason}".rstrip())
     if untouched:
         lines.append(f"  Items {', '.join(untouched)}: NOT RUN (deselected by {summary['run']['selection']})")
     return lines
 
 
 def subset_words(summary: dict) -> str:
-    """Which items a -m / -k run touched: it proves those at most, and is never a certification."""
+    """Which items a -m / -k / --lf run touched: it proves those at most, and is never a certification."""
     covered = [item.get("id") or str(item["item"]) for item in summary["items"]
                if any(row["status"] != "skipped" for row in item["scenarios"])]
     items = ", ".join(covered) or "none"
     return (f"subset run ({summary['run']['selection']}): covered items {items}; a subset is not a certification, "
-            "run without -m/-k for one")
+            "run without -m, -k or --lf for one")

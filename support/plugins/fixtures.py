@@ -21,6 +21,7 @@ from support.drivers.sql_adapter import SqlMerchant
 from support.drivers.waiting import count_down_to
 from support.evidence.attachments import Evidence, Redactor
 from support.plugins.keys import SETTINGS_KEY
+from support.plugins.run_kind import lists_only
 from support.plugins.run_secrets import remember
 from support.targets.preflight import first_delivery_note, preflight_problems
 from support.targets.settings import Settings
@@ -62,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """External targets are checked in the controller before any xdist worker starts, so a problem reads the same
     (one message, exit 4) serial or under -n; a worker exiting would only give an INTERNALERROR."""
     settings = config.stash.get(SETTINGS_KEY, None)
-    if hasattr(config, "workerinput") or settings is None or config.option.collectonly or config.option.help \
+    if hasattr(config, "workerinput") or settings is None or lists_only(config) or config.option.help \
             or not external_targets(settings):
         return
     with ExitStack() as stack:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from support.plugins.keys import SETTINGS_KEY
+from support.plugins.run_kind import lists_only
 from support.targets.pace import learn_pace
 from support.targets.request_budget import CryptopayPace, close_run_budget, open_run_budget
 
@@ -23,8 +24,8 @@ _PACE = pytest.StashKey[CryptopayPace]()
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     settings = config.stash.get(SETTINGS_KEY, None)
-    if settings is None or settings.embedded_emulator:
-        return
+    if settings is None or settings.embedded_emulator or lists_only(config):
+        return  # a listing sends Cryptopay nothing
     workerinput = getattr(config, "workerinput", None)
     if workerinput is None:
         remove_budgets_of_dead_runs(Path(tempfile.gettempdir()))

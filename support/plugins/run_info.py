@@ -12,7 +12,8 @@ import pytest
 from reporting.run_info import write_run_info
 from support.domain.signoff import SIGNOFF_PRODUCTS, check_signoff
 from support.plugins.keys import SETTINGS_KEY
-from support.plugins.run_manifest import not_integrated
+from support.plugins.run_kind import lists_only
+from support.plugins.run_manifest import not_integrated, selection_words
 from support.targets.account import account_identity, cryptopay_now
 
 STARTED_KEY = pytest.StashKey[str]()
@@ -54,7 +55,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     config.stash[STARTED_KEY] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     settings = config.stash.get(SETTINGS_KEY, None)
-    if settings is None or settings.embedded_emulator or hasattr(config, "workerinput") or config.option.collectonly:
+    if settings is None or settings.embedded_emulator or hasattr(config, "workerinput") or lists_only(config):
         return  # the embedded emulators are each worker's own: nothing at Cryptopay to name
     config.stash[CRYPTOPAY_KEY] = {
         "account": account_identity(settings.cryptopay_api_url, settings.cryptopay_api_key,
@@ -102,7 +103,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "workers": getattr(config.option, "numprocesses", None) or 1,
         "signed_off_by": _signed_off_by(settings),
-        "selection": " ".join(f"{flag} {value!r}" for flag, value in (("-m", config.option.markexpr),
-                                                                      ("-k", config.option.keyword)) if value),
+        "selection": selection_words(config),
     }
     write_run_info(Path(results), info)

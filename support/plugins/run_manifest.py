@@ -17,6 +17,19 @@ from reporting.manifest import (DESELECTED_REASON, EMULATOR_ONLY_REASON, NOT_CHO
 INTEGRATION_KEY = pytest.StashKey[dict[str, str]]()
 
 
+def scenario_title(item: pytest.Item) -> str | None:
+    """The scenario's title as a reader says it: an outline's placeholders filled with its example's values, or,
+    when the title has none, the values after it ("… price (price 100.00, currency EUR)"). None: not a scenario."""
+    template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
+    if template is None:
+        return None
+    outline = get_outline_params(item)
+    title = template.render(outline).name
+    if outline and title == template.name:
+        title += " (" + ", ".join(f"{name} {value}" for name, value in outline.items()) + ")"
+    return title
+
+
 def scenario_entry(item: pytest.Item) -> dict[str, Any] | None:
     """What Allure will call this scenario (the same fullName and historyId), its tags and its steps."""
     template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
@@ -41,10 +54,37 @@ def scenario_entry(item: pytest.Item) -> dict[str, Any] | None:
     }
 
 
-def _selection(config: pytest.Config) -> str:
+LAST_FAILED = "--lf (the last run's failures)"
+_LAST_FAILED_KEY = pytest.StashKey[bool]()
+
+
+def reruns_last_failures(config: pytest.Config) -> bool:
+    """--lf with failures on record: pytest's cache deselects every other scenario, so the run is a subset. Decided
+    once, from the cache as the run found it (the controller's copy changes as scenarios end), the same in every
+    xdist worker, which all read that one cache."""
+    if _LAST_FAILED_KEY not in config.stash:
+        plugin = config.pluginmanager.get_plugin("lfplugin")
+        config.stash[_LAST_FAILED_KEY] = bool(config.getoption("lf", False) and plugin is not None
+                                              and plugin.lastfailed)
+    return config.stash[_LAST_FAILED_KEY]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    reruns_last_failures(config)  # after pytest's cache plugin has read the cache, before any scenario changes it
+
+
+def selection_words(config: pytest.Config) -> str:
+    """What chose this run's scenarios ("-m 'channels' --lf (…)"), or "" for every scenario: the manifest, run-info
+    and the verdict's "Subset run (…)" all say it in these words."""
     parts = [f"-m {config.option.markexpr!r}" if config.option.markexpr else "",
-             f"-k {config.option.keyword!r}" if config.option.keyword else ""]
-    return " ".join(p for p in parts if p) or "file or node selection"
+             f"-k {config.option.keyword!r}" if config.option.keyword else "",
+             LAST_FAILED if reruns_last_failures(config) else ""]
+    return " ".join(p for p in parts if p)
+
+
+def _selection(config: pytest.Config) -> str:
+    return selection_words(config) or "file or node selection"
 
 
 def _settings(config: pytest.Config):
@@ -110,6 +150,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if entry is None:
             continue
         reason = _not_run_reason(entry, id(item) in selected, config)
+        entry["selected"] = id(item) in selected  # the terminal counts what runs, and tells apart what was chosen
         if reason is not None:
             entry["not_run_reason"] = reason
             if id(item) in selected:

@@ -9,7 +9,7 @@ from cryptopay_client import CryptopayClient, CryptopayError, TransportError
 from support.domain.callbacks import explain, is_rejection, misses_the_handler
 from support.drivers.callbacks import Answer, CallbackSender
 from support.drivers.emulator import ControlError, EmulatorControl
-from support.drivers.merchant import MerchantAdapter, MerchantError
+from support.drivers.merchant import MerchantAdapter, MerchantError, ProbeMerchant, ProbeNotFound
 from support.drivers.waiting import WaitTimeout, wait_until
 from support.targets.secrets import Secret
 from support.targets.wiring import Targets
@@ -44,12 +44,27 @@ def reach_problems(targets: Targets, merchant: MerchantAdapter) -> list[str]:
         problems.append(f"Cryptopay API unreachable at {targets.api_url} (CRYPTOPAY_API_URL)")
     try:
         merchant.balances("go-live-preflight")
+    except ProbeNotFound as exc:
+        problems.append(f"MERCHANT_PROBE_URL: {exc}{_probe_url_guess(targets)}")
     except MerchantError as exc:
         reason = str(exc)  # a ProbeTokenRejected or ProbeContractError names its own cause
         problems.append(f"merchant at {targets.probe_url or targets.merchant_label}: {reason}")
     except Exception as exc:  # e.g. the SQL adapter's database refusing the connection
         problems.append(f"merchant ({targets.merchant_label}) could not be read: {type(exc).__name__}")
     return problems + callback_problems(CallbackSender(targets.callback_url, targets.callback_secret, timeout=10))
+
+
+def _probe_url_guess(targets: Targets) -> str:
+    """The URL with the probe's usual path added, named when the probe answers there: the usual slip is a
+    MERCHANT_PROBE_URL without its /probe."""
+    guess = targets.probe_url.rstrip("/") + "/probe"
+    if targets.probe_url.rstrip("/").endswith("/probe"):
+        return ""
+    try:
+        ProbeMerchant(guess, targets.probe_token, timeout=10).balances(PREFLIGHT_CUSTOMER)
+    except (MerchantError, OSError, ValueError):
+        return ""
+    return f". The probe answers at {guess}: set MERCHANT_PROBE_URL={guess}"
 
 
 def _account_url_problems(control: EmulatorControl, callback_url: str) -> list[str]:

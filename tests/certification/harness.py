@@ -35,6 +35,23 @@ class Verdicts:
     output: str
 
 
+def certify_checkout(workdir: Path, previous: dict[str, str]) -> Path:
+    """The repository as scripts/certify.sh sees it, with a reports/ of its own holding `previous` (name -> text)
+    and a pytest cache of its own: every other top-level entry linked, the scripts copied (certify.sh finds the
+    repository from its own place)."""
+    for entry in ROOT.iterdir():
+        if entry.name not in ("reports", "scripts", ".git", ".certify-run", ".pytest_cache"):
+            (workdir / entry.name).symlink_to(entry)
+    (workdir / "scripts").mkdir()
+    for script in (ROOT / "scripts").glob("*.sh"):
+        (workdir / "scripts" / script.name).write_text(script.read_text(encoding="utf-8"), encoding="utf-8")
+    for name, text in previous.items():
+        (workdir / "reports" / name).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / "reports" / name).write_text(text, encoding="utf-8")
+    (workdir / "reports").mkdir(exist_ok=True)
+    return workdir
+
+
 def own_signoff(workdir: Path) -> Path:
     """The reference merchant certified as an outside merchant must sign off as one: the shipped example, which
     names the reference merchant's people, is refused for outside merchants."""
@@ -64,14 +81,18 @@ def certification_stack(workdir: Path, merchant_kwargs: dict | None = None,
         yield Stack(env, creds.values(), merchant.app)
 
 
-def run_features(stack: Stack, workdir: Path, *pytest_args: str, timeout: float = 240) -> Verdicts:
-    junit = workdir / "junit.xml"
+def features_command(stack: Stack, workdir: Path, *pytest_args: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a run of the features against the stack (JUnit in workdir)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(SUITE_KEYS)}
     env.update(stack.env, CERTIFY_ENV_FILE=os.devnull, WAIT_TIMEOUT_SECONDS="8")
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "steps", "-p", "no:cacheprovider", "-q", "-rs", f"--junitxml={junit}",
-         *pytest_args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    return _verdicts(completed.returncode, junit, completed.stdout + completed.stderr)
+    return ([sys.executable, "-m", "pytest", "steps", "-p", "no:cacheprovider", f"--junitxml={workdir / 'junit.xml'}",
+             *pytest_args], env)
+
+
+def run_features(stack: Stack, workdir: Path, *pytest_args: str, timeout: float = 240) -> Verdicts:
+    command, env = features_command(stack, workdir, "-q", "-rs", *pytest_args)
+    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return _verdicts(completed.returncode, workdir / "junit.xml", completed.stdout + completed.stderr)
 
 
 def _verdicts(returncode: int, junit: Path, output: str) -> Verdicts:

@@ -39,6 +39,19 @@ def test_a_mistyped_callback_url_stops_the_run_before_a_404_can_pass_for_a_rejec
     assert "Traceback" not in verdicts.output and not verdicts.passed and not verdicts.failed
 
 
+def test_a_probe_url_without_its_path_says_nothing_speaks_the_probe_there_and_where_it_does(tmp_path: Path) -> None:
+    # Issue 24, point 5: the merchant's root answers 404 to the balance; that is no probe breaking its contract.
+    with certification_stack(tmp_path) as stack:
+        root = stack.env["MERCHANT_PROBE_URL"].removesuffix("/probe")
+        stack.env["MERCHANT_PROBE_URL"] = root
+        verdicts = run_features(stack, tmp_path, "-k", "exactly_the_invoices_price")
+    assert verdicts.returncode == 4, verdicts.output[-2000:]
+    assert f"nothing at {root} speaks the certification probe" in verdicts.output, verdicts.output[-2000:]
+    assert "MERCHANT_PROBE_URL is the base URL the probe's paths hang from" in verdicts.output
+    assert f"The probe answers at {root}/probe: set MERCHANT_PROBE_URL={root}/probe" in verdicts.output
+    assert "never 404" not in verdicts.output and "Traceback" not in verdicts.output
+
+
 # -- Cryptopay delivering to another callback URL (another staging) stops the run with that reason ---------------------
 def _another_staging(environ, start_response):
     """What answers at the URL the account really delivers to: another staging that acknowledges everything."""

@@ -13,6 +13,7 @@ import pytest
 
 from support.drivers.waiting import wait_until
 from support.targets.settings import SUITE_PREFIXES
+from tests.certification.harness import certify_checkout
 
 ROOT = Path(__file__).resolve().parents[2]
 PREVIOUS = {"go-live-evidence.html": "<p>the previous run's verdict</p>", "go-live-summary.md": "previous",
@@ -24,18 +25,8 @@ pytestmark = pytest.mark.skipif(not (ROOT / ".tools" / "node_modules" / ".bin" /
 
 @pytest.fixture()
 def checkout(tmp_path: Path) -> Path:
-    """The repository as certify.sh sees it, with a reports/ of its own holding a previous run's evidence: every
-    top-level entry linked, the scripts copied (certify.sh finds the repository from its own place)."""
-    for entry in ROOT.iterdir():
-        if entry.name not in ("reports", "scripts", ".git", ".certify-run"):
-            (tmp_path / entry.name).symlink_to(entry)
-    (tmp_path / "scripts").mkdir()
-    for script in (ROOT / "scripts").glob("*.sh"):
-        (tmp_path / "scripts" / script.name).write_text(script.read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "reports").mkdir()
-    for name, text in PREVIOUS.items():
-        (tmp_path / "reports" / name).write_text(text, encoding="utf-8")
-    return tmp_path
+    """The repository as certify.sh sees it, with a reports/ of its own holding a previous run's evidence."""
+    return certify_checkout(tmp_path, PREVIOUS)
 
 
 def start_certify(checkout: Path) -> tuple[subprocess.Popen, Path]:
@@ -48,8 +39,8 @@ def start_certify(checkout: Path) -> tuple[subprocess.Popen, Path]:
                                stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until(lambda: output.read_text(encoding="utf-8", errors="replace"),
-                   lambda text: re.search(r"^(PASS|FAIL) ", text, re.MULTILINE) is not None, timeout=180,
-                   expected="certify.sh to finish its first scenario", max_interval=0.1)
+                   lambda text: re.search(r"^\[ *1/\d+ .*\] (PASS|FAIL) ", text, re.MULTILINE) is not None,
+                   timeout=180, expected="certify.sh to finish its first scenario", max_interval=0.1)
     except BaseException:
         os.killpg(run.pid, signal.SIGKILL)
         run.wait(timeout=60)

@@ -35,11 +35,14 @@ def foreign_controls(output: str) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.skipif(not ALLURE_BIN.exists(), reason="Allure 3 is not installed in .tools/")
 def test_escape_codes_in_a_merchant_refusal_reach_the_terminal_as_visible_text(tmp_path: Path) -> None:
-    run = certify_against(tmp_path, lambda environ: f"<p>refused {ESCAPES} end</p>", "--color=yes", "-rfEs")
+    # -v: pytest's tracebacks and short summary are printed too (without it the scenario lines say Why and Fix);
+    # -vv, because the harness runs with -q.
+    run = certify_against(tmp_path, lambda environ: f"<p>refused {ESCAPES} end</p>", "--color=yes", "-vv", "-rfEs")
     output = run.verdicts.output
     assert run.verdicts.returncode == 1, output[-3000:]
     # The scenario lines, pytest's failure sections and short summary, and the verdict all ran with the text in.
     assert "go-live verdict" in output and "short test summary" in output, output[-3000:]
+    assert "FAILURES" in output and re.search(r"\] \x1b\[31mFAIL", output), output[-3000:]
     assert foreign_controls(output) == [], output[-3000:]
     assert printable(FAKE_READY) in output and printable(WINDOW_TITLE) in output  # said, not obeyed
     junit = run.junit.read_text(encoding="utf-8")

@@ -7,7 +7,8 @@ from typing import Iterator
 
 import pytest
 
-from support.drivers.merchant import MerchantError, ProbeContractError, ProbeMerchant, ProbeTokenRejected
+from support.drivers.merchant import (MerchantError, ProbeContractError, ProbeMerchant, ProbeNotFound,
+                                      ProbeTokenRejected)
 from support.targets.secrets import Secret
 from support.targets.servers import ServerThread
 
@@ -27,6 +28,8 @@ class CannedProbe:
 
     def __call__(self, environ, start_response):
         status, body = self.answers.get(environ["PATH_INFO"], (500, b'{"error":{"code":"x","message":"unset"}}'))
+        if not environ.get("HTTP_AUTHORIZATION"):  # as a probe does: nothing without its token
+            status, body = 401, b'{"error":{"code":"unauthorized","message":"a probe token is required"}}'
         start_response(f"{status} X", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
 
@@ -72,6 +75,24 @@ def test_a_balance_404_for_a_customer_never_credited_is_a_contract_violation(can
     message = _failure(lambda: probe.balances("new"))
     assert "GET /customers/{id}/balance must answer 200 with {} for a customer never credited" in message, message
     assert "it answered 404 for customer new" in message
+
+
+def test_a_404_from_what_is_no_probe_says_so_and_what_the_url_looks_like() -> None:
+    # A web server that answers 404 to everything, with or without the token: nothing there speaks the probe.
+    def site(environ, start_response):  # noqa: ANN001, ANN202
+        start_response("404 Not Found", [("Content-Type", "text/html")])
+        return [b"<h1>Not Found</h1>"]
+
+    server = ServerThread(site, "a site, no probe").start()
+    try:
+        with pytest.raises(ProbeNotFound) as failed:
+            ProbeMerchant(server.url, Secret("t" * 32), timeout=5).balances("new")
+    finally:
+        server.stop()
+    message = str(failed.value)
+    assert message.startswith(f"nothing at {server.url} speaks the certification probe"), message
+    assert "e.g. https://staging.example.com/probe" in message and "never 404" not in message
+    assert not isinstance(failed.value, ProbeContractError) and isinstance(failed.value, MerchantError)
 
 
 def test_a_rejected_token_is_not_a_contract_violation(canned: CannedProbe, probe: ProbeMerchant) -> None:

@@ -1,11 +1,14 @@
 """The diagnosis rules on hand-made evidence: each symptom names its cause and its fix, configuration apart."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from checklists import Item
 from support.domain.channels import DEFAULT_CREDIT_RULE
 from support.domain.payouts import read_amount_fields
+from support.domain.signoff import TEAMS, check_signoff
 from support.drivers.waiting import WaitTimeout
 from support.drivers.emulator import Attempt, Delivery
 from support.evidence.diagnosis import (CONFIGURATION, DEFECT, ENVIRONMENT, Facts, ObjectFacts, annotate, diagnose,
@@ -217,3 +220,23 @@ def test_a_payout_recorded_in_another_status_is_payouts_item_4() -> None:
                               step="the merchant records the payout as completed"))
     assert found.fails == Item("payouts", 4) and "records payout cw-1 as pending" in found.why
     assert "GET /api/coin_withdrawals/{id}" in found.fix
+
+
+SIGNED_OFF = "Support, Finance, Fraud and Transaction Monitoring have each acknowledged how risk scoring and holds work"
+
+
+def test_a_refused_signoff_names_its_own_reason_and_the_fix_that_goes_with_it() -> None:
+    # Issue 24, point 4: every team is in the shipped file; the reason is that it is the reference merchant's.
+    shipped = check_signoff(Path(__file__).resolve().parents[2] / "signoff.yml", date(2026, 12, 1))
+    assert shipped.missing_teams == [] and {s.team for s in shipped.accepted} == set(TEAMS)
+    error = AssertionError(f"{shipped.failure()}\nassert not '…'")
+    found = diagnose(Facts(step=SIGNED_OFF, message=str(error)))
+    assert found.kind == CONFIGURATION and found.fails == Item("invoices", 14)
+    assert found.why.startswith("the go-live sign-off is not accepted: signoff.yml is the reference merchant's "
+                                "example"), found.why
+    assert "incomplete" not in found.text() and "add each team" not in found.fix
+    assert "copy signoff.example.yml" in found.fix and "GO_LIVE_SIGNOFF_FILE" in found.fix
+    # A team missing is named as such, with the fix for it.
+    missing = diagnose(Facts(step=SIGNED_OFF, message="invoices sign-off not accepted: missing teams: Fraud\nassert"))
+    assert missing.why == "the go-live sign-off is not accepted: missing teams: Fraud"
+    assert missing.fix.startswith("add each team's acknowledgement")

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from checklists import Item, item_for, items_words
 from support.domain.callbacks import is_acknowledged, is_rejection, misses_the_handler
+from support.domain.signoff import NOT_ACCEPTED, signoff_fix
 
 CONFIGURATION, DEFECT, ENVIRONMENT = "configuration", "product defect", "environment"
 ZERO = Decimal("0")
@@ -133,11 +134,12 @@ def merchant_down(facts: Facts) -> Diagnosis | None:
 
 # -- what the failed step says -----------------------------------------------------------------------------------------
 def signoff_missing(facts: Facts) -> Diagnosis | None:
+    """The sign-off's own reasons, named (the shipped example refused, a team missing, a date in the future)."""
     if not facts.step.startswith("Support, Finance, Fraud and Transaction Monitoring"):
         return None
-    return Diagnosis(CONFIGURATION, "the go-live sign-off is incomplete or not valid",
-                     "add each team's acknowledgement (team, name, date not in the future, what was acknowledged) "
-                     "to the sign-off file (GO_LIVE_SIGNOFF_FILE, default signoff.yml)", fails(facts, "sign-off"))
+    reasons = facts.message.strip().split("\n")[0].partition(NOT_ACCEPTED)[2].strip().rstrip(".")
+    why = f"the go-live sign-off is not accepted: {reasons}" if reasons else "the go-live sign-off is not valid"
+    return Diagnosis(CONFIGURATION, why, signoff_fix(reasons), fails(facts, "sign-off"))
 
 
 def accepted_bad_notification(facts: Facts) -> Diagnosis | None:
