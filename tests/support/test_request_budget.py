@@ -77,7 +77,7 @@ def test_a_scaled_emulator_clock_is_learnt_so_its_expiry_is_not_overslept() -> N
 
 
 def _config(settings, workerinput: dict | None = None):
-    config = SimpleNamespace(stash=pytest.Stash())
+    config = SimpleNamespace(stash=pytest.Stash(), option=SimpleNamespace())  # a run, not a listing
     config.stash[SETTINGS_KEY] = settings
     if workerinput is not None:
         config.workerinput = workerinput
