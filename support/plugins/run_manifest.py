@@ -64,8 +64,9 @@ def reruns_last_failures(config: pytest.Config) -> bool:
     xdist worker, which all read that one cache."""
     if _LAST_FAILED_KEY not in config.stash:
         plugin = config.pluginmanager.get_plugin("lfplugin")
-        config.stash[_LAST_FAILED_KEY] = bool(config.getoption("lf", False) and plugin is not None
-                                              and plugin.lastfailed)
+        failed = getattr(plugin, "lastfailed", None) or {}
+        config.stash[_LAST_FAILED_KEY] = bool(config.getoption("lf", False)
+                                              and any(str(nodeid).startswith("steps/") for nodeid in failed))
     return config.stash[_LAST_FAILED_KEY]
 
 
@@ -139,13 +140,23 @@ def _not_run_reason(entry: dict[str, Any], selected: bool, config: pytest.Config
     return None
 
 
+_COLLECTED_KEY = pytest.StashKey[list[pytest.Item]]()
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]):
-    collected = list(items)
-    yield  # -m and -k deselect here
-    selected = {id(item) for item in items}
+    config.stash[_COLLECTED_KEY] = list(items)  # before -m, -k and --lf deselect
+    yield
+
+
+@pytest.hookimpl(tryfirst=True)  # before an xdist worker reports its collection: the manifest is there by then
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once every deselection is done (-m and -k inside pytest_collection_modifyitems, --lf by pytest's cache
+    plugin after it), every collected scenario goes in the manifest with why it will not run, if it will not."""
+    config = session.config
+    selected = {id(item) for item in session.items}
     entries = []
-    for item in collected:
+    for item in config.stash.get(_COLLECTED_KEY, []):
         entry = scenario_entry(item)
         if entry is None:
             continue

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from checklists import PRODUCTS
 from support.targets.settings import SUITE_PREFIXES
 from tests.certification.harness import ROOT, certify_checkout
 
@@ -76,6 +77,12 @@ def test_the_help_says_how_to_rerun_the_failures() -> None:
     assert "--collect-only" in usage and "reports/ is left as it was" in usage, usage
 
 
+def first_total(checkout: Path) -> int:
+    """How many scenarios the features hold, as pytest lists them."""
+    listed = certify(checkout, "--collect-only", "-q")
+    return int(re.search(r"(\d+) tests collected", listed.stdout).group(1))
+
+
 def test_lf_after_a_failing_run_reruns_only_its_failures_and_is_no_certification(tmp_path: Path) -> None:
     (tmp_path / "repo").mkdir()
     checkout = certify_checkout(tmp_path / "repo", {})
@@ -102,5 +109,8 @@ def test_lf_after_a_failing_run_reruns_only_its_failures_and_is_no_certification
     summary = json.loads((checkout / "reports" / "go-live-summary.json").read_text(encoding="utf-8"))
     assert summary["overall"] == "partial" and "--lf" in summary["run"]["selection"], summary["run"]
     assert summary["headline"].startswith("Subset run (--lf (the last run's failures)), not a certification.")
+    # Every scenario is still in the evidence, the others as not run (deselected by --lf), never vanished.
+    assert summary["scenarios_total"] == first_total(checkout) and all(item["scenarios"] for item in summary["items"])
+    assert {p["product"]: p["verdict"] for p in summary["products"]} == dict.fromkeys(PRODUCTS, "partial")
     junit = (checkout / "reports" / "junit.xml").read_text(encoding="utf-8")
     assert junit.count("<testcase ") == 2, junit
