@@ -25,11 +25,12 @@ from support.targets.settings import Settings
 
 
 # -- Givens: the scene ------------------------------------------------------------------------------------------------
-@given("the merchant sends the amount a customer asks for in the field it declared, and the fields mean:",
+@given("the merchant sends the amount a customer asks for in the one field it uses, and the fields mean:",
        target_fixture="declared_meaning")
 def declared_field(datatable: list[list[str]], settings: Settings, evidence: Evidence) -> FieldMeaning:
     meaning = read_amount_fields(datatable).meaning(settings.declared.payout_amount_field)
     evidence.attach_json("Declared amount field (PAYOUT_AMOUNT_FIELD)", meaning.__dict__)
+    evidence.name_choice("the merchant's field", meaning.field)
     return meaning
 
 
@@ -129,7 +130,7 @@ def cryptopay_has_it(cryptopay: CryptopayDriver, withdrawal: Withdrawal, evidenc
                                      "(force_commit false) must be committed within 30 seconds or it expires")
 
 
-@then("Cryptopay reports the payout charged as the declared field means")
+@then("Cryptopay reports charging what the table says for the merchant's field")
 def charged_as_declared(cryptopay: CryptopayDriver, withdrawal: Withdrawal, declared_meaning: FieldMeaning,
                         evidence: Evidence) -> None:
     made = cryptopay.client.retrieve_coin_withdrawal(withdrawal.payout.coin_withdrawal_id)
@@ -140,7 +141,7 @@ def charged_as_declared(cryptopay: CryptopayDriver, withdrawal: Withdrawal, decl
         f"{withdrawal.currency} asked: not what PAYOUT_AMOUNT_FIELD={declared_meaning.field} means")
 
 
-@then("the recipient receives what the declared field means")
+@then("the recipient receives what the table says for the merchant's field")
 def recipient_receives(cryptopay: CryptopayDriver, control: EmulatorControl | None, withdrawal: Withdrawal,
                        declared_meaning: FieldMeaning, evidence: Evidence, wait_timeout: float) -> None:
     withdrawal_id = withdrawal.payout.coin_withdrawal_id

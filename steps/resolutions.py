@@ -17,19 +17,19 @@ from support.evidence.attachments import Evidence
 from support.targets.settings import Settings
 
 
-@given("Cryptopay ends each kind of unresolved deposit by the account's declared policy like this:",
+@given("Cryptopay ends each kind of unresolved deposit the way the merchant chose in its account:",
        target_fixture="policy_outcomes")
 def policy_table(datatable: list[list[str]]) -> PolicyOutcomes:
     return read_policy_table(datatable)
 
 
-@given(parsers.cfparse("the account leaves {context} invoices for the merchant to resolve"))
+@given(parsers.cfparse("the merchant's account does nothing itself with {context} deposits"))
 def account_leaves_to_merchant(settings: Settings, context: str) -> None:
     context = context.replace(" ", "_")  # "paid late" is Cryptopay's paid_late
     declared = settings.unresolved_policy[context]
     if declared != "do_nothing":
-        pytest.skip(f"the declared policy for {context} is '{declared}', so Cryptopay resolves these invoices "
-                    "automatically; the item is proven by the policy scenario instead")
+        pytest.skip(f"the merchant's account is set to {declared.replace('_', ' ')} {context.replace('_', ' ')} "
+                    "deposits, so Cryptopay resolves them itself; the item is proven by the policy scenario instead")
 
 
 @given(parsers.cfparse("the customer's deposit is unresolved as {kind}"))
@@ -50,13 +50,14 @@ def merchant_resolves(cryptopay: CryptopayDriver, deposit: Deposit, resolution: 
     return result
 
 
-@then(parsers.cfparse("Cryptopay handles the {context} deposit as the declared policy says"))
+@then(parsers.cfparse("Cryptopay handles the {context} deposit as the merchant chose"))
 def handled_as_declared(cryptopay: CryptopayDriver, control: EmulatorControl | None, merchant: MerchantAdapter,
                         settings: Settings, policy_outcomes: PolicyOutcomes, deposit: Deposit, context: str,
                         evidence: Evidence, wait_timeout: float) -> None:
     context = context.replace(" ", "_")  # "paid late" is Cryptopay's paid_late
     declared = settings.unresolved_policy[context]
     expected = policy_outcomes.outcome(declared, context)
+    evidence.name_choice(f"the merchant chose for {context.replace('_', ' ')} deposits", declared.replace("_", " "))
     invoice = reported(DEPOSITS, cryptopay, control, deposit, expected, wait_timeout)
     recorded = recorded_as(DEPOSITS, merchant, deposit, expected, wait_timeout,
                            all_answered([deposit.invoice_id], control))

@@ -64,3 +64,32 @@ def test_every_word_the_glossary_defines_is_one_the_features_use() -> None:
     assert len(defined) > 20
     unused = [word for word in defined + preferred if re.sub(r"\s*\(.*\)", "", word).lower() not in text]
     assert not unused, f"docs/glossary.md defines words no feature uses (remove them, or use them): {unused}"
+
+
+# A setting's name (PAYOUT_AMOUNT_FIELD) or an API code (high_risk_address, paid_late) is technical: the glossary maps
+# the features' words to them. Payouts item 1 is about two fields by name, so the features may name those two.
+TECHNICAL = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z0-9]+_[a-z0-9_]+\b")
+NAMED_BY_THE_CHECKLIST = {"charged_amount", "charged_amount_to_send"}
+
+
+def technical_words(text: str) -> list[str]:
+    """'line N: "word"' for each setting name or API code outside tags and Cryptopay's quotes."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if QUOTED.match(line) or line.strip().startswith("@"):
+            continue
+        found += [f'line {number}: "{word}"' for word in TECHNICAL.findall(line) if word not in NAMED_BY_THE_CHECKLIST]
+    return found
+
+
+def test_the_features_name_no_setting_and_no_api_code() -> None:
+    found = [f"{path.relative_to(ROOT)} {word}" for path in sorted(FEATURES.rglob("*.feature"))
+             for word in technical_words(path.read_text(encoding="utf-8"))]
+    assert not found, "settings and API codes belong in docs/glossary.md, not in the features:\n" + "\n".join(found)
+
+
+def test_the_check_finds_settings_and_api_codes_but_not_tags_or_quotes() -> None:
+    feature = ("@payouts @payouts_7 @emulator_only\nFeature: Payouts\n  - Payouts item 7: the high_risk_address error\n"
+               "  The merchant declares which one (PAYOUT_AMOUNT_FIELD); Cryptopay answers high_risk_address.\n"
+               "      | charged_amount | the amount |\n")
+    assert technical_words(feature) == ['line 4: "PAYOUT_AMOUNT_FIELD"', 'line 4: "high_risk_address"']

@@ -3,7 +3,7 @@ Feature: A payout to a high-risk address is refused, costs the customer nothing 
   Proves, in Cryptopay's words:
   - Payouts item 7: Make sure that you process the high_risk_address error correctly and understand that Cryptopay will not be able to process a withdrawal request when the transaction destination address is associated with an illegal/darknet resource and marked as a high-risk
   Cryptopay screens every destination address before it processes a payout, and refuses one associated
-  with illegal or darknet resources (high_risk_address); asking again would be refused again. The merchant
+  with illegal or darknet resources; asking again would be refused again. The merchant
   debits nothing (or gives it back before it answers) and tells the customer at once that their address was
   refused: a final answer, not a request kept for retries. On the sandbox no address can be made high-risk on
   demand, so this is proven on the emulator.

@@ -55,6 +55,13 @@ class Evidence:
     def attach_text(self, name: str, text: str) -> None:
         allure.attach(self.redactor.text(text), name=name, attachment_type=allure.attachment_type.TEXT)
 
+    def name_choice(self, name: str, value: str) -> None:
+        """A choice of the merchant's that decides what the scenario expects (its amount field, its unresolved
+        policy), shown as a step of its own in the report: the feature cannot name it, the merchant chose it. (Not an
+        Allure parameter: parameters are part of a result's identity, and the run's manifest would lose the scenario.)"""
+        with allure.step(self.redactor.text(f"{name}: {value}")):
+            pass
+
     def attach_svg(self, name: str, svg: str) -> None:
         allure.attach(self.redactor.text(svg), name=name, attachment_type=allure.attachment_type.SVG)
 

@@ -193,7 +193,7 @@ def _payouts(recorded: dict | None = None, step: str = "the customer has been de
 
 def test_a_charge_that_is_not_what_the_declared_field_means_is_payouts_item_1() -> None:
     meaning = read_amount_fields(AMOUNT_TABLE).meaning("charged_amount_to_send")  # the fees should come on top
-    found = diagnose(_payouts(step="Cryptopay reports the payout charged as the declared field means",
+    found = diagnose(_payouts(step="Cryptopay reports charging what the table says for the merchant's field",
                               meaning=meaning, asked=Decimal("20.00")))
     assert found.kind == DEFECT and found.fails == Item("payouts", 1)
     assert found.why.startswith("the merchant declared PAYOUT_AMOUNT_FIELD=charged_amount_to_send")
@@ -202,7 +202,7 @@ def test_a_charge_that_is_not_what_the_declared_field_means_is_payouts_item_1() 
 
 def test_what_is_sent_when_it_is_not_what_the_declared_field_means_is_payouts_item_1_too() -> None:
     meaning = read_amount_fields(AMOUNT_TABLE).meaning("charged_amount")  # charged as asked; sent: 0.000395 BTC
-    found = diagnose(_payouts(step="the recipient receives what the declared field means", meaning=meaning,
+    found = diagnose(_payouts(step="the recipient receives what the table says for the merchant's field", meaning=meaning,
                               asked=Decimal("20.00")))
     assert found.fails == Item("payouts", 1) and "Cryptopay sends 0.00037 BTC" in found.why
     assert found.why.startswith("the merchant declared PAYOUT_AMOUNT_FIELD=charged_amount, so the recipient should")

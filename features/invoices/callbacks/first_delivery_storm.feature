@@ -2,8 +2,8 @@
 Feature: The first "completed" notification arriving many times at once credits once
   Proves, in Cryptopay's words:
   - Invoices item 13: Make sure that resending callbacks with the completed status does not result in the recharging of funds to the customer's balance on your side
-  Duplicates can race each other before anything was credited. The merchant must still credit once, which
-  only a uniqueness rule enforced by its database guarantees.
+  Duplicates can race each other before anything was credited. The merchant must still credit once: only its
+  own records refusing a second credit for the same deposit, even at the same instant, guarantee it.
 
   Scenario: The very first "completed" notification arrives 50 times at once
     Given a new customer

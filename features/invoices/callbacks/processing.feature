@@ -28,7 +28,7 @@ Feature: The merchant receives Cryptopay's notifications and follows each one
   Scenario: A late "payment seen" notification does not move an underpaid deposit back
     Given a new customer
     And the customer has asked to deposit 100.00 EUR, paid in crypto
-    And the account leaves underpaid invoices for the merchant to resolve
+    And the merchant's account does nothing itself with underpaid deposits
     And the customer has paid only half of the deposit
     And the deposit has expired
     And the merchant has recorded the deposit as unresolved (underpaid)

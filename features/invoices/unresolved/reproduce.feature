@@ -16,7 +16,7 @@ Feature: Wrong and late payments are reproduced and held for resolution
 
   @invoices_6 @invoices_10 @invoices_11 @invoices_12
   Scenario: Paying too little leaves the deposit unresolved as underpaid once it expires
-    Given the account leaves underpaid invoices for the merchant to resolve
+    Given the merchant's account does nothing itself with underpaid deposits
     And the customer has paid only half of the deposit
     When the deposit expires
     Then Cryptopay reports the deposit as unresolved (underpaid)
@@ -25,7 +25,7 @@ Feature: Wrong and late payments are reproduced and held for resolution
 
   @invoices_7 @invoices_10 @invoices_11 @invoices_12
   Scenario: Paying too much leaves the deposit unresolved as overpaid
-    Given the account leaves overpaid invoices for the merchant to resolve
+    Given the merchant's account does nothing itself with overpaid deposits
     When the customer pays twice the amount of the deposit
     Then Cryptopay reports the deposit as unresolved (overpaid)
     And the merchant records the deposit as unresolved (overpaid)
@@ -33,7 +33,7 @@ Feature: Wrong and late payments are reproduced and held for resolution
 
   @invoices_8 @invoices_10 @invoices_11 @invoices_12
   Scenario: Paying after the deposit expired leaves it unresolved as paid late
-    Given the account leaves paid late invoices for the merchant to resolve
+    Given the merchant's account does nothing itself with paid late deposits
     And the deposit has expired
     When the customer pays the exact amount of the deposit
     Then Cryptopay reports the deposit as unresolved (paid late)

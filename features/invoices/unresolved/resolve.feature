@@ -17,7 +17,7 @@ Feature: Unresolved deposits are brought to a final status by the merchant's res
 
     @invoices_9 @invoices_11 @invoices_12
     Scenario Outline: A deposit left <kind> and recalculated at the current rate credits the new price
-      Given the account leaves <kind> invoices for the merchant to resolve
+      Given the merchant's account does nothing itself with <kind> deposits
       And the customer's deposit is unresolved as <kind>
       When the merchant resolves the deposit by recalculation
       Then Cryptopay reports the deposit as completed
@@ -43,7 +43,7 @@ Feature: Unresolved deposits are brought to a final status by the merchant's res
 
     @invoices_9 @invoices_11 @invoices_12 @negative
     Scenario Outline: A deposit left <kind> and refunded to the payer credits nothing
-      Given the account leaves <kind> invoices for the merchant to resolve
+      Given the merchant's account does nothing itself with <kind> deposits
       And the customer's deposit is unresolved as <kind>
       When the merchant resolves the deposit by refund
       Then Cryptopay reports the deposit as refunded
@@ -64,7 +64,7 @@ Feature: Unresolved deposits are brought to a final status by the merchant's res
 
     @invoices_2 @invoices_9 @invoices_11 @invoices_12
     Scenario: An overpaid deposit refunded of the excess credits the original price
-      Given the account leaves overpaid invoices for the merchant to resolve
+      Given the merchant's account does nothing itself with overpaid deposits
       And the customer's deposit is unresolved as overpaid
       When the merchant resolves the deposit by refund
       Then Cryptopay reports the deposit as completed

@@ -137,7 +137,7 @@ def customer_lost(facts: Facts) -> Diagnosis | None:
 
 
 def policy_differs(facts: Facts) -> Diagnosis | None:
-    match = re.match(r"Cryptopay handles the ([a-z ]+) deposit as the declared policy says", facts.step)
+    match = re.match(r"Cryptopay handles the ([a-z ]+) deposit as the merchant chose", facts.step)
     if not match:
         return None
     context = match.group(1).replace(" ", "_")  # "paid late" is Cryptopay's paid_late
