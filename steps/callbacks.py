@@ -1,5 +1,6 @@
 """Steps about Cryptopay's notifications (callbacks): the merchant's answers to them (one set of Thens for every
-product), late ones, ones for invoices the merchant never made, and a merchant Cryptopay cannot reach."""
+product), late ones, ones for invoices the merchant never made, a merchant Cryptopay cannot reach, and Cryptopay
+failing the merchant's status check while it handles one (any product)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -10,9 +11,12 @@ from pytest_bdd import given, parsers, then, when
 
 from support.domain.callbacks import (acknowledgement_problem, closed_port_url, completed_delivery,
                                       earlier_callback_body, rejection_problem, wait_for_failed_attempt)
+from support.domain.concepts import scenario_lookup
 from support.domain.customers import Customer
 from support.domain.deposits import DEPOSITS
+from support.domain.hiccups import FailingChecks, answered_despite_failures, fail_status_checks, quoted_names
 from support.domain.parameters import notification_list
+from support.domain.products import scenario_objects
 from support.domain.resend import ResendResult, resend_storm
 from support.drivers.callbacks import CallbackSender, completed_callback_body
 from support.drivers.cryptopay import CryptopayDriver
@@ -116,10 +120,11 @@ def merchant_back(emulator: EmulatorControl, saved_callback_url: SavedCallbackUr
 
 
 @when("Cryptopay's first retry falls due")
-def first_retry_due(emulator: EmulatorControl, deposit: Deposit, evidence: Evidence) -> None:
-    # The retry belongs to the invoice's time: moving the invoice on brings it, and nothing else moves.
-    moved = emulator.advance(deposit.invoice_id, FIRST_RETRY_DUE_SECONDS)
-    evidence.attach_json("Time passed for the invoice (emulator)", moved)
+def first_retry_due(emulator: EmulatorControl, request: pytest.FixtureRequest, evidence: Evidence) -> None:
+    # The retry belongs to the object's time (the scenario's last): moving it on brings it, and nothing else moves.
+    product, thing = scenario_objects(scenario_lookup(request))[-1]
+    moved = emulator.advance(product.object_id(thing), FIRST_RETRY_DUE_SECONDS)
+    evidence.attach_json(f"Time passed for the {product.kind} (emulator)", moved)
 
 
 @then("Cryptopay's delivery log shows the failed attempt and the successful retry")
@@ -131,6 +136,28 @@ def retried(emulator: EmulatorControl, deposit: Deposit, evidence: Evidence, wai
     answers = [attempt.status_code for attempt in delivery.attempts]
     assert len(answers) >= 2 and answers[0] is None and answers[-1] == 200, (
         f"expected a refused attempt then a 200 retry, the log shows {list(delivery.answers)}")
+
+
+# -- a status check that fails while the merchant handles a notification (any product) ---------------------------
+@given(parsers.cfparse("Cryptopay will fail the merchant's status check of the {noun} once while it handles {which}"),
+       target_fixture="failing_checks")
+def status_checks_fail(emulator: EmulatorControl, request: pytest.FixtureRequest, noun: str, which: str,
+                       evidence: Evidence, wait_timeout: float) -> FailingChecks:
+    product, thing = next((adapter, thing) for adapter, thing in scenario_objects(scenario_lookup(request))
+                          if adapter.noun == noun)
+    checks, armed = fail_status_checks(emulator, product, product.object_id(thing), quoted_names(product, which),
+                                       wait_timeout)
+    evidence.attach_json("Cryptopay's status checks set to fail (emulator)", {"notifications": checks.names,
+                                                                             "armed": armed})
+    return checks
+
+
+@given("the merchant has answered that notification")
+@given("the merchant has answered those notifications")
+def answered_those(emulator: EmulatorControl, failing_checks: FailingChecks, evidence: Evidence,
+                   wait_timeout: float) -> None:
+    evidence.attach_json("The merchant's status checks Cryptopay failed, and its answers to those notifications",
+                         answered_despite_failures(emulator, failing_checks, wait_timeout))
 
 
 @given("Cryptopay's notifications to the merchant are delayed")

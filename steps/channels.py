@@ -1,5 +1,6 @@
-"""Steps about customers' personal deposit addresses (channels): opening them, paying them, what Cryptopay saw and what
-the customer is credited (the payments' statuses and notifications are shared steps: concepts.py)."""
+"""Steps about customers' personal deposit addresses (channels): opening them, paying them (again), what Cryptopay saw,
+what the customer is credited, and the payments' notifications out of their order: late, or before Cryptopay's
+answer for the address (the payments' statuses and notifications are shared steps: concepts.py)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,12 +8,16 @@ from decimal import Decimal
 from pytest_bdd import given, parsers, then, when
 
 from support.domain.callbacks import wait_until_settled
-from support.domain.channels import (CHANNEL_TYPES, PAYMENTS, ChannelPayment, CreditRule, channel_problems,
-                                     complete_and_credit, open_channel, pay_coin, read_credit_rule, read_payment,
-                                     receive_currency, send_payment, wait_for_declared_credit)
-from support.domain.concepts import acknowledged, notifications_seen, reported
+from support.domain.channels import (CHANNEL_TYPES, DEPOSIT_SIZES, PAYMENTS, ChannelPayment, CreditRule,
+                                     channel_problems, complete_and_credit, open_channel, pay_coin, read_credit_rule,
+                                     read_payment, receive_currency, send_again, send_payment,
+                                     wait_for_declared_credit, wait_for_declared_credits)
+from support.domain.concepts import acknowledged, notification_body, notifications_seen, reported
 from support.domain.customers import Customer, show_balance
+from support.domain.hiccups import early_notice_used
 from support.domain.parameters import Status
+from support.domain.resend import ResendResult
+from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Channel, MerchantAdapter
@@ -73,11 +78,13 @@ def same_channel(cryptopay: CryptopayDriver, customer: Customer, channel: Channe
 
 
 # -- paying the address (item 2) --------------------------------------------------------------------------------------
+@given(f"the customer has sent {SENT}", target_fixture="channel_payment")
 @when(f"the customer sends {SENT}", target_fixture="channel_payment")
 def sends(channel_payer: ChannelPayer, channel: Channel, evidence: Evidence) -> ChannelPayment:
     return send_payment(channel_payer, channel, evidence)
 
 
+@given(f"the customer has sent {SENT} that the network has not yet confirmed", target_fixture="channel_payment")
 @when(f"the customer sends {SENT} that the network has not yet confirmed", target_fixture="channel_payment")
 def sends_unconfirmed(channel_payer: ChannelPayer, channel: Channel, evidence: Evidence) -> ChannelPayment:
     return send_payment(channel_payer, channel, evidence, confirmed=False)
@@ -87,6 +94,20 @@ def sends_unconfirmed(channel_payer: ChannelPayer, channel: Channel, evidence: E
 @when(f"the customer sends {SENT} from a high-risk source", target_fixture="channel_payment")
 def sends_risky(channel_payer: ChannelPayer, channel: Channel, evidence: Evidence) -> ChannelPayment:
     return send_payment(channel_payer, channel, evidence, risk_level="high")
+
+
+@when(_step("the customer sends another payment to their deposit address, {size:Size}"),
+      target_fixture="channel_payment")
+def sends_again(channel_payer: ChannelPayer, channel: Channel, channel_payment: ChannelPayment, evidence: Evidence,
+                size: str) -> ChannelPayment:
+    return send_again(channel_payer, channel_payment, size, evidence)
+
+
+@given("the network has confirmed the payment")
+def network_confirms(emulator: EmulatorControl, cryptopay: CryptopayDriver, channel_payment: ChannelPayment,
+                     evidence: Evidence) -> None:
+    evidence.attach_json("The network confirmed the payment (emulator)",
+                         emulator.confirm(read_payment(cryptopay, channel_payment)["txid"]))
 
 
 @given("the customer's payment to that address has been completed and credited", target_fixture="channel_payment")
@@ -107,6 +128,37 @@ def hold_acknowledged(emulator: EmulatorControl, merchant: MerchantAdapter, chan
                       expected=f"the merchant to acknowledge the 'on hold' notification of channel payment "
                                f"{channel_payment.payment_id}")
     evidence.attach_json("Notifications of the payment, from Cryptopay's delivery log", rows)
+
+
+# -- notifications out of their order (items 3, 4) ------------------------------------------------------------------
+@when(_step('an earlier "{name:Earlier}" notification of the payment arrives late'), target_fixture="resend")
+def earlier_arrives_late(emulator: EmulatorControl, cryptopay: CryptopayDriver, callback_sender: CallbackSender,
+                         channel_payment: ChannelPayment, name: str, evidence: Evidence) -> ResendResult:
+    body, _ = notification_body(PAYMENTS, name, channel_payment, emulator, cryptopay)
+    answer = callback_sender.post_signed(body)
+    evidence.attach_json(f"Late '{name}' notification, as Cryptopay delivered it first",
+                         {"body": body.decode(), "merchant_answer": answer})
+    return ResendResult(f"the '{name}' notification Cryptopay delivered earlier, re-posted late", [answer])
+
+
+@given("Cryptopay will notify the merchant of a payment to the customer's next deposit address before answering for it",
+       target_fixture="early_notice")
+def notified_before_answer_will_be(emulator: EmulatorControl, customer: Customer, settings: Settings,
+                                   evidence: Evidence) -> dict:
+    notice = emulator.notify_before_create_answer("channel", customer.id,
+                                                  amount=DEPOSIT_SIZES[settings.payment_coin])
+    evidence.attach_json("Notice: the next deposit address's payment is notified before Cryptopay answers", notice)
+    return notice
+
+
+@then("Cryptopay sent the merchant the notifications of the payment before its answer for the address",
+      target_fixture="channel_payment")
+def notified_before_answer(emulator: EmulatorControl, early_notice: dict, channel_answer: Channel,
+                           evidence: Evidence) -> ChannelPayment:
+    notice = early_notice_used(emulator, early_notice, channel_answer.channel_id,
+                               f"channel {channel_answer.channel_id}")
+    evidence.attach_json("Notifications sent before Cryptopay's answer for the address (emulator)", notice)
+    return ChannelPayment(channel_answer, notice["notified_id"], Decimal(notice["pay"]["amount"]))
 
 
 # -- what Cryptopay reports (item 2; the statuses are shared steps: concepts.py) ----------------------------------
@@ -153,6 +205,15 @@ def credited_declared(merchant: MerchantAdapter, cryptopay: CryptopayDriver, con
     show_balance(evidence, customer, wait_for_declared_credit(
         merchant, cryptopay, channel_payment, customer, credit_rule, settings.declared.channel_credited_amount,
         evidence, wait_timeout, control))
+
+
+@then("the customer has been credited the declared amount of each payment")
+def credited_each(merchant: MerchantAdapter, cryptopay: CryptopayDriver, control: EmulatorControl | None,
+                  customer: Customer, channel_payment: ChannelPayment, credit_rule: CreditRule, settings: Settings,
+                  evidence: Evidence, wait_timeout: float) -> None:
+    show_balance(evidence, customer, wait_for_declared_credits(
+        merchant, cryptopay, [*channel_payment.earlier, channel_payment], customer, credit_rule,
+        settings.declared.channel_credited_amount, evidence, wait_timeout, control))
 
 
 @then("the customer's balance still shows what the payment credited")

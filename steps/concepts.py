@@ -145,6 +145,7 @@ for _product in ADAPTERS.values():
 
 # One sentence for every product that holds risky payments (a deposit's, a payment to a deposit address): the
 # scenario's object says which.
+@given(parsers.cfparse("Cryptopay's monitoring team has decided the held payment is {decision}"))
 @when(parsers.cfparse("Cryptopay's monitoring team decides the held payment is {decision}"))
 def monitoring_decides(request: pytest.FixtureRequest, emulator: EmulatorControl, decision: str,
                        evidence: Evidence) -> None:

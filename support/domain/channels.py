@@ -37,6 +37,7 @@ class ChannelPayment:
     payment_id: str
     sent: Decimal  # in the channel's pay currency
     credited: dict[str, Decimal] | None = None
+    earlier: tuple["ChannelPayment", ...] = ()  # the customer's earlier payments to the same address, in order
 
 
 # -- currencies and statuses in the features' words -------------------------------------------------------------------
@@ -58,8 +59,24 @@ def parse_receive(text: str) -> str:
     return text
 
 
-# The steps' parse types: the pay coin ("crypto" = PAYMENT_COIN), the credited currency.
-CHANNEL_TYPES = {**TYPES, "Coin": parse_coin, "Receive": parse_receive}
+# A payment sent again, by its size against the first one.
+AGAIN = {"the same amount": Decimal("1"), "twice the amount": Decimal("2")}
+
+
+@parse.with_pattern("|".join(AGAIN))
+def parse_size(text: str) -> str:
+    return text
+
+
+@parse.with_pattern(r"created|on hold")
+def parse_earlier(text: str) -> str:
+    """A payment's notification that a later one overtakes: its "created", its "on hold"."""
+    return text
+
+
+# The steps' parse types: the pay coin ("crypto" = PAYMENT_COIN), the credited currency, a payment's size when sent
+# again, an earlier notification.
+CHANNEL_TYPES = {**TYPES, "Coin": parse_coin, "Receive": parse_receive, "Size": parse_size, "Earlier": parse_earlier}
 
 
 # -- the declared credited amount -------------------------------------------------------------------------------------
@@ -131,8 +148,8 @@ DEPOSIT_SIZES: dict[str, Decimal] = {coin: Decimal(amount) for coin, amount in {
 
 
 def send_payment(channel_payer: ChannelPayer, channel: Channel, evidence: Evidence, risk_level: str = "low",
-                 confirmed: bool = True) -> ChannelPayment:
-    sent = DEPOSIT_SIZES[channel.pay_currency]
+                 confirmed: bool = True, size: Decimal = Decimal("1")) -> ChannelPayment:
+    sent = DEPOSIT_SIZES[channel.pay_currency] * size
     payment = channel_payer.pay_channel(channel.channel_id, channel.address, channel.network, sent, risk_level,
                                         confirmed)
     evidence.attach_json(f"Payment sent to the deposit address ({risk_level} risk"
@@ -140,6 +157,12 @@ def send_payment(channel_payer: ChannelPayer, channel: Channel, evidence: Eviden
                              "sent": f"{sent} {channel.pay_currency}", "address": channel.address,
                              "network": channel.network, "payment": payment})
     return ChannelPayment(channel, payment["id"], sent)
+
+
+def send_again(channel_payer: ChannelPayer, payment: ChannelPayment, size: str, evidence: Evidence) -> ChannelPayment:
+    """Another payment to the same address, `size` (AGAIN) against the first; it remembers the earlier ones."""
+    again = send_payment(channel_payer, payment.channel, evidence, size=AGAIN[size])
+    return replace(again, earlier=(*payment.earlier, payment))
 
 
 def read_payment(cryptopay: CryptopayDriver, payment: ChannelPayment) -> dict:
@@ -186,6 +209,19 @@ def wait_for_declared_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriv
     mistake the balance shows (support/evidence/diagnosis/channels.py)."""
     owed, currency, _ = credit_owed(cryptopay, payment, rule, declared, evidence)
     return wait_for_credit(merchant, customer, owed, currency, timeout, all_answered([payment.payment_id], control))
+
+
+def wait_for_declared_credits(merchant: MerchantAdapter, cryptopay: CryptopayDriver, payments: list[ChannelPayment],
+                              customer: Customer, rule: CreditRule, declared: str, evidence: Evidence,
+                              timeout: float, control: EmulatorControl | None = None) -> dict[str, Decimal]:
+    """The balances once the customer holds exactly the declared amounts of all these payments (to one address, so
+    in one currency) added up, each payment credited on its own."""
+    owed = [credit_owed(cryptopay, payment, rule, declared, evidence)[:2] for payment in payments]
+    currencies = {currency for _, currency in owed}
+    assert len(currencies) == 1, f"the payments were credited by Cryptopay in several currencies: {currencies}"
+    total = sum((amount for amount, _ in owed), Decimal("0"))
+    return wait_for_credit(merchant, customer, total, currencies.pop(), timeout,
+                           all_answered([payment.payment_id for payment in payments], control))
 
 
 def complete_and_credit(merchant: MerchantAdapter, cryptopay: CryptopayDriver, payment: ChannelPayment,

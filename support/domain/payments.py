@@ -1,4 +1,5 @@
-"""Paying a share of an invoice through the configured payer, with the evidence of what was sent."""
+"""Paying a share of an invoice through the configured payer, with the evidence of what was sent; with the emulator, a
+payment the network confirms only later."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,6 +7,7 @@ from decimal import Decimal
 
 from support.domain.timetravel import parse_time
 from support.drivers.cryptopay import CryptopayDriver
+from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import Deposit
 from support.drivers.payers import Payer
 from support.drivers.waiting import EnvironmentFailure
@@ -34,6 +36,19 @@ def pay_share(cryptopay: CryptopayDriver, payer: Payer, deposit: Deposit, eviden
         "invoice_id": invoice["id"], "address": invoice["address"], "pay_amount": invoice["pay_amount"],
         "sent": str(amount), "currency": invoice["pay_currency"], "transaction": tx})
     return tx
+
+
+def pay_unconfirmed(cryptopay: CryptopayDriver, control: EmulatorControl, deposit: Deposit) -> dict:
+    """The exact amount paid, seen by Cryptopay but not yet confirmed by the network (emulator)."""
+    invoice = cryptopay.invoice(deposit.invoice_id)
+    return control.pay(invoice["id"], Decimal(invoice["pay_amount"]), confirmed=False)
+
+
+def confirm_payments(cryptopay: CryptopayDriver, control: EmulatorControl, deposit: Deposit) -> list[dict]:
+    """Every payment of the deposit the network has not confirmed yet, confirmed now (emulator); an unconfirmed
+    transaction shows no risk score yet."""
+    invoice = cryptopay.invoice(deposit.invoice_id)
+    return [control.confirm(tx["txid"]) for tx in invoice["transactions"] if tx["risk"] is None]
 
 
 def require_in_time(invoice: dict, started: datetime, seen: datetime) -> None:

@@ -88,6 +88,19 @@ def _mistake(facts: Facts, payment: ObjectFacts, declared: str, owed: Decimal) -
     return None
 
 
+def hold_taken_as_final(facts: Facts) -> Diagnosis | None:
+    """A payment released from its hold (completed at Cryptopay) still recorded on hold, and nothing credited."""
+    for payment in facts.objects:
+        if (payment.found and payment.found["status"] == "completed" and payment.recorded
+                and payment.recorded.get("status") == "on_hold" and not _holds_money(facts)):
+            return Diagnosis(DEFECT, f"the merchant took the hold of channel payment {payment.object_id} for its end: "
+                             "Cryptopay's monitoring team released it and it is completed, but the merchant still "
+                             "records it on hold and credited nothing",
+                             "a hold is not final: on the notification that follows it, confirm the payment with "
+                             "Cryptopay's GET and credit it once it is completed", fails(facts, "credit"))
+    return None
+
+
 def no_record(facts: Facts) -> Diagnosis | None:
     for payment in facts.objects:
         if payment.found and payment.recorded is None:
@@ -100,5 +113,5 @@ _FOLLOW = ("on every ChannelPayment notification, confirm the payment with Crypt
            "returns for the channel's customer")
 
 STEP_RULES: tuple[Rule, ...] = ()
-RULES: tuple[Rule, ...] = (credited_while_not_completed, credited_again, credit_differs, status_differs(_FOLLOW),
-                           no_record)
+RULES: tuple[Rule, ...] = (credited_while_not_completed, credited_again, credit_differs, hold_taken_as_final,
+                           status_differs(_FOLLOW), no_record)

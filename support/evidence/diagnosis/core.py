@@ -48,6 +48,10 @@ class ObjectFacts:
     source: str = ""                        # which log the answers come from
     received: int | None = None             # notifications in the merchant's own callback log (None: not offered)
     kind: str = "invoice"                   # Cryptopay's name for it, in the Why
+    # Notifications (events) the merchant acknowledged at once although Cryptopay failed its status check while it
+    # handled them; and whether Cryptopay notified the object before answering the merchant's create (emulator).
+    lost: tuple[str, ...] = ()
+    early: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,6 +228,39 @@ def endpoint_fails(facts: Facts) -> Diagnosis | None:
     return None
 
 
+# -- Cryptopay's hiccups: a status check that failed, notifications before the create answer ------------------------
+def acknowledged_unprocessed(facts: Facts) -> Diagnosis | None:
+    """A notification answered 200 although its confirming status check failed, and the record never caught up."""
+    for thing in facts.objects:
+        if thing.lost and thing.found and status_words(thing.found) != status_words(thing.recorded):
+            one = len(thing.lost) == 1
+            return Diagnosis(DEFECT, f"the merchant acknowledged the {', '.join(thing.lost)} notification"
+                             f"{'' if one else 's'} of {thing.kind} {thing.object_id} although Cryptopay failed its "
+                             f"status check while it handled {'it' if one else 'each'}, and never acted on "
+                             f"{'it' if one else 'them'}: it records {status_words(thing.recorded)}, "
+                             f"Cryptopay reports {status_words(thing.found)}",
+                             "answer 200 only once a notification is handled: when the confirming GET fails, answer "
+                             "5xx so that Cryptopay sends it again (or keep the work and retry it yourself)",
+                             fails(facts, "notifications"))
+    return None
+
+
+def ignored_early(facts: Facts) -> Diagnosis | None:
+    """Notifications that reached the merchant before Cryptopay's answer to its create, acknowledged and dropped."""
+    for thing in facts.objects:
+        if not thing.early or not thing.found or status_words(thing.found) == status_words(thing.recorded):
+            continue
+        if thing.answers and all(is_acknowledged(a) for a in thing.answers):
+            return Diagnosis(DEFECT, f"Cryptopay notified {thing.kind} {thing.object_id} before its answer to the "
+                             f"merchant's create request had reached the merchant; the merchant acknowledged those "
+                             f"notifications and dropped them: it records {status_words(thing.recorded)}, Cryptopay "
+                             f"reports {status_words(thing.found)}",
+                             "on a notification about an object not recorded yet, read it with Cryptopay's GET and "
+                             "find its customer by customer_id or custom_id (or answer 5xx so that Cryptopay sends it "
+                             "again); never acknowledge it and drop it", fails(facts, "notifications"))
+    return None
+
+
 # -- the merchant's record beside Cryptopay's GET -------------------------------------------------------------------
 def status_differs(fix: str) -> Rule:
     """A rule: the merchant records an object in another status than Cryptopay's GET reports (the "status" property:
@@ -249,7 +286,7 @@ def status_differs(fix: str) -> Rule:
 FIRST: tuple[Rule, ...] = (environment_named, probe_token, unreachable, merchant_down)
 STEP: tuple[Rule, ...] = (signoff_missing, accepted_bad_notification)
 DELIVERIES: tuple[Rule, ...] = (delivered_elsewhere, nothing_delivered, callback_url_wrong, signature_refused,
-                                endpoint_fails)
+                                endpoint_fails, acknowledged_unprocessed, ignored_early)
 
 
 def first_of(rules: tuple[Rule, ...], facts: Facts) -> Diagnosis | None:
@@ -303,7 +340,19 @@ def read_object(product: Any, thing: Any, cryptopay: Any, control: Any, merchant
         answers, source = final_answers(deliveries), "Cryptopay's delivery log"
     elif logged is not None:
         answers, source = tuple(row["answers"][-1] for row in logged), "the merchant's callback log"
+    hiccups = attempt(lambda: hiccups_of(control, object_id, deliveries)) if control is not None else None
     return ObjectFacts(object_id, requested=product.requested(thing),
                        found=attempt(lambda: product.at_cryptopay(cryptopay, thing)),
                        recorded=attempt(lambda: product.recorded(merchant, thing)), answers=answers, source=source,
-                       received=len(logged) if logged is not None else None, kind=product.kind)
+                       received=len(logged) if logged is not None else None, kind=product.kind,
+                       **(hiccups or {}))
+
+
+def hiccups_of(control: Any, object_id: str, deliveries: list | None) -> dict:
+    """What the emulator's control API shows of the object's hiccups: the notifications acknowledged at their first
+    attempt although a status check failed while they were handled, and whether they all came before the answer
+    to the merchant's create."""
+    failed = {read["event"] for fault in control.read_failures(object_id) for read in fault["failed"]}
+    lost = tuple(d.event for d in deliveries or () if d.event in failed and d.answers and is_acknowledged(d.answers[0]))
+    early = any(n.get("notified_id") == object_id and n.get("before_answer") for n in control.early_notifications())
+    return {"lost": lost, "early": early}
