@@ -96,11 +96,10 @@ def sends_risky(channel_payer: ChannelPayer, channel: Channel, evidence: Evidenc
     return send_payment(channel_payer, channel, evidence, risk_level="high")
 
 
-@when(_step("the customer sends another payment to their deposit address, {size:Size}"),
+@when("the customer sends another payment of the same amount to their deposit address",
       target_fixture="channel_payment")
-def sends_again(channel_payer: ChannelPayer, channel: Channel, channel_payment: ChannelPayment, evidence: Evidence,
-                size: str) -> ChannelPayment:
-    return send_again(channel_payer, channel_payment, size, evidence)
+def sends_again(channel_payer: ChannelPayer, channel_payment: ChannelPayment, evidence: Evidence) -> ChannelPayment:
+    return send_again(channel_payer, channel_payment, evidence)
 
 
 @given("the network has confirmed the payment")

@@ -59,24 +59,14 @@ def parse_receive(text: str) -> str:
     return text
 
 
-# A payment sent again, by its size against the first one.
-AGAIN = {"the same amount": Decimal("1"), "twice the amount": Decimal("2")}
-
-
-@parse.with_pattern("|".join(AGAIN))
-def parse_size(text: str) -> str:
-    return text
-
-
 @parse.with_pattern(r"created|on hold")
 def parse_earlier(text: str) -> str:
     """A payment's notification that a later one overtakes: its "created", its "on hold"."""
     return text
 
 
-# The steps' parse types: the pay coin ("crypto" = PAYMENT_COIN), the credited currency, a payment's size when sent
-# again, an earlier notification.
-CHANNEL_TYPES = {**TYPES, "Coin": parse_coin, "Receive": parse_receive, "Size": parse_size, "Earlier": parse_earlier}
+# The steps' parse types: the pay coin ("crypto" = PAYMENT_COIN), the credited currency, an earlier notification.
+CHANNEL_TYPES = {**TYPES, "Coin": parse_coin, "Receive": parse_receive, "Earlier": parse_earlier}
 
 
 # -- the declared credited amount -------------------------------------------------------------------------------------
@@ -148,8 +138,8 @@ DEPOSIT_SIZES: dict[str, Decimal] = {coin: Decimal(amount) for coin, amount in {
 
 
 def send_payment(channel_payer: ChannelPayer, channel: Channel, evidence: Evidence, risk_level: str = "low",
-                 confirmed: bool = True, size: Decimal = Decimal("1")) -> ChannelPayment:
-    sent = DEPOSIT_SIZES[channel.pay_currency] * size
+                 confirmed: bool = True) -> ChannelPayment:
+    sent = DEPOSIT_SIZES[channel.pay_currency]
     payment = channel_payer.pay_channel(channel.channel_id, channel.address, channel.network, sent, risk_level,
                                         confirmed)
     evidence.attach_json(f"Payment sent to the deposit address ({risk_level} risk"
@@ -159,9 +149,9 @@ def send_payment(channel_payer: ChannelPayer, channel: Channel, evidence: Eviden
     return ChannelPayment(channel, payment["id"], sent)
 
 
-def send_again(channel_payer: ChannelPayer, payment: ChannelPayment, size: str, evidence: Evidence) -> ChannelPayment:
-    """Another payment to the same address, `size` (AGAIN) against the first; it remembers the earlier ones."""
-    again = send_payment(channel_payer, payment.channel, evidence, size=AGAIN[size])
+def send_again(channel_payer: ChannelPayer, payment: ChannelPayment, evidence: Evidence) -> ChannelPayment:
+    """Another payment of the same amount to the same address; it remembers the earlier ones."""
+    again = send_payment(channel_payer, payment.channel, evidence)
     return replace(again, earlier=(*payment.earlier, payment))
 
 
@@ -280,6 +270,11 @@ class ChannelPayments(ProductAdapter):
             return None
         return (f"the merchant recorded the payment for customer {record['customer_id']} on channel "
                 f"{record['channel_id']}, not for {ours[0]} on {ours[1]}")
+
+    def scenario_things(self, lookup: Lookup) -> list[ChannelPayment]:
+        """The scenario's payment and the customer's earlier payments to the same address, oldest first."""
+        payment = lookup(self.fixture)
+        return [] if payment is None else [*payment.earlier, payment]
 
     def decide_hold(self, control: EmulatorControl, payment: ChannelPayment, outcome: str) -> dict:
         return control.channel_monitoring_decision(payment.payment_id, outcome)

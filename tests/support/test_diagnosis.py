@@ -240,3 +240,47 @@ def test_a_refused_signoff_names_its_own_reason_and_the_fix_that_goes_with_it() 
     missing = diagnose(Facts(step=SIGNED_OFF, message="invoices sign-off not accepted: missing teams: Fraud\nassert"))
     assert missing.why == "the go-live sign-off is not accepted: missing teams: Fraud"
     assert missing.fix.startswith("add each team's acknowledgement")
+
+
+# -- issue 23: an address paid again, a hold that ends well, notifications lost to a failed check or an early one ---
+def test_a_deposit_address_paid_twice_and_credited_once_is_channels_item_5() -> None:
+    first, second = _payment(recorded={"status": "completed"}), _payment(recorded={"status": "completed"})
+    facts = _channels(first, {"EUR": Decimal("99.00")}, step="the customer has been credited the declared amount of "
+                      "each payment")
+    found = diagnose(Facts(**{**facts.__dict__, "objects": (first, second)}))
+    assert found.fails == Item("channels", 5)
+    assert "paid the same deposit address 2 times" in found.why and "198.00 EUR together" in found.why
+
+
+def test_a_payment_credited_many_times_over_says_how_many() -> None:
+    found = diagnose(_channels(_payment(recorded={"status": "completed"}), {"EUR": Decimal("2475.00")},
+                               step="the customer has been credited the declared amount of the payment"))
+    assert found.fails == Item("channels", 7) and "25 times (2475.00 EUR)" in found.why
+
+
+def test_a_released_hold_still_recorded_on_hold_and_never_credited_is_channels_item_5() -> None:
+    payment = _payment(recorded={"status": "on_hold", "status_context": "illicit_resource"})
+    found = diagnose(_channels(payment, {}, step="the customer has been credited the declared amount of the payment"))
+    assert found.fails == Item("channels", 5) and "took the hold of channel payment pay-1 for its end" in found.why
+
+
+def test_a_notification_acknowledged_although_its_status_check_failed_is_the_notifications_item() -> None:
+    lost = _facts(answers=[200, 200, 200, 200], recorded={"status": "new"}, balances={},
+                  step="the merchant records the deposit as completed")
+    lost = Facts(**{**lost.__dict__, "objects": (ObjectFacts(**{**lost.objects[0].__dict__,
+                                                                "lost": ("status_changed",)}),)})
+    found = diagnose(lost)
+    assert found.fails == Item("invoices", 10)
+    assert found.why.startswith("the merchant acknowledged the status_changed notification of invoice inv-1 although")
+    # Answered with a failure and retried (nothing lost): the record's own rule tells, item 11.
+    assert diagnose(_facts(answers=[200, 200, 200, 200], recorded={"status": "new"}, balances={},
+                           step="the merchant records the deposit as completed")).fails == Item("invoices", 11)
+
+
+def test_notifications_before_the_create_answer_acknowledged_and_dropped_are_the_notifications_item() -> None:
+    payment = ObjectFacts(**{**_payment().__dict__, "answers": (200, 200), "early": True})
+    found = diagnose(_channels(payment, {}, step="the merchant records the payment as completed"))
+    assert found.fails == Item("channels", 3) and "before its answer to the merchant's create request" in found.why
+    refused = ObjectFacts(**{**payment.__dict__, "answers": (503, 503)})  # not dropped: asked to be sent again
+    assert "before its answer" not in diagnose(_channels(refused, {}, step="the merchant records the payment as "
+                                                         "completed")).why

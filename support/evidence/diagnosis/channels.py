@@ -70,8 +70,9 @@ def _mistake(facts: Facts, payment: ObjectFacts, declared: str, owed: Decimal) -
         return Diagnosis(DEFECT, f"the merchant credited nothing for {subject}",
                          "credit the customer when a ChannelPayment notification's confirming GET says completed",
                          fails(facts, "credit"))
-    if held == 2 * owed:
-        return Diagnosis(DEFECT, f"the merchant credited {subject} twice ({held} {currency})",
+    if held > owed > 0 and held % owed == 0:
+        times = "twice" if held == 2 * owed else f"{(held / owed).normalize():f} times"
+        return Diagnosis(DEFECT, f"the merchant credited {subject} {times} ({held} {currency})",
                          "credit each channel payment once, enforced by a unique constraint on its id",
                          fails(facts, "second credit"))
     if currency != paid_currency and balances.get(paid_currency) == paid:
@@ -86,6 +87,24 @@ def _mistake(facts: Facts, payment: ObjectFacts, declared: str, owed: Decimal) -
                          f"credit the {declared} amount, or declare CHANNEL_CREDITED_AMOUNT={other} if the "
                          f"{other} amount is what the customer is promised", fails(facts, "amount"))
     return None
+
+
+def credited_fewer_payments(facts: Facts) -> Diagnosis | None:
+    """Several completed payments to one deposit address, and the customer holds less than they add up to."""
+    declared, rule = facts.notes.get("declared"), facts.notes.get("credit_rule")
+    paid = [p.found for p in facts.objects if p.found and p.found["status"] == "completed"]
+    if len(paid) < 2 or not declared or not rule or len({p["received_currency"] for p in paid}) != 1:
+        return None
+    currency = paid[0]["received_currency"]
+    owed = sum((rule.amount(declared, p) for p in paid), ZERO)
+    held = (facts.balances or {}).get(currency, ZERO)
+    if not ZERO < held < owed:
+        return None
+    return Diagnosis(DEFECT, f"the customer paid the same deposit address {len(paid)} times and Cryptopay completed "
+                     f"each payment, worth {owed} {currency} together, but the merchant credited {held} {currency}: it "
+                     "takes a payment like an earlier one to the same address for that one again",
+                     "credit each channel payment by its own id (unique per payment id, never per channel, customer "
+                     "or amount)", fails(facts, "credit"))
 
 
 def hold_taken_as_final(facts: Facts) -> Diagnosis | None:
@@ -113,5 +132,5 @@ _FOLLOW = ("on every ChannelPayment notification, confirm the payment with Crypt
            "returns for the channel's customer")
 
 STEP_RULES: tuple[Rule, ...] = ()
-RULES: tuple[Rule, ...] = (credited_while_not_completed, credited_again, credit_differs, hold_taken_as_final,
-                           status_differs(_FOLLOW), no_record)
+RULES: tuple[Rule, ...] = (credited_while_not_completed, credited_again, credited_fewer_payments, credit_differs,
+                           hold_taken_as_final, status_differs(_FOLLOW), no_record)
