@@ -3,7 +3,8 @@ Feature: The first "completed" notification of a payment arriving many times at 
   Proves, in Cryptopay's words:
   - Channels item 7: Make sure that resending callbacks with the completed status does not result in the recharging of funds to the customer's balance on your side
   Copies of the notification that a payment completed can race each other before anything was credited. The
-  merchant must still credit the payment once, which only a uniqueness rule enforced by its database guarantees.
+  merchant must still credit the payment once: only its own records refusing a second credit for the same
+  payment, even at the same instant, guarantee it.
   Emulator only: the sandbox cannot hold its notifications back and release many copies of one at once.
 
   Scenario: The very first "completed" notification of a payment arrives 50 times at once
