@@ -156,7 +156,10 @@ class CheckThenInsertChannelLedger(LooseChannelLedger):
             if conn.execute(select(loose_channel_credits.c.id)
                             .where(loose_channel_credits.c.payment_id == payment_id)).first():
                 return False
-        time.sleep(0.05)  # the defect being modelled: the window between the check and the insert, widened
+        # The defect being modelled: the window between the check and the insert, widened. The copies reach the check
+        # one after another (the confirming GET is one per payment, its answer handed from copy to copy), so on a
+        # loaded machine a 50 ms window could close before the second copy's check: 250 ms keeps it open.
+        time.sleep(0.25)
         return super().credit_channel_payment(payment_id, customer_id, amount, currency)
 
 
