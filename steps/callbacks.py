@@ -143,8 +143,10 @@ def retried(emulator: EmulatorControl, deposit: Deposit, evidence: Evidence, wai
        target_fixture="failing_checks")
 def status_checks_fail(emulator: EmulatorControl, request: pytest.FixtureRequest, noun: str, which: str,
                        evidence: Evidence, wait_timeout: float) -> FailingChecks:
-    product, thing = next((adapter, thing) for adapter, thing in scenario_objects(scenario_lookup(request))
-                          if adapter.noun == noun)
+    found = [(adapter, thing) for adapter, thing in scenario_objects(scenario_lookup(request)) if adapter.noun == noun]
+    if not found:
+        raise ValueError(f"the scenario has no {noun} yet: say how it was made before its status check fails")
+    product, thing = found[-1]
     checks, armed = fail_status_checks(emulator, product, product.object_id(thing), quoted_names(product, which),
                                        wait_timeout)
     evidence.attach_json("Cryptopay's status checks set to fail (emulator)", {"notifications": checks.names,

@@ -27,6 +27,9 @@ def early_notice_used(control: EmulatorControl, notice: dict, object_id: str, na
     assert found["used_by"] == object_id, (
         f"Cryptopay's notice for the customer's next create was used by {found['used_by']}, not by {named}: the "
         f"merchant's create request did not carry the customer's id ({notice['customer_id']}) as customer_id")
+    # Sent before the answer left, whenever the merchant answered them (one that waits for its own record of the
+    # create answers them after it, and is judged by what it then records and credits).
+    assert found["notifications"], f"Cryptopay sent no notification of {named} before its answer: {found}"
     return found
 
 

@@ -26,6 +26,13 @@ CAUSE_AND_FIX = {
     "books_everything_in_eur": ("credited in EUR", "price_currency"),
     "reserialises_before_verifying": ("rejects Cryptopay's signature", "raw request bytes"),
     "credits_price_less_fee": ("less Cryptopay's fee", "Cryptopay's fee is charged to the merchant's account"),
+    # Issue 23: the item each names is the cause's first words.
+    "dedupes_credits_by_customer_amount": ("invoices item 12): the customer was credited 100.00 EUR for completed "
+                                           "invoices worth 200.00 EUR", "credit price_amount of each completed invoice"),
+    "ignores_unrecorded_invoice": ("invoices item 10): Cryptopay notified invoice",
+                                   "on a notification about an object not recorded yet, read it with Cryptopay's GET"),
+    "acknowledges_before_processing": ("invoices item 10): the merchant acknowledged the transaction_confirmed, "
+                                       "status_changed notifications", "answer 200 only once a notification is handled"),
 }
 
 
