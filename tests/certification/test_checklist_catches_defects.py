@@ -86,8 +86,8 @@ def test_the_reference_merchant_passes_the_same_scenarios(tmp_path: Path) -> Non
 def test_a_declared_policy_that_differs_from_the_account_setting_fails_item_4(tmp_path: Path) -> None:
     with certification_stack(tmp_path, policy={"underpaid": "do_nothing"}) as stack:
         stack.env["UNRESOLVED_POLICY_UNDERPAID"] = "refund"  # declared, but the account does nothing
-        verdicts = run_features(stack, tmp_path, "-k", "test_an_underpaid_deposit_is_handled_as_declared")
-    assert "test_an_underpaid_deposit_is_handled_as_declared" in verdicts.failed, verdicts.output[-3000:]
+        verdicts = run_features(stack, tmp_path, "-k", "test_an_underpaid_deposit_ends_as_the_merchant_chose")
+    assert "test_an_underpaid_deposit_ends_as_the_merchant_chose" in verdicts.failed, verdicts.output[-3000:]
 
 
 @pytest.mark.slow

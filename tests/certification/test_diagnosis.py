@@ -62,8 +62,8 @@ def test_the_failure_of_a_broken_merchant_says_why_and_what_to_fix(variant: str,
 def test_a_declared_policy_that_differs_is_a_configuration_error(tmp_path: Path) -> None:
     with certification_stack(tmp_path, policy={"underpaid": "do_nothing"}) as stack:
         stack.env["UNRESOLVED_POLICY_UNDERPAID"] = "refund"
-        verdicts = run_features(stack, tmp_path, "-k", "test_an_underpaid_deposit_is_handled_as_declared")
-    message = verdicts.failed.get("test_an_underpaid_deposit_is_handled_as_declared", "<did not fail>")
+        verdicts = run_features(stack, tmp_path, "-k", "test_an_underpaid_deposit_ends_as_the_merchant_chose")
+    message = verdicts.failed.get("test_an_underpaid_deposit_ends_as_the_merchant_chose", "<did not fail>")
     first = message.split("\n")[0]
     assert "Why (configuration, invoices item 4):" in first and "UNRESOLVED_POLICY_UNDERPAID" in first, message
 
