@@ -4,6 +4,7 @@ answer for the address (the payments' statuses and notifications are shared step
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
@@ -112,8 +113,9 @@ def network_confirms(emulator: EmulatorControl, cryptopay: CryptopayDriver, chan
 @given("the customer's payment to that address has been completed and credited", target_fixture="channel_payment")
 def completed_and_credited(channel_payer: ChannelPayer, cryptopay: CryptopayDriver, control: EmulatorControl | None,
                            merchant: MerchantAdapter, channel: Channel, customer: Customer, credit_rule: CreditRule,
-                           settings: Settings, evidence: Evidence, wait_timeout: float) -> ChannelPayment:
-    payment = send_payment(channel_payer, channel, evidence)
+                           settings: Settings, evidence: Evidence, wait_timeout: float,
+                           made: dict[str, Any]) -> ChannelPayment:
+    payment = made["channel_payment"] = send_payment(channel_payer, channel, evidence)
     return complete_and_credit(merchant, cryptopay, payment, customer, credit_rule,
                                settings.declared.channel_credited_amount, evidence, wait_timeout, control)
 

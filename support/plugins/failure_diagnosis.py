@@ -25,8 +25,11 @@ def failure_facts(request: pytest.FixtureRequest, step_text: str, exception: Bas
     product = product_of({marker.name for marker in request.node.iter_markers()}) or "invoices"
     adapter = ADAPTERS[product]
 
+    made = _fixture(request, "made") or {}
+
     def lookup(name: str):
-        return _fixture(request, name)
+        found = _fixture(request, name)
+        return made.get(name) if found is None else found
 
     try:
         things = adapter.scenario_things(lookup)

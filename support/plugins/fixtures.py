@@ -4,7 +4,7 @@ from __future__ import annotations
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -106,6 +106,13 @@ def evidence(redactor: Redactor) -> Evidence:
     """Attachments for this scenario; support/plugins/scenario_evidence.py adds the exchanges and timelines at its
     end."""
     return Evidence(redactor)
+
+
+@pytest.fixture
+def made() -> dict[str, Any]:
+    """Objects a step made before it returned them, by the fixture name they will have: a Given that fails after
+    making its object (a payment credited wrongly) is still diagnosed with that object (failure_diagnosis.py)."""
+    return {}
 
 
 @pytest.fixture
