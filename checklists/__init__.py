@@ -100,6 +100,8 @@ PROPERTY_WORDS: dict[str, str] = {
     "amount": "a wrong amount or currency credited or debited",
     "amount field": "what Cryptopay charged and sent is not what the declared amount field means",
     "second credit": "a second credit (or debit) for one payment",
+    "given back": "a payout's amount given back other than once, or for a payout that did not end cancelled",
+    "retry": "a request Cryptopay refused for good asked again",
     "held credit": "a credit while the payment is held",
     "policy": "the unresolved-invoice policy differs from the declared one",
     "sign-off": "the teams' sign-off",

@@ -43,8 +43,10 @@ PROOF_KINDS: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = (
     ("the notifications", re.compile(r"^(the merchant (acknowledged|refused)|Cryptopay sent the merchant|"
                                      r"Cryptopay's delivery log)"), frozenset({3})),
     ("Cryptopay's status", re.compile(r"^Cryptopay (reports|does not report)"), frozenset({2, 6, 7})),
+    ("the payouts Cryptopay was asked for", re.compile(r"^Cryptopay was asked"), frozenset({7})),
     ("what arrives", re.compile(r"^the recipient receives"), frozenset({1})),
 )
 
 # The item a failure of each property (checklists/__init__.py, PROPERTY_WORDS) fails, wherever it is seen.
-PROPERTIES: dict[str, int] = {"amount field": 1, "notifications": 3, "status": 4, "amount": 5, "second credit": 5}
+PROPERTIES: dict[str, int] = {"amount field": 1, "notifications": 3, "status": 4, "amount": 5, "second credit": 5,
+                              "given back": 6, "retry": 7}

@@ -1,8 +1,9 @@
 """Steps of the concepts every product shares, each defined once and generated for each product from its adapter
 (support/domain/concepts.py): what Cryptopay reports, what the merchant records (and still records), whether the two
-match, a notification sent again once or many times at once, a forged one, and which notifications Cryptopay sent
-and the merchant acknowledged. The object's noun is the product's ("the deposit", "the payment", "the payout"); the
-Thens on the merchant's answers to them are callbacks.py's, one set for all three."""
+match, a notification sent again once or many times at once, its very first delivery reaching the merchant many
+times at once, a forged one, and which notifications Cryptopay sent and the merchant acknowledged. The object's noun
+is the product's ("the deposit", "the payment", "the payout"); the Thens on the merchant's answers to them are
+callbacks.py's, one set for all three."""
 from __future__ import annotations
 
 import re
@@ -40,7 +41,7 @@ def words(pattern: str):
 
 
 def shared_steps(product: ProductAdapter, stacklevel: int = 1) -> None:
-    """Declares the eight shared concepts' steps for one product in the module that calls it (pytest-bdd's way of
+    """Declares the shared concepts' steps for one product in the module that calls it (pytest-bdd's way of
     generating a concept's steps per subject: `stacklevel` tells its decorators where the steps belong)."""
     noun, at, types = product.noun, stacklevel + 1, words_of(product)
     title = product.kind.capitalize()
@@ -106,6 +107,25 @@ def shared_steps(product: ProductAdapter, stacklevel: int = 1) -> None:
         result = resend_storm(product, name, times, scenario_object(request), control, cryptopay, callback_sender,
                               wait_timeout)
         attach_storm(result, f"Concurrent '{name}' notifications", evidence)
+        return result
+
+    @when(text(f'the "{{name:Name}}" notification of the {noun} reaches the merchant {{times:d}} times at once'),
+          target_fixture="resend", stacklevel=at)
+    def first_delivery_at_once(request: pytest.FixtureRequest, name: str, times: int, emulator: EmulatorControl,
+                               cryptopay: CryptopayDriver, callback_sender: CallbackSender, evidence: Evidence,
+                               wait_timeout: float) -> ResendResult:
+        # The very first delivery, held back ("Cryptopay's notifications to the merchant are delayed"), as `times`
+        # copies at once: nothing was given or credited for it yet, so only a rule the merchant's database enforces
+        # decides; then Cryptopay's delayed notifications go out as usual.
+        thing = scenario_object(request)
+        held = emulator.delivery(product.object_id(thing), product.notifications[name].event,
+                                 product.notifications[name].status)
+        assert held is not None and not held.attempted, (
+            f"the '{name}' notification of {product.named(thing)} was already delivered: delay Cryptopay's "
+            "notifications before it is sent")
+        result = resend_storm(product, name, times, thing, emulator, cryptopay, callback_sender, wait_timeout)
+        attach_storm(result, f"First '{name}' notification of the {noun}, {times} copies at once", evidence)
+        emulator.resume_deliveries()
         return result
 
     @when(text(f'someone sends the merchant a {{kind:Kind}} "{{name:Name}}" notification of {{subject:Subject}}'),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import parse
 from pytest_bdd import given, parsers, then, when
 
 from support.domain.callbacks import all_answered, wait_until_settled
-from support.domain.concepts import reported
+from support.domain.concepts import notification_body, reported
 from support.domain.customers import Customer, show_balance, wait_for_balance
 from support.domain.deposits import pay_coin
 from support.domain.parameters import COIN_TYPES, TYPES, Status
@@ -16,6 +17,8 @@ from support.domain.payouts import (PAYOUTS, BalanceMark, Destination, FieldMean
                                     fail_or_hold_at_cryptopay, fresh_custom_id, fund_customer, own_address,
                                     read_amount_fields, received_problem, record_json, request_withdrawal,
                                     top_up_account, until_payout_ended)
+from support.domain.resend import ResendResult
+from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
 from support.drivers.merchant import MerchantAdapter, PayoutRefusal
@@ -103,11 +106,53 @@ def withdrawal_cancelled(merchant: MerchantAdapter, cryptopay: CryptopayDriver, 
     return withdrawal
 
 
+@given("Cryptopay has held the payout")
+def payout_has_been_held(emulator: EmulatorControl, withdrawal: Withdrawal, evidence: Evidence,
+                         wait_timeout: float) -> None:
+    evidence.attach_json("Cryptopay's payout put on hold (emulator)",
+                         fail_or_hold_at_cryptopay(emulator, "hold", withdrawal))
+    # The merchant has heard of the hold before the hold ends: whatever it does at "on hold" is done.
+    wait_until_settled(emulator, [withdrawal.payout.coin_withdrawal_id], wait_timeout)
+
+
 # -- Whens: what Cryptopay does -------------------------------------------------------------------------------------
+@given("the payout has failed at Cryptopay")
 @when("the payout fails at Cryptopay")
 def payout_fails(emulator: EmulatorControl, withdrawal: Withdrawal, evidence: Evidence) -> None:
     evidence.attach_json("Cryptopay's payout made to fail (emulator)",
                          fail_or_hold_at_cryptopay(emulator, "fail", withdrawal))
+
+
+@when("the payout fails at Cryptopay and then completes after all")
+def payout_fails_then_completes(emulator: EmulatorControl, withdrawal: Withdrawal, evidence: Evidence,
+                                wait_timeout: float) -> None:
+    evidence.attach_json("Cryptopay's payout made to fail, then to complete after all (emulator)",
+                         fail_or_hold_at_cryptopay(emulator, "fail", withdrawal, then="completed"))
+    # The merchant hears of the failure while it is one (the payout's time stands still until a step moves it):
+    # whatever it does at "failed" is done before the payout completes.
+    wait_until_settled(emulator, [withdrawal.payout.coin_withdrawal_id], wait_timeout)
+
+
+# The notifications a payout is sent on its way to completed, before it completes.
+EARLIER = parse.with_pattern("created|processing|sent")(lambda text: text)
+
+
+@when(parsers.cfparse('an earlier "{name:Earlier}" notification of the payout arrives late',
+                      extra_types={"Earlier": EARLIER}), target_fixture="resend")
+def earlier_arrives_late(withdrawal: Withdrawal, name: str, control: EmulatorControl | None,
+                         cryptopay: CryptopayDriver, callback_sender: CallbackSender,
+                         evidence: Evidence) -> ResendResult:
+    # Its exact bytes where Cryptopay's delivery log shows them, else the payout as it read then, signed here.
+    body, _ = notification_body(PAYOUTS, name, withdrawal.payout, control, cryptopay)
+    answer = callback_sender.post_signed(body)
+    evidence.attach_json(f"Late '{name}' notification", {"body": body.decode(), "merchant_answer": answer})
+    return ResendResult(f"a late '{name}' notification re-posted", [answer])
+
+
+@when("Cryptopay releases the held payout")
+def payout_released(emulator: EmulatorControl, withdrawal: Withdrawal, evidence: Evidence) -> None:
+    evidence.attach_json("Cryptopay's held payout released (emulator)",
+                         emulator.release_withdrawal(withdrawal.payout.coin_withdrawal_id))
 
 
 @when("Cryptopay holds the payout")
@@ -158,6 +203,20 @@ def recipient_receives(cryptopay: CryptopayDriver, control: EmulatorControl | No
     assert Decimal(arrived["paid_amount"]) == Decimal(sent["received_amount"]), (
         f"Cryptopay sent {sent['received_amount']} {sent['received_currency']} but {arrived['paid_amount']} "
         f"arrived at {destination.address}")
+
+
+@then("Cryptopay was asked for the customer's payout once, and refused it as high-risk")
+def asked_once(emulator: EmulatorControl, withdrawal: Withdrawal, evidence: Evidence) -> None:
+    # Every payout create Cryptopay received for the address, accepted or refused: the address is the scenario's
+    # own, so a retry under another custom id (or without the customer's id) shows here as well.
+    asked = emulator.withdrawal_attempts(address=withdrawal.destination.address)
+    evidence.attach_json("Payouts Cryptopay was asked for, to the high-risk address (emulator)", asked)
+    refusals = [attempt.get("error_code") for attempt in asked]
+    # Why it matters and what to do is the diagnosis's (support/evidence/diagnosis/payouts.py).
+    assert refusals == ["high_risk_address"], (
+        f"Cryptopay was asked {len(asked)} times for a payout to {withdrawal.destination.address} (custom ids "
+        f"{', '.join(str(attempt.get('custom_id')) for attempt in asked)}; answers "
+        f"{', '.join(str(code) for code in refusals)})")
 
 
 # -- Thens: the merchant (its record of the payout is a shared step: concepts.py) ------------------------------------

@@ -229,12 +229,16 @@ def charged_by_cryptopay(cryptopay: CryptopayDriver, withdrawal: Withdrawal) -> 
     return Decimal(made["charged_amount"]), made["charged_currency"]
 
 
-def fail_or_hold_at_cryptopay(emulator: EmulatorControl, what: str, withdrawal: Withdrawal) -> dict:
-    """Fails or holds the payout through the control API: only possible before Cryptopay broadcasts it. The
-    emulator's time is driven by the suite, so the payout is still where the merchant left it."""
-    act = emulator.fail_withdrawal if what == "fail" else emulator.hold_withdrawal
+def fail_or_hold_at_cryptopay(emulator: EmulatorControl, what: str, withdrawal: Withdrawal,
+                              then: str = "cancelled") -> dict:
+    """Fails (to end `then`: cancelled, or completed after all) or holds the payout through the control API: only
+    possible before Cryptopay broadcasts it. The emulator's time is driven by the suite, so the payout is still
+    where the merchant left it."""
+    withdrawal_id = withdrawal.payout.coin_withdrawal_id
     try:
-        return act(withdrawal.payout.coin_withdrawal_id)
+        if what == "fail":
+            return emulator.fail_withdrawal(withdrawal_id, outcome=then)
+        return emulator.hold_withdrawal(withdrawal_id)
     except ControlError as exc:
         raise AssertionError(f"the emulator could not {what} the payout, because it was already sent: start the "
                              "emulator with driven time (--driven-time, or PUT /_emulator/settings time=driven, "

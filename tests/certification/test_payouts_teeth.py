@@ -1,6 +1,7 @@
 """The Payouts checklist's teeth: each deliberately broken payout merchant (tests/broken_payout_merchants.py) fails
-exactly the payout scenarios its defect touches, its own item's among them, and passes all the others; the reference
-merchant passes every payout scenario under either declared amount field. The amount checks themselves accept the
+exactly the payout scenarios its defect touches, its own item's among them, and passes all the others it runs (issue
+23's variants run issue 23's scenarios only); the reference merchant passes every payout scenario under either
+declared amount field. The amount checks themselves accept the
 withdrawals Cryptopay recorded and refuse the field not declared."""
 from __future__ import annotations
 
@@ -24,40 +25,56 @@ FORGED = [f"test_a_kind_notification_that_a_payout_was_cancelled_is_refused[{kin
           for kind in ("forged", "tampered", "unsigned", "misdirected")]
 RESENT = "test_the_payouts_notification_notification_sent_again_debits_nothing_more"
 FIFTY = "test_fifty_copies_at_once_of_the_payouts_notification_notification_debit_nothing_more"
+# Issue 23's: the first "cancelled" stormed, a stale notification, a hold and a failure that end completed, the
+# payouts Cryptopay was asked for.
+FIRST_CANCELLED = "test_the_very_first_cancelled_notification_of_a_payout_arrives_50_times_at_once"
+LATE = "test_a_late_processing_notification_does_not_move_a_completed_payout_back"
+HELD = "test_a_payout_cryptopay_holds_and_then_releases_debits_the_customer_once"
+AFTER_ALL = "test_a_failed_payout_that_cryptopay_completes_after_all_debits_the_customer_once"
+ASKED_ONCE = "test_a_payout_cryptopay_refused_as_highrisk_is_not_asked_for_again"
+ISSUE_23 = [FIRST_CANCELLED, LATE, HELD, AFTER_ALL, ASKED_ONCE]
 
 # Every payout scenario, by item (pytest-bdd test names).
 ITEMS = {
     1: [CONVERTED, SAME_COIN],
     2: ["test_a_customer_who_asks_to_withdraw_is_paid_out_by_cryptopay_to_the_address_they_gave"],
-    3: ["test_every_notification_of_a_payout_is_acknowledged_and_followed", *FORGED],
-    4: ["test_a_completed_payout_is_recorded_as_completed", "test_a_payout_cryptopay_holds_is_recorded_as_held"],
+    3: ["test_every_notification_of_a_payout_is_acknowledged_and_followed", *FORGED, LATE],
+    4: ["test_a_completed_payout_is_recorded_as_completed", "test_a_payout_cryptopay_holds_is_recorded_as_held",
+        LATE, HELD, AFTER_ALL],
     5: ["test_a_payout_debits_the_customer_once_by_what_cryptopay_charged", f"{RESENT}[created]",
-        f"{RESENT}[completed]", f"{FIFTY}[created]", f"{FIFTY}[completed]"],
+        f"{RESENT}[completed]", f"{FIFTY}[created]", f"{FIFTY}[completed]", HELD],
     6: ["test_a_failed_payout_ends_cancelled_and_the_customer_gets_the_amount_back",
-        "test_the_cancelled_notification_arriving_50_times_at_once_gives_the_amount_back_once"],
-    7: ["test_a_payout_to_an_address_cryptopay_screens_as_highrisk_is_refused_and_the_customer_is_told"],
+        "test_the_cancelled_notification_arriving_50_times_at_once_gives_the_amount_back_once", FIRST_CANCELLED,
+        AFTER_ALL],
+    7: ["test_a_payout_to_an_address_cryptopay_screens_as_highrisk_is_refused_and_the_customer_is_told", ASKED_ONCE],
 }
 EVERY_SCENARIO = {name for names in ITEMS.values() for name in names}
 
 # variant -> (the declared PAYOUT_AMOUNT_FIELD, shared by merchant and suite; the item it breaks; every scenario
 # that must fail). Beyond its own item a variant fails only where its defect is visible: a wrong debit shows in
-# every balance read after a payout, ignored notifications in every record of a status and every refund.
+# every balance read after a payout that completed, ignored notifications in every record of a status and every
+# refund.
 EXPECTED = {
     "sends_amount_in_undeclared_field": ("charged_amount", 1, ITEMS[1]),
-    "debits_requested_amount": ("charged_amount_to_send", 1, [*ITEMS[1], *ITEMS[5], *FORGED]),
+    "debits_requested_amount": ("charged_amount_to_send", 1, [*ITEMS[1], *ITEMS[5], *FORGED, LATE, AFTER_ALL]),
     "payouts_without_customer_id": ("charged_amount", 2, ITEMS[2]),
     "ignores_coin_withdrawal_callbacks": ("charged_amount", 3, [*ITEMS[3], *ITEMS[4], *ITEMS[6]]),
     "debits_twice_on_duplicated_callbacks": ("charged_amount", 5, [f"{RESENT}[created]", f"{FIFTY}[created]"]),
-    "never_refunds_cancelled_payout": ("charged_amount", 6, ITEMS[6]),
+    "never_refunds_cancelled_payout": ("charged_amount", 6, [*ITEMS[6][:2], FIRST_CANCELLED]),
     "debits_on_high_risk_address": ("charged_amount", 7, ITEMS[7]),
+    # Issue 23's, each passing every scenario written before its own (tests/merchant/test_broken_payout_variants.py
+    # proves each defect at merchant level):
+    "check_then_insert_payout_refund": ("charged_amount", 6, [FIRST_CANCELLED]),
+    "follows_payout_callback_body": ("charged_amount", 4, [LATE]),
+    "refunds_held_payout": ("charged_amount", 5, [HELD]),
+    "refunds_failed_payout": ("charged_amount", 6, [AFTER_ALL]),
+    "retries_high_risk_with_new_custom_id": ("charged_amount", 7, [ASKED_ONCE]),
 }
-
-# Issue 23's broken payout merchants, each proven at merchant level (tests/merchant/test_broken_payout_variants.py)
-# and passing every payout scenario written so far: the scenarios that catch them (a storm of the first `cancelled`,
-# a stale notification, a hold or a failure that ends completed, the creates Cryptopay received) come with issue 23's
-# features, and each moves from here to EXPECTED with them.
-AWAITING_SCENARIOS = {"check_then_insert_payout_refund", "follows_payout_callback_body", "refunds_held_payout",
-                      "refunds_failed_payout", "retries_high_risk_with_new_custom_id"}
+# CI time: issue 23's variants run issue 23's scenarios alone (one stack, five short scenarios each), the scenarios
+# their defects touch and where each must pass the others; every other variant runs every payout scenario.
+ONLY = {variant: ISSUE_23 for variant in ("check_then_insert_payout_refund", "follows_payout_callback_body",
+                                          "refunds_held_payout", "refunds_failed_payout",
+                                          "retries_high_risk_with_new_custom_id")}
 
 
 # The amount fields' table exactly as features/payouts/amounts.feature states it.
@@ -123,19 +140,21 @@ def payout_stack(workdir: Path, merchant_kwargs: dict | None = None,
                     creds.values())
 
 
-def run_payouts(workdir: Path, merchant_kwargs: dict | None = None, declared_field: str = "charged_amount") -> Verdicts:
+def run_payouts(workdir: Path, merchant_kwargs: dict | None = None, declared_field: str = "charged_amount",
+                only: list[str] | None = None) -> Verdicts:
+    """Every payout scenario, or `only` these (pytest-bdd test names)."""
+    selection = ("-k", " or ".join(only)) if only else ()
     with payout_stack(workdir, merchant_kwargs, declared_field) as stack:
-        return run_features(stack, workdir, "-m", "payouts", timeout=600)
+        return run_features(stack, workdir, "-m", "payouts", *selection, timeout=600)
 
 
 def test_every_payout_variant_has_its_expectation() -> None:
-    assert set(EXPECTED) | AWAITING_SCENARIOS == set(PAYOUT_VARIANTS), (
-        "a broken payout merchant without expected failures proves nothing")
-    assert not set(EXPECTED) & AWAITING_SCENARIOS
-    assert {item for _, item, _ in EXPECTED.values()} >= {1, 2, 3, 5, 6, 7}  # item 4 falls with item 3's variant
+    assert set(EXPECTED) == set(PAYOUT_VARIANTS), "a broken payout merchant without expected failures proves nothing"
+    assert {item for _, item, _ in EXPECTED.values()} == set(ITEMS)
     for variant, (_, item, failing) in EXPECTED.items():
         assert set(ITEMS[item]) & set(failing), f"{variant} must fail a scenario of item {item}"
-        assert set(failing) <= EVERY_SCENARIO, f"{variant} expects failures of unknown scenarios"
+        assert set(failing) <= set(ONLY.get(variant, EVERY_SCENARIO)), f"{variant} expects failures it does not run"
+    assert set(ONLY) <= set(EXPECTED) and all(set(run) < EVERY_SCENARIO for run in ONLY.values())
 
 
 @pytest.mark.slow
@@ -143,11 +162,12 @@ def test_every_payout_variant_has_its_expectation() -> None:
 def test_a_broken_payout_merchant_fails_exactly_the_scenarios_its_defect_touches(variant: str,
                                                                                   tmp_path: Path) -> None:
     declared_field, _item, failing = EXPECTED[variant]
-    verdicts = run_payouts(tmp_path, PAYOUT_VARIANTS[variant], declared_field)
+    verdicts = run_payouts(tmp_path, PAYOUT_VARIANTS[variant], declared_field, ONLY.get(variant))
     assert set(verdicts.failed) == set(failing), (
         f"{variant}: should fail {sorted(set(failing) - set(verdicts.failed))} and did not; should pass "
         f"{sorted(set(verdicts.failed) - set(failing))} and did not\n{verdicts.output[-3000:]}")
-    assert set(verdicts.passed) == EVERY_SCENARIO - set(failing), (sorted(verdicts.skipped), verdicts.output[-3000:])
+    ran = set(ONLY.get(variant, EVERY_SCENARIO))
+    assert set(verdicts.passed) == ran - set(failing), (sorted(verdicts.skipped), verdicts.output[-3000:])
 
 
 @pytest.mark.slow

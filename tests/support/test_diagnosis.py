@@ -7,7 +7,7 @@ from pathlib import Path
 
 from checklists import Item
 from support.domain.channels import DEFAULT_CREDIT_RULE
-from support.domain.payouts import read_amount_fields
+from support.domain.payouts import BalanceMark, read_amount_fields
 from support.domain.signoff import TEAMS, check_signoff
 from support.drivers.waiting import WaitTimeout
 from support.drivers.emulator import Attempt, Delivery
@@ -220,6 +220,40 @@ def test_a_payout_recorded_in_another_status_is_payouts_item_4() -> None:
                               step="the merchant records the payout as completed"))
     assert found.fails == Item("payouts", 4) and "records payout cw-1 as pending" in found.why
     assert "GET /api/coin_withdrawals/{id}" in found.fix
+
+
+def test_the_amount_given_back_for_a_payout_cryptopay_completed_is_payouts_item_6() -> None:
+    # A hold that ended well, or a failure completed after all: the merchant gave the money back on the way.
+    found = diagnose(_payouts(recorded={"status": "completed", "debited": "20.00 EUR", "refunded": True}))
+    assert found.kind == DEFECT and found.fails == Item("payouts", 6)
+    assert found.why == ("the merchant gave the customer back what it debited for payout cw-1, which Cryptopay "
+                         "reports as completed: the customer has both the payout and the money back")
+    assert "on hold and failed are not final" in found.fix
+
+
+def test_a_cancelled_payout_given_back_many_times_is_payouts_item_6_and_says_how_often() -> None:
+    facts = _payouts(recorded={"status": "cancelled", "debited": "20.00 EUR", "refunded": True},
+                     step="the customer's balance shows the whole amount again, given back once",
+                     funded=BalanceMark("EUR", Decimal("100.00")))
+    cancelled = ObjectFacts("cw-1", found={**WITHDRAWN, "status": "cancelled"}, recorded=facts.objects[0].recorded,
+                            kind="payout")
+    found = diagnose(Facts(**{**facts.__dict__, "objects": (cancelled,), "balances": {"EUR": Decimal("360.00")}}))
+    assert found.kind == DEFECT and found.fails == Item("payouts", 6)
+    assert found.why == ("the merchant gave back the 20.00 EUR debited for payout cw-1, which Cryptopay cancelled, "
+                         "14 times: the customer holds 360.00 EUR, given 100.00 EUR before")
+    assert "uniqueness rule the database enforces" in found.fix
+    once = Facts(**{**facts.__dict__, "objects": (cancelled,), "balances": {"EUR": Decimal("100.00")}})
+    assert diagnose(once) is None  # given back once: nothing to say
+
+
+def test_a_high_risk_payout_asked_for_again_is_payouts_item_7() -> None:
+    found = diagnose(Facts(step="Cryptopay was asked for the customer's payout once, and refused it as high-risk",
+                           message="Cryptopay was asked 2 times for a payout to 2Ng2 (custom ids p-1, p-1-retry; "
+                                   "answers high_risk_address, high_risk_address)", product="payouts"))
+    assert found.kind == DEFECT and found.fails == Item("payouts", 7)
+    assert found.why.startswith("the merchant asked Cryptopay again for a payout it had refused as high-risk: "
+                                "Cryptopay was asked 2 times")
+    assert "never send the payout again" in found.fix
 
 
 SIGNED_OFF = "Support, Finance, Fraud and Transaction Monitoring have each acknowledged how risk scoring and holds work"

@@ -11,9 +11,11 @@ from support.evidence.words import money
 
 
 def notes(lookup: Any) -> dict:
-    """What the customer asked to withdraw and what the declared amount field means, where the scenario has them."""
+    """What the customer asked to withdraw, what the declared amount field means and the balance the customer was
+    given before (a BalanceMark), where the scenario has them."""
     withdrawal = lookup("withdrawal")
-    return {"meaning": lookup("declared_meaning"), "asked": getattr(withdrawal, "amount", None)}
+    return {"meaning": lookup("declared_meaning"), "asked": getattr(withdrawal, "amount", None),
+            "funded": lookup("funded")}
 
 
 def _field_fix(field: str) -> str:
@@ -49,9 +51,57 @@ def debited_other_than_charged(facts: Facts) -> Diagnosis | None:
     return None
 
 
-STEP_RULES: tuple[Rule, ...] = ()
+# Why the amount goes back only at cancelled: neither on hold nor failed is where a payout ends (facts §14).
+ONLY_AT_CANCELLED = ("give the customer the amount back only when Cryptopay reports the payout cancelled: on hold and "
+                     "failed are not final (a held payout can be released, a failed one can complete after all)")
+
+
+def given_back_completed(facts: Facts) -> Diagnosis | None:
+    """The merchant gave back what it debited for a payout Cryptopay completed: the customer has both."""
+    for payout in facts.objects:
+        if (payout.found or {}).get("status") == "completed" and (payout.recorded or {}).get("refunded"):
+            return Diagnosis(DEFECT, f"the merchant gave the customer back what it debited for payout "
+                             f"{payout.object_id}, which Cryptopay reports as completed: the customer has both the "
+                             "payout and the money back", ONLY_AT_CANCELLED, fails(facts, "given back"))
+    return None
+
+
+def given_back_more_than_once(facts: Facts) -> Diagnosis | None:
+    """The customer holds more than they were given before a payout that ended cancelled: given back twice or more."""
+    funded = facts.notes.get("funded")
+    for payout in facts.objects:
+        debited = (payout.recorded or {}).get("debited")
+        if not funded or not debited or (payout.found or {}).get("status") != "cancelled":
+            continue
+        amount, currency = debited.split()
+        have = (facts.balances or {}).get(currency)
+        if currency != funded.currency or have is None or have <= funded.amount:
+            continue
+        times = (have - funded.amount + Decimal(amount)) / Decimal(amount)
+        return Diagnosis(DEFECT, f"the merchant gave back the {money(amount, currency)} debited for payout "
+                         f"{payout.object_id}, which Cryptopay cancelled, {times.normalize():f} times: the customer "
+                         f"holds {money(have, currency)}, given {money(funded.amount, currency)} before",
+                         "give the amount back under a uniqueness rule the database enforces (a unique key on the "
+                         "payout's refund), so copies of the cancelled notification arriving together give it back "
+                         "once; a check 'not given back yet?' before a separate write lets every copy through",
+                         fails(facts, "given back"))
+    return None
+
+
+def asked_again(facts: Facts) -> Diagnosis | None:
+    """A payout Cryptopay refused as high-risk was asked for again (the step names every request it received)."""
+    if not facts.step.startswith("Cryptopay was asked for the customer's payout once"):
+        return None
+    return Diagnosis(DEFECT, "the merchant asked Cryptopay again for a payout it had refused as high-risk: "
+                     + facts.message.split("\n")[0].rstrip("."),
+                     "answer a high_risk_address refusal by telling the customer at once, and never send the payout "
+                     "again, under the same custom_id or a new one: Cryptopay refuses the address every time",
+                     fails(facts, "retry"))
+
+
+STEP_RULES: tuple[Rule, ...] = (asked_again,)
 RULES: tuple[Rule, ...] = (
-    not_as_declared, debited_other_than_charged,
+    not_as_declared, debited_other_than_charged, given_back_completed, given_back_more_than_once,
     status_differs("on every CoinWithdrawal notification, read the withdrawal with GET /api/coin_withdrawals/{id} "
                    "and record the status it returns (never the callback body's: it may be stale or forged)"),
 )
