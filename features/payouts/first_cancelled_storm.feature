@@ -3,9 +3,10 @@ Feature: The first "cancelled" notification of a payout arriving many times at o
   Proves, in Cryptopay's words:
   - Payouts item 6: Make sure that you know that the failed payment status will eventually be updated to the cancelled status and the funds charged from the merchant balance will be refunded to the balance
   Copies of a notification can race each other before the merchant has given anything back. The merchant
-  must still give the customer the amount back once, which only a uniqueness rule its database enforces
-  guarantees: a check "not given back yet?" followed by a separate write lets every copy through. Only the
-  emulator can delay Cryptopay's notifications and fail a payout on demand, so this is proven on the emulator.
+  must still give the customer the amount back once: only its own records refusing a second return for the same
+  payout, even at the same instant, guarantee it; a check "not given back yet?" followed by a separate write lets
+  every copy through. Only the emulator can delay Cryptopay's notifications and fail a payout on demand, so this
+  is proven on the emulator.
 
   @negative
   Scenario: The very first "cancelled" notification of a payout arrives 50 times at once

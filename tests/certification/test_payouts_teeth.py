@@ -18,7 +18,7 @@ from tests.broken_payout_merchants import PAYOUT_VARIANTS
 from tests.certification.harness import Stack, Verdicts, own_signoff, run_features
 
 
-AMOUNTS = "test_a_payout_kind_charges_and_sends_what_the_declared_field_means"
+AMOUNTS = "test_a_payout_kind_charges_and_sends_what_the_merchants_field_means"
 CONVERTED, SAME_COIN = (f"{AMOUNTS}[from euros into crypto-100.00-20.00-EUR-crypto]",
                         f"{AMOUNTS}[in the coin of the balance-0.01-0.002-BTC-BTC]")
 FORGED = [f"test_a_kind_notification_that_a_payout_was_cancelled_is_refused[{kind}]"
