@@ -222,13 +222,22 @@ def test_a_payout_recorded_in_another_status_is_payouts_item_4() -> None:
     assert "GET /api/coin_withdrawals/{id}" in found.fix
 
 
-def test_the_amount_given_back_for_a_payout_cryptopay_completed_is_payouts_item_6() -> None:
-    # A hold that ended well, or a failure completed after all: the merchant gave the money back on the way.
-    found = diagnose(_payouts(recorded={"status": "completed", "debited": "20.00 EUR", "refunded": True}))
+def test_the_amount_given_back_at_a_failure_cryptopay_completed_after_all_is_payouts_item_6() -> None:
+    found = diagnose(_payouts(recorded={"status": "completed", "debited": "20.00 EUR", "refunded": True},
+                              notified=("pending", "failed", "completed")))
     assert found.kind == DEFECT and found.fails == Item("payouts", 6)
-    assert found.why == ("the merchant gave the customer back what it debited for payout cw-1, which Cryptopay "
-                         "reports as completed: the customer has both the payout and the money back")
+    assert found.why == ("the merchant gave the customer back what it debited for payout cw-1 when it failed, and "
+                         "Cryptopay completed it: the customer has both the payout and the money back")
     assert "on hold and failed are not final" in found.fix
+
+
+def test_the_amount_given_back_at_a_hold_that_ended_well_is_a_wrong_debit_payouts_item_5() -> None:
+    found = diagnose(_payouts(recorded={"status": "completed", "debited": "20.00 EUR", "refunded": True},
+                              notified=("pending", "on_hold", "processing", "sent", "completed")))
+    assert found.kind == DEFECT and found.fails == Item("payouts", 5)
+    assert "for payout cw-1 when Cryptopay held it, and Cryptopay completed it" in found.why
+    unknown = diagnose(_payouts(recorded={"status": "completed", "debited": "20.00 EUR", "refunded": True}))
+    assert unknown.fails == Item("payouts", 6) and "for payout cw-1, and Cryptopay completed it" in unknown.why
 
 
 def test_a_cancelled_payout_given_back_many_times_is_payouts_item_6_and_says_how_often() -> None:

@@ -11,11 +11,19 @@ from support.evidence.words import money
 
 
 def notes(lookup: Any) -> dict:
-    """What the customer asked to withdraw, what the declared amount field means and the balance the customer was
-    given before (a BalanceMark), where the scenario has them."""
+    """What the customer asked to withdraw, what the declared amount field means, the balance the customer was
+    given before (a BalanceMark) and the statuses Cryptopay notified of the payout (its delivery log, where visible),
+    where the scenario has them."""
     withdrawal = lookup("withdrawal")
     return {"meaning": lookup("declared_meaning"), "asked": getattr(withdrawal, "amount", None),
-            "funded": lookup("funded")}
+            "funded": lookup("funded"), "notified": _notified(lookup("control"), withdrawal)}
+
+
+def _notified(control: Any, withdrawal: Any) -> tuple[str, ...] | None:
+    try:
+        return tuple(d.status for d in control.deliveries(withdrawal.payout.coin_withdrawal_id))
+    except Exception:  # noqa: BLE001 - no control, no payout, or an unreadable log: nothing known
+        return None
 
 
 def _field_fix(field: str) -> str:
@@ -57,12 +65,18 @@ ONLY_AT_CANCELLED = ("give the customer the amount back only when Cryptopay repo
 
 
 def given_back_completed(facts: Facts) -> Diagnosis | None:
-    """The merchant gave back what it debited for a payout Cryptopay completed: the customer has both."""
+    """The merchant gave back what it debited for a payout Cryptopay completed: the customer has both. Given back
+    on a hold that ended well, the debit is wrong (item 5); at a failure completed after all, the merchant took
+    failed for cancelled (item 6)."""
     for payout in facts.objects:
-        if (payout.found or {}).get("status") == "completed" and (payout.recorded or {}).get("refunded"):
-            return Diagnosis(DEFECT, f"the merchant gave the customer back what it debited for payout "
-                             f"{payout.object_id}, which Cryptopay reports as completed: the customer has both the "
-                             "payout and the money back", ONLY_AT_CANCELLED, fails(facts, "given back"))
+        if (payout.found or {}).get("status") != "completed" or not (payout.recorded or {}).get("refunded"):
+            continue
+        notified = facts.notes.get("notified") or ()
+        held = "on_hold" in notified and "failed" not in notified
+        when = (" when Cryptopay held it" if held else " when it failed" if "failed" in notified else "")
+        return Diagnosis(DEFECT, f"the merchant gave the customer back what it debited for payout "
+                         f"{payout.object_id}{when}, and Cryptopay completed it: the customer has both the payout "
+                         "and the money back", ONLY_AT_CANCELLED, fails(facts, "amount" if held else "given back"))
     return None
 
 
