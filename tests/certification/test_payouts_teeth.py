@@ -1,8 +1,8 @@
 """The Payouts checklist's teeth: each deliberately broken payout merchant (tests/broken_payout_merchants.py) fails
 exactly the payout scenarios its defect touches, its own item's among them, and passes all the others it runs (issue
-23's variants run issue 23's scenarios only); the reference merchant passes every payout scenario under either
-declared amount field. The amount checks themselves accept the
-withdrawals Cryptopay recorded and refuse the field not declared."""
+23's variants run issue 23's scenarios, the others the scenarios written before); the reference merchant passes
+every payout scenario under either declared amount field. The amount checks themselves accept the withdrawals
+Cryptopay recorded and refuse the field not declared."""
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
@@ -25,7 +25,20 @@ FORGED = [f"test_a_kind_notification_that_a_payout_was_cancelled_is_refused[{kin
           for kind in ("forged", "tampered", "unsigned", "misdirected")]
 RESENT = "test_the_payouts_notification_notification_sent_again_debits_nothing_more"
 FIFTY = "test_fifty_copies_at_once_of_the_payouts_notification_notification_debit_nothing_more"
-# Issue 23's: the first "cancelled" stormed, a stale notification, a hold and a failure that end completed, the
+
+# Every payout scenario written before issue 23, by item (pytest-bdd test names).
+EARLIER = {
+    1: [CONVERTED, SAME_COIN],
+    2: ["test_a_customer_who_asks_to_withdraw_is_paid_out_by_cryptopay_to_the_address_they_gave"],
+    3: ["test_every_notification_of_a_payout_is_acknowledged_and_followed", *FORGED],
+    4: ["test_a_completed_payout_is_recorded_as_completed", "test_a_payout_cryptopay_holds_is_recorded_as_held"],
+    5: ["test_a_payout_debits_the_customer_once_by_what_cryptopay_charged", f"{RESENT}[created]",
+        f"{RESENT}[completed]", f"{FIFTY}[created]", f"{FIFTY}[completed]"],
+    6: ["test_a_failed_payout_ends_cancelled_and_the_customer_gets_the_amount_back",
+        "test_the_cancelled_notification_arriving_50_times_at_once_gives_the_amount_back_once"],
+    7: ["test_a_payout_to_an_address_cryptopay_screens_as_highrisk_is_refused_and_the_customer_is_told"],
+}
+# Issue 23's: the first "cancelled" stormed, a late notification, a hold and a failure that end completed, the
 # payouts Cryptopay was asked for.
 FIRST_CANCELLED = "test_the_very_first_cancelled_notification_of_a_payout_arrives_50_times_at_once"
 LATE = "test_a_late_processing_notification_does_not_move_a_completed_payout_back"
@@ -33,36 +46,25 @@ HELD = "test_a_payout_cryptopay_holds_and_then_releases_debits_the_customer_once
 AFTER_ALL = "test_a_failed_payout_that_cryptopay_completes_after_all_debits_the_customer_once"
 ASKED_ONCE = "test_a_payout_cryptopay_refused_as_highrisk_is_not_asked_for_again"
 ISSUE_23 = [FIRST_CANCELLED, LATE, HELD, AFTER_ALL, ASKED_ONCE]
+ISSUE_23_ITEMS = {3: [LATE], 4: [LATE, HELD, AFTER_ALL], 5: [HELD], 6: [FIRST_CANCELLED, AFTER_ALL], 7: [ASKED_ONCE]}
 
-# Every payout scenario, by item (pytest-bdd test names).
-ITEMS = {
-    1: [CONVERTED, SAME_COIN],
-    2: ["test_a_customer_who_asks_to_withdraw_is_paid_out_by_cryptopay_to_the_address_they_gave"],
-    3: ["test_every_notification_of_a_payout_is_acknowledged_and_followed", *FORGED, LATE],
-    4: ["test_a_completed_payout_is_recorded_as_completed", "test_a_payout_cryptopay_holds_is_recorded_as_held",
-        LATE, HELD, AFTER_ALL],
-    5: ["test_a_payout_debits_the_customer_once_by_what_cryptopay_charged", f"{RESENT}[created]",
-        f"{RESENT}[completed]", f"{FIFTY}[created]", f"{FIFTY}[completed]", HELD],
-    6: ["test_a_failed_payout_ends_cancelled_and_the_customer_gets_the_amount_back",
-        "test_the_cancelled_notification_arriving_50_times_at_once_gives_the_amount_back_once", FIRST_CANCELLED,
-        AFTER_ALL],
-    7: ["test_a_payout_to_an_address_cryptopay_screens_as_highrisk_is_refused_and_the_customer_is_told", ASKED_ONCE],
-}
+# Every payout scenario, by item.
+ITEMS = {item: [*names, *ISSUE_23_ITEMS.get(item, [])] for item, names in EARLIER.items()}
 EVERY_SCENARIO = {name for names in ITEMS.values() for name in names}
 
 # variant -> (the declared PAYOUT_AMOUNT_FIELD, shared by merchant and suite; the item it breaks; every scenario
-# that must fail). Beyond its own item a variant fails only where its defect is visible: a wrong debit shows in
-# every balance read after a payout that completed, ignored notifications in every record of a status and every
+# that must fail of those it runs). Beyond its own item a variant fails only where its defect is visible: a wrong
+# debit shows in every balance read after a payout, ignored notifications in every record of a status and every
 # refund.
 EXPECTED = {
-    "sends_amount_in_undeclared_field": ("charged_amount", 1, ITEMS[1]),
-    "debits_requested_amount": ("charged_amount_to_send", 1, [*ITEMS[1], *ITEMS[5], *FORGED, LATE, AFTER_ALL]),
-    "payouts_without_customer_id": ("charged_amount", 2, ITEMS[2]),
-    "ignores_coin_withdrawal_callbacks": ("charged_amount", 3, [*ITEMS[3], *ITEMS[4], *ITEMS[6]]),
+    "sends_amount_in_undeclared_field": ("charged_amount", 1, EARLIER[1]),
+    "debits_requested_amount": ("charged_amount_to_send", 1, [*EARLIER[1], *EARLIER[5], *FORGED]),
+    "payouts_without_customer_id": ("charged_amount", 2, EARLIER[2]),
+    "ignores_coin_withdrawal_callbacks": ("charged_amount", 3, [*EARLIER[3], *EARLIER[4], *EARLIER[6]]),
     "debits_twice_on_duplicated_callbacks": ("charged_amount", 5, [f"{RESENT}[created]", f"{FIFTY}[created]"]),
-    "never_refunds_cancelled_payout": ("charged_amount", 6, [*ITEMS[6][:2], FIRST_CANCELLED]),
-    "debits_on_high_risk_address": ("charged_amount", 7, ITEMS[7]),
-    # Issue 23's, each passing every scenario written before its own (tests/merchant/test_broken_payout_variants.py
+    "never_refunds_cancelled_payout": ("charged_amount", 6, EARLIER[6]),
+    "debits_on_high_risk_address": ("charged_amount", 7, EARLIER[7]),
+    # Issue 23's, each passing every scenario written before issue 23 (tests/merchant/test_broken_payout_variants.py
     # proves each defect at merchant level):
     "check_then_insert_payout_refund": ("charged_amount", 6, [FIRST_CANCELLED]),
     "follows_payout_callback_body": ("charged_amount", 4, [LATE]),
@@ -70,11 +72,18 @@ EXPECTED = {
     "refunds_failed_payout": ("charged_amount", 6, [AFTER_ALL]),
     "retries_high_risk_with_new_custom_id": ("charged_amount", 7, [ASKED_ONCE]),
 }
-# CI time: issue 23's variants run issue 23's scenarios alone (one stack, five short scenarios each), the scenarios
-# their defects touch and where each must pass the others; every other variant runs every payout scenario.
-ONLY = {variant: ISSUE_23 for variant in ("check_then_insert_payout_refund", "follows_payout_callback_body",
-                                          "refunds_held_payout", "refunds_failed_payout",
-                                          "retries_high_risk_with_new_custom_id")}
+ISSUE_23_VARIANTS = {"check_then_insert_payout_refund", "follows_payout_callback_body", "refunds_held_payout",
+                     "refunds_failed_payout", "retries_high_risk_with_new_custom_id"}
+
+
+def selection(variant: str) -> tuple[set[str], str]:
+    """What a variant runs (CI time), as the scenarios and pytest's -k expression: issue 23's variants issue 23's
+    five scenarios alone, where their defects show and each must pass the other four; every other variant every
+    scenario but issue 23's, which catch nothing of its defect the earlier ones do not."""
+    issue_23 = " or ".join(ISSUE_23)
+    if variant in ISSUE_23_VARIANTS:
+        return set(ISSUE_23), issue_23
+    return EVERY_SCENARIO - set(ISSUE_23), f"not ({issue_23})"
 
 
 # The amount fields' table exactly as features/payouts/amounts.feature states it.
@@ -141,20 +150,20 @@ def payout_stack(workdir: Path, merchant_kwargs: dict | None = None,
 
 
 def run_payouts(workdir: Path, merchant_kwargs: dict | None = None, declared_field: str = "charged_amount",
-                only: list[str] | None = None) -> Verdicts:
-    """Every payout scenario, or `only` these (pytest-bdd test names)."""
-    selection = ("-k", " or ".join(only)) if only else ()
+                keyword: str | None = None) -> Verdicts:
+    """Every payout scenario, or those pytest's -k `keyword` selects."""
+    chosen = ("-k", keyword) if keyword else ()
     with payout_stack(workdir, merchant_kwargs, declared_field) as stack:
-        return run_features(stack, workdir, "-m", "payouts", *selection, timeout=600)
+        return run_features(stack, workdir, "-m", "payouts", *chosen, timeout=600)
 
 
 def test_every_payout_variant_has_its_expectation() -> None:
     assert set(EXPECTED) == set(PAYOUT_VARIANTS), "a broken payout merchant without expected failures proves nothing"
     assert {item for _, item, _ in EXPECTED.values()} == set(ITEMS)
+    assert ISSUE_23_VARIANTS <= set(EXPECTED) and set(ISSUE_23) <= EVERY_SCENARIO
     for variant, (_, item, failing) in EXPECTED.items():
         assert set(ITEMS[item]) & set(failing), f"{variant} must fail a scenario of item {item}"
-        assert set(failing) <= set(ONLY.get(variant, EVERY_SCENARIO)), f"{variant} expects failures it does not run"
-    assert set(ONLY) <= set(EXPECTED) and all(set(run) < EVERY_SCENARIO for run in ONLY.values())
+        assert set(failing) <= selection(variant)[0], f"{variant} expects failures of scenarios it does not run"
 
 
 @pytest.mark.slow
@@ -162,13 +171,13 @@ def test_every_payout_variant_has_its_expectation() -> None:
 def test_a_broken_payout_merchant_fails_exactly_the_scenarios_its_defect_touches(variant: str,
                                                                                   tmp_path: Path) -> None:
     declared_field, item, failing = EXPECTED[variant]
-    verdicts = run_payouts(tmp_path, PAYOUT_VARIANTS[variant], declared_field, ONLY.get(variant))
+    ran, keyword = selection(variant)
+    verdicts = run_payouts(tmp_path, PAYOUT_VARIANTS[variant], declared_field, keyword)
     assert set(verdicts.failed) == set(failing), (
         f"{variant}: should fail {sorted(set(failing) - set(verdicts.failed))} and did not; should pass "
         f"{sorted(set(verdicts.failed) - set(failing))} and did not\n{verdicts.output[-3000:]}")
-    ran = set(ONLY.get(variant, EVERY_SCENARIO))
     assert set(verdicts.passed) == ran - set(failing), (sorted(verdicts.skipped), verdicts.output[-3000:])
-    if variant in ONLY:  # caught by its own scenario, whose diagnosis names the item it breaks
+    if variant in ISSUE_23_VARIANTS:  # caught by its own scenario, whose diagnosis names the item it breaks
         assert all(f"payouts item {item}" in verdicts.failed[name] for name in failing), verdicts.failed
 
 
