@@ -18,6 +18,7 @@ from support.domain.payouts import (PAYOUTS, BalanceMark, Destination, FieldMean
                                     read_amount_fields, received_problem, record_json, request_withdrawal,
                                     top_up_account, until_payout_ended)
 from support.domain.resend import ResendResult
+from support.domain.timetravel import until_cryptopay
 from support.drivers.callbacks import CallbackSender
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
@@ -131,6 +132,18 @@ def payout_fails_then_completes(emulator: EmulatorControl, withdrawal: Withdrawa
     # The merchant hears of the failure while it is one (the payout's time stands still until a step moves it):
     # whatever it does at "failed" is done before the payout completes.
     wait_until_settled(emulator, [withdrawal.payout.coin_withdrawal_id], wait_timeout)
+
+
+@when("Cryptopay cancels the failed payout")
+def payout_cancelled(emulator: EmulatorControl, withdrawal: Withdrawal, evidence: Evidence,
+                     wait_timeout: float) -> None:
+    # Moved on by Cryptopay's delivery log, never by reading the payout: a read while the merchant handles the
+    # "cancelled" notification could meet a failure meant for the merchant's status check.
+    withdrawal_id = withdrawal.payout.coin_withdrawal_id
+    cancelled = until_cryptopay(lambda: emulator.delivery(withdrawal_id, "status_changed", "cancelled"),
+                                lambda delivery: delivery is not None, control=emulator, object_id=withdrawal_id,
+                                timeout=wait_timeout, expected="Cryptopay to cancel the failed payout")
+    evidence.attach_json("Cryptopay's notification that it cancelled the payout (emulator)", cancelled.evidence())
 
 
 # The notifications a payout is sent on its way to completed, before it completes.
