@@ -13,6 +13,6 @@ Feature: The first "completed" notification of a payment arriving many times at 
     And Cryptopay's notifications to the merchant are delayed
     And the customer has sent a payment to their deposit address
     And Cryptopay has reported the payment as completed
-    When Cryptopay sends the "completed" notification of the payment 50 times at once
+    When the "completed" notification of the payment reaches the merchant 50 times at once
     Then the merchant acknowledged every notification
     And the customer has been credited the declared amount of the payment
