@@ -17,7 +17,7 @@ from support.domain.deposits import DEPOSITS
 from support.domain.hiccups import FailingChecks, answered_despite_failures, fail_status_checks, quoted_names
 from support.domain.parameters import notification_list
 from support.domain.products import scenario_objects
-from support.domain.resend import ResendResult
+from support.domain.resend import ResendResult, resend_storm
 from support.drivers.callbacks import CallbackSender, completed_callback_body
 from support.drivers.cryptopay import CryptopayDriver
 from support.drivers.emulator import EmulatorControl
@@ -25,6 +25,7 @@ from support.drivers.merchant import Deposit, MerchantAdapter, deposit_descripti
 from support.drivers.payers import Payer
 from support.drivers.waiting import wait_until
 from support.evidence.attachments import Evidence
+from support.evidence.resends import attach_storm
 from support.targets.settings import Settings
 
 # Cryptopay retries a failed delivery 30 s after the attempt: a second more and the first retry is due.
@@ -165,3 +166,15 @@ def answered_those(emulator: EmulatorControl, failing_checks: FailingChecks, evi
 def holding_back(emulator: EmulatorControl, request: pytest.FixtureRequest) -> None:
     request.addfinalizer(emulator.resume_deliveries)  # released at the end, whatever the verdict
     emulator.pause_deliveries()
+
+
+@when(parsers.cfparse('the "completed" notification reaches the merchant {times:d} times at once, Cryptopay\'s own '
+                      'held back'), target_fixture="resend")
+def first_delivery_storm(deposit: Deposit, times: int, emulator: EmulatorControl, cryptopay: CryptopayDriver,
+                         callback_sender: CallbackSender, evidence: Evidence, wait_timeout: float) -> ResendResult:
+    # Unlike the shared step (steps/concepts.py), Cryptopay's own delivery stays held until the scenario ends: a
+    # merchant that credits every copy and takes the extra credits back on the next delivery ("replace the credit")
+    # must be seen between the two, as its customer could spend them there.
+    result = resend_storm(DEPOSITS, "completed", times, deposit, emulator, cryptopay, callback_sender, wait_timeout)
+    attach_storm(result, "First 'completed' notification, many copies at once", evidence)
+    return result
