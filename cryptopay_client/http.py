@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -117,19 +118,18 @@ class _Deadline:
     its socket over to an answer that closes the connection when it ends, and forgets it."""
 
     def __init__(self, seconds: float):
+        self.seconds = seconds
         self.expired = False
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def __enter__(self) -> "_Deadline":
         _current.deadline = self
-        self._timer.start()
+        _WATCHDOG.watch(self, time.monotonic() + self.seconds)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        _WATCHDOG.forget(self)
         _current.deadline = None
 
     def watch(self, sock: socket.socket | None) -> None:
@@ -138,10 +138,49 @@ class _Deadline:
             if self.expired:
                 _shut(self._sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             self.expired = True
             _shut(self._sock)
+
+
+class _Watchdog:
+    """One thread for every request's deadline (a thread per request cost more than a loopback request itself): it
+    sleeps until the earliest deadline still watched and expires the requests that reached theirs."""
+
+    def __init__(self) -> None:
+        self._due: dict[_Deadline, float] = {}
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: _Deadline, at: float) -> None:
+        with self._changed:
+            sooner = at < min(self._due.values(), default=float("inf"))
+            self._due[deadline] = at
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="http-deadlines", daemon=True)
+                self._thread.start()
+            if sooner:  # otherwise the thread already wakes in time: no wake-up per request
+                self._changed.notify()
+
+    def forget(self, deadline: _Deadline) -> None:
+        with self._changed:
+            self._due.pop(deadline, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                reached = [d for d, at in self._due.items() if at <= now]
+                for deadline in reached:
+                    del self._due[deadline]
+                if not reached:
+                    self._changed.wait(min(self._due.values(), default=now + 60.0) - now)
+            for deadline in reached:  # outside the lock: shutting a socket down never holds up a new request
+                deadline.expire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(sock: socket.socket | None) -> None:

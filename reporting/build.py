@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,14 +111,16 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     attach_summary(results_dir, summary_md)
     tidy_results(results_dir, summary)
 
-    generated = allure.generate(results_dir, allure_bin=allure_bin, verdict=gate_facts(summary), summary=summary)
-    # The banner goes in before the offline check, so the check covers it too.
-    html, removed = make_offline(place_banner(generated, summary, summary_digest=digest(summary_json)))
-    evidence = output_dir / EVIDENCE_NAME
-    evidence.write_text(html, encoding="utf-8")
-
     values = (secrets or []) + (read_secrets(secrets_file) if secrets_file is not None else [])
-    hits = scan_paths([results_dir, evidence, summary_json, summary_md], values)
+    # The results are final once tidied: they are scanned while Allure (another process) turns them into the page.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        results_hits = pool.submit(scan_paths, [results_dir, summary_json, summary_md], values)
+        generated = allure.generate(results_dir, allure_bin=allure_bin, verdict=gate_facts(summary), summary=summary)
+        # The banner goes in before the offline check, so the check covers it too.
+        html, removed = make_offline(place_banner(generated, summary, summary_digest=digest(summary_json)))
+        evidence = output_dir / EVIDENCE_NAME
+        evidence.write_text(html, encoding="utf-8")
+        hits = results_hits.result() + scan_paths([evidence], values)
     # Last: nothing of the evidence changes after its digests are taken.
     extra = [Path(p).name for p in also if Path(p).resolve().parent == output_dir.resolve()]
     manifest = write_digest_manifest(output_dir, results_dir, [EVIDENCE_NAME, JSON_NAME, MARKDOWN_NAME, *extra])

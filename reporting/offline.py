@@ -11,19 +11,22 @@ from html.parser import HTMLParser
 # inline config script. Both go, with any other tag that would load something from outside.
 _SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.S | re.I)
 _EXTERNAL_ATTR = re.compile(r"""\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
-_ANALYTICS = re.compile(r"googletagmanager|google-analytics|\bgtag\s*\(|\bdataLayer\b", re.I)
+# Each pattern below opens with a lookahead on the letters its words can start with (re.I reads the class without
+# case, as it reads the words): the same matches, found without trying every word at every character of megabytes.
+_ANALYTICS = re.compile(r"(?=[gd])(?:googletagmanager|google-analytics|\bgtag\s*\(|\bdataLayer\b)", re.I)
 _LOADING_TAG = re.compile(r"<(?:link|img|iframe|source|embed|audio|video|object)\b[^>]*>", re.I)
 _NOSCRIPT = re.compile(r"<noscript\b[^>]*>.*?</noscript\s*>", re.S | re.I)
 
 # What would fetch a URL when the page loads or runs: attributes, CSS, fetch/import/XHR/sockets with a literal URL.
 _URL = r"""(?:(?:https?|wss?):)?//[^\s"'`)<>]+"""
 _REFERENCE = re.compile(
-    r"""\b(?:src|href|action|poster|srcset)\s*[=:]\s*["'`]?\s*(?P<a>""" + _URL + r""")"""
+    r"""(?=[shapfiowe@u])"""
+    r"""(?:\b(?:src|href|action|poster|srcset)\s*[=:]\s*["'`]?\s*(?P<a>""" + _URL + r""")"""
     r"""|\b(?:fetch|import|importScripts|sendBeacon|open|WebSocket|EventSource|Worker)\s*\(\s*"""
     r"""(?:["'`]GET["'`]\s*,\s*)?["'`](?P<b>""" + _URL + r""")"""
     r"""|@import\s+(?:url\(\s*)?["']?(?P<c>""" + _URL + r""")"""
     r"""|\burl\(\s*["']?(?P<d>""" + _URL + r""")"""
-    r"""|\bfrom\s+["'](?P<e>""" + _URL + r""")""",
+    r"""|\bfrom\s+["'](?P<e>""" + _URL + r"""))""",
     re.I,
 )
 
@@ -40,7 +43,7 @@ def strip_external(html: str) -> tuple[str, int]:
     def script(match: re.Match) -> str:
         nonlocal removed
         attrs, body = match.group(1), match.group(2)
-        if _EXTERNAL_ATTR.search(attrs) or _ANALYTICS.search(body):
+        if _EXTERNAL_ATTR.search(attrs) or _ANALYTICS.search(_without_report_data(body)):
             removed += 1
             return "<!-- external script removed: the evidence file makes no outside request -->"
         return match.group(0)
@@ -153,6 +156,13 @@ _REPORT_DATA = re.compile(r"""\bd\(\s*["']([^"']+)["']\s*,\s*["']([A-Za-z0-9+/=]
 _MARKDOWN_LOADS = re.compile(r"!\[[^\n]*?\]\(\s*<?\s*([^\s)>]+)|^ {0,3}\[[^\]\n]+\]:\s*<?\s*([^\s>]+)", re.M)
 
 
+def _without_report_data(code: str) -> str:
+    """Code with the base64 of its d("<path>", "<base64>") calls left out: a base64 literal loads nothing (its letters
+    hold no quote, colon or bracket a reference needs), and what it decodes to is checked on its own
+    (report_data_references). Megabytes of it would otherwise be searched as code."""
+    return _REPORT_DATA.sub(lambda m: f'd("{m.group(1)}","")', code)
+
+
 def _attachment_references(name: str, text: str) -> list[str]:
     """What an attachment would load when Allure shows it: Markdown and HTML are rendered, SVG drawn; plain text,
     JSON and the rest are shown as text."""
@@ -194,7 +204,7 @@ def report_data_references(html: str) -> list[str]:
 def external_references(html: str) -> list[str]:
     """Every URL the page, its embedded code and the attachments it shows would load, minus the allow-list; empty
     means offline-safe. A merchant's words anywhere in the text are data, never a reference."""
-    found = _markup_references(_DATA_URI.sub("data:,", html))
+    found = _markup_references(_without_report_data(_DATA_URI.sub("data:,", html)))
     for media, code in _embedded_code(html):
         found += _markup_references(code) if "html" in media or "svg" in media else _code_references(code)
     found += report_data_references(html)

@@ -71,3 +71,29 @@ def test_the_checker_looks_inside_the_base64_app_bundle() -> None:
     bundle = base64.b64encode(b'const s=document.createElement("script");s.src="https://evil.example/t.js";')
     html = SAMPLE.replace(APP, bundle.decode())
     assert "https://evil.example/t.js" in external_references(strip_external(html)[0])
+
+
+def _data_script(payload: str, around: str = "") -> str:
+    """The report's data as Allure ships it: d("<path>", "<base64>") calls in one script."""
+    return f'<script defer>{around}Promise.allSettled([d("widgets/statistic.json","{payload}")]);</script>'
+
+
+def test_the_report_data_base64_is_not_searched_as_code_but_what_it_decodes_to_is() -> None:
+    # A payload that decodes to an external image in a Markdown attachment is found through its decoding...
+    markdown = base64.b64encode(b"![x](https://evil.example/pixel.png)").decode()
+    page = SAMPLE.replace("</body>", _data_script("e30=").replace(
+        'd("widgets/statistic.json","e30=")', f'd("data/attachments/a.md","{markdown}")') + "</body>")
+    assert "data/attachments/a.md: https://evil.example/pixel.png" in external_references(strip_external(page)[0])
+    # ...and code written around the calls is still code, whatever sits in the payload beside it.
+    page = SAMPLE.replace("</body>", _data_script("QUJD", around='fetch("https://evil.example/b");') + "</body>")
+    assert "https://evil.example/b" in external_references(strip_external(page)[0])
+    # Analytics beside the data is still stripped: the script that carries it goes.
+    page = SAMPLE.replace("</body>", _data_script("QUJD", around="gtag('config','G-X');") + "</body>")
+    assert "G-X" not in strip_external(page)[0]
+
+
+def test_a_case_variant_the_pattern_matches_is_still_found() -> None:
+    # re.I reads the long s and the dotted and dotless i as s and i: the lookaheads that speed the search keep them.
+    for code in ('ſrc="https://evil.example/a.js"', 'İmport("https://evil.example/b.js")'):
+        page = SAMPLE.replace("</body>", f"<script>{code}</script></body>")
+        assert any("evil.example" in entry for entry in external_references(page)), code
