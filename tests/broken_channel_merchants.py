@@ -30,7 +30,6 @@ notification resent (POST /_emulator/deliveries/<id>/resend) or a monitoring dec
 """
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -42,6 +41,7 @@ from reference_merchant.channel_callbacks import ChannelPaymentProcessor
 from reference_merchant.db import channel_payments
 from reference_merchant.ledger import Ledger
 from reference_merchant.outcome import Outcome
+from tests.race_window import RaceWindow
 
 # The broken ledger keeps channel credits in a table WITHOUT the UNIQUE(kind, reference) constraint.
 _loose = MetaData()
@@ -151,15 +151,17 @@ class CheckThenInsertChannelLedger(LooseChannelLedger):
     way: "if not credited yet: credit", with no unique key behind it. Duplicates one at a time are caught; copies of
     the very first completed notification arriving together all pass the check."""
 
+    def __init__(self, engine: Engine):
+        super().__init__(engine)
+        self._window = RaceWindow()
+
     def credit_channel_payment(self, payment_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
         with self.engine.connect() as conn:
             if conn.execute(select(loose_channel_credits.c.id)
                             .where(loose_channel_credits.c.payment_id == payment_id)).first():
                 return False
-        # The defect being modelled: the window between the check and the insert, widened. The copies reach the check
-        # one after another (the confirming GET is one per payment, its answer handed from copy to copy), so on a
-        # loaded machine a 50 ms window could close before the second copy's check: 250 ms keeps it open.
-        time.sleep(0.25)
+        # The defect being modelled: the window between the check and the insert, held open for a second copy.
+        self._window.hold(payment_id)
         return super().credit_channel_payment(payment_id, customer_id, amount, currency)
 
 

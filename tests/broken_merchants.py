@@ -20,6 +20,7 @@ from reference_merchant.db import deposits
 from reference_merchant.deposits import DepositDesk
 from reference_merchant.invoice_callbacks import InvoiceProcessor
 from reference_merchant.ledger import Ledger
+from tests.race_window import RaceWindow
 
 # The broken ledgers keep their credits in a table WITHOUT the UNIQUE(invoice_id) constraint.
 _loose = MetaData()
@@ -62,11 +63,15 @@ class CheckThenInsert(_LooseLedger):
     """Violates item 13 under concurrency, the textbook way: "if not already credited: credit", with no
     constraint behind it. Sequential duplicates are caught; simultaneous first deliveries all pass the check."""
 
+    def __init__(self, engine: Engine):
+        super().__init__(engine)
+        self._window = RaceWindow()
+
     def credit(self, invoice_id: str, customer_id: str, amount: Decimal, currency: str) -> bool:
         with self.engine.connect() as conn:
             if conn.execute(select(loose_credits.c.id).where(loose_credits.c.invoice_id == invoice_id)).first():
                 return False
-        time.sleep(0.05)  # the defect being modelled: the window between the check and the insert, widened
+        self._window.hold(invoice_id)  # the defect being modelled: the window between the check and the insert
         self._insert(invoice_id, customer_id, amount, currency)
         return True
 

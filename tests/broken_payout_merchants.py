@@ -32,7 +32,6 @@ variants need the emulator's control API: refunds_held_payout a held payout rele
 """
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -45,6 +44,7 @@ from reference_merchant.ledger import Ledger
 from reference_merchant.outcome import Outcome
 from reference_merchant.payout_callbacks import CoinWithdrawalProcessor
 from reference_merchant.payouts import AMOUNT_FIELDS, PayoutDesk, Placed
+from tests.race_window import RaceWindow
 
 # The broken ledger keeps payout debits in a table WITHOUT the UNIQUE(kind, reference) constraint.
 _loose = MetaData()
@@ -188,35 +188,22 @@ class CheckThenInsertRefundLedger(Ledger):
     not refunded yet: refund", with no unique key behind it. Copies one at a time are caught; copies of the very
     first cancelled notification arriving together all pass the check."""
 
-    # How long a copy that passed the check waits for another copy of the same payout to pass it too.
-    PATIENCE_SECONDS = 1.0
-
     def __init__(self, engine: Engine):
         super().__init__(engine)
         _loose.create_all(engine)
-        self._checked: dict[str, int] = {}
-        self._window = threading.Condition()
+        self._window = RaceWindow()
 
     def refund(self, payout_id: str) -> bool:
         debit = self.moved("payout_debit", payout_id)
         if debit is None or self.refunded(payout_id):
             return False
-        self._hold_window_open(payout_id)
+        self._window.hold(payout_id)  # the defect being modelled: the window between the check and the insert
         amount, currency, customer_id = debit
         with self.engine.begin() as conn:
             conn.execute(insert(loose_payout_refunds).values(
                 payout_id=payout_id, customer_id=customer_id, amount=str(-Decimal(amount)), currency=currency,
                 refunded_at=datetime.now(timezone.utc)))
         return True
-
-    def _hold_window_open(self, payout_id: str) -> None:
-        """The defect being modelled: the window between the check and the insert, held open until a second copy
-        has passed the check too (or PATIENCE_SECONDS went by), so copies arriving together are refunded twice
-        however the machine schedules them, where a fixed widening lost the race on a loaded CI machine."""
-        with self._window:
-            self._checked[payout_id] = self._checked.get(payout_id, 0) + 1
-            self._window.notify_all()
-            self._window.wait_for(lambda: self._checked[payout_id] >= 2, timeout=self.PATIENCE_SECONDS)
 
     def refunded(self, payout_id: str) -> bool:
         with self.engine.connect() as conn:
