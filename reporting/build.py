@@ -94,9 +94,10 @@ def attach_summary(results_dir: Path, summary_md: Path) -> None:
 
 def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
           *, secrets: list[str] | None = None, allure_bin: Path = allure.ALLURE_BIN,
-          also: tuple[Path, ...] = ()) -> BuildResult:
+          also: tuple[Path, ...] = (), preloaded: allure.Preloaded | None = None) -> BuildResult:
     """secrets (in memory) or secrets_file: the values the results, the evidence and the summary must not hold.
-    also: other files of the evidence in output_dir (junit.xml) that the manifest covers too."""
+    also: other files of the evidence in output_dir (junit.xml) that the manifest covers too.
+    preloaded: Allure started ahead of the build (allure.preload())."""
     results_dir, output_dir = Path(results_dir), Path(output_dir)
     if not results_dir.is_dir():
         raise FileNotFoundError(f"no Allure results at {results_dir}")
@@ -115,7 +116,8 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     # The results are final once tidied: they are scanned while Allure (another process) turns them into the page.
     with ThreadPoolExecutor(max_workers=1) as pool:
         results_hits = pool.submit(scan_paths, [results_dir, summary_json, summary_md], values)
-        generated = allure.generate(results_dir, allure_bin=allure_bin, verdict=gate_facts(summary), summary=summary)
+        generated = allure.generate(results_dir, allure_bin=allure_bin, verdict=gate_facts(summary), summary=summary,
+                                    preloaded=preloaded)
         # The banner goes in before the offline check, so the check covers it too.
         html, removed = make_offline(place_banner(generated, summary, summary_digest=digest(summary_json)))
         evidence = output_dir / EVIDENCE_NAME

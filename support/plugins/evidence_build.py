@@ -12,7 +12,7 @@ import pytest
 
 from _pytest.junitxml import xml_key  # pytest's JUnit writer: its summary line prints the path it is given
 
-from reporting.allure import GenerationError
+from reporting.allure import GenerationError, Preloaded, preload
 from reporting.build import EVIDENCE_FILES, BuildResult, OfflineCheckError, build
 from reporting.exit_codes import WORDS as EXIT_WORDS
 from reporting.inert import printable
@@ -25,7 +25,8 @@ from support.plugins.run_secrets import run_secrets
 EXIT_EVIDENCE_NOT_CLEAN = 3
 RESULT_KEY = pytest.StashKey[BuildResult]()
 PROBLEM_KEY = pytest.StashKey[list[str]]()
-JUNIT_KEY = pytest.StashKey[tuple[Path, Path]]()  # (where pytest writes this run's JUnit, where the evidence keeps it)
+JUNIT_KEY = pytest.StashKey[tuple[Path, Path]]()
+PRELOAD_KEY = pytest.StashKey[Preloaded]()  # (where pytest writes this run's JUnit, where the evidence keeps it)
 # Exits that ran nothing worth a verdict: the previous run's evidence stays as it was.
 _NOTHING_RAN = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED)
 
@@ -53,6 +54,24 @@ def pytest_configure(config: pytest.Config) -> None:
         staged = fresh.parent / f".{fresh.name}.junit.xml"
         config.stash[JUNIT_KEY] = (staged, Path(junit).resolve())
         config.option.xmlpath = str(staged)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Allure starts loading while the scenarios run, where this run will build evidence: the build saves that."""
+    config = session.config
+    if (config.getoption("go_live_evidence") and getattr(config.option, "allure_report_dir", None)
+            and not hasattr(config, "workerinput") and not lists_only(config)):
+        preloaded = preload()
+        if preloaded is not None:
+            config.stash[PRELOAD_KEY] = preloaded
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run that built nothing (a configuration error, nothing selected) stops the Allure it started."""
+    preloaded = config.stash.get(PRELOAD_KEY, None)
+    if preloaded is not None:
+        preloaded.close()
+        del config.stash[PRELOAD_KEY]
 
 
 def _discard(output: Path, results: Path, junit: Path | None) -> None:
@@ -103,7 +122,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     secrets, junit = sorted(run_secrets(config)), _junit(config)
     result, problems = None, []
     try:
-        result = build(results, output, secrets=secrets, also=(junit,) if junit is not None else ())
+        result = build(results, output, secrets=secrets, also=(junit,) if junit is not None else (),
+                       preloaded=config.stash.get(PRELOAD_KEY, None))
     except (GenerationError, OfflineCheckError, OSError) as exc:
         problems = [f"evidence report not generated: {printable(str(exc))}"]
     hits = (result.secret_hits if result else []) + (scan_paths([junit], secrets) if junit is not None else [])

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from reporting.__main__ import EXIT_SECRET_FOUND, main
-from reporting.allure import ALLURE_BIN
+from reporting.allure import ALLURE_BIN, preload
+from reporting.build import build
 from reporting.offline import external_references
 from reporting.run_info import write_run_info
 from tests.reporting.results_factory import write_result
@@ -53,3 +54,24 @@ def test_a_secret_in_the_results_fails_the_build_without_printing_it(
     assert code == EXIT_SECRET_FOUND
     assert "leak-attachment.txt" in printed.err
     assert secret not in printed.out + printed.err
+
+
+def test_allure_started_ahead_builds_the_same_evidence_and_ends(tmp_path: Path) -> None:
+    """The build of a run hands its job to the Allure started while the scenarios ran (allure.preload()): the same
+    page comes out, and the process has ended when the build returns."""
+    preloaded = preload()
+    assert preloaded is not None and preloaded.usable()
+    ahead = build(_results(tmp_path / "ahead"), tmp_path / "ahead" / "reports", secrets=[], preloaded=preloaded)
+    fresh = build(_results(tmp_path / "fresh"), tmp_path / "fresh" / "reports", secrets=[])
+    assert not preloaded.usable()  # its one job done: it exited
+    pages = [result.evidence.read_text(encoding="utf-8") for result in (ahead, fresh)]
+    for page in pages:
+        assert "item 13 fail" in page and external_references(page) == []
+    assert ahead.overall == fresh.overall == "not ready"
+
+
+def test_allure_started_ahead_and_not_needed_is_stopped() -> None:
+    preloaded = preload()
+    assert preloaded is not None
+    preloaded.close()
+    assert not preloaded.usable()
