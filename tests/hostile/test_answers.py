@@ -14,6 +14,7 @@ from cryptopay_client.http import AnswerTooBig, AnswerTooSlow
 from support.drivers.callbacks import CallbackSender
 from support.drivers.emulator import ControlError, EmulatorControl
 from support.drivers.merchant import PROBE_ANSWER_BYTES, ProbeAnswerRefused, ProbeContractError, ProbeMerchant
+from support.drivers.waiting import wait_until
 from support.targets.secrets import Secret
 from tests.hostile.servers import HostileServer, deep_json, endless_headers, gzip_bombing, json_answer, never_ending
 
@@ -115,3 +116,18 @@ def test_a_well_behaved_answer_still_reads_whole() -> None:
     with HostileServer(json_answer(200, {"customer_id": "cust-1", "balances": {"EUR": "10.50"}})) as merchant:
         reader = probe(merchant)
         assert [reader.balances("cust-1") for _ in range(2)] == [{"EUR": __import__("decimal").Decimal("10.50")}] * 2
+
+
+def test_a_short_deadline_is_kept_while_a_longer_one_is_being_watched() -> None:
+    """One watchdog keeps every request's deadline: a request with a short one, sent while another with a long one
+    is hanging, still ends at its own deadline (the watchdog is woken for the sooner one, not left sleeping)."""
+    with HostileServer(never_ending()) as cryptopay:
+        patient = CryptopayClient(cryptopay.url, "key", "api-secret", timeout=HANG - 5)
+        hurried = CryptopayClient(cryptopay.url, "key", "api-secret", timeout=BOUND)
+        pool = ThreadPoolExecutor(1)
+        pool.submit(lambda: patient.retrieve_invoice("inv-long"))
+        pool.shutdown(wait=False)
+        wait_until(lambda: len(cryptopay.received), bool, timeout=HANG, expected="the long request being answered")
+        error, took = within(HANG, lambda: hurried.retrieve_invoice("inv-short"))
+    assert isinstance(error, AnswerTooSlow), repr(error)
+    assert took < BOUND + SLACK, took
