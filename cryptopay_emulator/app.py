@@ -102,7 +102,8 @@ class EmulatorApp:
                              tolerance_seconds=self.config.date_tolerance_seconds)
         app.register_blueprint(api_blueprint(self.backends, auth, self.limiter))
         if self.config.control_enabled:
-            app.register_blueprint(control_blueprint(self.backends, self.deliverer, self.limiter))
+            app.register_blueprint(control_blueprint(self.backends, self.deliverer, self.limiter,
+                                                     self.config.coin_withdrawal_callbacks))
 
         @app.get("/health")
         def health() -> Response:

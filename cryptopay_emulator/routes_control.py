@@ -36,7 +36,8 @@ def _number(body: dict, key: str, maximum: Decimal = TEN_YEARS) -> Decimal:
     return value
 
 
-def control_blueprint(backends: Backends, deliverer: Deliverer, limiter: RateLimiter | None = None) -> Blueprint:
+def control_blueprint(backends: Backends, deliverer: Deliverer, limiter: RateLimiter | None = None,
+                      coin_withdrawal_callbacks: bool = False) -> Blueprint:
     bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
     @bp.get("/health")
@@ -52,7 +53,7 @@ def control_blueprint(backends: Backends, deliverer: Deliverer, limiter: RateLim
     limiter = limiter or RateLimiter(0)
     clock_routes(bp, backends, deliverer, limiter)
     payment_routes(bp, backends.invoices, backends.channels)
-    settings_routes(bp, backends.account, deliverer, limiter)
+    settings_routes(bp, backends.account, deliverer, limiter, coin_withdrawal_callbacks)
     money_routes(bp, backends.account)
     delivery_routes(bp, backends.invoices, deliverer)
     withdrawal_control_routes(bp, backends.account, backends.withdrawals)
@@ -221,13 +222,15 @@ def payment_routes(bp: Blueprint, invoices: InvoiceBackend, channels: ChannelBac
         return render({"data": invoices.resolve_illicit(invoice_id, json_body().get("outcome"))})
 
 
-def settings_routes(bp: Blueprint, account: Account, deliverer: Deliverer, limiter: RateLimiter) -> None:
+def settings_routes(bp: Blueprint, account: Account, deliverer: Deliverer, limiter: RateLimiter,
+                    coin_withdrawal_callbacks: bool) -> None:
     @bp.get("/settings")
     def get_settings() -> Response:
-        # The rate limit is read-only here: a client paces itself by it (per minute of the emulator's clock).
+        # Read-only here: the rate limit (a client paces itself by it, per minute of the emulator's clock) and
+        # whether payouts are notified (an account's opt-in, the emulator's --coin-withdrawal-callbacks).
         return render({"unresolved": account.settings.unresolved, "callback_url": deliverer.url,
                        "time": "driven" if account.driven_time else "running",
-                       "rate_limit_per_minute": limiter.limit})
+                       "rate_limit_per_minute": limiter.limit, "coin_withdrawal_callbacks": coin_withdrawal_callbacks})
 
     @bp.put("/settings")
     def put_settings() -> Response:

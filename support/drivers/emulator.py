@@ -92,7 +92,8 @@ class EmulatorControl:
                                "that is not JSON") from None
 
     def settings(self) -> dict:
-        """The emulator's settings: callback URL, unresolved policy, time, rate limit per minute."""
+        """The emulator's settings: callback URL, unresolved policy, time, rate limit per minute, whether payouts
+        are notified (coin_withdrawal_callbacks; absent from an older emulator)."""
         return self._call("GET", "/settings")
 
     def balances(self) -> dict:

@@ -23,7 +23,7 @@ from support.evidence.attachments import Evidence, Redactor
 from support.plugins.keys import SETTINGS_KEY
 from support.plugins.run_kind import lists_only
 from support.plugins.run_secrets import remember
-from support.targets.preflight import first_delivery_note, preflight_problems
+from support.targets.preflight import first_delivery_note, payout_notice_problem, preflight_problems
 from support.targets.settings import Settings
 from support.targets.wiring import Targets, start_targets
 
@@ -75,6 +75,22 @@ def pytest_configure(config: pytest.Config) -> None:
                                    settings.wait_timeout)
     if note:
         config.stash[PREFLIGHT_NOTE_KEY] = printable(redact(note, settings.secrets() + started.secrets()))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once the run's scenarios are chosen: payout scenarios against an emulator that notifies no payout stop the run
+    before any of them, naming the flag (an invoices-only selection runs). Only a standalone emulator with control
+    can tell, and such a run is serial: this process chose the scenarios."""
+    config = session.config
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if (hasattr(config, "workerinput") or settings is None or settings.embedded_emulator or lists_only(config)
+            or not settings.emulator_control_url or "payouts" not in settings.declared.certify_products
+            or not any(item.get_closest_marker("payouts") for item in session.items)):
+        return
+    problem = payout_notice_problem(EmulatorControl(settings.emulator_control_url))
+    if problem:
+        raise pytest.UsageError(f"{PREFLIGHT_HEADING}\n  - {problem}")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -81,6 +81,21 @@ def _account_url_problems(control: EmulatorControl, callback_url: str) -> list[s
             ".env to the URL the account delivers to"]
 
 
+def payout_notice_problem(control: EmulatorControl) -> str | None:
+    """Payouts are certified by their notifications, which an account switches on (coin-withdrawal callbacks are
+    opt-in): an emulator started without them would have every payout scenario blame a correct merchant."""
+    try:
+        notified = control.settings().get("coin_withdrawal_callbacks")
+    except (ControlError, OSError, ValueError):
+        return None  # unreadable settings: the preflight has named why, or the scenarios will
+    if notified is not False:
+        return None  # on, or an older emulator that does not say
+    return ("the Cryptopay account sends no payout (CoinWithdrawal) notifications, and payouts are certified by them: "
+            "start the emulator with --coin-withdrawal-callbacks (on Cryptopay, the account's coin-withdrawal "
+            "callbacks are switched on in its API settings), or leave payouts out of this run (CERTIFY_PRODUCTS, or "
+            "-m to select other items)")
+
+
 def first_delivery_note(targets: Targets, merchant: MerchantAdapter, pay_currency: str,
                         timeout: float = FIRST_DELIVERY_SECONDS) -> str | None:
     """Without the control API (the sandbox): a preflight invoice made through the merchant's checkout, whose first

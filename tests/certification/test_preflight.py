@@ -75,6 +75,24 @@ def test_with_control_a_callback_url_set_elsewhere_in_the_account_is_named(tmp_p
     assert not verdicts.passed and not verdicts.failed
 
 
+@pytest.mark.parametrize(("selection", "stops"), [(["-m", "payouts_1"], True),
+                                                   (["-k", "exactly_the_invoices_price"], False)])
+def test_with_control_an_account_that_does_not_notify_payouts_stops_a_run_of_payout_scenarios(
+        selection: list[str], stops: bool, tmp_path: Path) -> None:
+    """Started without --coin-withdrawal-callbacks, the emulator sends no payout notification: every payout scenario
+    would blame a correct merchant (the rehearsal as once documented did). A run with payout scenarios stops before
+    any of them, naming the flag; a run of invoice scenarios runs."""
+    with certification_stack(tmp_path, coin_withdrawal_callbacks=False) as stack:
+        verdicts = run_features(stack, tmp_path, *selection)
+    named = "start the emulator with --coin-withdrawal-callbacks" in verdicts.output
+    if stops:
+        assert verdicts.returncode == 4 and named, verdicts.output[-2000:]
+        assert "sends no payout (CoinWithdrawal) notifications" in verdicts.output
+        assert "Traceback" not in verdicts.output and not verdicts.passed and not verdicts.failed
+    else:
+        assert not named and verdicts.passed and not verdicts.failed, verdicts.output[-2000:]
+
+
 def test_on_the_sandbox_a_preflight_invoice_whose_notification_never_arrives_is_a_warning_and_the_scenarios_name_it(
         tmp_path: Path) -> None:
     """Cryptopay notifying an unpaid invoice is inferred, not documented: its silence must not stop a sandbox run.

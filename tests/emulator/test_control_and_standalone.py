@@ -39,10 +39,14 @@ def test_clock_advance_and_scale(emu) -> None:
 def test_settings_change_all_or_nothing(emu) -> None:
     good = emu.control("PUT", "/settings", {"unresolved": {"underpaid": "refund"}, "callback_url": "http://m/cb"})
     assert good.json() == {"unresolved": {"underpaid": "refund", "overpaid": "do_nothing", "paid_late": "do_nothing"},
-                           "callback_url": "http://m/cb", "time": "running", "rate_limit_per_minute": 0}
+                           "callback_url": "http://m/cb", "time": "running", "rate_limit_per_minute": 0,
+                           "coin_withdrawal_callbacks": False}
     bad = emu.control("PUT", "/settings", {"unresolved": {"overpaid": "recalculate", "paid_late": "explode"}})
     assert bad.status_code == 422
     assert emu.control("PUT", "/settings", {"callback_url": 5}).status_code == 422
+    # The account's opt-in to payout notifications is the emulator's flag, read here, never changed through control.
+    assert emu.control("PUT", "/settings", {"coin_withdrawal_callbacks": True}).json()["coin_withdrawal_callbacks"] \
+        is False
     assert emu.control("GET", "/settings").json() == good.json()
 
 
