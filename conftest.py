@@ -12,7 +12,7 @@ from support.targets.settings import ConfigError, Settings, load_settings
 
 # The suite's pytest plugins, all from support/plugins/, then the step modules (steps/, one per domain concept).
 PLUGINS = ("run_manifest", "run_secrets", "evidence_build", "scenario_lines", "fixtures", "products", "run_budget",
-           "run_info", "allure_labels", "failure_diagnosis", "scenario_evidence")
+           "run_info", "allure_labels", "failure_diagnosis", "scenario_evidence", "collector")
 STEPS = ("concepts", "customers", "deposits", "payments", "clock", "resolutions", "callbacks", "finding", "signoff",
          "channels", "payouts")
 pytest_plugins = [f"support.plugins.{name}" for name in PLUGINS] + [f"steps.{name}" for name in STEPS]
