@@ -55,15 +55,24 @@ def measure(label: str, extra: list[str], runs: int) -> float:
     return statistics.median(walls)
 
 
+def cpu_reference() -> float:
+    """Seconds for a fixed pure-Python loop: this shared machine's speed changes by a third from hour to hour, so
+    each figure is printed beside what the same loop took then (lower is a faster machine)."""
+    started, total = time.perf_counter(), 0
+    for step in range(10_000_000):
+        total += step
+    return time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    print(f"load average before: {os.getloadavg()[0]:.2f}; CPU reference (10M-step loop) before: {cpu_reference():.3f}s")
     medians = {label: measure(label, extra, args.runs) for label, extra in MODES}
     print(f"all three / invoices only: {medians['all three, serial'] / medians['invoices only, serial']:.2f}x; "
           f"-n 2 / serial: {medians['all three, -n 2'] / medians['all three, serial']:.2f}x; "
-          f"load average after: {os.getloadavg()[0]:.2f}")
+          f"load average after: {os.getloadavg()[0]:.2f}; CPU reference after: {cpu_reference():.3f}s")
     return 0
 
 

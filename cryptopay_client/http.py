@@ -1,6 +1,7 @@
 """HTTP for one configured address: no redirect followed, each answer whole within a time and a decoded-size bound."""
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 import threading
@@ -60,6 +61,10 @@ class GuardedSession(requests.Session):
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.update(allow_redirects=False, stream=True, timeout=self.seconds)
         path = _path(url)
+        # A loopback target is reached directly, never through a proxy the environment names, and requests skips
+        # reading the environment's proxy, CA and netrc settings on every call (a third of a loopback request's
+        # time); a remote one (the sandbox, a staging) keeps them: a corporate proxy or CA bundle may be needed.
+        self.trust_env = not _loopback(url)
         with _Deadline(self.seconds) as deadline:
             try:
                 response = super().request(method, url, *args, **kwargs)
@@ -81,6 +86,14 @@ class GuardedSession(requests.Session):
 
 def _path(url: str) -> str:
     return urlsplit(url).path or "/"
+
+
+def _loopback(url: str) -> bool:
+    try:
+        host = urlsplit(url).hostname or ""
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # not a URL, or a name other than localhost
+        return False
 
 
 def _redirect_words(response: requests.Response, url: str) -> str:

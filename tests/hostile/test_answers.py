@@ -131,3 +131,15 @@ def test_a_short_deadline_is_kept_while_a_longer_one_is_being_watched() -> None:
         error, took = within(HANG, lambda: hurried.retrieve_invoice("inv-short"))
     assert isinstance(error, AnswerTooSlow), repr(error)
     assert took < BOUND + SLACK, took
+
+
+def test_a_loopback_target_is_reached_directly_whatever_proxy_the_environment_names(monkeypatch) -> None:
+    """The embedded and standalone targets are on this machine: a proxy named in the environment (with no NO_PROXY)
+    is not asked to reach them, and the environment is not read on every request."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there: a proxied request would fail
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with HostileServer(json_answer(200, {"data": {"id": "inv-1"}})) as cryptopay:
+        client = CryptopayClient(cryptopay.url, "key", "api-secret", timeout=BOUND)
+        assert client.retrieve_invoice("inv-1")["id"] == "inv-1"
+        assert cryptopay.received, "the request went straight to the target"
