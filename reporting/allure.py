@@ -129,10 +129,13 @@ def preload(allure_bin: Path = ALLURE_BIN) -> Preloaded | None:
         return None
     try:
         return Preloaded(subprocess.Popen([node, str(DRIVER), str(TOOLS), "-"], stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                          env={**os.environ, "NO_COLOR": "1"}))
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()))
     except OSError:
         return None
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "NO_COLOR": "1"}
 
 
 def _command(config: Path, results_dir: Path, allure_bin: Path) -> list[str]:
@@ -156,13 +159,12 @@ def generate(results_dir: Path, *, allure_bin: Path = ALLURE_BIN, verdict: dict 
         output = Path(scratch) / "report"
         config = Path(scratch) / "allurerc.mjs"
         config.write_text(allure_config(output, verdict), encoding="utf-8")
-        env = {**os.environ, "NO_COLOR": "1"}
         try:
             if preloaded is not None and preloaded.usable():
                 done = preloaded.run(config, Path(results_dir).resolve(), scratch)
             else:
                 done = subprocess.run(_command(config, Path(results_dir).resolve(), allure_bin), capture_output=True,
-                                      text=True, timeout=TIMEOUT_SECONDS, env=env, cwd=scratch)
+                                      text=True, timeout=TIMEOUT_SECONDS, env=_env(), cwd=scratch)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise GenerationError(f"Allure did not run: {type(exc).__name__}: {exc}") from None
         index = output / "index.html"

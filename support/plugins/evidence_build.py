@@ -25,8 +25,8 @@ from support.plugins.run_secrets import run_secrets
 EXIT_EVIDENCE_NOT_CLEAN = 3
 RESULT_KEY = pytest.StashKey[BuildResult]()
 PROBLEM_KEY = pytest.StashKey[list[str]]()
-JUNIT_KEY = pytest.StashKey[tuple[Path, Path]]()
-PRELOAD_KEY = pytest.StashKey[Preloaded]()  # (where pytest writes this run's JUnit, where the evidence keeps it)
+JUNIT_KEY = pytest.StashKey[tuple[Path, Path]]()  # (where pytest writes this run's JUnit, where the evidence keeps it)
+PRELOAD_KEY = pytest.StashKey[Preloaded]()
 # Exits that ran nothing worth a verdict: the previous run's evidence stays as it was.
 _NOTHING_RAN = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED)
 
@@ -59,8 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Allure starts loading while the scenarios run, where this run will build evidence: the build saves that."""
     config = session.config
-    if (config.getoption("go_live_evidence") and getattr(config.option, "allure_report_dir", None)
-            and not hasattr(config, "workerinput") and not lists_only(config)):
+    if may_build_evidence(config):
         preloaded = preload()
         if preloaded is not None:
             config.stash[PRELOAD_KEY] = preloaded
@@ -101,11 +100,17 @@ def _junit(config: pytest.Config) -> Path | None:
     return kept
 
 
+def may_build_evidence(config: pytest.Config) -> bool:
+    """This process builds the evidence at the end, if the run runs anything (the controller of a run that asked
+    for it and is not a listing)."""
+    return bool(config.getoption("go_live_evidence") and getattr(config.option, "allure_report_dir", None)
+                and not hasattr(config, "workerinput") and not lists_only(config))
+
+
 def builds_evidence(config: pytest.Config, exitstatus: int) -> bool:
     """A run that ran scenarios (to the end, failed or interrupted) gets evidence; a listing, a configuration error
     or a selection of nothing leaves reports/ byte for byte as the previous run left it."""
-    return bool(config.getoption("go_live_evidence") and getattr(config.option, "allure_report_dir", None)
-                and not hasattr(config, "workerinput") and not lists_only(config) and exitstatus not in _NOTHING_RAN)
+    return may_build_evidence(config) and exitstatus not in _NOTHING_RAN
 
 
 @pytest.hookimpl(trylast=True)
