@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from reporting.blame import CONFIGURATION, DEFECT, ENVIRONMENT
 from reporting.metadata import REPORT_NAME
@@ -107,14 +108,16 @@ class Preloaded:
     def usable(self) -> bool:
         return self._process.poll() is None and self._process.stdin is not None
 
-    def run(self, config: Path, results_dir: Path, cwd: str) -> subprocess.CompletedProcess:
-        job = json.dumps({"config": str(config), "results": str(results_dir), "cwd": cwd})
+    def start(self, config: Path, results_dir: Path, cwd: str) -> subprocess.Popen:
+        """Hands the driver its one job; it builds the page while the caller goes on. The job is all it reads: its
+        stdin is closed and let go (communicate() then only collects what it says, and the driver is not usable
+        again)."""
+        stdin, self._process.stdin = self._process.stdin, None
         try:
-            out, err = self._process.communicate(job, timeout=TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.close()
-            raise
-        return subprocess.CompletedProcess(self._process.args, self._process.returncode, out, err)
+            stdin.write(json.dumps({"config": str(config), "results": str(results_dir), "cwd": cwd}))
+        finally:
+            stdin.close()
+        return self._process
 
     def close(self) -> None:
         if self._process.poll() is None:
@@ -146,11 +149,39 @@ def _command(config: Path, results_dir: Path, allure_bin: Path) -> list[str]:
     return [str(allure_bin), "generate", "--config", str(config), str(results_dir)]
 
 
+def _started(config: Path, results_dir: Path, cwd: str, allure_bin: Path,
+             preloaded: Preloaded | None) -> subprocess.Popen:
+    """Allure at work on the report: the preloaded driver if it is still waiting, else one started now."""
+    if preloaded is not None and preloaded.usable():
+        return preloaded.start(config, results_dir, cwd)
+    return subprocess.Popen(_command(config, results_dir, allure_bin), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=cwd)
+
+
+def _finished(process: subprocess.Popen, meanwhile: Callable[[], None] | None) -> tuple[int, str]:
+    """`meanwhile` runs while Allure (another process) works, its errors its own; then Allure's exit code and
+    output."""
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        out, err = process.communicate(timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired as exc:
+        raise GenerationError(f"Allure did not finish: {exc}") from None
+    finally:
+        if process.poll() is None:  # timed out, or `meanwhile` raised: no Allure left running
+            process.kill()
+            process.communicate()
+    return process.returncode, out + err
+
+
 def generate(results_dir: Path, *, allure_bin: Path = ALLURE_BIN, verdict: dict | None = None,
-             summary: dict | None = None, preloaded: Preloaded | None = None) -> str:
+             summary: dict | None = None, preloaded: Preloaded | None = None,
+             meanwhile: Callable[[], None] | None = None) -> str:
     """The report's HTML, generated in a scratch directory so a failed run leaves no half report behind. With the
     go-live summary, Allure reads the view that follows its verdict (reporting/tidy.py), not the raw results.
-    `preloaded`: the driver started earlier (preload()), used if it is still waiting; else one is started now."""
+    `preloaded`: the driver started earlier (preload()), used if it is still waiting; else one is started now.
+    `meanwhile`: work of the caller's done while Allure builds the page (after the view is made, which it must not
+    slow down: both hold Python's one lock)."""
     if not allure_bin.exists():
         raise GenerationError(f"Allure is not installed at {allure_bin}; run scripts/build_report.sh")
     with tempfile.TemporaryDirectory(prefix="allure-") as scratch:
@@ -160,15 +191,11 @@ def generate(results_dir: Path, *, allure_bin: Path = ALLURE_BIN, verdict: dict 
         config = Path(scratch) / "allurerc.mjs"
         config.write_text(allure_config(output, verdict), encoding="utf-8")
         try:
-            if preloaded is not None and preloaded.usable():
-                done = preloaded.run(config, Path(results_dir).resolve(), scratch)
-            else:
-                done = subprocess.run(_command(config, Path(results_dir).resolve(), allure_bin), capture_output=True,
-                                      text=True, timeout=TIMEOUT_SECONDS, env=_env(), cwd=scratch)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            process = _started(config, Path(results_dir).resolve(), scratch, allure_bin, preloaded)
+        except OSError as exc:
             raise GenerationError(f"Allure did not run: {type(exc).__name__}: {exc}") from None
+        code, said = _finished(process, meanwhile)
         index = output / "index.html"
-        if done.returncode != 0 or not index.exists():
-            tail = (done.stdout + done.stderr)[-2000:]
-            raise GenerationError(f"Allure exited {done.returncode} without a report:\n{tail}")
+        if code != 0 or not index.exists():
+            raise GenerationError(f"Allure exited {code} without a report:\n{said[-2000:]}")
         return index.read_text(encoding="utf-8")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,16 +112,17 @@ def build(results_dir: Path, output_dir: Path, secrets_file: Path | None = None,
     tidy_results(results_dir, summary)
 
     values = (secrets or []) + (read_secrets(secrets_file) if secrets_file is not None else [])
+    hits: list[Hit] = []
     # The results are final once tidied: they are scanned while Allure (another process) turns them into the page.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        results_hits = pool.submit(scan_paths, [results_dir, summary_json, summary_md], values)
-        generated = allure.generate(results_dir, allure_bin=allure_bin, verdict=gate_facts(summary), summary=summary,
-                                    preloaded=preloaded)
-        # The banner goes in before the offline check, so the check covers it too.
-        html, removed = make_offline(place_banner(generated, summary, summary_digest=digest(summary_json)))
-        evidence = output_dir / EVIDENCE_NAME
-        evidence.write_text(html, encoding="utf-8")
-        hits = results_hits.result() + scan_paths([evidence], values)
+    generated = allure.generate(results_dir, allure_bin=allure_bin, verdict=gate_facts(summary), summary=summary,
+                                preloaded=preloaded,
+                                meanwhile=lambda: hits.extend(scan_paths([results_dir, summary_json, summary_md],
+                                                                         values)))
+    # The banner goes in before the offline check, so the check covers it too.
+    html, removed = make_offline(place_banner(generated, summary, summary_digest=digest(summary_json)))
+    evidence = output_dir / EVIDENCE_NAME
+    evidence.write_text(html, encoding="utf-8")
+    hits += scan_paths([evidence], values)
     # Last: nothing of the evidence changes after its digests are taken.
     extra = [Path(p).name for p in also if Path(p).resolve().parent == output_dir.resolve()]
     manifest = write_digest_manifest(output_dir, results_dir, [EVIDENCE_NAME, JSON_NAME, MARKDOWN_NAME, *extra])

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from reporting.__main__ import EXIT_SECRET_FOUND, main
-from reporting.allure import ALLURE_BIN, preload
+from reporting.allure import ALLURE_BIN, generate, preload
 from reporting.build import build
 from reporting.offline import external_references
 from reporting.run_info import write_run_info
@@ -75,3 +75,20 @@ def test_allure_started_ahead_and_not_needed_is_stopped() -> None:
     assert preloaded is not None
     preloaded.close()
     assert not preloaded.usable()
+
+
+def test_work_done_while_allure_builds_that_fails_leaves_no_allure_running(tmp_path: Path) -> None:
+    """The build scans the results while Allure (another process) makes the page: if that work fails, the
+    Allure it was handed to is stopped, not left running behind the run."""
+    preloaded = preload()
+    assert preloaded is not None
+    started = []
+
+    def failing_scan() -> None:
+        started.append(preloaded._process.poll())  # noqa: SLF001 - the driver is at work when the scan starts
+        raise OSError("disk gone")
+
+    with pytest.raises(OSError, match="disk gone"):
+        generate(_results(tmp_path), preloaded=preloaded, meanwhile=failing_scan)
+    assert started == [None]
+    assert preloaded._process.poll() is not None  # noqa: SLF001

@@ -45,3 +45,11 @@ def test_a_secret_hidden_in_the_reports_base64_data_is_found(tmp_path: Path) -> 
 def test_clean_files_give_no_hit(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text('{"signature": "valid", "note": "HMAC signatures are checked"}')
     assert scan_paths([tmp_path], [SECRET]) == []
+
+
+def test_a_credential_hidden_in_the_reports_base64_data_is_found(tmp_path: Path) -> None:
+    # A page's words are looked for first (reporting/secret_scan.py): the decoded data must be looked in too.
+    payload = base64.b64encode(b'{"headers": {"Authorization": "HMAC key-id:c2lnbmF0dXJl"}}').decode()
+    page = tmp_path / "go-live-evidence.html"
+    page.write_text(f'<script>d("data/attachments/x.json","{payload}")</script>', encoding="utf-8")
+    assert [hit.kind for hit in scan_paths([page], [])] == ["credential pattern (Authorization HMAC/Bearer)"]
