@@ -14,8 +14,9 @@ of 12 characters with ordinary words (a build name, a path) is redacted there to
 """
 from __future__ import annotations
 
+import bisect
 import re
-from typing import Iterable, TypeVar
+from typing import Callable, Iterable, TypeVar
 
 MIN_SECRET_LENGTH = 4
 FRAGMENT = 12
@@ -28,6 +29,8 @@ _WINDOW, _STRIDE = 6, 7
 CREDENTIAL = (r"\b(HMAC)\s+[^\s\"'*\\,]+:[^\s\"'*\\,]+"
               r"|\b(Bearer)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}")
 _CREDENTIAL = re.compile(CREDENTIAL, re.I)
+# The words each shape begins with, in lower case (no other letter matches h, m, a, c, b, e or r without case).
+_CREDENTIAL_WORDS = ("hmac", "bearer")
 # Where a cut may have left part of a secret: line breaks and the marks a cut leaves ("..." or an ellipsis).
 _EDGE_MARKS = re.compile(r"\r?\n|\.\.\.|\u2026")
 
@@ -89,28 +92,39 @@ def _edges(text: str) -> tuple[list[int], list[int]]:
     return ends, starts
 
 
-def edge_spans(text: str, secret: str, edges: tuple[list[int], list[int]] | None = None) -> list[tuple[int, int]]:
+def edge_spans(text: str, secret: str,
+               edges: Callable[[], tuple[list[int], list[int]]] | None = None) -> list[tuple[int, int]]:
     """A start of the secret (EDGE+ characters, not all of it) that ends where the text or a line ends or a cut mark
-    stands, and an end of the secret that begins there. `edges`: _edges(text), when already known."""
+    stands, and an end of the secret that begins there. `edges`: gives _edges(text), asked only if needed.
+    The secret's first and last EDGE characters are looked for once in the whole text, not once per line: a random
+    secret's head is rarely there at all, and a long JSON attachment has hundreds of lines."""
     if _url_shaped(secret) or len(secret) <= EDGE:
         return []
     spans, head, tail = [], secret[:EDGE], secret[-EDGE:]
-    ends, starts = edges or _edges(text)
-    for end in ends:
-        at = text.find(head, max(0, end - len(secret) + 1), end)
-        while at >= 0:
-            if secret.startswith(text[at:end]):
-                spans.append((at, end))
-                break
-            at = text.find(head, at + 1, end)
-    for start in starts:
+    heads, tails = _all(text, head), _all(text, tail)
+    if not heads and not tails:
+        return []
+    ends, starts = edges() if edges is not None else _edges(text)
+    for end in ends:  # the first head that reaches this end and starts the secret
+        low = bisect.bisect_left(heads, max(0, end - len(secret) + 1))
+        high = bisect.bisect_right(heads, end - EDGE)
+        at = next((at for at in heads[low:high] if secret.startswith(text[at:end])), None)
+        if at is not None:
+            spans.append((at, end))
+    for start in starts:  # every tail after this start that ends the secret
         limit = min(len(text), start + len(secret) - 1)
-        at = text.find(tail, start, limit)
-        while at >= 0:
-            if secret.endswith(text[start:at + EDGE]):
-                spans.append((start, at + EDGE))
-            at = text.find(tail, at + 1, limit)
+        low, high = bisect.bisect_left(tails, start), bisect.bisect_right(tails, limit - EDGE)
+        spans += [(start, at + EDGE) for at in tails[low:high] if secret.endswith(text[start:at + EDGE])]
     return spans
+
+
+def _all(text: str, part: str) -> list[int]:
+    """Where `part` starts in the text, overlapping occurrences included, in order."""
+    found, at = [], text.find(part)
+    while at >= 0:
+        found.append(at)
+        at = text.find(part, at + 1)
+    return found
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -126,9 +140,18 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def redact(text: str, secrets: Iterable[str]) -> str:
     """The text with every secret, every long fragment and cut edge of one, and every Authorization credential
     replaced by ***redacted***."""
-    spans, edges = [], _edges(text)
+    spans, known = [], []
+
+    def edges() -> tuple[list[int], list[int]]:  # mapped once, and only for a text that holds a secret's head or tail
+        if not known:
+            known.append(_edges(text))
+        return known[0]
+
     for secret in usable(secrets):
         spans += fragment_spans(text, secret) + edge_spans(text, secret, edges)
     for start, end in reversed(_merged(spans)):
         text = text[:start] + REDACTED + text[end:]
+    lowered = text.lower()
+    if not any(word in lowered for word in _CREDENTIAL_WORDS):
+        return text  # no credential's first word, so no credential: the pattern's search is the costly part
     return _CREDENTIAL.sub(lambda m: f"{m.group(1) or m.group(2)} {REDACTED}", text)
