@@ -101,6 +101,18 @@ def test_the_rule_redacts_long_fragments_and_cut_edges_but_not_short_coincidence
     assert redact("connected to db.internal:5432/shop", [url, "s3cret-Pa55word"]) == "connected to db.internal:5432/shop"
 
 
+def test_cut_edges_are_found_on_any_line_of_a_long_attachment() -> None:
+    """Edges are looked for by where the secret's head and tail occur, not line by line: every line of a long
+    attachment still counts, the first and the last, with credentials in any case."""
+    token = "Zq8-vN3kPw_7TmYc2HbLx0RfGd5JsAe9Uo4KiE1y"
+    lines = [f'  "line {n}": "plain"' for n in range(300)]
+    lines[0], lines[150], lines[-1] = f"{token[:8]}", f"{token[-9:]} and more", f"ends {token[:6]}"
+    redacted = redact("\n".join(lines) + "\nauthorization: hmac key:signature", [token])
+    kept = redacted.splitlines()
+    assert kept[0] == REDACTED and kept[150] == f"{REDACTED} and more" and kept[299] == f"ends {REDACTED}"
+    assert kept[1:150] == lines[1:150] and kept[-1] == f"authorization: hmac {REDACTED}"
+
+
 def test_the_scan_finds_a_long_fragment_and_names_it_as_one(tmp_path: Path) -> None:
     token = "Zq8-vN3kPw_7TmYc2HbLx0RfGd5JsAe9Uo4KiE1y"
     (tmp_path / "junit.xml").write_text(f'<failure message="refused: xxx{token[:37]}"/>', encoding="utf-8")
