@@ -25,7 +25,8 @@ from support.plugins.run_kind import lists_only
 from support.plugins.run_secrets import remember
 from support.targets.preflight import first_delivery_note, payout_notice_problem, preflight_problems
 from support.targets.settings import Settings
-from support.targets.wiring import Targets, start_targets
+from support.targets.pair_process import PairProcess
+from support.targets.wiring import Targets, embeds_targets, start_targets
 
 
 
@@ -35,6 +36,7 @@ def settings(pytestconfig: pytest.Config) -> Settings:
 
 
 PREFLIGHT_NOTE_KEY = pytest.StashKey[str]()
+PAIR_PROCESS_KEY = pytest.StashKey[PairProcess]()
 PREFLIGHT_HEADING = "The go-live suite cannot start: its targets failed the preflight checks:"
 
 
@@ -93,19 +95,40 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         raise pytest.UsageError(f"{PREFLIGHT_HEADING}\n  - {problem}")
 
 
+def _runs_scenarios(config: pytest.Config) -> bool:
+    """This process runs the scenarios: a serial run, or an xdist worker (not its controller), and not a listing."""
+    controller = config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput")
+    return not controller and not lists_only(config)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """What the preflight could not confirm, said before any scenario runs (it does not stop the run)."""
+    """The targets' process is spawned now, so its imports overlap collection. Then what the preflight could not
+    confirm, said before any scenario runs (it does not stop the run)."""
+    settings = session.config.stash.get(SETTINGS_KEY, None)
+    if settings is not None and embeds_targets(settings) and _runs_scenarios(session.config):
+        session.config.stash[PAIR_PROCESS_KEY] = PairProcess()
     note = session.config.stash.get(PREFLIGHT_NOTE_KEY, None)
     reporter = session.config.pluginmanager.getplugin("terminalreporter")
     if note and reporter is not None:
         reporter.write_line(f"preflight: {note}", yellow=True)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A targets' process spawned ahead and never used (nothing selected, a preflight stop) is stopped."""
+    process = config.stash.get(PAIR_PROCESS_KEY, None)
+    if process is not None:
+        del config.stash[PAIR_PROCESS_KEY]
+        process.close()
+
+
 @pytest.fixture(scope="session")
 def targets(settings: Settings, tmp_path_factory: pytest.TempPathFactory,
             pytestconfig: pytest.Config) -> Iterator[Targets]:
     with ExitStack() as stack:
-        started = start_targets(settings, tmp_path_factory.mktemp("targets"), stack)
+        ahead = pytestconfig.stash.get(PAIR_PROCESS_KEY, None)
+        if ahead is not None:
+            del pytestconfig.stash[PAIR_PROCESS_KEY]  # this fixture closes it from now on
+        started = start_targets(settings, tmp_path_factory.mktemp("targets"), stack, ahead)
         remember(pytestconfig, started.secrets() + settings.secrets())  # in memory, for the redaction and scan
         if not external_targets(settings):  # external ones were checked before the session started
             stop_on_preflight_problems(settings, started)
