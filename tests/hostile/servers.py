@@ -106,7 +106,9 @@ def json_answer(status: int, body: object) -> Answer:
     data = json.dumps(body).encode()
 
     def answer(request: Request, out: Answering) -> None:
-        out.head(status, {"Content-Type": "application/json", "Content-Length": str(len(data))})
+        # This server answers one request per connection, and says so: a client that took the connection for kept
+        # alive would send its next request into a socket being closed (a race a loaded machine loses).
+        out.head(status, {"Content-Type": "application/json", "Content-Length": str(len(data)), "Connection": "close"})
         out.send(data)
     return answer
 
@@ -163,6 +165,8 @@ def deep_json(depth: int = 200_000) -> Answer:
 
 def raw_json(data: bytes, status: int = 200) -> Answer:
     def answer(request: Request, out: Answering) -> None:
-        out.head(status, {"Content-Type": "application/json", "Content-Length": str(len(data))})
+        # This server answers one request per connection, and says so: a client that took the connection for kept
+        # alive would send its next request into a socket being closed (a race a loaded machine loses).
+        out.head(status, {"Content-Type": "application/json", "Content-Length": str(len(data)), "Connection": "close"})
         out.send(data)
     return answer

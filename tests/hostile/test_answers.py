@@ -112,7 +112,7 @@ def test_a_200000_deep_json_answer_is_a_named_probe_contract_breach() -> None:
 
 
 def test_a_well_behaved_answer_still_reads_whole() -> None:
-    """The bounds cost a correct merchant nothing: an ordinary answer, kept alive, reads as before, twice."""
+    """The bounds cost a correct merchant nothing: an ordinary answer reads as before, twice from one client."""
     with HostileServer(json_answer(200, {"customer_id": "cust-1", "balances": {"EUR": "10.50"}})) as merchant:
         reader = probe(merchant)
         assert [reader.balances("cust-1") for _ in range(2)] == [{"EUR": __import__("decimal").Decimal("10.50")}] * 2
