@@ -139,13 +139,15 @@ def main() -> int:
 
     # The servers' own request log would only fill the log file; their errors still reach it.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # stdout carries one line, the URLs: whatever else prints goes to the log with the errors.
+    answer, sys.stdout = sys.stdout, sys.stderr
     line = sys.stdin.readline()
     if not line:
         return 0  # spawned ahead and not needed: the run closed it
     with ExitStack() as stack:
         started = serve(PairJob(**json.loads(line)), stack)
-        sys.stdout.write(json.dumps(asdict(started)) + "\n")
-        sys.stdout.flush()
+        answer.write(json.dumps(asdict(started)) + "\n")
+        answer.flush()
         sys.stdin.read()  # until the run closes it (or ends): then the servers stop
     return 0
 
