@@ -25,6 +25,7 @@ from typing import IO
 # Longer than any machine here takes to start both (under a second), short enough that a broken start is named.
 READY_SECONDS = 60.0
 STOP_SECONDS = 10.0
+OWN_FOLDER = "--own-folder"  # the one argument: where its log is, to remove after a clean stop (no secret in it)
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,12 @@ class PairProcess:
         self._folder = Path(tempfile.mkdtemp(prefix="go-live-targets-")) if folder is None else Path(folder)
         self._log_path = self._folder / "targets.log"
         self._log: IO[bytes] = open(self._log_path, "wb")
-        self._process = subprocess.Popen([sys.executable, "-m", "support.targets.pair_process"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=self._log, cwd=Path(__file__).parents[2])
+        # A folder of its own is removed by the process itself after a clean stop, even when the run that started it
+        # was killed and never closes it (its stdin then ends all the same).
+        own = [OWN_FOLDER, str(self._folder)] if self._own_folder else []
+        self._process = subprocess.Popen([sys.executable, "-m", "support.targets.pair_process", *own],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                                         cwd=Path(__file__).parents[2])
 
     def start(self, job: PairJob) -> StartedPair:
         """Hands over the job and waits for the URLs the targets listen on."""
@@ -133,6 +138,14 @@ def serve(job: PairJob, stack: ExitStack) -> StartedPair:
 
 
 def main() -> int:
+    """The targets' process: serves its one job until the run closes its stdin, then cleans up after itself."""
+    code = _serve_until_closed()
+    if OWN_FOLDER in sys.argv[1:-1]:  # a clean stop: its log held nothing worth keeping
+        shutil.rmtree(sys.argv[sys.argv.index(OWN_FOLDER) + 1], ignore_errors=True)
+    return code
+
+
+def _serve_until_closed() -> int:
     # The run decides when the targets stop (it closes stdin): Ctrl-C reaches this process too, and must not stop
     # them under a scenario still finishing.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

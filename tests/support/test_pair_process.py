@@ -57,13 +57,16 @@ def test_the_targets_answer_where_the_process_says_and_stop_when_it_is_closed(tm
 
 
 def test_a_run_that_dies_takes_its_targets_with_it(tmp_path: Path) -> None:
-    """The run's end, however it comes, closes the targets' stdin: they stop instead of listening on for ever."""
+    """The run's end, however it comes, closes the targets' stdin: they stop instead of listening on for ever, and
+    the process removes its own temporary folder though the run never closed it."""
     job = json.dumps(_job(tmp_path, Credentials.fresh()).__dict__)
     run = subprocess.Popen(
         [sys.executable, "-c", "import sys, json; from support.targets.pair_process import PairProcess, PairJob;"
-         "p = PairProcess(sys.argv[2]); s = p.start(PairJob(**json.loads(sys.argv[1]))); print(s.api_url, p._process.pid,"
-         " flush=True); sys.stdin.read()", job, str(tmp_path)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    api_url, pid = run.stdout.readline().split()
+         "p = PairProcess(); s = p.start(PairJob(**json.loads(sys.argv[1])));"
+         " print(s.api_url, p._process.pid, p._folder, flush=True); sys.stdin.read()", job],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    api_url, pid, folder = run.stdout.readline().split()
+    assert Path(folder, "targets.log").is_file()
     assert requests.get(f"{api_url}/health", timeout=5).status_code == 200
     targets = os.pidfd_open(int(pid))  # becomes readable when that process ends
     try:
@@ -74,6 +77,7 @@ def test_a_run_that_dies_takes_its_targets_with_it(tmp_path: Path) -> None:
         os.close(targets)
     assert ended, "the targets' process outlived the run that started it"
     assert _refused(f"{api_url}/health")
+    assert not Path(folder).exists()
 
 
 def test_a_start_that_fails_says_what_the_targets_process_said(tmp_path: Path) -> None:
