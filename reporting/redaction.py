@@ -29,8 +29,9 @@ _WINDOW, _STRIDE = 6, 7
 CREDENTIAL = (r"\b(HMAC)\s+[^\s\"'*\\,]+:[^\s\"'*\\,]+"
               r"|\b(Bearer)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}")
 _CREDENTIAL = re.compile(CREDENTIAL, re.I)
-# The words each shape begins with, in lower case (no other letter matches h, m, a, c, b, e or r without case).
-_CREDENTIAL_WORDS = ("hmac", "bearer")
+# The words the shapes begin with, as a header writes them: a text holding neither holds no credential, and looking
+# for them first spares the pattern's costly search (no other letter matches h, m, a, c, b, e or r without case).
+CREDENTIAL_WORDS = ("HMAC", "Bearer")
 # Where a cut may have left part of a secret: line breaks and the marks a cut leaves ("..." or an ellipsis).
 _EDGE_MARKS = re.compile(r"\r?\n|\.\.\.|\u2026")
 
@@ -152,6 +153,6 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for start, end in reversed(_merged(spans)):
         text = text[:start] + REDACTED + text[end:]
     lowered = text.lower()
-    if not any(word in lowered for word in _CREDENTIAL_WORDS):
+    if not any(word.lower() in lowered for word in CREDENTIAL_WORDS):
         return text  # no credential's first word, so no credential: the pattern's search is the costly part
     return _CREDENTIAL.sub(lambda m: f"{m.group(1) or m.group(2)} {REDACTED}", text)
